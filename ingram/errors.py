@@ -1,0 +1,73 @@
+"""The project's own exceptions.
+
+Every error a user can cause or meet is one of these. Its ``str()`` is one line
+that says what is wrong and what to do; it never contains a secret or a token.
+The CLI maps each class to an exit code (see ``ingram.cli.ExitStatus``).
+"""
+
+from __future__ import annotations
+
+
+class IngramSyncError(Exception):
+    """Base class: a problem worth one clear line to the user."""
+
+
+class ConfigError(IngramSyncError):
+    """A missing or invalid setting (exit 2)."""
+
+
+class StoreError(IngramSyncError):
+    """The database cannot be used: not a database, newer schema, unwritable (exit 2)."""
+
+
+class LockedError(IngramSyncError):
+    """Another sync holds the database's lock (exit 3)."""
+
+    def __init__(self, message: str, holder_pid: int | None = None) -> None:
+        super().__init__(message)
+        self.holder_pid = holder_pid
+
+
+class ApiError(IngramSyncError):
+    """A call to the Ingram API failed, after whatever retries it was owed.
+
+    ``kind`` is a short stable word stored in the ``failures`` table:
+    ``http_error``, ``bad_request``, ``rate_limited``, ``timeout``,
+    ``connection``, ``malformed``, ``cancelled``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str = "http_error",
+        http_status: int | None = None,
+        attempts: int = 1,
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.http_status = http_status
+        self.attempts = attempts
+        self.retryable = retryable
+
+
+class MalformedResponse(ApiError):
+    """An answer that is not what the vendor's schema allows (unreadable, wrong types)."""
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message, kind="malformed", http_status=http_status, retryable=True)
+
+
+class CredentialsError(ApiError):
+    """The API refused the credentials: token request refused, 401 twice, or 403 (exit 4)."""
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message, kind="credentials", http_status=http_status)
+
+
+class Cancelled(ApiError):
+    """The client was asked to stop (Ctrl-C, SIGTERM) while a call waited; not a failure."""
+
+    def __init__(self, message: str = "cancelled") -> None:
+        super().__init__(message, kind="cancelled")
