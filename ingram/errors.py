@@ -71,3 +71,7 @@ class Cancelled(ApiError):
 
     def __init__(self, message: str = "cancelled") -> None:
         super().__init__(message, kind="cancelled")
+
+
+class InputError(IngramSyncError):
+    """A file or argument the user gave cannot be used (a broken CSV, an unknown id) (exit 2)."""

@@ -1,0 +1,234 @@
+"""Settings: command-line flag > environment variable > TOML config file > default.
+
+Example config file (``~/.config/ingram-sync/config.toml`` or ``--config FILE``)::
+
+    client_id = "..."
+    client_secret = "..."      # keep this file chmod 600
+    customer_number = "20-222222"
+    pa_rate = 60
+    details_interval = 0.5
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import stat
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from ingram.client import ClientSettings
+from ingram.errors import ConfigError
+
+log = logging.getLogger("ingram.config")
+
+PRODUCTION_URL = "https://api.ingrammicro.com:443"
+VENDOR_SANDBOX_URL = "https://api.ingrammicro.com:443/sandbox"
+DEFAULT_CONFIG = Path("~/.config/ingram-sync/config.toml")
+
+ENVIRONMENT = {
+    "client_id": "INGRAM_CLIENT_ID",
+    "client_secret": "INGRAM_CLIENT_SECRET",
+    "customer_number": "INGRAM_CUSTOMER_NUMBER",
+    "country_code": "INGRAM_COUNTRY_CODE",
+    "sender_id": "INGRAM_SENDER_ID",
+    "api_url": "INGRAM_API_URL",
+    "token_path": "INGRAM_TOKEN_PATH",
+    "db": "INGRAM_SYNC_DB",
+}
+SECRETS = ("client_secret",)
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of ingram-sync, resolved. ``client_secret`` never shows in a repr."""
+
+    db: str = "ingram_sync.db"
+    client_id: str | None = None
+    client_secret: str | None = None
+    customer_number: str | None = None
+    country_code: str = "US"
+    sender_id: str | None = None
+    api_url: str = PRODUCTION_URL
+    token_path: str = "/oauth/oauth20/token"
+    pa_rate: float = 60.0
+    details_interval: float = 0.5
+    pa_retry_waits: tuple[float, ...] = (30.0, 60.0, 120.0)
+    details_retry_waits: tuple[float, ...] = (10.0, 30.0, 60.0)
+    timeout: float = 30.0
+    max_concurrent: int = 5
+    details_workers: int = 1
+    batch_size: int = 50
+    details_max_age: float = 7 * 86400.0
+    min_interval: float = 0.0
+    log_file: str | None = None
+
+    def __repr__(self) -> str:
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in SECRETS}
+        return f"Settings({shown})"
+
+
+def parse_duration(text: str | float | int, name: str = "duration") -> float:
+    """Seconds from ``90``, ``45s``, ``30m``, ``12h``, ``7d`` or ``2w``."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", str(text).lower())
+        if not match:
+            raise ConfigError(
+                f"{name}: {text!r} is not a duration; use seconds or a number with s, m, h, d or w"
+                " (for example 30m or 7d)"
+            )
+        seconds = float(match[1]) * DURATION_UNITS.get(match[2] or "s", 1)
+    if seconds < 0:
+        raise ConfigError(f"{name}: a duration cannot be negative")
+    return seconds
+
+
+def parse_waits(text: str | list[Any], name: str) -> tuple[float, ...]:
+    """Retry waits from ``"30,60,120"`` (or a TOML array); ``""`` means no retries."""
+    items = text if isinstance(text, list) else [p for p in str(text).split(",") if p.strip()]
+    return tuple(parse_duration(item, name) for item in items)
+
+
+def positive_number(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: {value!r} is not a number") from None
+    if not number > 0 or number == float("inf"):
+        raise ConfigError(f"{name}: must be a number above 0, got {value!r}")
+    return number
+
+
+def int_in_range(low: int, high: int) -> Callable[[Any, str], int]:
+    def check(value: Any, name: str) -> int:
+        try:
+            number = int(str(value))
+        except ValueError:
+            raise ConfigError(f"{name}: {value!r} is not a whole number") from None
+        if not low <= number <= high:
+            raise ConfigError(f"{name}: must be between {low} and {high}, got {number}")
+        return number
+
+    return check
+
+
+def non_negative(value: Any, name: str) -> float:
+    return 0.0 if value in (0, "0") else positive_number(value, name)
+
+
+CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
+    "pa_rate": positive_number,
+    "details_interval": non_negative,
+    "timeout": positive_number,
+    "pa_retry_waits": parse_waits,
+    "details_retry_waits": parse_waits,
+    "max_concurrent": int_in_range(1, 64),
+    "details_workers": int_in_range(1, 32),
+    "batch_size": int_in_range(1, 50),
+    "details_max_age": parse_duration,
+    "min_interval": parse_duration,
+}
+
+
+def load_settings(
+    flags: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    config_path: str | None = None,
+) -> Settings:
+    """Resolve settings from flags (None = not given), environment, config file, defaults."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_path or environ.get("INGRAM_SYNC_CONFIG")
+    values.update(read_config_file(Path(path).expanduser() if path else None))
+    for key, variable in ENVIRONMENT.items():
+        if environ.get(variable):
+            values[key] = environ[variable]
+    values.update({key: value for key, value in flags.items() if value is not None})
+    return convert(values)
+
+
+def convert(values: Mapping[str, Any]) -> Settings:
+    known = {f.name for f in fields(Settings)}
+    settings: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(f"unknown setting {key!r}; see the README's configuration section")
+        label = ENVIRONMENT.get(key) or key.replace("_", "-")
+        converter = CONVERTERS.get(key)
+        settings[key] = converter(value, label) if converter else str(value)
+    return replace(Settings(), **settings)
+
+
+def read_config_file(path: Path | None) -> dict[str, Any]:
+    """The settings in a TOML file (``{}`` when no file was named and the default is absent)."""
+    named = path is not None
+    path = path or DEFAULT_CONFIG.expanduser()
+    if not path.exists():
+        if named:
+            raise ConfigError(f"config file {path} does not exist")
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read config file {path}: {error}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from error
+    values = {key.replace("-", "_"): value for key, value in data.items()}
+    if any(key in values for key in SECRETS) and path.stat().st_mode & (
+        stat.S_IRWXG | stat.S_IRWXO
+    ):
+        log.warning(
+            "warning: %s holds the client secret and other users can read it: chmod 600 %s",
+            path,
+            path,
+        )
+    return values
+
+
+def client_settings(settings: Settings) -> ClientSettings:
+    """The client's settings, or a ConfigError naming each missing or invalid one."""
+    missing = [
+        ENVIRONMENT[key]
+        for key in ("client_id", "client_secret", "customer_number")
+        if not getattr(settings, key)
+    ]
+    if missing:
+        raise ConfigError(
+            f"missing {', '.join(missing)}: set {'it' if len(missing) == 1 else 'them'} in the"
+            " environment or the config file (see the README's configuration section)"
+        )
+    check_header_value("INGRAM_CUSTOMER_NUMBER", settings.customer_number, 10)
+    check_header_value("INGRAM_SENDER_ID", settings.sender_id, 32)
+    if not re.fullmatch(r"[A-Za-z]{2}", settings.country_code):
+        raise ConfigError("INGRAM_COUNTRY_CODE must be a two-letter country code such as US")
+    if not re.match(r"https?://", settings.api_url):
+        raise ConfigError(
+            f"INGRAM_API_URL {settings.api_url!r} must start with https://"
+            " (or http:// for a local sandbox)"
+        )
+    return ClientSettings(
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        customer_number=settings.customer_number,
+        country_code=settings.country_code.upper(),
+        sender_id=settings.sender_id,
+        base_url=settings.api_url.rstrip("/"),
+        token_path=settings.token_path,
+        timeout=settings.timeout,
+        pa_rate=settings.pa_rate,
+        details_interval=settings.details_interval,
+        pa_retry_waits=settings.pa_retry_waits,
+        details_retry_waits=settings.details_retry_waits,
+    )
+
+
+def check_header_value(variable: str, value: str | None, longest: int) -> None:
+    if value is not None and len(value) > longest:
+        raise ConfigError(f"{variable} is longer than the {longest} characters the API accepts")

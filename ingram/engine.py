@@ -1,0 +1,319 @@
+"""One sync run: plan, the two pools, the single writer loop, resume and retry-failed.
+
+Worker threads only call the client (HTTP and parsing). Results come back to
+the calling thread through futures; that thread alone writes SQLite, one short
+transaction per result. Work lives in the ``tasks`` table: the loop pulls
+pending tasks in id order, a bounded number at a time, so memory stays flat
+however many products are tracked, and a dead run's tasks can be adopted by
+the next one.
+
+Example::
+
+    summary = run_sync(store, client, SyncOptions(), progress)
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from types import FrameType
+from typing import Any, Protocol
+
+from ingram.client import IngramClient
+from ingram.errors import ApiError, Cancelled, CredentialsError
+from ingram.lock import SyncLock
+from ingram.saving import DetailsPolicy, save_details, save_failure, save_price_availability
+from ingram.store import DETAILS, PA, Store, chunked, parse_time
+
+log = logging.getLogger("ingram.engine")
+STATS_EVERY = 0.5
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """What one sync does; the CLI builds it from options, environment and config."""
+
+    batch_size: int = 50
+    max_concurrent: int = 5
+    details_workers: int = 1
+    details: DetailsPolicy = field(default_factory=DetailsPolicy)
+    skus: tuple[str, ...] = ()
+    min_interval: float = 0.0
+    force: bool = False
+    grace_period: float = 3.0
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: int | None
+    status: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    message: str | None = None
+    calls_left_running: int = 0
+
+
+class Progress(Protocol):
+    """What the engine tells whoever shows progress (tqdm bars, log lines, nothing)."""
+
+    def start(self, pa_total: int, details_total: int) -> None: ...
+    def pa_advance(self, products: int) -> None: ...
+    def details_total(self, total: int) -> None: ...
+    def details_advance(self, count: int) -> None: ...
+    def close(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, pa_total: int, details_total: int) -> None: ...
+    def pa_advance(self, products: int) -> None: ...
+    def details_total(self, total: int) -> None: ...
+    def details_advance(self, count: int) -> None: ...
+    def close(self) -> None: ...
+
+
+def run_sync(
+    store: Store, client: IngramClient, options: SyncOptions, progress: Progress
+) -> RunSummary:
+    """A full sync of the tracked products (or ``options.skus``), resuming a dead run first."""
+    with SyncLock(store.path):
+        skipped = check_min_interval(store, options)
+        if skipped:
+            return skipped
+        dead = [row["id"] for row in store.interrupt_dead_runs()]
+        if options.skus:
+            store.add_products(options.skus)
+        run_id = store.create_run("sync", options_record(options))
+        store.adopt_open_tasks(dead, run_id)
+        if dead:
+            log.info("resuming the unfinished tasks of run(s) %s", ", ".join(map(str, dead)))
+        adopted = store.open_task_part_numbers([run_id], PA)
+        selected = list(options.skus) if options.skus else store.tracked()
+        plan = [pn for pn in selected if pn not in adopted]
+        store.plan_pa_tasks(run_id, chunked(plan, options.batch_size))
+        return SyncRun(store, client, run_id, options, progress).execute()
+
+
+def run_retry_failed(
+    store: Store,
+    client: IngramClient,
+    failures: Sequence[Any],
+    options: SyncOptions,
+    progress: Progress,
+) -> RunSummary:
+    """Re-run exactly the given failure rows (P&A items re-batched, details one by one)."""
+    with SyncLock(store.path):
+        store.interrupt_dead_runs()
+        record = options_record(options) | {"retry_failures": [row["id"] for row in failures]}
+        run_id = store.create_run("retry", record)
+        pa_items = list(dict.fromkeys(r["ingram_part_number"] for r in failures if r["kind"] == PA))
+        details_items = [r["ingram_part_number"] for r in failures if r["kind"] == DETAILS]
+        store.plan_pa_tasks(run_id, chunked(pa_items, options.batch_size))
+        with store.write() as db:
+            store.plan_details_tasks(db, run_id, list(dict.fromkeys(details_items)))
+        return SyncRun(store, client, run_id, options, progress).execute()
+
+
+def check_min_interval(store: Store, options: SyncOptions) -> RunSummary | None:
+    if options.force or options.min_interval <= 0:
+        return None
+    last = store.last_run(("completed", "completed_with_failures"))
+    if last is None or last["finished_at"] is None:
+        return None
+    age = time.time() - parse_time(last["finished_at"]).timestamp()
+    if age >= options.min_interval:
+        return None
+    message = (
+        f"skipped: run {last['id']} finished {age:.0f}s ago, less than --min-interval"
+        f" {options.min_interval:.0f}s; use --force to sync anyway"
+    )
+    return RunSummary(None, "skipped", message=message)
+
+
+def options_record(options: SyncOptions) -> dict[str, Any]:
+    record = asdict(options)
+    record["skus"] = list(options.skus)[:100]
+    return record
+
+
+@dataclass
+class InFlight:
+    kind: str
+    task_id: int
+    part_numbers: list[str]
+
+
+class SyncRun:
+    """Executes the pending tasks of one run through the P&A and details pools."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: IngramClient,
+        run_id: int,
+        options: SyncOptions,
+        progress: Progress,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.run_id = run_id
+        self.options = options
+        self.progress = progress
+        self.stopping = threading.Event()
+        self.fatal: CredentialsError | None = None
+        self.in_flight: dict[Future[Any], InFlight] = {}
+        self.queued: dict[str, deque[tuple[int, list[str]]]] = {PA: deque(), DETAILS: deque()}
+        self.cursor = {PA: 0, DETAILS: 0}
+        self.caps = {PA: 2 * options.max_concurrent, DETAILS: 2 * options.details_workers}
+        self.pools = {
+            PA: ThreadPoolExecutor(options.max_concurrent, thread_name_prefix="pa"),
+            DETAILS: ThreadPoolExecutor(options.details_workers, thread_name_prefix="details"),
+        }
+        self.fetchers: dict[str, Callable[[list[str]], Any]] = {
+            PA: client.price_and_availability,
+            DETAILS: lambda pns: client.product_details(pns[0]),
+        }
+
+    def execute(self) -> RunSummary:
+        run = self.store.run(self.run_id)
+        self.progress.start(run["products"], run["details_total"])
+        with handle_stop_signals(self.stop):
+            try:
+                self.loop()
+            finally:
+                self.shutdown()
+        return self.finish()
+
+    def stop(self) -> None:
+        """Stop dispatching; in-flight calls finish (waits are cancelled)."""
+        if not self.stopping.is_set():
+            log.warning("stopping: finishing the calls in flight, then saving")
+        self.stopping.set()
+        self.client.cancel()
+
+    def loop(self) -> None:
+        deadline: float | None = None
+        last_stats = 0.0
+        while True:
+            if not self.stopping.is_set():
+                self.fill(PA)
+                self.fill(DETAILS)
+            elif deadline is None:
+                deadline = time.monotonic() + self.options.grace_period
+            if not self.in_flight or (deadline is not None and time.monotonic() > deadline):
+                return
+            done, _ = wait(list(self.in_flight), timeout=STATS_EVERY, return_when=FIRST_COMPLETED)
+            for future in done:
+                self.handle(future, self.in_flight.pop(future))
+            if time.monotonic() - last_stats >= STATS_EVERY:
+                self.save_client_stats()
+                last_stats = time.monotonic()
+
+    def fill(self, kind: str) -> None:
+        """Submit pending tasks of ``kind`` until its bound of futures in flight is reached."""
+        busy = sum(1 for item in self.in_flight.values() if item.kind == kind)
+        queue = self.queued[kind]
+        while busy < self.caps[kind]:
+            if not queue:
+                queue.extend(self.store.open_tasks([self.run_id], kind, self.cursor[kind]))
+                if not queue:
+                    return
+                self.cursor[kind] = queue[-1][0]
+            task_id, pns = queue.popleft()
+            future = self.pools[kind].submit(self.fetchers[kind], pns)
+            self.in_flight[future] = InFlight(kind, task_id, pns)
+            busy += 1
+
+    def handle(self, future: Future[Any], item: InFlight) -> None:
+        try:
+            result = future.result()
+        except Cancelled as error:
+            self.store.count_task_attempt(item.task_id, error.attempts, "cancelled")
+            return
+        except CredentialsError as error:
+            self.fatal = error
+            self.stop()
+            return
+        except ApiError as error:
+            log.info("%s task %d failed: %s", item.kind, item.task_id, error)
+            save_failure(self.store, self.run_id, item.task_id, item.kind, item.part_numbers, error)
+            self.advance(item)
+            return
+        if item.kind == PA:
+            save_price_availability(
+                self.store,
+                self.run_id,
+                item.task_id,
+                item.part_numbers,
+                result,
+                1,
+                self.options.details,
+            )
+        else:
+            save_details(self.store, self.run_id, item.task_id, result, 1)
+        self.advance(item)
+
+    def advance(self, item: InFlight) -> None:
+        if item.kind == PA:
+            self.progress.pa_advance(len(item.part_numbers))
+            self.progress.details_total(self.store.run(self.run_id)["details_total"])
+        else:
+            self.progress.details_advance(1)
+
+    def save_client_stats(self) -> None:
+        stats = self.client.stats()
+        with self.store.write() as db:
+            self.store.set_run_counts(
+                db,
+                self.run_id,
+                pa_requests=stats.pa_requests,
+                details_requests=stats.details_requests,
+                token_requests=stats.token_requests,
+                retries=stats.retries,
+                rate_limited=stats.rate_limited,
+            )
+
+    def shutdown(self) -> None:
+        for pool in self.pools.values():
+            pool.shutdown(wait=not self.in_flight, cancel_futures=True)
+
+    def finish(self) -> RunSummary:
+        self.save_client_stats()
+        run = self.store.run(self.run_id)
+        if self.fatal is not None:
+            status, error = "failed", str(self.fatal)
+        elif self.stopping.is_set():
+            status, error = "interrupted", "stopped by a signal"
+        elif run["failures"]:
+            status, error = "completed_with_failures", None
+        else:
+            status, error = "completed", None
+        self.store.finish_run(self.run_id, status, error)
+        self.progress.close()
+        counts = dict(self.store.run(self.run_id))
+        return RunSummary(self.run_id, status, counts, error, len(self.in_flight))
+
+
+class handle_stop_signals:  # noqa: N801 - used as a context manager, named like one
+    """Route SIGINT and SIGTERM to ``stop`` while a run executes (main thread only)."""
+
+    def __init__(self, stop: Callable[[], None]) -> None:
+        self.stop = stop
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self.previous[signum] = signal.signal(signum, self.on_signal)
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.stop()
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)

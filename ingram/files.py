@@ -1,0 +1,117 @@
+"""Reading part numbers from CSV and writing exports atomically.
+
+Example::
+
+    result = read_part_numbers(open("products.csv", newline=""))
+    with atomic_output("catalog.json") as out:
+        write_export(rows, "json", out)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ingram.errors import InputError
+from ingram.store import EXPORT_COLUMNS
+
+PART_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,19}")
+HEADER_NAMES = {"ingrampartnumber", "ingram_part_number", "sku", "partnumber", "part_number"}
+FORMATS = ("csv", "json", "jsonl")
+
+
+@dataclass
+class ImportResult:
+    part_numbers: list[str] = field(default_factory=list)
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def valid_part_number(text: str) -> bool:
+    return PART_NUMBER.fullmatch(text) is not None
+
+
+def read_part_numbers(raw: IO[bytes], name: str) -> ImportResult:
+    """Part numbers from a CSV with an ``ingramPartNumber`` column, or a single column."""
+    try:
+        text = raw.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{name} is not UTF-8 text: save it as a UTF-8 CSV file") from None
+    if "\x00" in text:
+        raise InputError(f"{name} holds binary data, not CSV text")
+    rows = [(number, row) for number, row in enumerate(csv.reader(io.StringIO(text)), 1) if row]
+    if not rows:
+        raise InputError(f"{name} is empty: give a CSV with an ingramPartNumber column")
+    column, rows = find_column(rows, name)
+    result = ImportResult()
+    for number, row in rows:
+        value = row[column].strip() if column < len(row) else ""
+        if valid_part_number(value):
+            result.part_numbers.append(value)
+        else:
+            reason = "too long" if len(value) > 20 else "not a part number"
+            result.rejected.append((number, value[:40], reason))
+    if not result.part_numbers and not result.rejected:
+        raise InputError(f"{name} has a header but no part numbers")
+    return result
+
+
+def find_column(
+    rows: list[tuple[int, list[str]]], name: str
+) -> tuple[int, list[tuple[int, list[str]]]]:
+    """Which column holds part numbers, and the rows below any header."""
+    header = [cell.strip().lower() for cell in rows[0][1]]
+    for index, cell in enumerate(header):
+        if cell in HEADER_NAMES:
+            return index, rows[1:]
+    if len(header) == 1:
+        return 0, rows
+    raise InputError(
+        f"{name} has no ingramPartNumber column (found: {', '.join(rows[0][1])[:80]}):"
+        " name the column ingramPartNumber or give a single column of part numbers"
+    )
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
+    """A text file that appears at ``path`` complete, or not at all."""
+    target = Path(path)
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_export(rows: Iterable[dict[str, Any]], fmt: str, out: IO[str]) -> int:
+    """Write products as CSV, a JSON array or JSON Lines; return how many."""
+    count = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+    else:
+        out.write("[" if fmt == "json" else "")
+    for row in rows:
+        if fmt == "csv":
+            writer.writerow(row)
+        elif fmt == "jsonl":
+            out.write(json.dumps(row, default=float) + "\n")
+        else:
+            out.write(("\n" if count == 0 else ",\n") + json.dumps(row, default=float))
+        count += 1
+    if fmt == "json":
+        out.write("\n]\n" if count else "]\n")
+    return count

@@ -1,0 +1,90 @@
+"""Reading what syncs recorded: failures, changes and runs, as plain dicts for output.
+
+Example::
+
+    for failure in list_failures(store, run_id=3):
+        print(failure["ingram_part_number"], failure["error"])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ingram.store import Store
+
+FAILURE_FIELDS = (
+    "id",
+    "run_id",
+    "kind",
+    "ingram_part_number",
+    "error",
+    "error_kind",
+    "http_status",
+    "attempts",
+    "failed_at",
+    "resolved_at",
+)
+RUN_FIELDS = (
+    "id",
+    "kind",
+    "status",
+    "started_at",
+    "finished_at",
+    "products",
+    "pa_batches",
+    "pa_products_done",
+    "not_found",
+    "details_total",
+    "details_done",
+    "failures",
+    "pa_requests",
+    "details_requests",
+    "token_requests",
+    "retries",
+    "rate_limited",
+    "pid",
+    "host",
+    "last_error",
+)
+
+
+def list_failures(
+    store: Store, *, run_id: int | None = None, include_resolved: bool = False
+) -> list[dict[str, Any]]:
+    where, params = [], []
+    if run_id is not None:
+        where.append("run_id = ?")
+        params.append(run_id)
+    if not include_resolved:
+        where.append("resolved_at IS NULL")
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    sql = f"SELECT {', '.join(FAILURE_FIELDS)} FROM failures {clause} ORDER BY id"
+    return [dict(row) for row in store.db.execute(sql, params)]
+
+
+def failures_by_id(store: Store, ids: Sequence[int]) -> list[dict[str, Any]]:
+    marks = ",".join("?" * len(ids))
+    sql = f"SELECT {', '.join(FAILURE_FIELDS)} FROM failures WHERE id IN ({marks}) ORDER BY id"
+    return [dict(row) for row in store.db.execute(sql, tuple(ids))]
+
+
+def flush_failures(store: Store, *, everything: bool) -> int:
+    """Delete resolved failures (or all of them); return how many went."""
+    clause = "" if everything else " WHERE resolved_at IS NOT NULL"
+    with store.write() as db:
+        return db.execute(f"DELETE FROM failures{clause}").rowcount
+
+
+def list_changes(store: Store, *, since: str | None = None) -> list[dict[str, Any]]:
+    clause, params = ("WHERE changed_at >= ?", (since,)) if since else ("", ())
+    sql = (
+        "SELECT id, run_id, ingram_part_number, field, old_value, new_value, changed_at"
+        f" FROM changes {clause} ORDER BY id"
+    )
+    return [dict(row) for row in store.db.execute(sql, params)]
+
+
+def run_dict(row: Any) -> dict[str, Any]:
+    """A runs row as the stable ``runs --json`` object."""
+    return {name: row[name] for name in RUN_FIELDS}

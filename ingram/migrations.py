@@ -1,0 +1,184 @@
+"""Numbered schema migrations, recorded in the database's ``_migrations`` table.
+
+Add a migration by writing a function decorated with ``@migration(N)`` where N
+is one more than the last; never edit a migration that has shipped. A database
+whose highest recorded migration is above ``LATEST`` came from a newer
+ingram-sync and is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: dict[int, Migration] = {}
+
+
+def migration(number: int) -> Callable[[Migration], Migration]:
+    """Register ``fn`` as migration ``number``. Example: ``@migration(2) def m2(db): ...``"""
+
+    def register(fn: Migration) -> Migration:
+        if number in MIGRATIONS:
+            raise ValueError(f"migration {number} registered twice")
+        MIGRATIONS[number] = fn
+        return fn
+
+    return register
+
+
+@migration(1)
+def create_tables(db: sqlite3.Connection) -> None:
+    execute_statements(
+        db,
+        """
+        CREATE TABLE products (
+            ingram_part_number TEXT PRIMARY KEY,
+            added_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'never_synced',
+            vendor_part_number TEXT,
+            upc TEXT,
+            vendor_name TEXT,
+            description TEXT,
+            product_class TEXT,
+            category TEXT,
+            subcategory TEXT,
+            product_type TEXT,
+            authorized INTEGER,
+            customer_price TEXT,
+            retail_price TEXT,
+            map_price TEXT,
+            currency TEXT,
+            available INTEGER,
+            total_availability INTEGER,
+            warehouses TEXT,
+            details_status TEXT,
+            details_json TEXT,
+            pa_synced_at TEXT,
+            details_synced_at TEXT,
+            last_error TEXT
+        );
+        CREATE INDEX products_status ON products(status);
+        CREATE INDEX products_vendor ON products(vendor_name);
+        CREATE INDEX products_category ON products(category);
+        CREATE INDEX products_pa_synced ON products(pa_synced_at);
+        CREATE INDEX products_details_synced ON products(details_synced_at);
+
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL DEFAULT 'sync',
+            status TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            options TEXT,
+            pid INTEGER,
+            host TEXT,
+            products INTEGER NOT NULL DEFAULT 0,
+            pa_batches INTEGER NOT NULL DEFAULT 0,
+            pa_batches_done INTEGER NOT NULL DEFAULT 0,
+            pa_products_done INTEGER NOT NULL DEFAULT 0,
+            not_found INTEGER NOT NULL DEFAULT 0,
+            details_total INTEGER NOT NULL DEFAULT 0,
+            details_done INTEGER NOT NULL DEFAULT 0,
+            failures INTEGER NOT NULL DEFAULT 0,
+            pa_requests INTEGER NOT NULL DEFAULT 0,
+            details_requests INTEGER NOT NULL DEFAULT 0,
+            token_requests INTEGER NOT NULL DEFAULT 0,
+            retries INTEGER NOT NULL DEFAULT 0,
+            rate_limited INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        );
+        CREATE INDEX runs_status ON runs(status);
+
+        CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            part_numbers TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            duration_ms INTEGER,
+            error TEXT
+        );
+        CREATE INDEX tasks_open ON tasks(run_id, kind, state, id);
+
+        CREATE TABLE failures (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+            kind TEXT NOT NULL,
+            ingram_part_number TEXT NOT NULL,
+            error_kind TEXT NOT NULL,
+            error TEXT NOT NULL,
+            http_status INTEGER,
+            attempts INTEGER NOT NULL,
+            failed_at TEXT NOT NULL,
+            resolved_at TEXT,
+            resolved_by_run INTEGER
+        );
+        CREATE UNIQUE INDEX failures_one_open
+            ON failures(kind, ingram_part_number) WHERE resolved_at IS NULL;
+        CREATE INDEX failures_run ON failures(run_id);
+
+        CREATE TABLE changes (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+            ingram_part_number TEXT NOT NULL,
+            field TEXT NOT NULL,
+            old_value TEXT,
+            new_value TEXT,
+            changed_at TEXT NOT NULL
+        );
+        CREATE INDEX changes_when ON changes(changed_at);
+        CREATE INDEX changes_product ON changes(ingram_part_number);
+        """,
+    )
+
+
+def execute_statements(db: sqlite3.Connection, script: str) -> None:
+    """Run ``;``-separated DDL inside the caller's transaction.
+
+    ``executescript`` would COMMIT the open transaction first, making a
+    half-applied migration possible.
+    """
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+LATEST = max(MIGRATIONS)
+
+
+def migrate(db: sqlite3.Connection) -> list[int]:
+    """Apply every migration not yet recorded; return the numbers applied."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (number INTEGER PRIMARY KEY, applied_at TEXT)"
+    )
+    done = {row[0] for row in db.execute("SELECT number FROM _migrations")}
+    applied = []
+    for number in sorted(set(MIGRATIONS) - done):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[number](db)
+            db.execute(
+                "INSERT INTO _migrations VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                (number,),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        applied.append(number)
+    return applied
+
+
+def recorded_version(db: sqlite3.Connection) -> int:
+    """The highest migration recorded in ``db``, 0 for a new database."""
+    exists = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='_migrations'"
+    ).fetchone()
+    if not exists:
+        return 0
+    return db.execute("SELECT COALESCE(MAX(number), 0) FROM _migrations").fetchone()[0]

@@ -1,0 +1,257 @@
+"""``save_*``: write one fetched result (or failure) in one short transaction.
+
+The sync's main thread is the only caller. Each function closes the task it
+was given, updates the run's counters and resolves earlier failures of the
+same items, all atomically, so a crash between two results loses nothing and a
+replayed result writes the same rows again (idempotent upserts).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ingram.errors import ApiError
+from ingram.models import PriceAvailability, ProductDetails, WarehouseStock
+from ingram.store import DETAILS, PA, Store, details_cutoff, money, utc_now
+
+
+@dataclass(frozen=True)
+class DetailsPolicy:
+    """Which products get a details call after their P&A lands."""
+
+    enabled: bool = True
+    max_age: float = 7 * 86400.0
+    refresh: bool = False
+
+
+def save_price_availability(
+    store: Store,
+    run_id: int,
+    task_id: int,
+    requested: Sequence[str],
+    items: Sequence[PriceAvailability],
+    attempts: int,
+    policy: DetailsPolicy,
+) -> None:
+    """Write a P&A batch: products, changes, details tasks, failure resolutions, task, counts."""
+    now = utc_now()
+    answered = {item.ingram_part_number: item for item in items}
+    found = [answered[pn] for pn in requested if pn in answered and answered[pn].found]
+    not_found = [answered[pn] for pn in requested if pn in answered and not answered[pn].found]
+    missing = [pn for pn in requested if pn not in answered]
+    with store.write() as db:
+        previous = previous_state(db, requested)
+        record_changes(db, run_id, found, previous, now)
+        db.executemany(UPDATE_PA_SQL, [pa_row(item, now) for item in found])
+        db.executemany(
+            "UPDATE products SET status = 'not_found', pa_synced_at = ?, last_error = ?"
+            " WHERE ingram_part_number = ?",
+            [(now, item.message, item.ingram_part_number) for item in not_found],
+        )
+        resolve_failures(db, run_id, PA, [item.ingram_part_number for item in found + not_found])
+        wanted = needs_details(found, previous, policy)
+        store.plan_details_tasks(db, run_id, wanted)
+        if missing:
+            error = ApiError("the vendor's answer left this part number out", kind="malformed")
+            record_failures(store, db, run_id, PA, missing, error)
+        store.close_task(db, task_id, "done", attempts, None)
+        store.add_run_counts(
+            db,
+            run_id,
+            pa_batches_done=1,
+            pa_products_done=len(found) + len(not_found),
+            not_found=len(not_found),
+        )
+
+
+UPDATE_PA_SQL = """
+UPDATE products SET status = 'active', vendor_part_number = ?, upc = ?,
+    vendor_name = COALESCE(?, vendor_name), description = COALESCE(?, description),
+    product_class = COALESCE(?, product_class), customer_price = ?, retail_price = ?,
+    map_price = ?, currency = ?, available = ?, total_availability = ?, warehouses = ?,
+    pa_synced_at = ?, last_error = NULL
+WHERE ingram_part_number = ?
+"""
+
+
+def pa_row(item: PriceAvailability, now: str) -> tuple[object, ...]:
+    return (
+        item.vendor_part_number,
+        item.upc,
+        item.vendor_name,
+        item.description,
+        item.product_class,
+        money(item.customer_price),
+        money(item.retail_price),
+        money(item.map_price),
+        item.currency,
+        None if item.available is None else int(item.available),
+        item.total_availability,
+        json.dumps([warehouse_json(w) for w in item.warehouses]),
+        now,
+        item.ingram_part_number,
+    )
+
+
+def warehouse_json(stock: WarehouseStock) -> dict[str, object]:
+    return {
+        "warehouse_id": stock.warehouse_id,
+        "location": stock.location,
+        "quantity_available": stock.quantity_available,
+        "quantity_backordered": stock.quantity_backordered,
+    }
+
+
+def previous_state(db: sqlite3.Connection, pns: Sequence[str]) -> dict[str, sqlite3.Row]:
+    marks = ",".join("?" * len(pns))
+    rows = db.execute(
+        "SELECT ingram_part_number, customer_price, total_availability, details_synced_at,"
+        f" pa_synced_at FROM products WHERE ingram_part_number IN ({marks})",
+        tuple(pns),
+    )
+    return {row[0]: row for row in rows}
+
+
+def record_changes(
+    db: sqlite3.Connection,
+    run_id: int,
+    found: Sequence[PriceAvailability],
+    previous: dict[str, sqlite3.Row],
+    now: str,
+) -> None:
+    """One row per real change of customer price or total availability since the last sync."""
+    rows = []
+    for item in found:
+        before = previous.get(item.ingram_part_number)
+        if before is None or before["pa_synced_at"] is None:
+            continue
+        for field, new in (
+            ("customer_price", money(item.customer_price)),
+            ("total_availability", item.total_availability),
+        ):
+            old = before[field]
+            if new is not None and old is not None and Decimal(str(old)) != Decimal(str(new)):
+                rows.append((run_id, item.ingram_part_number, field, str(old), str(new), now))
+    db.executemany(
+        "INSERT INTO changes (run_id, ingram_part_number, field, old_value, new_value, changed_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def needs_details(
+    found: Sequence[PriceAvailability], previous: dict[str, sqlite3.Row], policy: DetailsPolicy
+) -> list[str]:
+    if not policy.enabled:
+        return []
+    if policy.refresh:
+        return [item.ingram_part_number for item in found]
+    cutoff = details_cutoff(policy.max_age)
+    wanted = []
+    for item in found:
+        before = previous.get(item.ingram_part_number)
+        synced = before["details_synced_at"] if before is not None else None
+        if synced is None or synced < cutoff:
+            wanted.append(item.ingram_part_number)
+    return wanted
+
+
+def save_details(
+    store: Store, run_id: int, task_id: int, details: ProductDetails, attempts: int
+) -> None:
+    """Write one details result; a 404 is saved as "no details" with its time."""
+    now = utc_now()
+    with store.write() as db:
+        if details.found:
+            db.execute(UPDATE_DETAILS_SQL, details_row(details, now))
+        else:
+            db.execute(
+                "UPDATE products SET details_status = 'none', details_json = NULL,"
+                " details_synced_at = ? WHERE ingram_part_number = ?",
+                (now, details.ingram_part_number),
+            )
+        resolve_failures(db, run_id, DETAILS, [details.ingram_part_number])
+        store.close_task(db, task_id, "done", attempts, None)
+        store.add_run_counts(db, run_id, details_done=1)
+
+
+UPDATE_DETAILS_SQL = """
+UPDATE products SET details_status = 'found', category = ?, subcategory = ?,
+    product_type = ?, authorized = ?, vendor_name = COALESCE(?, vendor_name),
+    vendor_part_number = COALESCE(vendor_part_number, ?), upc = COALESCE(upc, ?),
+    description = COALESCE(description, ?), product_class = COALESCE(?, product_class),
+    details_json = ?, details_synced_at = ?
+WHERE ingram_part_number = ?
+"""
+
+
+def details_row(details: ProductDetails, now: str) -> tuple[object, ...]:
+    return (
+        details.category,
+        details.subcategory,
+        details.product_type,
+        None if details.authorized is None else int(details.authorized),
+        details.vendor_name,
+        details.vendor_part_number,
+        details.upc,
+        details.description,
+        details.product_class,
+        json.dumps(details.raw, default=str) if details.raw is not None else None,
+        now,
+        details.ingram_part_number,
+    )
+
+
+def save_failure(
+    store: Store, run_id: int, task_id: int, kind: str, pns: Sequence[str], error: ApiError
+) -> None:
+    """Close a task whose retries are spent: one open failure row per part number."""
+    with store.write() as db:
+        record_failures(store, db, run_id, kind, pns, error)
+        store.close_task(db, task_id, "failed", error.attempts, str(error))
+        if kind == PA:
+            store.add_run_counts(db, run_id, pa_batches_done=1)
+        else:
+            store.add_run_counts(db, run_id, details_done=1)
+
+
+def record_failures(
+    store: Store,
+    db: sqlite3.Connection,
+    run_id: int,
+    kind: str,
+    pns: Sequence[str],
+    error: ApiError,
+) -> None:
+    """Open (or refresh the open) failure of each item; never two open rows for one item."""
+    now = utc_now()
+    message = str(error)
+    db.executemany(
+        "INSERT INTO failures (run_id, kind, ingram_part_number, error_kind, error, http_status,"
+        " attempts, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (kind, ingram_part_number) WHERE resolved_at IS NULL DO UPDATE SET"
+        " run_id = excluded.run_id, error_kind = excluded.error_kind, error = excluded.error,"
+        " http_status = excluded.http_status, attempts = failures.attempts + excluded.attempts,"
+        " failed_at = excluded.failed_at",
+        [
+            (run_id, kind, pn, error.kind, message, error.http_status, error.attempts, now)
+            for pn in pns
+        ],
+    )
+    db.executemany(
+        "UPDATE products SET last_error = ? WHERE ingram_part_number = ?",
+        [(message, pn) for pn in pns],
+    )
+    store.add_run_counts(db, run_id, failures=len(pns))
+
+
+def resolve_failures(db: sqlite3.Connection, run_id: int, kind: str, pns: Sequence[str]) -> None:
+    db.executemany(
+        "UPDATE failures SET resolved_at = ?, resolved_by_run = ?"
+        " WHERE kind = ? AND ingram_part_number = ? AND resolved_at IS NULL",
+        [(utc_now(), run_id, kind, pn) for pn in pns],
+    )

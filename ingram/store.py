@@ -1,0 +1,396 @@
+"""SQLite state: the connection, migrations and every SQL statement of ingram-sync.
+
+Only one thread writes (the sync's main thread); reads from other processes
+(``monitor``, ``runs``) work during a sync because the database is in WAL
+mode. Every write transaction starts with ``BEGIN IMMEDIATE`` so it takes the
+write lock up front and waits ``busy_timeout`` instead of failing half-way.
+
+Example::
+
+    store = Store.open("catalog.db")
+    store.add_products(["6YE881"])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import stat
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ingram.errors import StoreError
+from ingram.migrations import LATEST, migrate, recorded_version
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 10_000
+PA = "price_availability"
+DETAILS = "details"
+TASK_CHUNK = 500
+
+EXPORT_COLUMNS = (
+    "ingram_part_number",
+    "vendor_part_number",
+    "upc",
+    "vendor_name",
+    "description",
+    "category",
+    "subcategory",
+    "product_class",
+    "product_type",
+    "status",
+    "customer_price",
+    "retail_price",
+    "map_price",
+    "currency",
+    "available",
+    "total_availability",
+    "pa_synced_at",
+    "details_synced_at",
+    "last_error",
+)
+
+
+def utc_now() -> str:
+    """Now as UTC ISO-8601 with milliseconds, e.g. ``2026-11-28T22:40:01.123Z``."""
+    return format_time(datetime.now(UTC))
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def money(value: Decimal | None) -> str | None:
+    """Decimal text, so 74.34 is stored and read back as exactly 74.34."""
+    return None if value is None else format(value, "f")
+
+
+def check_database_file(path: Path, *, writable: bool) -> None:
+    """Refuse, without touching it, a path that cannot be an ingram-sync database."""
+    if path.is_dir():
+        raise StoreError(f"database path {path} is a folder: give a file path with --db")
+    if not path.exists():
+        if not path.parent.exists():
+            raise StoreError(f"folder {path.parent} does not exist: create it or choose --db")
+        return
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as error:
+        raise StoreError(f"cannot read database {path}: {error.strerror}") from error
+    if header and header != SQLITE_HEADER:
+        raise StoreError(
+            f"{path} is not an SQLite database; it was left untouched: choose another --db"
+        )
+    if writable and not path.stat().st_mode & stat.S_IWUSR:
+        raise StoreError(f"database {path} is read-only: make it writable or choose another --db")
+
+
+def create_private_file(path: Path) -> None:
+    """Create the database file with mode 0600 before SQLite does (it would use 0644)."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise StoreError(f"cannot create database {path}: {error.strerror}") from error
+
+
+class Store:
+    """One SQLite connection and the statements ingram-sync runs on it."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> Store:
+        """Open (creating and migrating when needed) the database at ``path``."""
+        path = Path(path)
+        check_database_file(path, writable=not readonly)
+        if readonly and not path.exists():
+            raise StoreError(f"no database at {path}: run `ingram-sync sync` first or use --db")
+        if not readonly:
+            create_private_file(path)
+        try:
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db.execute("PRAGMA foreign_keys = ON")
+            version = recorded_version(db)
+            if version > LATEST:
+                db.close()
+                raise StoreError(
+                    f"{path} was written by a newer ingram-sync (schema {version}, this "
+                    f"version knows {LATEST}): upgrade ingram-sync to use it"
+                )
+            if not readonly:
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")
+                migrate(db)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"cannot use database {path}: {error}") from error
+        return cls(db, path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking the write lock up front."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- products -----------------------------------------------------------
+
+    def add_products(self, part_numbers: Iterable[str]) -> tuple[int, int]:
+        """Track part numbers; return (added, already tracked)."""
+        unique = list(dict.fromkeys(part_numbers))
+        now = utc_now()
+        with self.write() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO products (ingram_part_number, added_at) VALUES (?, ?)",
+                ((pn, now) for pn in unique),
+            )
+            added = db.total_changes - before
+        return added, len(unique) - added
+
+    def remove_products(self, part_numbers: Iterable[str]) -> int:
+        with self.write() as db:
+            before = db.total_changes
+            db.executemany(
+                "DELETE FROM products WHERE ingram_part_number = ?", ((pn,) for pn in part_numbers)
+            )
+            return db.total_changes - before
+
+    def tracked(self, part_numbers: Sequence[str] | None = None) -> list[str]:
+        """Tracked part numbers (all, or those of ``part_numbers`` that are tracked)."""
+        if part_numbers is None:
+            sql = "SELECT ingram_part_number FROM products ORDER BY ingram_part_number"
+            return [row[0] for row in self.db.execute(sql)]
+        found = set()
+        for chunk in chunked(list(part_numbers), TASK_CHUNK):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT ingram_part_number FROM products WHERE ingram_part_number IN ({marks})"
+            found.update(row[0] for row in self.db.execute(sql, chunk))
+        return [pn for pn in part_numbers if pn in found]
+
+    def product_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM products").fetchone()[0]
+
+    def products(
+        self, *, status: Sequence[str] = (), changed_since: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Products as export dicts, filtered by status and P&A change time."""
+        where, params = [], []
+        if status:
+            where.append(f"status IN ({','.join('?' * len(status))})")
+            params.extend(status)
+        if changed_since:
+            where.append(
+                "ingram_part_number IN (SELECT ingram_part_number FROM changes"
+                " WHERE changed_at >= ?)"
+            )
+            params.append(changed_since)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        sql = f"SELECT {', '.join(EXPORT_COLUMNS)} FROM products {clause} ORDER BY 1"
+        for row in self.db.execute(sql, params):
+            yield export_row(row)
+
+    # -- runs -------------------------------------------------------------
+
+    def create_run(self, kind: str, options: dict[str, Any]) -> int:
+        with self.write() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (kind, status, started_at, options, pid, host)"
+                " VALUES (?, 'running', ?, ?, ?, ?)",
+                (kind, utc_now(), json.dumps(options), os.getpid(), socket.gethostname()),
+            )
+            return cursor.lastrowid
+
+    def finish_run(self, run_id: int, status: str, last_error: str | None = None) -> None:
+        with self.write() as db:
+            db.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, last_error = COALESCE(?, last_error)"
+                " WHERE id = ?",
+                (status, utc_now(), last_error, run_id),
+            )
+
+    def interrupt_dead_runs(self) -> list[sqlite3.Row]:
+        """Mark runs left ``running`` as interrupted; return them, oldest first.
+
+        Call only while holding the sync lock: a live sync would hold it, so
+        every run still ``running`` then belongs to a process that died.
+        """
+        with self.write() as db:
+            dead = db.execute(
+                "SELECT id, started_at FROM runs WHERE status = 'running' ORDER BY id"
+            ).fetchall()
+            db.execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = ?,"
+                " last_error = COALESCE(last_error, 'the process died; resumed by a later sync')"
+                " WHERE status = 'running'",
+                (utc_now(),),
+            )
+        return dead
+
+    def last_run(self, statuses: Sequence[str] = ()) -> sqlite3.Row | None:
+        clause = f"WHERE status IN ({','.join('?' * len(statuses))})" if statuses else ""
+        return self.db.execute(
+            f"SELECT * FROM runs {clause} ORDER BY id DESC LIMIT 1", tuple(statuses)
+        ).fetchone()
+
+    def run(self, run_id: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+
+    def runs(self, limit: int = 20) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+
+    def add_run_counts(self, db: sqlite3.Connection, run_id: int, **increments: int) -> None:
+        """Add to a run's counters inside the caller's transaction."""
+        sets = ", ".join(f"{name} = {name} + ?" for name in increments)
+        db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*increments.values(), run_id))
+
+    def set_run_counts(self, db: sqlite3.Connection, run_id: int, **values: int) -> None:
+        sets = ", ".join(f"{name} = ?" for name in values)
+        db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*values.values(), run_id))
+
+    # -- tasks ------------------------------------------------------------
+
+    def plan_pa_tasks(self, run_id: int, batches: Iterable[Sequence[str]]) -> None:
+        """Create one pending P&A task per batch and count the run's work."""
+        now = utc_now()
+        batches = list(batches)
+        with self.write() as db:
+            db.executemany(
+                "INSERT INTO tasks (run_id, kind, part_numbers, size, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                ((run_id, PA, json.dumps(list(b)), len(b), now) for b in batches),
+            )
+            self.add_run_counts(
+                db, run_id, pa_batches=len(batches), products=sum(len(b) for b in batches)
+            )
+
+    def plan_details_tasks(self, db: sqlite3.Connection, run_id: int, pns: Sequence[str]) -> None:
+        """Queue one details task per part number inside the caller's transaction."""
+        now = utc_now()
+        db.executemany(
+            "INSERT INTO tasks (run_id, kind, part_numbers, size, created_at)"
+            " VALUES (?, ?, ?, 1, ?)",
+            ((run_id, DETAILS, json.dumps([pn]), now) for pn in pns),
+        )
+        if pns:
+            self.add_run_counts(db, run_id, details_total=len(pns))
+
+    def open_tasks(
+        self, run_ids: Sequence[int], kind: str, after_id: int, limit: int = TASK_CHUNK
+    ) -> list[tuple[int, list[str]]]:
+        """Pending tasks of ``kind`` in ``run_ids`` with id above ``after_id``, by id."""
+        marks = ",".join("?" * len(run_ids))
+        rows = self.db.execute(
+            f"SELECT id, part_numbers FROM tasks WHERE run_id IN ({marks}) AND kind = ?"
+            " AND state = 'pending' AND id > ? ORDER BY id LIMIT ?",
+            (*run_ids, kind, after_id, limit),
+        ).fetchall()
+        return [(row[0], json.loads(row[1])) for row in rows]
+
+    def adopt_open_tasks(self, from_runs: Sequence[int], run_id: int) -> None:
+        """Move the unfinished tasks of dead runs to ``run_id`` so it finishes them first."""
+        if not from_runs:
+            return
+        marks = ",".join("?" * len(from_runs))
+        with self.write() as db:
+            totals = dict.fromkeys((PA, DETAILS), (0, 0))
+            for kind, count, size in db.execute(
+                f"SELECT kind, COUNT(*), SUM(size) FROM tasks WHERE run_id IN ({marks})"
+                " AND state = 'pending' GROUP BY kind",
+                tuple(from_runs),
+            ):
+                totals[kind] = (count, size)
+            db.execute(
+                f"UPDATE tasks SET run_id = ? WHERE run_id IN ({marks}) AND state = 'pending'",
+                (run_id, *from_runs),
+            )
+            self.add_run_counts(
+                db,
+                run_id,
+                pa_batches=totals[PA][0],
+                products=totals[PA][1],
+                details_total=totals[DETAILS][1],
+            )
+
+    def open_task_part_numbers(self, run_ids: Sequence[int], kind: str) -> set[str]:
+        found: set[str] = set()
+        after = 0
+        while chunk := self.open_tasks(run_ids, kind, after):
+            for task_id, pns in chunk:
+                found.update(pns)
+                after = task_id
+        return found
+
+    def count_open_tasks(self, run_ids: Sequence[int]) -> dict[str, int]:
+        marks = ",".join("?" * len(run_ids))
+        rows = self.db.execute(
+            f"SELECT kind, SUM(size) FROM tasks WHERE run_id IN ({marks}) AND state = 'pending'"
+            " GROUP BY kind",
+            tuple(run_ids),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def synced_since(self, moment: str) -> set[str]:
+        """Part numbers whose P&A was written at or after ``moment``."""
+        sql = "SELECT ingram_part_number FROM products WHERE pa_synced_at >= ?"
+        return {row[0] for row in self.db.execute(sql, (moment,))}
+
+    def close_task(
+        self, db: sqlite3.Connection, task_id: int, state: str, attempts: int, error: str | None
+    ) -> None:
+        db.execute(
+            "UPDATE tasks SET state = ?, attempts = attempts + ?, finished_at = ?, error = ?"
+            " WHERE id = ?",
+            (state, attempts, utc_now(), error, task_id),
+        )
+
+    def count_task_attempt(self, task_id: int, attempts: int, error: str) -> None:
+        """Record attempts spent on a task that stays pending (a cancelled call)."""
+        with self.write() as db:
+            db.execute(
+                "UPDATE tasks SET attempts = attempts + ?, error = ? WHERE id = ?",
+                (attempts, error, task_id),
+            )
+
+
+def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def export_row(row: sqlite3.Row) -> dict[str, Any]:
+    """A products row as the stable export object (prices as decimal text, flags as bools)."""
+    item = dict(row)
+    if item["available"] is not None:
+        item["available"] = bool(item["available"])
+    for name in ("customer_price", "retail_price", "map_price"):
+        if item[name] is not None:
+            item[name] = Decimal(item[name])
+    return item
+
+
+def details_cutoff(max_age: float) -> str:
+    return format_time(datetime.now(UTC) - timedelta(seconds=max_age))
