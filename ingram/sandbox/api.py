@@ -1,0 +1,331 @@
+"""Vendor-shaped answers: validation, errors and the three catalog endpoints.
+
+Everything here is a pure function from a request to a ``Reply`` so the
+HTTP plumbing (``handler``) stays about sockets and the vendor's quirks stay
+in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from .catalog import Catalog
+
+MAX_PA_PRODUCTS = 50
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 25
+VENDOR_RATE_LIMIT = 60  # per minute per endpoint (portal); shown on injected 429s
+SEARCH_PATH = "/resellers/v6/catalog"
+
+_HEADER_RULES: tuple[tuple[str, int, bool, bool], ...] = (
+    # name, max length, exact length, required
+    ("IM-CustomerNumber", 10, False, True),
+    ("IM-CountryCode", 2, True, True),
+    ("IM-CorrelationID", 32, False, True),
+    ("IM-SenderID", 32, False, False),
+)
+
+_HTML_503 = (
+    "<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"
+    "<body><h1>Service Unavailable</h1><p>The server is temporarily unable to service "
+    "your request due to maintenance downtime or capacity problems. Please try again "
+    "later.</p></body></html>"
+)
+
+_MALFORMED_BODIES: tuple[bytes, ...] = (
+    b'[{"ingramPartNumber": "',
+    b"<html><body>Gateway response</body></html>",
+    b'{"errors": [{"message": "upstream"}]',
+    b"\x00\xff not json at all",
+)
+
+
+@dataclass
+class Reply:
+    """One answer; ``transport`` says how the socket misbehaves, if at all."""
+
+    status: int
+    body: bytes = b""
+    content_type: str | None = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    transport: str = "normal"  # normal | drop | truncate
+
+
+def json_reply(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Reply:
+    """Compact JSON, so prices go on the wire as written (74.34)."""
+    body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    return Reply(status, body, "application/json", dict(headers or {}))
+
+
+def error_id() -> str:
+    """Looks like the vendor's ids: a tag plus a timestamp with offset."""
+    stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+    return f"C{secrets.token_hex(2).upper()}-sandbox-{stamp}"
+
+
+def validation_error(fields: list[dict[str, Any]]) -> Reply:
+    """400 in the vendor's documented ``validation-failed`` shape."""
+    return json_reply(
+        400,
+        {
+            "errors": [
+                {
+                    "id": error_id(),
+                    "type": "/errors/validation-failed",
+                    "message": "Validation failed",
+                    "fields": fields,
+                }
+            ]
+        },
+    )
+
+
+def system_error(status: int = 500) -> Reply:
+    """The vendor's generic 5xx JSON body."""
+    message = "Some unexpected error occurred, please contact support team for more details."
+    return json_reply(
+        status,
+        {"errors": [{"id": error_id(), "type": "/errors/system-errors", "message": message}]},
+    )
+
+
+def html_503() -> Reply:
+    """What a load balancer in maintenance sends: HTML, not JSON."""
+    return Reply(503, _HTML_503.encode(), "text/html; charset=utf-8")
+
+
+def malformed(choice: int) -> Reply:
+    """A 200 that claims JSON but is not."""
+    return Reply(200, _MALFORMED_BODIES[choice % len(_MALFORMED_BODIES)], "application/json")
+
+
+def not_found() -> Reply:
+    """Details/search 404, exactly as the portal documents it."""
+    return json_reply(404, {"errors": [{"message": "No Records Found"}]})
+
+
+def rate_limited(limit: int | None, reset_in: float, retry_after: bool, window: float) -> Reply:
+    """429 with the documented headers; Reset is a Unix time with milliseconds."""
+    reply = json_reply(429, {"errors": [{"field": None, "message": "too many requests"}]})
+    nominal = limit if limit is not None else VENDOR_RATE_LIMIT
+    reply.headers.update(rate_headers(nominal, 0, reset_in))
+    if retry_after:
+        seconds = reset_in if reset_in > 0 else min(window, 1.0)
+        reply.headers["Retry-After"] = _seconds_text(seconds)
+    return reply
+
+
+def rate_headers(limit: int, remaining: int, reset_in: float) -> dict[str, str]:
+    """X-RateLimit-* headers for any answer of a limited endpoint."""
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(max(0, remaining)),
+        "X-RateLimit-Reset": f"{time.time() + max(0.0, reset_in):.3f}",
+    }
+
+
+def _seconds_text(seconds: float) -> str:
+    """Whole seconds like the vendor when possible; fractions in compressed tests."""
+    if seconds >= 1.0:
+        return str(int(seconds + 0.999))
+    return f"{max(seconds, 0.001):.3f}".rstrip("0").rstrip(".")
+
+
+def validate_headers(headers: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Field errors for the IM-* headers, in the vendor's field-list shape."""
+    problems: list[dict[str, Any]] = []
+    for name, max_len, exact, required in _HEADER_RULES:
+        value = headers.get(name)
+        if value is None or not value.strip():
+            if required:
+                message = (
+                    "Required field is missing" if value is None else f"{name} cannot be blank"
+                )
+                problems.append({"field": name, "value": value or "", "message": message})
+            continue
+        if exact and len(value) != max_len:
+            message = f"{name} must be exactly {max_len} characters"
+        elif len(value) > max_len:
+            message = f"{name} must not exceed {max_len} characters"
+        else:
+            continue
+        problems.append({"field": name, "value": value, "message": message})
+    return problems
+
+
+def token_answer(token: str, lifetime: float) -> Reply:
+    """``expires_in`` is a string, as the spec's schema says (one second shy, like the portal)."""
+    expires = str(max(1, int(lifetime) - 1))
+    return json_reply(200, {"access_token": token, "token_type": "Bearer", "expires_in": expires})
+
+
+def token_refused(grant_ok: bool) -> Reply:
+    """401 for a bad client or grant, OAuth-style plus the vendor's fault shape."""
+    error = "invalid_client" if grant_ok else "unsupported_grant_type"
+    payload = {
+        "error": error,
+        "fault": {
+            "faultstring": "Invalid client identifier or grant type",
+            "detail": {"errorcode": "oauth.v2.InvalidClientIdentifier"},
+        },
+    }
+    return json_reply(401, payload)
+
+
+def parse_bool(value: str | None) -> bool | None:
+    """Query booleans: 'true'/'false' any case; None when absent or garbage."""
+    if value is None:
+        return None
+    return {"true": True, "false": False}.get(value.strip().lower())
+
+
+def requested_part_numbers(body: bytes) -> list[str] | None:
+    """Part numbers in a P&A body, leniently (for stats even when it is invalid)."""
+    try:
+        payload = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    products = payload.get("products") if isinstance(payload, dict) else None
+    if not isinstance(products, list):
+        return None
+    out = []
+    for item in products:
+        pn = None
+        if isinstance(item, dict):
+            pn = item.get("ingramPartNumber") or item.get("vendorPartNumber")
+        out.append(str(pn) if pn is not None else "")
+    return out
+
+
+def price_and_availability(catalog: Catalog, query: Mapping[str, list[str]], body: bytes) -> Reply:
+    """The P&A endpoint: 200 when every item was found, 207 when some were not."""
+    flags = {name: parse_bool(_first(query, name)) for name in _PA_FLAGS}
+    problems = [
+        {"field": name, "value": _first(query, name) or "", "message": "Required boolean value"}
+        for name in ("includeAvailability", "includePricing")
+        if flags[name] is None
+    ]
+    products, body_problem = _pa_products(body)
+    if body_problem:
+        problems.append({"field": "products", "value": "", "message": body_problem})
+    if problems:
+        return validation_error(problems)
+    items = [
+        _pa_item(catalog, product, flags)
+        for product in products  # type: ignore[union-attr]
+    ]
+    status = 207 if any(item.get("productStatusCode") == "E" for item in items) else 200
+    return json_reply(status, items)
+
+
+_PA_FLAGS = ("includeAvailability", "includePricing", "includeProductAttributes")
+
+
+def _pa_products(body: bytes) -> tuple[list[dict[str, Any]] | None, str | None]:
+    try:
+        payload = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return None, "Request body is not valid JSON"
+    products = payload.get("products") if isinstance(payload, dict) else None
+    if not isinstance(products, list) or not products:
+        return None, "products must be a non-empty list"
+    if len(products) > MAX_PA_PRODUCTS:
+        return None, f"At most {MAX_PA_PRODUCTS} products are allowed per request"
+    for item in products:
+        if not isinstance(item, dict) or not (
+            isinstance(item.get("ingramPartNumber"), str)
+            or isinstance(item.get("vendorPartNumber"), str)
+        ):
+            return None, "Each product needs an ingramPartNumber or vendorPartNumber"
+    return products, None
+
+
+def _pa_item(
+    catalog: Catalog, product: dict[str, Any], flags: Mapping[str, bool | None]
+) -> dict[str, Any]:
+    pn = product.get("ingramPartNumber")
+    if not isinstance(pn, str):
+        vpn = product.get("vendorPartNumber")
+        return {
+            "productStatusCode": "E",
+            "productStatusMessage": f"Product not found for VendorPartNumber:  {vpn}",
+            "vendorPartNumber": vpn,
+        }
+    return catalog.price_availability_item(
+        pn,
+        include_availability=bool(flags["includeAvailability"]),
+        include_pricing=bool(flags["includePricing"]),
+        include_attributes=bool(flags["includeProductAttributes"]),
+    )
+
+
+def details(catalog: Catalog, part_number: str) -> Reply:
+    """The details endpoint: the document or the documented 404."""
+    document = catalog.details_document(part_number)
+    if document is None:
+        return not_found()
+    return json_reply(200, document)
+
+
+def search(catalog: Catalog, query: Mapping[str, list[str]]) -> Reply:
+    """Catalog search with paging links; 404 when nothing matches at all."""
+    try:
+        page_number = int(_first(query, "pageNumber") or 1)
+        page_size = int(_first(query, "pageSize") or DEFAULT_PAGE_SIZE)
+    except ValueError:
+        return validation_error([{"field": "pageNumber/pageSize", "message": "Must be integers"}])
+    if page_size < 1 or page_size > MAX_PAGE_SIZE or page_number < 1:
+        return validation_error(
+            [
+                {
+                    "field": "pageSize",
+                    "value": str(page_size),
+                    "message": f"pageSize must be 1..{MAX_PAGE_SIZE}, pageNumber >= 1",
+                }
+            ]
+        )
+    matches = list(
+        catalog.search(
+            vendors=_split_values(query.get("vendor", [])),
+            keywords=_split_values(query.get("keyword", [])),
+            category=_first(query, "category"),
+        )
+    )
+    if not matches:
+        return json_reply(404, {"errors": [{"id": error_id(), "message": "No Records Found"}]})
+    start = (page_number - 1) * page_size
+    payload: dict[str, Any] = {
+        "recordsFound": len(matches),
+        "pageSize": page_size,
+        "pageNumber": page_number,
+        "catalog": [catalog.search_row(i) for i in matches[start : start + page_size]],
+    }
+    if start + page_size < len(matches):
+        payload["nextPage"] = _page_link(query, page_number + 1, page_size)
+    if page_number > 1:
+        payload["previousPage"] = _page_link(query, page_number - 1, page_size)
+    return json_reply(200, payload)
+
+
+def _page_link(query: Mapping[str, list[str]], page_number: int, page_size: int) -> str:
+    params = {k: v for k, v in query.items() if k not in ("pageNumber", "pageSize")}
+    params["pageSize"] = [str(page_size)]
+    params["pageNumber"] = [str(page_number)]
+    return f"{SEARCH_PATH}?{urlencode(params, doseq=True)}"
+
+
+def _split_values(values: list[str]) -> list[str]:
+    """Array query params arrive repeated or comma-separated; accept both."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _first(query: Mapping[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[0] if values else None

@@ -1,0 +1,473 @@
+"""A deterministic fake Ingram catalog, derived product by product from (seed, index).
+
+Nothing is precomputed: a 1,000,000-product catalog costs no memory until a
+product is asked for, and then only a small LRU cache. Part numbers are an
+invertible permutation of the index, so ``contains`` is O(1) without a set.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .settings import SandboxSettings
+from .vocabulary import (
+    ADJECTIVES,
+    CATEGORIES,
+    INDICATOR_FLAGS,
+    MODEL_LETTERS,
+    SPEC_VALUES,
+    VENDORS,
+    WAREHOUSES,
+)
+
+_MASK = (1 << 64) - 1
+_PN_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_PN_LEN = 6
+_PN_SPACE = 36**_PN_LEN
+_PN_MULT = 1_234_567_891  # odd and not a multiple of 3: coprime with 36**6
+_PN_OFFSET = 987_654_321
+_PN_INVERSE = pow(_PN_MULT, -1, _PN_SPACE)
+
+# salts keep the independent random streams of one product apart
+_SALT_STATIC, _SALT_EPOCH, _SALT_STOCK, _SALT_ID = 11, 19, 23, 29
+
+NOT_FOUND_MESSAGE = "Product not found for IngramPartNumber:  {pn}"
+
+
+def _mix(*parts: int) -> int:
+    """splitmix64-style hash: cheap, stable across processes and Python versions."""
+    h = 0x9E3779B97F4A7C15
+    for part in parts:
+        h = (h ^ (part & _MASK)) & _MASK
+        h = (h * 0xBF58476D1CE4E5B9) & _MASK
+        h ^= h >> 31
+        h = (h * 0x94D049BB133111EB) & _MASK
+        h ^= h >> 29
+    return h
+
+
+class _Stream:
+    """splitmix64 draws: several times cheaper to seed and use than ``random.Random``.
+
+    Every product seeds its own stream, so seeding cost dominates; the draws
+    only need to look random, not be cryptographically or statistically strong.
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self, seed: int) -> None:
+        self._state = seed & _MASK
+
+    def bits(self) -> int:
+        self._state = (self._state + 0x9E3779B97F4A7C15) & _MASK
+        z = self._state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+        return z ^ (z >> 31)
+
+    def random(self) -> float:
+        return (self.bits() >> 11) / 9007199254740992.0
+
+    def randrange(self, start: int, stop: int) -> int:
+        return start + self.bits() % (stop - start)
+
+    def randint(self, low: int, high: int) -> int:
+        return low + self.bits() % (high - low + 1)
+
+    def uniform(self, low: float, high: float) -> float:
+        return low + (high - low) * self.random()
+
+    def choice(self, seq: Sequence[Any]) -> Any:
+        return seq[self.bits() % len(seq)]
+
+    def sample(self, seq: Sequence[Any], k: int) -> list[Any]:
+        pool = list(seq)
+        for i in range(k):
+            j = i + self.bits() % (len(pool) - i)
+            pool[i], pool[j] = pool[j], pool[i]
+        return pool[:k]
+
+
+def encode_part_number(index: int) -> str:
+    """Index -> 6-char uppercase base-36 part number (a bijection below 36**6)."""
+    n = (index * _PN_MULT + _PN_OFFSET) % _PN_SPACE
+    chars = []
+    for _ in range(_PN_LEN):
+        n, digit = divmod(n, 36)
+        chars.append(_PN_ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
+def decode_part_number(pn: str) -> int | None:
+    """Part number -> index, or None when it cannot be one of ours."""
+    pn = pn.strip().upper()
+    if len(pn) != _PN_LEN or any(c not in _PN_ALPHABET for c in pn):
+        return None
+    n = 0
+    for c in pn:
+        n = n * 36 + _PN_ALPHABET.index(c)
+    return ((n - _PN_OFFSET) * _PN_INVERSE) % _PN_SPACE
+
+
+@dataclass(frozen=True, slots=True)
+class _Product:
+    """The part of a product that never changes with ``price_epoch``."""
+
+    index: int
+    part_number: str
+    vendor_part_number: str
+    vendor_name: str
+    vendor_number: str
+    upc: str
+    description: str
+    category: str
+    subcategory: str
+    product_class: str
+    authorized: bool
+    warehouses: tuple[tuple[int, str], ...]
+    string_warehouse_ids: bool
+    id_only_warehouse: bool
+    nested_pricing: bool
+    camel_subcategory: bool
+    details_draw: float
+    base_price: float
+
+
+class Catalog:
+    """Products of one seed; ``not_found_details_ratio``/``price_epoch`` may change live."""
+
+    def __init__(
+        self,
+        seed: int = 1,
+        size: int = 1000,
+        not_found_details_ratio: float = 0.05,
+        price_epoch: int = 0,
+    ) -> None:
+        self.seed = seed
+        self.size = size
+        self.not_found_details_ratio = not_found_details_ratio
+        self.price_epoch = price_epoch
+        # per-instance cache: a module-level one would pin old catalogs in memory
+        self._product = functools.lru_cache(maxsize=16384)(self._build_product)
+
+    @classmethod
+    def from_settings(cls, settings: SandboxSettings) -> Catalog:
+        """The catalog a server with ``settings`` serves."""
+        return cls(
+            settings.seed,
+            settings.catalog_size,
+            settings.not_found_details_ratio,
+            settings.price_epoch,
+        )
+
+    def __len__(self) -> int:
+        return self.size
+
+    # -- part numbers -------------------------------------------------------
+
+    def part_numbers(self, n: int | None = None) -> list[str]:
+        """The first ``n`` part numbers (all by default), in index order."""
+        count = self.size if n is None else max(0, min(n, self.size))
+        return [encode_part_number(i) for i in range(count)]
+
+    def index_of(self, pn: str) -> int | None:
+        """Index of a catalog part number, None when unknown."""
+        index = decode_part_number(pn) if isinstance(pn, str) else None
+        if index is None or index >= self.size:
+            return None
+        return index
+
+    def contains(self, pn: str) -> bool:
+        """Whether ``pn`` is one of this catalog's part numbers."""
+        return self.index_of(pn) is not None
+
+    def __contains__(self, pn: object) -> bool:
+        return isinstance(pn, str) and self.contains(pn)
+
+    # -- generation -----------------------------------------------------------
+
+    def _traits(self, index: int) -> tuple[tuple[str, str, str, tuple[str, ...]], str, str, int]:
+        """(vendor, category, subcategory, hash) from one hash: search calls it per product."""
+        h = _mix(self.seed, index, _SALT_ID)
+        vendor = VENDORS[h % len(VENDORS)]
+        category = vendor[3][(h >> 8) % len(vendor[3])]
+        subs = CATEGORIES[category]
+        return vendor, category, subs[(h >> 16) % len(subs)], h
+
+    def vendor_of(self, index: int) -> tuple[str, str, str, tuple[str, ...]]:
+        """(name, vendorNumber, part-number prefix, categories) of a product's vendor."""
+        return self._traits(index)[0]
+
+    def category_of(self, index: int) -> tuple[str, str]:
+        """(category, subcategory), always among what the vendor sells."""
+        _, category, subcategory, _ = self._traits(index)
+        return category, subcategory
+
+    def identity(self, index: int) -> tuple[str, str, str, str]:
+        """(part number, vendor part number, description, upc) from hash bits, no RNG.
+
+        Keyword search scans the whole catalog, so these must cost microseconds.
+        """
+        return self._identity(index, self._traits(index))
+
+    def _identity(
+        self, index: int, traits: tuple[tuple[str, str, str, tuple[str, ...]], str, str, int]
+    ) -> tuple[str, str, str, str]:
+        (vendor_name, _, prefix, _), _, subcategory, h = traits
+        model = f"{MODEL_LETTERS[(h >> 24) % 16]}{100 + (h >> 28) % 9900}"
+        adjective = ADJECTIVES[(h >> 42) % len(ADJECTIVES)]
+        vendor_pn = f"{prefix}{(h >> 45) % 10**5:05d}-{model}"
+        u = _mix(h, index)
+        upc = f"{'0000123678'[u % 10]}{(u // 10) % 10**11:011d}"
+        description = f"{vendor_name} {adjective} {subcategory.upper()} {model}"
+        return encode_part_number(index), vendor_pn, description, upc
+
+    def _build_product(self, index: int) -> _Product:
+        rng = _Stream(_mix(self.seed, index, _SALT_STATIC))
+        traits = self._traits(index)
+        (vendor_name, vendor_number, _, _), category, subcategory, _ = traits
+        part_number, vendor_pn, description, upc = self._identity(index, traits)
+        warehouses = tuple(sorted(rng.sample(WAREHOUSES, rng.randint(2, 5))))
+        return _Product(
+            index=index,
+            part_number=part_number,
+            vendor_part_number=vendor_pn,
+            vendor_name=vendor_name,
+            vendor_number=vendor_number,
+            upc=upc,
+            description=description,
+            category=category,
+            subcategory=subcategory,
+            product_class=rng.choice("AAABBBCCDE"),
+            authorized=rng.random() < 0.95,
+            warehouses=warehouses,
+            string_warehouse_ids=rng.random() < 0.5,
+            id_only_warehouse=rng.random() < 0.15,
+            nested_pricing=rng.random() < 0.05,
+            camel_subcategory=rng.random() < 0.5,
+            details_draw=rng.random(),
+            base_price=rng.randrange(4, 2500) + rng.randrange(1, 100) / 100,
+        )
+
+    def _stock_rng(self, index: int) -> tuple[_Stream, bool]:
+        """Stream for price/stock: ~10% of products get a new one per non-zero epoch."""
+        epoch = self.price_epoch
+        changed = epoch != 0 and _mix(self.seed, index, _SALT_EPOCH, epoch) % 10 == 0
+        variant = epoch if changed else 0
+        return _Stream(_mix(self.seed, index, _SALT_STOCK, variant)), changed
+
+    # -- vendor shapes ------------------------------------------------------
+
+    def price_availability_item(
+        self,
+        pn: str,
+        *,
+        include_availability: bool = True,
+        include_pricing: bool = True,
+        include_attributes: bool = True,
+    ) -> dict[str, Any]:
+        """Exactly the P&A array item the server answers for ``pn``."""
+        index = self.index_of(pn)
+        if index is None:
+            return {
+                "productStatusCode": "E",
+                "productStatusMessage": NOT_FOUND_MESSAGE.format(pn=pn),
+                "ingramPartNumber": pn,
+            }
+        p = self._product(index)
+        item: dict[str, Any] = {
+            "productStatusMessage": None,
+            "ingramPartNumber": p.part_number,
+            "vendorPartNumber": p.vendor_part_number,
+            "extendedVendorPartNumber": p.vendor_part_number,
+            "vendorNumber": p.vendor_number,
+            "vendorName": p.vendor_name,
+            "productAuthorized": p.authorized,
+            "acceptBackOrder": True,
+            "returnableProduct": p.product_class != "E",
+            "endUserInfoRequired": False,
+        }
+        if include_attributes:
+            item.update(upc=p.upc, description=p.description, productClass=p.product_class)
+            item["uom"] = "EA"
+        availability, pricing = self._availability_and_pricing(p)
+        if include_availability:
+            item["availability"] = availability
+            if include_pricing and p.nested_pricing:
+                availability["pricing"] = pricing  # the spec's 207 example does this
+        if include_pricing and not (include_availability and p.nested_pricing):
+            item["pricing"] = pricing
+        return item
+
+    def _availability_and_pricing(self, p: _Product) -> tuple[dict[str, Any], dict[str, Any]]:
+        rng, changed = self._stock_rng(p.index)
+        out_of_stock = rng.random() < 0.10
+        rows: list[dict[str, Any]] = []
+        for wid, location in p.warehouses:
+            qty = (
+                0
+                if out_of_stock
+                else rng.choice((0, rng.randrange(1, 50), rng.randrange(50, 5000)))
+            )
+            rows.append(
+                {
+                    "warehouseId": f"{wid:02d}" if p.string_warehouse_ids else wid,
+                    "location": location,
+                    "quantityAvailable": qty,
+                    "quantityBackordered": rng.randrange(0, 200) if qty == 0 else 0,
+                }
+            )
+        if not out_of_stock and all(r["quantityAvailable"] == 0 for r in rows):
+            rows[0]["quantityAvailable"] = rng.randrange(1, 100)
+            rows[0]["quantityBackordered"] = 0
+        if p.id_only_warehouse:
+            rows.append({"warehouseId": "81"})
+        total = sum(r.get("quantityAvailable", 0) for r in rows)
+        price = p.base_price
+        if changed:
+            price = max(1.01, round(price * rng.uniform(0.8, 1.2), 2))
+            if price == p.base_price:
+                price = round(price + 0.01, 2)
+        customer = round(price, 2)
+        pricing = {
+            "currencyCode": "USD",
+            "retailPrice": round(customer * 1.35 + 0.99, 2),
+            "mapPrice": 0 if p.index % 2 else round(customer * 1.1, 2),
+            "customerPrice": customer,
+        }
+        availability = {
+            "available": total > 0,
+            "totalAvailability": total,
+            "availabilityByWarehouse": rows,
+        }
+        return availability, pricing
+
+    def details_document(self, pn: str) -> dict[str, Any] | None:
+        """The details JSON for ``pn``; None means the server answers 404."""
+        index = self.index_of(pn)
+        if index is None:
+            return None
+        p = self._product(index)
+        if p.details_draw < self.not_found_details_ratio:
+            return None
+        rng = _Stream(_mix(self.seed, index, _SALT_STATIC, 1))
+        doc: dict[str, Any] = {
+            "ingramPartNumber": p.part_number,
+            "vendorPartNumber": p.vendor_part_number,
+            "productAuthorized": "True" if p.authorized else "False",
+            "description": p.description,
+            "productDetailDescription": f"{p.description.title()} - {p.subcategory} for business",
+            "upc": p.upc,
+            "productCategory": p.category,
+            ("productSubCategory" if p.camel_subcategory else "productSubcategory"): p.subcategory,
+            "vendorName": p.vendor_name,
+            "vendorNumber": p.vendor_number,
+            "productStatusCode": None,
+            "productClass": p.product_class if rng.random() < 0.7 else None,
+            "indicators": _indicators(rng, p),
+            "ciscoFields": None,
+            "technicalSpecifications": _tech_specs(rng, p),
+            "warrantyInformation": [],
+            "additionalInformation": _additional_information(rng),
+        }
+        if rng.random() < 0.5:
+            doc["productType"] = "IM::Physical"
+        return doc
+
+    # -- search ---------------------------------------------------------------
+
+    def search(
+        self,
+        vendors: Sequence[str] = (),
+        keywords: Sequence[str] = (),
+        category: str | None = None,
+    ) -> Iterator[int]:
+        """Indices matching any vendor, all keywords and the category (or subcategory).
+
+        Every test is a case-insensitive substring test, like a forgiving vendor search.
+        """
+        wanted_vendors = [v.lower() for v in vendors if v]
+        wanted_keywords = [k.lower() for k in keywords if k]
+        wanted_category = (category or "").lower()
+        for index in range(self.size):
+            traits = self._traits(index)
+            vendor, category, subcategory, _ = traits
+            if wanted_vendors and not any(v in vendor[0].lower() for v in wanted_vendors):
+                continue
+            if wanted_category and not (
+                wanted_category in category.lower() or wanted_category in subcategory.lower()
+            ):
+                continue
+            if wanted_keywords:
+                haystack = " ".join(self._identity(index, traits)).lower()
+                if not all(k in haystack for k in wanted_keywords):
+                    continue
+            yield index
+
+    def search_row(self, index: int) -> dict[str, Any]:
+        """One ``catalog`` entry of a search answer."""
+        p = self._product(index)
+        return {
+            "description": p.description,
+            "category": p.category,
+            "subCategory": p.subcategory,
+            "productType": "",
+            "ingramPartNumber": p.part_number,
+            "vendorPartNumber": p.vendor_part_number,
+            "upcCode": p.upc,
+            "vendorName": p.vendor_name,
+            "endUserRequired": "false",
+            "hasDiscounts": "",
+            "type": "IM::Physical",
+            "discontinued": "true" if p.product_class == "D" else "false",
+            "newProduct": "false",
+            "directShip": "false",
+            "hasWarranty": "true",
+            "extraDescription": p.description,
+            "replacementSku": "",
+            "authorizedToPurchase": "true" if p.authorized else "false",
+            "links": [
+                {"topic": "catalog", "href": f"/catalog/{p.part_number}", "type": "GET"},
+            ],
+        }
+
+
+def _indicators(rng: _Stream, p: _Product) -> dict[str, Any]:
+    """Vendor flag block; real booleans here, unlike ``productAuthorized``."""
+    out: dict[str, Any] = {name: rng.random() < 0.2 for name in INDICATOR_FLAGS}
+    out["isDiscontinuedProduct"] = p.product_class == "D"
+    out["replacementType"] = None
+    out["skuType"] = "M"
+    return out
+
+
+def _tech_specs(rng: _Stream, p: _Product) -> list[dict[str, str]]:
+    rows = [("Basic", "Brand Name", p.vendor_name.title())]
+    for name, values in rng.sample(SPEC_VALUES, rng.randint(2, len(SPEC_VALUES))):
+        rows.append(("General Information", name, rng.choice(values)))
+    rows.append(("General Information", "Manufacturer Part Number", p.vendor_part_number))
+    return [
+        {
+            "headername": header,
+            "attributename": name,
+            "attributevalue": value,
+            "attributedisplay": f"{header}|{name}|{value}",
+        }
+        for header, name, value in rows
+    ]
+
+
+def _additional_information(rng: _Stream) -> dict[str, Any]:
+    weight = round(rng.uniform(0.1, 40.0), 2)
+    return {
+        "productWeight": [{"plantId": "NL01", "weight": weight, "weightUnit": "KG"}],
+        "isBulkFreight": weight > 30,
+        "height": str(rng.randint(2, 80)),
+        "width": str(rng.randint(5, 90)),
+        "length": str(rng.randint(5, 120)),
+        "netWeight": None if rng.random() < 0.5 else str(round(weight * 0.9, 2)),
+        "dimensionUnit": "CM",
+    }

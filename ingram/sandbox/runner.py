@@ -1,0 +1,138 @@
+"""Running the sandbox from a shell: ``python -m ingram.sandbox`` and ``ingram-sync sandbox``.
+
+The argparse parser is the single place option meanings live; a click command
+can call ``settings_from_options`` with the same names instead of re-deriving
+them, and ``serve_forever`` handles signals the same way for both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .server import SandboxServer
+from .settings import FaultRates, SandboxSettings
+
+DEFAULT_PORT = 8765
+
+# CLI option -> FaultRates field
+FAULT_OPTIONS: dict[str, str] = {
+    "fault_500": "error_500",
+    "fault_503": "error_503_html",
+    "fault_429": "rate_limit_429",
+    "fault_slow": "slow",
+    "fault_truncated": "truncated",
+    "fault_malformed": "malformed",
+    "fault_drop": "drop_connection",
+    "fault_revoke_token": "revoke_token",
+}
+
+
+def build_arg_parser() -> argparse.ArgumentParser:
+    """Options of ``python -m ingram.sandbox`` (defaults match ``SandboxSettings``)."""
+    d = SandboxSettings()
+    p = argparse.ArgumentParser(
+        prog="python -m ingram.sandbox",
+        description="Serve a fake Ingram Micro Reseller API v6 on loopback.",
+    )
+    p.add_argument("--host", default=d.host)
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--catalog-size", type=int, default=d.catalog_size)
+    p.add_argument("--latency", type=float, default=d.latency, help="seconds per API answer")
+    p.add_argument("--pa-rate-limit", type=int, default=None, help="calls per window")
+    p.add_argument("--details-rate-limit", type=int, default=None, help="calls per window")
+    p.add_argument("--search-rate-limit", type=int, default=None, help="calls per window")
+    p.add_argument("--rate-window", type=float, default=d.rate_window, help="seconds")
+    p.add_argument("--retry-after", action="store_true", help="send Retry-After on 429")
+    p.add_argument("--token-lifetime", type=float, default=d.token_lifetime, help="seconds")
+    p.add_argument("--client-id", default=d.client_id)
+    p.add_argument("--client-secret", default=d.client_secret)
+    p.add_argument("--not-found-details-ratio", type=float, default=d.not_found_details_ratio)
+    p.add_argument("--price-epoch", type=int, default=d.price_epoch)
+    p.add_argument(
+        "--failing-part-number",
+        action="append",
+        default=[],
+        metavar="PN",
+        help="P&A/details calls with this part number always answer 500 (repeatable)",
+    )
+    for option, field_name in FAULT_OPTIONS.items():
+        p.add_argument(
+            "--" + option.replace("_", "-"),
+            type=float,
+            default=0.0,
+            metavar="RATE",
+            help=f"probability 0..1 of fault '{field_name}' per API call",
+        )
+    p.add_argument("--slow-seconds", type=float, default=d.slow_seconds)
+    p.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    return p
+
+
+def settings_from_options(**options: Any) -> SandboxSettings:
+    """Settings from option names as argparse/click spell them (fault_500, retry_after...)."""
+    faults = FaultRates(**{f: float(options.pop(o, 0.0) or 0.0) for o, f in FAULT_OPTIONS.items()})
+    renames = {"retry_after": "send_retry_after", "failing_part_number": "failing_part_numbers"}
+    fields = {renames.get(k, k): v for k, v in options.items() if v is not None}
+    return SandboxSettings(faults=faults, **fields)
+
+
+def settings_from_args(args: argparse.Namespace) -> SandboxSettings:
+    """Settings from parsed ``build_arg_parser`` arguments."""
+    return settings_from_options(**vars(args))
+
+
+def serve_forever(
+    settings: SandboxSettings,
+    announce: Callable[[str], Any] = print,
+    stop_event: threading.Event | None = None,
+) -> int:
+    """Serve until SIGINT/SIGTERM (or ``stop_event``); returns an exit code (0)."""
+    stop = stop_event or threading.Event()
+    previous = _install_signal_handlers(stop)
+    try:
+        with SandboxServer(settings) as server:
+            announce(f"Sandbox listening on {server.url}")
+            _flush_stdout()
+            while not stop.wait(0.5):
+                pass
+    finally:
+        _restore_signal_handlers(previous)
+    return 0
+
+
+def _install_signal_handlers(stop: threading.Event) -> dict[int, Any]:
+    """Signals only work from the main thread; elsewhere the caller uses stop_event."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.signal(signum, lambda *_: stop.set())
+    return previous
+
+
+def _restore_signal_handlers(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+def _flush_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m ingram.sandbox``."""
+    args = build_arg_parser().parse_args(argv)
+    try:
+        settings = settings_from_args(args)
+    except (TypeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return serve_forever(settings, announce=lambda line: print(line, flush=True))

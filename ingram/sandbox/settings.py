@@ -1,0 +1,140 @@
+"""Settings of the sandbox server: what it simulates and how badly it behaves.
+
+Both dataclasses are frozen so a running server can swap a whole settings
+object atomically (``reconfigure``) instead of mutating fields that request
+threads are reading at the same moment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+FAULT_NAMES: tuple[str, ...] = (
+    "rate_limit_429",
+    "error_500",
+    "error_503_html",
+    "slow",
+    "truncated",
+    "malformed",
+    "drop_connection",
+    "revoke_token",
+)
+
+
+@dataclass(frozen=True)
+class FaultRates:
+    """Probability (0..1) of each injected failure per API call.
+
+    One random draw per call walks these in ``FAULT_NAMES`` order, so the
+    rates add up; when their sum passes 1 the later kinds are starved, which
+    is the caller's problem to avoid.
+    """
+
+    error_500: float = 0.0
+    error_503_html: float = 0.0
+    rate_limit_429: float = 0.0
+    slow: float = 0.0
+    truncated: float = 0.0
+    malformed: float = 0.0
+    drop_connection: float = 0.0
+    revoke_token: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in FAULT_NAMES:
+            value = getattr(self, name)
+            if not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f"fault rate {name}={value!r} is not between 0 and 1")
+
+    @classmethod
+    def from_value(cls, value: FaultRates | Mapping[str, float] | None) -> FaultRates:
+        """Accept the JSON form (a dict) used by ``/_sandbox/config`` and the CLI."""
+        if value is None:
+            return cls()
+        if isinstance(value, FaultRates):
+            return value
+        unknown = set(value) - set(FAULT_NAMES)
+        if unknown:
+            raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
+        return cls(**{k: float(v) for k, v in value.items()})
+
+    def as_dict(self) -> dict[str, float]:
+        """Plain dict, for JSON answers."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    """Everything the sandbox can be told; every field may change at runtime.
+
+    ``host`` and ``port`` are the exception: they only matter at ``start``.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    seed: int = 1
+    catalog_size: int = 1000
+    client_id: str = "sandbox-client"
+    client_secret: str = "sandbox-secret"
+    token_lifetime: float = 86400.0
+    latency: float = 0.0
+    pa_rate_limit: int | None = None
+    details_rate_limit: int | None = None
+    search_rate_limit: int | None = None
+    rate_window: float = 60.0
+    send_retry_after: bool = False
+    not_found_details_ratio: float = 0.05
+    price_epoch: int = 0
+    faults: FaultRates = field(default_factory=FaultRates)
+    slow_seconds: float = 2.0
+    failing_part_numbers: frozenset[str] = frozenset()
+    verbose: bool = False
+
+    def __post_init__(self) -> None:
+        # Normalise the loose forms (dict, list) that JSON and kwargs bring in,
+        # so the rest of the server can rely on the declared types.
+        object.__setattr__(self, "faults", FaultRates.from_value(self.faults))
+        object.__setattr__(
+            self, "failing_part_numbers", _part_number_set(self.failing_part_numbers)
+        )
+        if self.catalog_size < 0:
+            raise ValueError("catalog_size must be >= 0")
+        if self.rate_window <= 0:
+            raise ValueError("rate_window must be > 0")
+        if not 0.0 <= self.not_found_details_ratio <= 1.0:
+            raise ValueError("not_found_details_ratio must be between 0 and 1")
+
+    def replace(self, **changes: Any) -> SandboxSettings:
+        """Copy with ``changes``; unknown names raise ``TypeError`` early."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = set(changes) - names
+        if unknown:
+            raise TypeError(f"unknown sandbox settings: {sorted(unknown)}")
+        return dataclasses.replace(self, **changes)
+
+    def rate_limit_for(self, endpoint: str) -> int | None:
+        """The configured limit of one API endpoint (None = unlimited)."""
+        return {
+            "price_and_availability": self.pa_rate_limit,
+            "details": self.details_rate_limit,
+            "search": self.search_rate_limit,
+        }.get(endpoint)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly view; the client secret is masked."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["faults"] = self.faults.as_dict()
+        data["failing_part_numbers"] = sorted(self.failing_part_numbers)
+        data["client_secret"] = "***"
+        return data
+
+
+def _part_number_set(value: Iterable[str] | str | None) -> frozenset[str]:
+    """A bare string would otherwise become a set of characters."""
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        value = [value]
+    return frozenset(str(v).strip().upper() for v in value if str(v).strip())

@@ -1,0 +1,132 @@
+"""``python -m ingram.sandbox`` as a process, the option helpers, and import isolation."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import requests
+
+from ingram.sandbox import FaultRates, build_arg_parser, serve_forever, settings_from_args
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+
+
+def test_module_prints_url_serves_and_stops_on_sigterm() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingram.sandbox", "--port", "0", "--catalog-size", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+    )
+    try:
+        line = proc.stdout.readline().strip()  # type: ignore[union-attr]
+        assert line.startswith("Sandbox listening on http://127.0.0.1:"), line
+        url = line.rsplit(" ", 1)[1]
+        token = requests.post(
+            url + "/oauth/oauth20/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "sandbox-client",
+                "client_secret": "sandbox-secret",
+            },
+            timeout=5,
+        )
+        assert token.status_code == 200 and token.json()["token_type"] == "Bearer"
+        assert len(requests.get(url + "/_sandbox/catalog", timeout=5).json()) == 20
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 0
+        assert "Traceback" not in proc.stderr.read()  # type: ignore[union-attr]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_sandbox_never_imports_the_client() -> None:
+    code = (
+        "import sys, ingram.sandbox, ingram.sandbox.__main__\n"
+        "assert 'ingram.client' not in sys.modules, 'sandbox imported the client'\n"
+        "assert 'requests' not in sys.modules, 'sandbox imported requests'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=_env(), cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_arguments_map_to_settings() -> None:
+    args = build_arg_parser().parse_args(
+        [
+            "--port=0",
+            "--seed=4",
+            "--catalog-size=50",
+            "--pa-rate-limit=60",
+            "--details-rate-limit=30",
+            "--rate-window=2.5",
+            "--retry-after",
+            "--token-lifetime=100",
+            "--fault-500=0.1",
+            "--fault-503=0.02",
+            "--fault-drop=0.03",
+            "--fault-revoke-token=0.04",
+            "--slow-seconds=0.5",
+            "--failing-part-number=abc123",
+        ]
+    )
+    settings = settings_from_args(args)
+    assert (settings.port, settings.seed, settings.catalog_size) == (0, 4, 50)
+    assert (settings.pa_rate_limit, settings.details_rate_limit) == (60, 30)
+    assert settings.search_rate_limit is None
+    assert settings.rate_window == 2.5 and settings.send_retry_after is True
+    assert settings.token_lifetime == 100.0 and settings.slow_seconds == 0.5
+    assert settings.faults == FaultRates(
+        error_500=0.1, error_503_html=0.02, drop_connection=0.03, revoke_token=0.04
+    )
+    assert settings.failing_part_numbers == frozenset({"ABC123"})
+    assert build_arg_parser().parse_args([]).port == 8765
+
+
+def test_serve_forever_in_a_thread_stops_on_event() -> None:
+    stop = threading.Event()
+    lines: list[str] = []
+    announced = threading.Event()
+
+    def announce(line: str) -> None:
+        lines.append(line)
+        announced.set()
+
+    settings = settings_from_args(build_arg_parser().parse_args(["--port", "0"]))
+    thread = threading.Thread(target=serve_forever, args=(settings, announce, stop))
+    thread.start()
+    try:
+        assert announced.wait(5)
+        url = lines[0].rsplit(" ", 1)[1]
+        assert requests.get(url + "/_sandbox/stats", timeout=5).status_code == 200
+    finally:
+        stop.set()
+        thread.join(5)
+    assert not thread.is_alive()
+
+
+def test_verbose_request_lines_hide_the_secret(sandbox_factory, capsys) -> None:
+    server = sandbox_factory(verbose=True)
+    params = {
+        "grant_type": "client_credentials",
+        "client_id": "sandbox-client",
+        "client_secret": "sandbox-secret",
+    }
+    assert requests.get(server.url + "/oauth/oauth20/token", params=params).status_code == 200
+    err = capsys.readouterr().err
+    assert "/oauth/oauth20/token" in err
+    assert "sandbox-secret" not in err
