@@ -16,7 +16,8 @@ import click
 from ingram.client import ClientSettings, IngramClient
 from ingram.engine import SyncOptions, run_sync
 from ingram.progress import make_progress
-from ingram.sandbox import FaultRates, SandboxServer, SandboxSettings
+from ingram.sandbox import SandboxServer, SandboxSettings, serve_forever, settings_from_options
+from ingram.sandbox.runner import FAULT_OPTIONS
 from ingram.store import Store
 
 DEMO_DB = "ingram_sync_demo.db"
@@ -74,22 +75,12 @@ def demo_command(state: Any, count: int) -> None:
     finish(state, summary)
 
 
-FAULT_OPTIONS = {
-    "fault_500": "error_500",
-    "fault_503": "error_503_html",
-    "fault_429": "rate_limit_429",
-    "fault_slow": "slow",
-    "fault_truncated": "truncated",
-    "fault_malformed": "malformed",
-    "fault_drop": "drop_connection",
-    "fault_revoke_token": "revoke_token",
-}
-
-
 def fault_options(command: Any) -> Any:
-    for option in reversed(FAULT_OPTIONS):
+    """One ``--fault-NAME RATE`` option per fault the sandbox can inject."""
+    for option, fault in reversed(FAULT_OPTIONS.items()):
         flag = "--" + option.replace("_", "-")
-        command = click.option(flag, type=float, default=0.0, help="Rate 0..1.")(command)
+        help_text = f"Probability 0..1 of '{fault}' per API call."
+        command = click.option(flag, type=float, default=0.0, help=help_text)(command)
     return command
 
 
@@ -103,6 +94,7 @@ def fault_options(command: Any) -> Any:
 @click.option("--details-rate-limit", type=int, help="Details calls per window.")
 @click.option("--rate-window", default=60.0, show_default=True, help="Window in seconds.")
 @click.option("--retry-after", is_flag=True, help="Send Retry-After with 429s.")
+@click.option("--token-lifetime", default=86400.0, show_default=True, help="Seconds.")
 @click.option("--client-id", default="sandbox-client", show_default=True)
 @click.option("--client-secret", default="sandbox-secret", show_default=True)
 @fault_options
@@ -111,27 +103,8 @@ def sandbox_command(**options: Any) -> None:
 
     Example: ingram-sync sandbox --port 8765 --pa-rate-limit 60 --fault-500 0.05
     """
-    faults = FaultRates(**{FAULT_OPTIONS[k]: options.pop(k) for k in list(FAULT_OPTIONS)})
-    settings = SandboxSettings(
-        host=options["host"],
-        port=options["port"],
-        seed=options["seed"],
-        catalog_size=options["catalog_size"],
-        latency=options["latency"],
-        pa_rate_limit=options["pa_rate_limit"],
-        details_rate_limit=options["details_rate_limit"],
-        rate_window=options["rate_window"],
-        send_retry_after=options["retry_after"],
-        client_id=options["client_id"],
-        client_secret=options["client_secret"],
-        faults=faults,
-    )
-    server = SandboxServer(settings).start()
-    click.echo(f"Sandbox listening on {server.url} (Ctrl-C to stop)")
-    sys.stdout.flush()
     try:
-        server.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+        settings = settings_from_options(**options)
+    except (TypeError, ValueError) as error:
+        raise click.BadParameter(str(error)) from None
+    sys.exit(serve_forever(settings, announce=lambda line: click.echo(line)))

@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from types import FrameType
 from typing import Any, Protocol
 
@@ -137,6 +137,7 @@ def check_min_interval(store: Store, options: SyncOptions) -> RunSummary | None:
 def options_record(options: SyncOptions) -> dict[str, Any]:
     record = asdict(options)
     record["skus"] = list(options.skus)[:100]
+    del record["details"]["already_queued"]
     return record
 
 
@@ -161,7 +162,9 @@ class SyncRun:
         self.store = store
         self.client = client
         self.run_id = run_id
-        self.options = options
+        # Details already queued (adopted from a dead run, or retried) are not queued twice.
+        queued = frozenset(store.open_task_part_numbers([run_id], DETAILS))
+        self.options = replace(options, details=replace(options.details, already_queued=queued))
         self.progress = progress
         self.stopping = threading.Event()
         self.fatal: CredentialsError | None = None

@@ -26,6 +26,7 @@ class DetailsPolicy:
     enabled: bool = True
     max_age: float = 7 * 86400.0
     refresh: bool = False
+    already_queued: frozenset[str] = frozenset()
 
 
 def save_price_availability(
@@ -148,6 +149,7 @@ def needs_details(
 ) -> list[str]:
     if not policy.enabled:
         return []
+    found = [item for item in found if item.ingram_part_number not in policy.already_queued]
     if policy.refresh:
         return [item.ingram_part_number for item in found]
     cutoff = details_cutoff(policy.max_age)

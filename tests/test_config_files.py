@@ -1,0 +1,135 @@
+"""Settings precedence and validation; CSV import and atomic export."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from ingram.config import client_settings, load_settings, parse_duration
+from ingram.errors import ConfigError, InputError
+from ingram.files import atomic_output, read_part_numbers, write_export
+
+CREDENTIALS = {
+    "INGRAM_CLIENT_ID": "id-from-env",
+    "INGRAM_CLIENT_SECRET": "s3cret-sentinel",
+    "INGRAM_CUSTOMER_NUMBER": "20-222222",
+}
+
+
+def test_flag_beats_environment_beats_file_beats_default(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('pa_rate = 30\ndetails_interval = 2\ncustomer_number = "20-111111"\n')
+    config.chmod(0o600)
+    settings = load_settings({"pa_rate": "90"}, CREDENTIALS, str(config))
+    assert settings.pa_rate == 90.0  # flag
+    assert settings.customer_number == "20-222222"  # environment over file
+    assert settings.details_interval == 2.0  # file over default
+    assert settings.timeout == 30.0  # default
+    assert "s3cret-sentinel" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "missing", ["INGRAM_CLIENT_ID", "INGRAM_CLIENT_SECRET", "INGRAM_CUSTOMER_NUMBER"]
+)
+def test_each_missing_credential_is_named(missing):
+    env = {k: v for k, v in CREDENTIALS.items() if k != missing}
+    with pytest.raises(ConfigError, match=missing):
+        client_settings(load_settings({}, env))
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        ({"batch_size": "0"}, "batch-size: must be between 1 and 50"),
+        ({"batch_size": "51"}, "batch-size: must be between 1 and 50"),
+        ({"max_concurrent": "-1"}, "max-concurrent"),
+        ({"max_concurrent": "0"}, "max-concurrent"),
+        ({"details_max_age": "soon"}, "not a duration"),
+        ({"pa_rate": "0"}, "pa-rate: must be a number above 0"),
+        ({"pa_retry_waits": "1,x"}, "not a duration"),
+    ],
+)
+def test_bad_option_values_name_the_option(flags, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(flags, CREDENTIALS)
+
+
+def test_durations():
+    assert parse_duration("7d") == 7 * 86400
+    assert parse_duration("30m") == 1800
+    assert parse_duration("45") == 45
+    with pytest.raises(ConfigError):
+        parse_duration("-5")
+
+
+def test_config_file_errors_and_world_readable_secret_warning(tmp_path, caplog):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("client_id = [unclosed")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings({}, {}, str(bad))
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings({}, {}, str(tmp_path / "absent.toml"))
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text("colour = 'blue'\n")
+    with pytest.raises(ConfigError, match="unknown setting 'colour'"):
+        load_settings({}, {}, str(unknown))
+    shared = tmp_path / "shared.toml"
+    shared.write_text('client_secret = "s3cret-sentinel"\n')
+    shared.chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="ingram"):
+        load_settings({}, {}, str(shared))
+    assert "other users can read it" in caplog.text
+    assert "s3cret-sentinel" not in caplog.text
+
+
+def read(text: bytes):
+    return read_part_numbers(io.BytesIO(text), "f.csv")
+
+
+def test_csv_with_column_bom_crlf_and_rejected_lines():
+    data = "\ufeffname,ingramPartNumber\r\nx,6YE881\r\ny,BAD PART\r\nz,4A0036\r\nw," + "A" * 30
+    result = read(data.encode())
+    assert result.part_numbers == ["6YE881", "4A0036"]
+    assert [(line, reason) for line, _, reason in result.rejected] == [
+        (3, "not a part number"),
+        (5, "too long"),
+    ]
+
+
+def test_single_column_without_header_and_with_header():
+    assert read(b"6YE881\n4A0036\n").part_numbers == ["6YE881", "4A0036"]
+    assert read(b"sku\n6YE881\n").part_numbers == ["6YE881"]
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "is empty"),
+        (b"ingramPartNumber\n", "no part numbers"),
+        (b"a,b\n1,2\n", "no ingramPartNumber column"),
+        (bytes(range(256)) * 4, "not UTF-8|binary"),
+    ],
+)
+def test_broken_csv_files(data, message):
+    with pytest.raises(InputError, match=message):
+        read(data)
+
+
+def test_export_formats_and_atomic_output(tmp_path):
+    from decimal import Decimal
+
+    rows = [{"ingram_part_number": "A1", "customer_price": Decimal("74.34"), "available": True}]
+    out = io.StringIO()
+    write_export(rows, "json", out)
+    assert json.loads(out.getvalue())[0]["customer_price"] == 74.34
+    assert "74.34" in out.getvalue() and "74.33" not in out.getvalue()
+    target = tmp_path / "out.jsonl"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_output(target) as handle:
+        handle.write("partial")
+        raise RuntimeError("crash mid-export")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]

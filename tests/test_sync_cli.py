@@ -1,0 +1,181 @@
+"""The sync end to end: the CLI in a subprocess, the sandbox over real sockets, SQLite on disk."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import sqlite3
+import stat
+import time
+from decimal import Decimal
+
+import pytest
+from clirunner import Cli, cli_env
+
+UNKNOWN = ["ZZNOTREAL1", "ZZNOTREAL2"]
+
+
+@pytest.fixture
+def cli(sandbox, tmp_path) -> Cli:
+    return Cli(cli_env(sandbox.url, tmp_path / "catalog.db"), tmp_path / "catalog.db")
+
+
+def pricing_of(item: dict) -> dict:
+    return item.get("pricing") or item["availability"]["pricing"]
+
+
+def test_import_sync_export_matches_the_vendor_catalog(sandbox, cli, tmp_path):
+    pns = sandbox.catalog.part_numbers(120)
+    csv_file = tmp_path / "products.csv"
+    csv_file.write_text("ingramPartNumber\n" + "\n".join(pns + UNKNOWN) + "\n")
+    imported = cli.run("products", "import", str(csv_file))
+    assert imported.code == 0, imported
+    assert "added 122" in imported.out
+
+    result = cli.sync()
+    assert result.code == 0, result
+    assert "120 products priced, 2 not found" in result.out
+    exported = cli.export()
+    assert len(exported) == 122
+    for pn in pns:
+        item, row = sandbox.catalog.price_availability_item(pn), exported[pn]
+        pricing = pricing_of(item)
+        assert row["status"] == "active"
+        assert Decimal(str(row["customer_price"])) == Decimal(str(pricing["customerPrice"]))
+        assert Decimal(str(row["retail_price"])) == Decimal(str(pricing["retailPrice"]))
+        assert row["currency"] == pricing["currencyCode"]
+        assert row["total_availability"] == item["availability"]["totalAvailability"]
+        assert row["available"] == item["availability"]["available"]
+        assert row["vendor_name"] == item["vendorName"]
+        document = sandbox.catalog.details_document(pn)
+        if document is None:
+            assert row["category"] is None and row["details_synced_at"] is not None
+        else:
+            assert row["category"] == document["productCategory"]
+            subcategory = document.get("productSubcategory") or document.get("productSubCategory")
+            assert row["subcategory"] == subcategory
+    for pn in UNKNOWN:
+        assert exported[pn]["status"] == "not_found"
+    failed = cli.run("failed", "--json")
+    assert json.loads(failed.out) == []
+    assert not set(sandbox.stats()["details_part_numbers"]) & set(UNKNOWN)
+
+
+def test_prices_keep_their_cents_in_csv(sandbox, cli):
+    pns = sandbox.catalog.part_numbers(60)
+    cli.run("products", "add", *pns)
+    assert cli.sync("--no-details").code == 0
+    lines = cli.run("export", "--format", "csv").out.splitlines()
+    header = lines[0].split(",")
+    price_column = header.index("customer_price")
+    prices = [line.split(",")[price_column] for line in lines[1:]]
+    assert all(len(p.split(".")[-1]) <= 2 for p in prices if p)
+    expected = {
+        str(Decimal(str(pricing_of(sandbox.catalog.price_availability_item(pn))["customerPrice"])))
+        for pn in pns
+    }
+    assert {str(Decimal(p)) for p in prices} == expected
+
+
+def test_routine_sync_makes_no_details_calls_and_minimal_pa_calls(sandbox, cli):
+    n = 130
+    cli.run("products", "add", *sandbox.catalog.part_numbers(n))
+    assert cli.sync().code == 0
+    sandbox.reset_stats()
+    result = cli.sync()
+    assert result.code == 0, result
+    stats = sandbox.stats()
+    assert stats["calls"].get("details", 0) == 0
+    assert stats["calls"]["price_and_availability"] == math.ceil(n / 50)
+
+
+def test_batches_and_concurrency_stay_within_limits(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory(latency=0.03, catalog_size=400)
+    cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
+    cli.run("products", "add", *sandbox.catalog.part_numbers(400))
+    result = cli.sync("--max-concurrent", "3", "--batch-size", "20")
+    assert result.code == 0, result
+    stats = sandbox.stats()
+    assert max(stats["pa_batch_sizes"]) <= 20
+    assert stats["calls"]["price_and_availability"] == 20
+    assert stats["max_in_flight"]["price_and_availability"] == 3
+    assert stats["max_in_flight"]["details"] == 1
+
+
+def test_persistent_failures_then_retry_failed_resolves_them(sandbox, cli):
+    pns = sandbox.catalog.part_numbers(100)
+    broken = pns[7]
+    cli.run("products", "add", *pns)
+    sandbox.reconfigure(failing_part_numbers=frozenset({broken}))
+    result = cli.sync("--batch-size", "10")
+    assert result.code == 1, result
+    assert "10 items failed" in result.err
+    failures = json.loads(cli.run("failed", "--json").out)
+    ordered = sorted(pns)  # a sync batches tracked products in part-number order
+    start = ordered.index(broken) // 10 * 10
+    failed_batch = ordered[start : start + 10]
+    assert sorted(f["ingram_part_number"] for f in failures) == failed_batch
+    assert {f["kind"] for f in failures} == {"price_availability"}
+    assert all(f["http_status"] == 500 and f["attempts"] == 4 for f in failures)
+    assert all(f["resolved_at"] is None for f in failures)
+
+    sandbox.reconfigure(failing_part_numbers=frozenset())
+    retried = cli.run(
+        "retry-failed", "--all", "--pa-retry-waits", "0.01", "--details-interval", "0.002"
+    )
+    assert retried.code == 0, retried
+    assert json.loads(cli.run("failed", "--json").out) == []
+    exported = cli.export()
+    for pn in failed_batch:
+        assert exported[pn]["customer_price"] is not None
+        assert exported[pn]["details_synced_at"] is not None
+
+
+def test_second_sync_exits_3_naming_the_holder_and_db_is_private(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory(latency=0.05, catalog_size=300)
+    cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
+    cli.run("products", "add", *sandbox.catalog.part_numbers(300))
+    first = cli.start("sync", "--details-interval", "0.01")
+    try:
+        deadline = time.monotonic() + 20
+        while not sandbox.stats()["calls"].get("price_and_availability"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        second = cli.sync()
+        assert second.code == 3, second
+        assert f"pid {first.pid}" in second.err
+        assert "Traceback" not in second.err
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(20)
+    assert stat.S_IMODE(cli.db.stat().st_mode) == 0o600
+
+
+def test_killed_sync_is_finished_by_the_next_one(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory(latency=0.01, catalog_size=300)
+    cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
+    pns = sandbox.catalog.part_numbers(300)
+    cli.run("products", "add", *pns)
+    victim = cli.start("sync", "--pa-rate", "6000", "--details-interval", "0.005")
+    deadline = time.monotonic() + 20
+    while len(sandbox.stats()["details_part_numbers"]) < 30:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(10)
+    result = cli.sync()
+    assert result.code == 0, result
+    db = sqlite3.connect(cli.db)
+    assert db.execute("SELECT status FROM runs ORDER BY id").fetchall() == [
+        ("interrupted",),
+        ("completed",),
+    ]
+    missing = db.execute(
+        "SELECT COUNT(*) FROM products WHERE pa_synced_at IS NULL OR details_synced_at IS NULL"
+    ).fetchone()[0]
+    assert missing == 0
+    assert db.execute("SELECT COUNT(*) FROM tasks WHERE state = 'pending'").fetchone()[0] == 0
+    asked = sandbox.stats()["details_part_numbers"]
+    assert len(asked) - len(set(asked)) <= 2  # at most the calls in flight at the kill
