@@ -1,0 +1,179 @@
+"""HTTP plumbing for the client: per-thread sessions and one bounded exchange.
+
+``build_session`` is the one place sessions are made. ``SessionPool`` gives each
+thread its own ``requests.Session`` (a Session is not promised to be
+thread-safe). ``exchange`` sends one request with a (connect, read) timeout,
+never follows a redirect, streams the body under an overall deadline, and turns
+every transport failure into an ``ApiError`` whose message carries no header.
+"""
+
+from __future__ import annotations
+
+import http
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+from ingram.errors import ApiError, MalformedResponse
+from ingram.parsing import error_message, loads
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "Response",
+    "SessionPool",
+    "build_session",
+    "describe",
+    "exchange",
+    "status_error",
+]
+
+MAX_BODY_BYTES = 32 * 1024 * 1024
+CHUNK_BYTES = 16 * 1024
+
+
+class Response(NamedTuple):
+    """A complete answer: status, reason phrase, headers and the whole body."""
+
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def build_session(user_agent: str) -> requests.Session:
+    """A session with no redirects, no .netrc credentials and no urllib3 retries."""
+    session = requests.Session()
+    session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
+    session.auth = lambda request: request  # set, so requests never applies .netrc credentials
+    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=4, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+class SessionPool:
+    """One session per thread, all closed by ``close``."""
+
+    def __init__(self, user_agent: str) -> None:
+        self._user_agent = user_agent
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._sessions: list[requests.Session] = []
+
+    def get(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = build_session(self._user_agent)
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def close(self) -> None:
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+        self._local = threading.local()
+
+
+def exchange(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    params: Mapping[str, Any] | None = None,
+    data: Any = None,
+    connect_timeout: float,
+    timeout: float,
+    deadline: float,
+) -> Response:
+    """One HTTP exchange; ``deadline`` seconds bound it from sending to the body's last byte."""
+    started = time.monotonic()
+    try:
+        with session.request(
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=dict(headers),
+            timeout=(connect_timeout, min(timeout, deadline)),
+            allow_redirects=False,
+            stream=True,
+        ) as raw:
+            body = _read_body(raw, started + deadline, deadline)
+            return Response(raw.status_code, raw.reason or "", raw.headers, body)
+    except requests.RequestException as exc:
+        raise _transport_error(exc, connect_timeout, timeout) from None
+
+
+def _read_body(raw: requests.Response, deadline: float, budget: float) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in raw.iter_content(CHUNK_BYTES):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise MalformedResponse(f"answer larger than {MAX_BODY_BYTES} bytes")
+        if time.monotonic() > deadline:
+            raise ApiError(
+                f"no complete answer within {budget:g} s", kind="timeout", retryable=True
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _transport_error(exc: requests.RequestException, connect: float, read: float) -> ApiError:
+    """Map a requests exception to an ApiError (retryable unless it could never work)."""
+    name = type(exc).__name__
+    if isinstance(exc, requests.ConnectTimeout):
+        return ApiError(f"connect timed out after {connect:g} s", kind="timeout", retryable=True)
+    read_timeout = isinstance(exc, requests.Timeout) or bool(
+        exc.args and isinstance(exc.args[0], urllib3.exceptions.ReadTimeoutError)
+    )
+    if read_timeout:
+        return ApiError(f"no answer within {read:g} s", kind="timeout", retryable=True)
+    transient = (
+        requests.ConnectionError,
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ContentDecodingError,
+    )
+    if isinstance(exc, transient):
+        return ApiError(f"connection failed ({name})", kind="connection", retryable=True)
+    return ApiError(f"request could not be sent ({name})", kind="connection")
+
+
+def describe(resp: Response) -> str:
+    """One line: "HTTP 503 Service Unavailable", plus the vendor's message when the body has one."""
+    try:
+        phrase = resp.reason or http.HTTPStatus(resp.status).phrase
+    except ValueError:
+        phrase = ""
+    text = f"HTTP {resp.status} {phrase}".strip()
+    try:
+        message = error_message(loads(resp.body)) if resp.body else None
+    except MalformedResponse:
+        message = None
+    return f"{text}: {message}" if message else text
+
+
+def status_error(status: int, detail: str) -> ApiError:
+    """The error for an HTTP status that is not a success (401 and 403 are the caller's)."""
+    if status == 429:
+        return ApiError(detail, kind="rate_limited", http_status=status, retryable=True)
+    if status >= 500:
+        return ApiError(detail, kind="http_error", http_status=status, retryable=True)
+    if status == 408:
+        return ApiError(detail, kind="timeout", http_status=status, retryable=True)
+    if status == 400:
+        return ApiError(detail, kind="bad_request", http_status=status)
+    if 200 <= status < 300:
+        return MalformedResponse(f"unexpected {detail}", http_status=status)
+    if 300 <= status < 400:
+        detail += " (redirects are not followed: check INGRAM_API_URL)"
+    return ApiError(detail, kind="http_error", http_status=status)

@@ -1,0 +1,392 @@
+"""Turn the vendor's JSON answers into the project's data classes.
+
+Pure functions, no HTTP. Every function here either returns a value or raises
+``MalformedResponse``: no ``KeyError``, ``TypeError`` or ``RecursionError``
+leaks out, whatever the payload holds. The parsers are tolerant of the quirks
+Ingram's API is known for (see DESIGN.md, "What the vendor documents"):
+``warehouseId`` as a string or a number, warehouse entries holding only an id,
+missing numbers, ``pricing`` nested inside ``availability``, flags sent as the
+strings "True"/"False", ``productSubcategory``/``productSubCategory``, UPCs as
+strings or numbers, ``expires_in`` as a string or a number.
+
+Money is ``Decimal``: the client decodes JSON with ``parse_float=Decimal`` (see
+``loads``), and a float handed in directly is converted through ``str`` so
+74.34 stays ``Decimal("74.34")``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ingram.errors import MalformedResponse
+from ingram.models import PriceAvailability, ProductDetails, SearchResult, WarehouseStock
+
+__all__ = [
+    "error_message",
+    "loads",
+    "parse_details",
+    "parse_price_availability",
+    "parse_search_page",
+    "parse_token",
+]
+
+MAX_MONEY = Decimal("1e12")  # no price of a product reaches a trillion
+MIN_MONEY_EXPONENT = -10  # more than 10 decimal places is not a price
+MAX_QUANTITY = 10**12
+MAX_DEPTH = 64  # the vendor's documents nest about 5 deep
+MAX_TOKEN_LIFETIME = 366 * 86400.0
+DEFAULT_TOKEN_LIFETIME = 3600.0
+MAX_MESSAGE = 300
+_INTEGER = re.compile(r"-?[0-9]{1,15}")
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+
+
+def _bad(what: str) -> MalformedResponse:
+    return MalformedResponse(f"unexpected answer from the Ingram API: {what}")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def loads(body: bytes | str) -> Any:
+    """Decode a JSON body: floats as ``Decimal``; NaN, Infinity and junk raise MalformedResponse."""
+    try:
+        return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, RecursionError, UnicodeDecodeError, TypeError) as exc:
+        raise _bad(f"not JSON ({type(exc).__name__})") from None
+
+
+# ---------------------------------------------------------------- field helpers
+
+
+def _get(obj: Mapping[str, Any], *keys: str) -> Any:
+    """The first of ``keys`` present with a non-null value (key case varies)."""
+    for key in keys:
+        value = obj.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def _text(value: Any, field: str) -> str | None:
+    """A string field; numbers become their text (a UPC sent as a number); empty -> None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise _bad(f"{field} is a boolean")
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int):
+        if abs(value) >= 10**40:
+            raise _bad(f"{field} is an absurd number")
+        return str(value)
+    if isinstance(value, (Decimal, float)):
+        number = _decimal(value, field)
+        if number == number.to_integral_value():
+            return str(int(number))
+        return str(number)
+    raise _bad(f"{field} is a {type(value).__name__}, not text")
+
+
+def _decimal(value: Any, field: str) -> Decimal:
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, float):
+        number = Decimal(str(value))
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) >= 10**40:
+            raise _bad(f"{field} is an absurd number")
+        number = Decimal(value)
+    else:
+        raise _bad(f"{field} is a {type(value).__name__}, not a number")
+    if not number.is_finite() or abs(number) >= 10**40:
+        raise _bad(f"{field} is not a finite number")
+    return number
+
+
+def _money(value: Any, field: str) -> Decimal | None:
+    """A price: a JSON number (or numeric text), finite, below a trillion, at most 10 decimals."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = Decimal(value.strip())
+        except InvalidOperation:
+            raise _bad(f"{field} is not a number") from None
+    number = _decimal(value, field)
+    exponent = number.as_tuple().exponent
+    if abs(number) >= MAX_MONEY or (isinstance(exponent, int) and exponent < MIN_MONEY_EXPONENT):
+        raise _bad(f"{field} is out of range")
+    return number
+
+
+def _quantity(value: Any, field: str) -> int | None:
+    """A count: an integer (or integral number or digits as text) below 10**12 in size."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise _bad(f"{field} is a boolean")
+    if isinstance(value, str):
+        text = value.strip()
+        if not _INTEGER.fullmatch(text):
+            raise _bad(f"{field} is not a whole number")
+        value = int(text)
+    if not isinstance(value, int):
+        number = _decimal(value, field)
+        if number != number.to_integral_value():
+            raise _bad(f"{field} is not a whole number")
+        value = int(number)
+    if abs(value) >= MAX_QUANTITY:
+        raise _bad(f"{field} is out of range")
+    return value
+
+
+def _flag(value: Any, field: str) -> bool | None:
+    """A boolean sent as true/false or as the text "True"/"False"."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise _bad(f"{field} is not a boolean")
+
+
+def _mapping(value: Any, field: str) -> Mapping[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise _bad(f"{field} is a {type(value).__name__}, not an object")
+    return value
+
+
+def _array(value: Any, field: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _bad(f"{field} is a {type(value).__name__}, not a list")
+    return value
+
+
+def _plain_json(value: Any, depth: int = 0) -> Any:
+    """A copy with Decimals made plain numbers, so the raw document dumps as JSON."""
+    if depth > MAX_DEPTH:
+        raise _bad("the document is nested too deeply")
+    if isinstance(value, Mapping):
+        return {str(k): _plain_json(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(v, depth + 1) for v in value]
+    if isinstance(value, (Decimal, float)):
+        number = _decimal(value, "a number")
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent >= 0:
+            return int(number)
+        as_float = float(number)
+        if not math.isfinite(as_float):
+            raise _bad("a number is out of range")
+        return as_float
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    raise _bad(f"a {type(value).__name__} in the document")
+
+
+# ---------------------------------------------------------------- price and availability
+
+
+def parse_price_availability(payload: Any) -> list[PriceAvailability]:
+    """The P&A answer (a JSON array, HTTP 200 or 207) as one item per product.
+
+    An item with ``productStatusCode`` "E" is ``found=False`` with the vendor's
+    message: that is data, not an error.
+    """
+    if not isinstance(payload, list):
+        raise _bad(f"P&A answer is a {type(payload).__name__}, not a list")
+    return [_pa_item(item) for item in payload]
+
+
+def _pa_item(item: Any) -> PriceAvailability:
+    if not isinstance(item, Mapping):
+        raise _bad("a P&A item is not an object")
+    part_number = _text(item.get("ingramPartNumber"), "ingramPartNumber")
+    if part_number is None:
+        raise _bad("a P&A item has no ingramPartNumber")
+    status = _text(item.get("productStatusCode"), "productStatusCode")
+    message = _text(item.get("productStatusMessage"), "productStatusMessage")
+    if status is not None and status.upper() == "E":
+        return PriceAvailability(part_number, found=False, message=message)
+    availability = _mapping(item.get("availability"), "availability") or {}
+    pricing = _mapping(item.get("pricing"), "pricing")
+    if pricing is None:  # one published example nests pricing inside availability
+        pricing = _mapping(availability.get("pricing"), "availability.pricing")
+    pricing = pricing or {}
+    return PriceAvailability(
+        ingram_part_number=part_number,
+        found=True,
+        message=message,
+        vendor_part_number=_text(item.get("vendorPartNumber"), "vendorPartNumber"),
+        upc=_text(item.get("upc"), "upc"),
+        vendor_name=_text(item.get("vendorName"), "vendorName"),
+        description=_text(item.get("description"), "description"),
+        product_class=_text(item.get("productClass"), "productClass"),
+        customer_price=_money(pricing.get("customerPrice"), "customerPrice"),
+        retail_price=_money(pricing.get("retailPrice"), "retailPrice"),
+        map_price=_money(pricing.get("mapPrice"), "mapPrice"),
+        currency=_text(pricing.get("currencyCode"), "currencyCode"),
+        available=_flag(availability.get("available"), "available"),
+        total_availability=_quantity(availability.get("totalAvailability"), "totalAvailability"),
+        warehouses=_warehouses(availability.get("availabilityByWarehouse")),
+    )
+
+
+def _warehouses(value: Any) -> tuple[WarehouseStock, ...]:
+    stocks = []
+    for entry in _array(value, "availabilityByWarehouse"):
+        if not isinstance(entry, Mapping):
+            raise _bad("a warehouse entry is not an object")
+        warehouse_id = _text(entry.get("warehouseId"), "warehouseId")
+        if warehouse_id is None:  # the schema allows a null id; such an entry says nothing
+            continue
+        stocks.append(
+            WarehouseStock(
+                warehouse_id=warehouse_id,
+                location=_text(entry.get("location"), "location"),
+                quantity_available=_quantity(entry.get("quantityAvailable"), "quantityAvailable"),
+                quantity_backordered=_quantity(
+                    entry.get("quantityBackordered"), "quantityBackordered"
+                ),
+            )
+        )
+    return tuple(stocks)
+
+
+# ---------------------------------------------------------------- details, search, token
+
+
+def parse_details(part_number: str, payload: Any) -> ProductDetails:
+    """A details document (HTTP 200); ``raw`` keeps the whole document as plain JSON types."""
+    if not isinstance(payload, Mapping):
+        raise _bad(f"details answer is a {type(payload).__name__}, not an object")
+    raw = _plain_json(payload)
+    return ProductDetails(
+        ingram_part_number=part_number,
+        found=True,
+        vendor_part_number=_text(payload.get("vendorPartNumber"), "vendorPartNumber"),
+        upc=_text(payload.get("upc"), "upc"),
+        vendor_name=_text(payload.get("vendorName"), "vendorName"),
+        description=_text(payload.get("description"), "description"),
+        category=_text(_get(payload, "productCategory", "category"), "productCategory"),
+        subcategory=_text(
+            _get(payload, "productSubcategory", "productSubCategory", "subCategory"),
+            "productSubcategory",
+        ),
+        product_class=_text(payload.get("productClass"), "productClass"),
+        product_type=_text(payload.get("productType"), "productType"),
+        authorized=_flag(payload.get("productAuthorized"), "productAuthorized"),
+        raw=raw,
+    )
+
+
+def parse_search_page(payload: Any) -> tuple[list[SearchResult], bool]:
+    """One page of a catalog search: its products and whether another page follows."""
+    if not isinstance(payload, Mapping):
+        raise _bad(f"search answer is a {type(payload).__name__}, not an object")
+    results = []
+    for item in _array(payload.get("catalog"), "catalog"):
+        if not isinstance(item, Mapping):
+            raise _bad("a search item is not an object")
+        part_number = _text(item.get("ingramPartNumber"), "ingramPartNumber")
+        if part_number is None:
+            continue  # subscription groups and plans carry no part number
+        results.append(
+            SearchResult(
+                ingram_part_number=part_number,
+                vendor_part_number=_text(item.get("vendorPartNumber"), "vendorPartNumber"),
+                vendor_name=_text(item.get("vendorName"), "vendorName"),
+                description=_text(item.get("description"), "description"),
+                category=_text(item.get("category"), "category"),
+                subcategory=_text(_get(item, "subCategory", "subcategory"), "subCategory"),
+                upc=_text(_get(item, "upcCode", "upc"), "upcCode"),
+            )
+        )
+    return results, bool(results) and _has_next(payload)
+
+
+def _has_next(payload: Mapping[str, Any]) -> bool:
+    if "nextPage" in payload:
+        return _text(payload.get("nextPage"), "nextPage") is not None
+    found = _quantity(payload.get("recordsFound"), "recordsFound")
+    number = _quantity(payload.get("pageNumber"), "pageNumber")
+    size = _quantity(payload.get("pageSize"), "pageSize")
+    if found is None or number is None or not size:
+        return False
+    return number * size < found
+
+
+def parse_token(payload: Any) -> tuple[str, float]:
+    """The token answer: ``(access_token, expires_in seconds)``; a missing lifetime means 1 h."""
+    if not isinstance(payload, Mapping):
+        raise _bad("token answer is not an object")
+    token = payload.get("access_token")
+    if not isinstance(token, str) or not token.strip() or len(token) > 8192:
+        raise _bad("token answer has no access_token")
+    raw_lifetime = payload.get("expires_in")
+    if raw_lifetime is None or raw_lifetime == "":
+        return token.strip(), DEFAULT_TOKEN_LIFETIME
+    lifetime = _money(raw_lifetime, "expires_in")
+    if lifetime is None or not 0 < lifetime <= Decimal(MAX_TOKEN_LIFETIME):
+        raise _bad("token answer has an impossible expires_in")
+    return token.strip(), float(lifetime)
+
+
+def error_message(payload: Any) -> str | None:
+    """The vendor's error text from ``{"errors": [...]}``, ``{"fault": ...}`` or ``{"message"}``.
+
+    Never raises; returns one line of at most 300 characters, or None.
+    """
+    try:
+        text = _error_text(payload)
+    except Exception:  # an error body is a hint only; never let it mask the real error
+        return None
+    if not text:
+        return None
+    line = " ".join(text.split())
+    return line[: MAX_MESSAGE - 3] + "..." if len(line) > MAX_MESSAGE else line or None
+
+
+def _error_text(payload: Any) -> str | None:
+    if not isinstance(payload, Mapping):
+        return None
+    errors = payload.get("errors")
+    if isinstance(errors, list):
+        for error in errors:
+            if isinstance(error, Mapping) and isinstance(error.get("message"), str):
+                return error["message"] + _field_messages(error.get("fields"))
+    fault = payload.get("fault")
+    if isinstance(fault, Mapping) and isinstance(fault.get("faultstring"), str):
+        return fault["faultstring"]
+    for key in ("message", "error_description", "error"):
+        if isinstance(payload.get(key), str):
+            return payload[key]
+    return None
+
+
+def _field_messages(fields: Any) -> str:
+    if not isinstance(fields, list):
+        return ""
+    parts = [
+        f"{field.get('field')}: {field.get('message')}"
+        for field in fields[:5]
+        if isinstance(field, Mapping) and isinstance(field.get("message"), str)
+    ]
+    return f" ({'; '.join(parts)})" if parts else ""

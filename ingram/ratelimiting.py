@@ -1,0 +1,138 @@
+"""Per-endpoint pacing shared by every thread of a client, and cancellable waits.
+
+An ``EndpointGate`` spaces the calls to one endpoint evenly with the
+``ratelimit`` package (one call per interval), and holds the endpoint's
+"blocked until" time after a 429 so that every thread of that endpoint waits,
+not only the one that met it. Every wait goes through a ``threading.Event``:
+``cancel()`` ends it at once with ``Cancelled``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+from ratelimit import RateLimitException, limits
+
+from ingram.errors import Cancelled
+
+__all__ = ["EndpointGate", "cancellable_sleep", "rate_limit_delay"]
+
+MAX_BLOCK_SECONDS = 900.0  # a 429 that asks for more than 15 minutes is not believed
+CLOCK_SKEW_SECONDS = 2.0  # X-RateLimit-Reset this far in the past is taken as skew
+
+
+def cancellable_sleep(cancel: threading.Event, seconds: float) -> None:
+    """Wait ``seconds`` unless ``cancel`` is set first; then raise ``Cancelled``."""
+    if cancel.is_set():
+        raise Cancelled("cancelled while waiting to call the Ingram API")
+    if seconds > 0 and cancel.wait(seconds):
+        raise Cancelled("cancelled while waiting to call the Ingram API")
+
+
+def _noop() -> None:
+    return None
+
+
+class EndpointGate:
+    """One endpoint's limiter: even spacing plus a shared 429 block.
+
+    ``interval`` seconds between calls (0 or less: no spacing). Waiting here is
+    never an attempt; it ends early with ``Cancelled`` when ``cancel`` is set.
+    """
+
+    def __init__(self, name: str, interval: float, cancel: threading.Event) -> None:
+        self.name = name
+        self.interval = interval
+        self._cancel = cancel
+        self._lock = threading.Lock()
+        self._blocked_until = 0.0  # time.monotonic() value
+        self._slot: Callable[[], None] | None = None
+        if interval > 0:
+            self._slot = limits(calls=1, period=interval, raise_on_limit=True)(_noop)
+
+    def acquire(self) -> None:
+        """Block until this thread may send one request to the endpoint."""
+        while True:
+            self._wait_unblocked()
+            if self._slot is not None:
+                try:
+                    self._slot()
+                except RateLimitException as exc:
+                    cancellable_sleep(self._cancel, max(float(exc.period_remaining), 0.0))
+                    continue
+            if self.blocked_for() <= 0:  # a 429 may have landed while we waited for a slot
+                cancellable_sleep(self._cancel, 0.0)
+                return
+
+    def block(self, seconds: float) -> None:
+        """Make every thread of this endpoint wait ``seconds`` from now (a 429 was met)."""
+        seconds = min(max(seconds, 0.0), MAX_BLOCK_SECONDS)
+        with self._lock:
+            self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
+
+    def blocked_for(self) -> float:
+        """Seconds left of the current 429 block (0 when none)."""
+        with self._lock:
+            return max(self._blocked_until - time.monotonic(), 0.0)
+
+    def _wait_unblocked(self) -> None:
+        while (remaining := self.blocked_for()) > 0:
+            cancellable_sleep(self._cancel, remaining)
+        cancellable_sleep(self._cancel, 0.0)
+
+
+def rate_limit_delay(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait after a 429, from ``Retry-After`` or ``X-RateLimit-Reset``.
+
+    ``Retry-After`` is seconds (possibly fractional) or an HTTP date;
+    ``X-RateLimit-Reset`` is a Unix time (possibly fractional). None when
+    neither header says anything usable (the caller then uses its retry wait).
+    """
+    now = time.time() if now is None else now
+    retry_after = _header(headers, "Retry-After")
+    if retry_after is not None:
+        delay = _seconds_or_date(retry_after, now)
+        if delay is not None:
+            return min(delay, MAX_BLOCK_SECONDS)
+    reset = _header(headers, "X-RateLimit-Reset")
+    if reset is not None:
+        moment = _finite(reset)
+        if moment is not None and moment - now >= -CLOCK_SKEW_SECONDS:
+            return min(max(moment - now, 0.0), MAX_BLOCK_SECONDS)
+    return None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def _finite(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _seconds_or_date(text: str, now: float) -> float | None:
+    seconds = _finite(text)
+    if seconds is not None:
+        return seconds if seconds >= 0 else None
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # HTTP dates are GMT
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return max(moment.timestamp() - now, 0.0)

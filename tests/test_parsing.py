@@ -1,0 +1,446 @@
+"""The parsers against the vendor's published examples, quirks, and junk (no HTTP)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ingram.errors import MalformedResponse
+from ingram.models import WarehouseStock
+from ingram.parsing import (
+    error_message,
+    loads,
+    parse_details,
+    parse_price_availability,
+    parse_search_page,
+    parse_token,
+)
+
+# The examples below are copied from vendor/ingram-openapi/reseller-catalog-v6.yaml. Numbers are
+# written as JSON text and decoded with ``loads`` (floats as Decimal), as the client does. The
+# spec's bare ``upc: 0884116186519`` is not valid JSON (leading zero); it is kept as the string
+# YAML 1.1 reads it as.
+
+PA_200_EXAMPLE = """
+[{"productStatusMessage": "ACOPS ARE AVAILABLE FOR THIS CUSTOMER AND SKU",
+  "ingramPartNumber": "4A0036", "vendorPartNumber": "E2016HV",
+  "extendedVendorPartNumber": "E2016HV", "upc": "0884116186519", "vendorNumber": "802U",
+  "vendorName": "DELL", "description": "20IN MONITOR E2016HV 210-AGLU  MNTR",
+  "productClass": "B", "uom": "EA", "acceptBackOrder": true, "productAuthorized": true,
+  "returnableProduct": true, "endUserInfoRequired": false, "govtSpecialPriceAvailable": true,
+  "availability": {"available": false, "totalAvailability": 0, "availabilityByWarehouse": [
+      {"warehouseId": 20, "location": "Fort Worth, TX", "quantityBackordered": 0,
+       "backOrderInfo": [{"quantity": 1437, "etaDate": "2025-01-01"},
+                         {"quantity": 8163, "etaDate": "2026-01-01"}]},
+      {"quantityAvailable": 0, "warehouseId": 40, "location": "Carol Stream, IL",
+       "quantityBackordered": 156},
+      {"quantityAvailable": 0, "warehouseId": 80, "location": "Jonestown, PA",
+       "quantityBackordered": 70},
+      {"quantityAvailable": 0, "warehouseId": 10, "location": "Mira Loma, CA",
+       "quantityBackordered": 576}]},
+  "pricing": {"mapPrice": 0, "currencyCode": "USD", "retailPrice": 189.99, "customerPrice": 74.34},
+  "discounts": [{"specialPricing": [{"specialPricingAvailableQuantity": 9999999,
+      "specialPricingExpirationDate": "2023-12-31", "specialBidNumber": "TESTRKP1",
+      "specialPricingMinQuantity": 0, "specialPricingEffectiveDate": "2022-03-24",
+      "discountType": "Special Bid", "specialPricingDiscount": 6.74,
+      "governmentDiscountType": "Federal", "governmentDiscountedCustomerPrice": 67.6}],
+    "quantityDiscounts": [{"currencyType": "string", "amount": 0, "quantity": 0,
+      "conditionType": "string", "currencyCode": "string"}]}],
+  "bundlePartIndicator": "boolean",
+  "serviceFees": [{"conditionType": "string", "description": "string", "amount": "decimal",
+      "endDate": "2023-01-27", "currencyCode": "string"}]}]
+"""
+
+PA_207_EXAMPLE = """
+[{"productStatusMessage": "ACOPS ARE AVAILABLE FOR THIS CUSTOMER AND SKU",
+  "ingramPartNumber": "123512", "vendorPartNumber": "LS1016A-CISCO",
+  "customerPartNumber": "A5-8963TEST", "upc": "0718908728116", "partNumberType": "T",
+  "vendorNumber": "1234", "vendorName": "INTERNAL",
+  "description": "6FT PARALLEL PRINTER DB25M TO  SVCS CENT36M PRO SERIES 28AWG ROHS",
+  "productClass": "P", "uom": "EA", "acceptBackOrder": true, "productAuthorized": true,
+  "returnableProduct": true, "endUserInfoRequired": true,
+  "availability": {"available": true, "totalAvailability": 240479, "availabilityByWarehouse": [
+      {"location": "Fort Worth, TX", "warehouseId": "20", "quantityAvailable": 105415},
+      {"warehouseId": "25", "quantityAvailable": 100000},
+      {"location": "Millington, TN", "warehouseId": "30", "quantityAvailable": 9981},
+      {"location": "Carol Stream, IL", "warehouseId": "40", "quantityAvailable": 1049},
+      {"location": "Jonestown, PA", "warehouseId": "80", "quantityAvailable": 995},
+      {"location": "Mira Loma, CA", "warehouseId": "10", "quantityAvailable": 23039},
+      {"warehouseId": "81"},
+      {"warehouseId": "05"}],
+    "pricing": {"currencyCode": "USD", "retailPrice": 10, "mapPrice": 540.25,
+                "customerPrice": 5.43}}},
+ {"productStatusCode": "E",
+  "productStatusMessage": "Product not found for IngramPartNumber:  12351211",
+  "ingramPartNumber": "12351211"}]
+"""
+
+DETAILS_EXAMPLE = """
+{"ingramPartNumber": "5348387", "vendorPartNumber": "20VE0117MH", "productAuthorized": "True",
+ "description": "TB 15 G2 CI5-1135G7 8/256GB 15.6 W11P", "upc": "196119831243",
+ "productCategory": "Computers Test Duplicate", "productSubcategory": "Notebooks & Tablets",
+ "vendorName": "Lenovo", "vendorNumber": "0000500082", "productStatusCode": null,
+ "productClass": null,
+ "indicators": {"hasWarranty": true, "isNewProduct": false, "skuType": "M",
+                "replacementType": null, "isDiscontinuedProduct": true},
+ "ciscoFields": {"productSubGroup": null, "globalListPrice": null},
+ "warrantyInformation": [],
+ "additionalInformation": {"productWeight": [{"plantId": "NL01", "weight": 2.6,
+                                              "weightUnit": "KG"}],
+   "isBulkFreight": false, "height": "8", "width": "31", "length": "50", "netWeight": null,
+   "dimensionUnit": "CM"}}
+"""
+
+DETAILS_404_EXAMPLE = (
+    '{"errors": [{"id": 123, "type": "Validation error", "message": "No Records Found"}]}'
+)
+
+SEARCH_EXAMPLE = """
+{"recordsFound": 1180, "pageSize": 25, "pageNumber": 2,
+ "catalog": [{"description": " CLASS 10 100MB/S UHS-I CARD", "category": "device storage",
+   "subCategory": "Flash Memory Devices", "productType": "", "ingramPartNumber": "1A8249",
+   "vendorPartNumber": "SDSQUNC-016G-AN6IA", "upcCode": "0619659134587",
+   "vendorName": "Sandisk Mobile", "endUserRequired": "false", "hasDiscounts": "",
+   "type": "IM::Physical", "authorizedToPurchase": "true",
+   "links": [{"topic": "catalog", "href": "/catalog/1A8249", "type": "GET"}]}],
+ "nextPage": "/resellers/v6/catalog?keyword=mobilepageSize=25&pageNumber=3",
+ "previousPage": "/resellers/v6/catalog?keyword=mobilepageSize=25&pageNumber=1"}
+"""
+
+
+# ---------------------------------------------------------------- vendor examples
+
+
+def test_pa_200_example() -> None:
+    [item] = parse_price_availability(loads(PA_200_EXAMPLE))
+    assert item.found and item.ingram_part_number == "4A0036"
+    assert item.customer_price == Decimal("74.34") and str(item.customer_price) == "74.34"
+    assert item.retail_price == Decimal("189.99")
+    assert item.map_price == Decimal("0")
+    assert item.currency == "USD"
+    assert item.upc == "0884116186519"
+    assert (item.vendor_part_number, item.vendor_name, item.product_class) == (
+        "E2016HV",
+        "DELL",
+        "B",
+    )
+    assert item.available is False and item.total_availability == 0
+    assert [w.warehouse_id for w in item.warehouses] == ["20", "40", "80", "10"]
+    assert item.warehouses[0] == WarehouseStock("20", "Fort Worth, TX", None, 0)
+    assert item.warehouses[1] == WarehouseStock("40", "Carol Stream, IL", 0, 156)
+
+
+def test_pa_207_example() -> None:
+    valid, missing = parse_price_availability(loads(PA_207_EXAMPLE))
+    assert valid.found and valid.ingram_part_number == "123512"
+    # pricing nested inside availability in this published example
+    assert valid.customer_price == Decimal("5.43")
+    assert valid.map_price == Decimal("540.25")
+    assert valid.retail_price == Decimal("10")
+    assert valid.available is True and valid.total_availability == 240479
+    ids = [w.warehouse_id for w in valid.warehouses]
+    assert ids == ["20", "25", "30", "40", "80", "10", "81", "05"]
+    assert valid.warehouses[-1] == WarehouseStock("05")
+    assert valid.warehouses[1] == WarehouseStock("25", None, 100000, None)
+    assert not missing.found and missing.ingram_part_number == "12351211"
+    assert missing.message == "Product not found for IngramPartNumber:  12351211"
+    assert missing.customer_price is None
+
+
+def test_details_example() -> None:
+    payload = loads(DETAILS_EXAMPLE)
+    details = parse_details("5348387", payload)
+    assert details.found
+    assert details.category == "Computers Test Duplicate"
+    assert details.subcategory == "Notebooks & Tablets"
+    assert details.authorized is True
+    assert details.upc == "196119831243" and details.vendor_name == "Lenovo"
+    assert details.product_class is None
+    assert details.raw is not None and details.raw["vendorNumber"] == "0000500082"
+    # raw is plain JSON: it dumps without a custom encoder and keeps 2.6
+    assert json.loads(json.dumps(details.raw)) == json.loads(DETAILS_EXAMPLE)
+
+
+def test_details_subcategory_case_and_false_flag() -> None:
+    details = parse_details("X1", {"productSubCategory": "Mice", "productAuthorized": "False"})
+    assert details.subcategory == "Mice" and details.authorized is False
+    assert details.ingram_part_number == "X1"
+
+
+def test_cloud_details_example_with_nulls() -> None:
+    payload = {"ingramPartNumber": None, "productAuthorized": None, "subscriptionDetails": []}
+    details = parse_details("ABC123", payload)
+    assert details.ingram_part_number == "ABC123" and details.authorized is None
+
+
+def test_error_messages() -> None:
+    assert error_message(loads(DETAILS_404_EXAMPLE)) == "No Records Found"
+    assert (
+        error_message({"fault": {"faultstring": "Invalid Access Token"}}) == "Invalid Access Token"
+    )
+    assert error_message({"message": "bad client"}) == "bad client"
+    validation = {
+        "errors": [
+            {
+                "message": "Validation failed",
+                "fields": [{"field": "IM-CorrelationID", "message": "cannot be blank"}],
+            }
+        ]
+    }
+    assert error_message(validation) == "Validation failed (IM-CorrelationID: cannot be blank)"
+    assert error_message([1, 2]) is None and error_message(None) is None
+    assert error_message({"errors": "x"}) is None
+    long = error_message({"errors": [{"message": "x\n" * 500}]})
+    assert long is not None and len(long) <= 300 and "\n" not in long
+
+
+def test_search_example() -> None:
+    results, has_next = parse_search_page(loads(SEARCH_EXAMPLE))
+    assert has_next
+    [result] = results
+    assert result.ingram_part_number == "1A8249"
+    assert result.upc == "0619659134587" and result.subcategory == "Flash Memory Devices"
+    assert result.description == "CLASS 10 100MB/S UHS-I CARD"
+
+
+def test_search_last_page() -> None:
+    assert parse_search_page({"catalog": [{"ingramPartNumber": "A"}], "nextPage": ""})[1] is False
+    assert parse_search_page({"catalog": [], "nextPage": "/next"}) == ([], False)
+    by_count = {"catalog": [{"ingramPartNumber": "A"}], "recordsFound": 3, "pageNumber": 3}
+    assert parse_search_page({**by_count, "pageSize": 1})[1] is False
+    assert parse_search_page({**by_count, "pageSize": 1, "pageNumber": 2})[1] is True
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"access_token": "abc", "token_type": "Bearer", "expires_in": "86399"}, 86399.0),
+        ({"access_token": "abc", "expires_in": 3600}, 3600.0),
+        ({"access_token": "abc", "expires_in": Decimal("1.5")}, 1.5),
+        ({"access_token": "abc"}, 3600.0),
+    ],
+)
+def test_token(payload: dict[str, Any], expected: float) -> None:
+    assert parse_token(payload) == ("abc", expected)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"expires_in": 5},
+        {"access_token": "", "expires_in": 5},
+        {"access_token": 5},
+        {"access_token": "a", "expires_in": "soon"},
+        {"access_token": "a", "expires_in": -1},
+        {"access_token": "a", "expires_in": "1e400"},
+        [],
+        None,
+    ],
+)
+def test_token_rejects(payload: Any) -> None:
+    with pytest.raises(MalformedResponse):
+        parse_token(payload)
+
+
+# ---------------------------------------------------------------- quirks and rejects
+
+
+def test_quirks_flags_numbers_and_ids() -> None:
+    item = {
+        "ingramPartNumber": 123512,
+        "upc": 884116186519,
+        "availability": {
+            "available": "True",
+            "totalAvailability": "17",
+            "availabilityByWarehouse": [{"warehouseId": 5}, {"warehouseId": None}, {}],
+        },
+        "pricing": {"customerPrice": 1.1, "retailPrice": "2.50", "mapPrice": None},
+    }
+    [pa] = parse_price_availability([item])
+    assert pa.ingram_part_number == "123512" and pa.upc == "884116186519"
+    assert pa.available is True and pa.total_availability == 17
+    assert pa.warehouses == (WarehouseStock("5"),)
+    assert pa.customer_price == Decimal("1.1") and pa.retail_price == Decimal("2.50")
+    assert pa.map_price is None
+
+
+def test_item_with_only_a_part_number() -> None:
+    [pa] = parse_price_availability([{"ingramPartNumber": "A1"}])
+    assert pa.found and pa.customer_price is None and pa.warehouses == ()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "<html>503</html>",
+        "{}",
+        "[1]",
+        '[{"vendorPartNumber": "x"}]',
+        '[{"ingramPartNumber": "A", "pricing": {"customerPrice": 1e400}}]',
+        '[{"ingramPartNumber": "A", "pricing": {"customerPrice": NaN}}]',
+        '[{"ingramPartNumber": "A", "pricing": {"customerPrice": Infinity}}]',
+        '[{"ingramPartNumber": "A", "pricing": {"customerPrice": "lots"}}]',
+        '[{"ingramPartNumber": "A", "pricing": []}]',
+        '[{"ingramPartNumber": "A", "availability": {"available": "maybe"}}]',
+        '[{"ingramPartNumber": "A", "availability": {"totalAvailability": 1.5}}]',
+        '[{"ingramPartNumber": "A", "availability": {"totalAvailability": "--5"}}]',
+        '[{"ingramPartNumber": "A", "availability": {"availabilityByWarehouse": {}}}]',
+        '[{"ingramPartNumber": "A", "availability": {"availabilityByWarehouse": [1]}}]',
+        '[{"ingramPartNumber": {"a": 1}}]',
+        '[{"ingramPartNumber": true}]',
+        "[" * 100000 + "]" * 100000,
+        '[{"ingramPartNumber": "A", "availability": {"totalAvailability": 1' + "0" * 5000 + "}}]",
+    ],
+)
+def test_pa_rejects_junk(body: str) -> None:
+    with pytest.raises(MalformedResponse):
+        parse_price_availability(loads(body))
+
+
+def test_details_rejects_junk() -> None:
+    deep: Any = []
+    for _ in range(200):
+        deep = [deep]
+    for payload in ([], "x", None, {"upc": []}, {"productAuthorized": 3}, {"x": deep}):
+        with pytest.raises(MalformedResponse):
+            parse_details("A", payload)
+
+
+# ---------------------------------------------------------------- properties
+
+text = st.text(max_size=20)
+decimal_price = st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False)
+flag = st.sampled_from([True, False, "True", "False", "true", "false", None])
+warehouse = st.fixed_dictionaries(
+    {"warehouseId": st.one_of(st.integers(0, 999), st.from_regex(r"[0-9]{2}", fullmatch=True))},
+    optional={
+        "location": st.one_of(st.none(), text),
+        "quantityAvailable": st.one_of(st.none(), st.integers(0, 10**6)),
+        "quantityBackordered": st.one_of(st.none(), st.integers(0, 10**6)),
+    },
+)
+pricing = st.fixed_dictionaries(
+    {},
+    optional={
+        "customerPrice": st.one_of(st.none(), decimal_price),
+        "retailPrice": st.one_of(st.none(), decimal_price, st.integers(0, 10**6)),
+        "mapPrice": st.one_of(st.none(), decimal_price),
+        "currencyCode": st.sampled_from(["USD", "EUR"]),
+    },
+)
+availability = st.fixed_dictionaries(
+    {},
+    optional={
+        "available": flag,
+        "totalAvailability": st.one_of(st.none(), st.integers(0, 10**7)),
+        "availabilityByWarehouse": st.one_of(st.none(), st.lists(warehouse, max_size=4)),
+        "pricing": pricing,
+    },
+)
+part_number = st.from_regex(r"[A-Z0-9]{1,8}", fullmatch=True)
+pa_item = st.fixed_dictionaries(
+    {"ingramPartNumber": part_number},
+    optional={
+        "productStatusCode": st.sampled_from([None, "E", "W"]),
+        "productStatusMessage": st.one_of(st.none(), text),
+        "vendorPartNumber": st.one_of(st.none(), text),
+        "upc": st.one_of(
+            st.none(), st.integers(0, 10**13), st.from_regex(r"[0-9]{12}", fullmatch=True)
+        ),
+        "availability": st.one_of(st.none(), availability),
+        "pricing": st.one_of(st.none(), pricing),
+        "productAuthorized": flag,
+    },
+)
+
+
+@settings(database=None)
+@given(st.lists(pa_item, max_size=5))
+def test_valid_pa_answers_parse(items: list[dict[str, Any]]) -> None:
+    parsed = parse_price_availability(items)
+    assert [p.ingram_part_number for p in parsed] == [i["ingramPartNumber"] for i in items]
+    for source, result in zip(items, parsed, strict=True):
+        assert result.found == (source.get("productStatusCode") != "E")
+        if result.found and source.get("pricing"):
+            assert result.customer_price == source["pricing"].get("customerPrice")
+
+
+@settings(database=None)
+@given(st.lists(pa_item, max_size=3))
+def test_valid_pa_answers_parse_after_a_json_round_trip(items: list[dict[str, Any]]) -> None:
+    body = json.dumps(items, default=str)
+    assert len(parse_price_availability(loads(body))) == len(items)
+
+
+json_junk = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.integers(min_value=10**30, max_value=10**60),
+        st.floats(),  # includes nan and inf
+        st.decimals(),  # includes NaN, sNaN and Infinity
+        st.text(max_size=10),
+        st.sampled_from(["True", "E", "", "1e400", "12", "-0"]),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "ingramPartNumber",
+                    "availability",
+                    "pricing",
+                    "customerPrice",
+                    "available",
+                    "availabilityByWarehouse",
+                    "warehouseId",
+                    "quantityAvailable",
+                    "productStatusCode",
+                    "upc",
+                    "productAuthorized",
+                    "catalog",
+                    "nextPage",
+                    "access_token",
+                    "expires_in",
+                    "errors",
+                    "fault",
+                    "message",
+                ]
+            )
+            | st.text(max_size=5),
+            children,
+            max_size=5,
+        ),
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(json_junk)
+def test_junk_raises_only_malformed(payload: Any) -> None:
+    for parse in (
+        parse_price_availability,
+        lambda p: parse_details("A1", p),
+        parse_search_page,
+        parse_token,
+    ):
+        with contextlib.suppress(MalformedResponse):
+            parse(payload)
+    message = error_message(payload)
+    assert message is None or isinstance(message, str)
+
+
+@settings(database=None)
+@given(st.lists(st.sampled_from(["[", "]", "{", "}", '"a"', ":", ",", "1", "1e999", "NaN", "-"])))
+def test_junk_text_raises_only_malformed(tokens: list[str]) -> None:
+    with contextlib.suppress(MalformedResponse):
+        parse_price_availability(loads("".join(tokens)))
