@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from test_client_support import (
+from client_support import (
     SECRET,
     Reply,
     Seen,

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from test_client_support import Reply, StubServer, client_for, run_threads, stub_servers
+from client_support import Reply, StubServer, client_for, run_threads, stub_servers
 
 from ingram.errors import ApiError, Cancelled
 from ingram.ratelimiting import EndpointGate, rate_limit_delay

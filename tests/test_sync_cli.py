@@ -90,14 +90,14 @@ def test_routine_sync_makes_no_details_calls_and_minimal_pa_calls(sandbox, cli):
 
 
 def test_batches_and_concurrency_stay_within_limits(sandbox_factory, tmp_path):
-    sandbox = sandbox_factory(latency=0.03, catalog_size=400)
+    sandbox = sandbox_factory(latency=0.03, catalog_size=120)
     cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
-    cli.run("products", "add", *sandbox.catalog.part_numbers(400))
-    result = cli.sync("--max-concurrent", "3", "--batch-size", "20")
+    cli.run("products", "add", *sandbox.catalog.part_numbers(120))
+    result = cli.sync("--max-concurrent", "3", "--batch-size", "10")
     assert result.code == 0, result
     stats = sandbox.stats()
-    assert max(stats["pa_batch_sizes"]) <= 20
-    assert stats["calls"]["price_and_availability"] == 20
+    assert max(stats["pa_batch_sizes"]) <= 10
+    assert stats["calls"]["price_and_availability"] == 12
     assert stats["max_in_flight"]["price_and_availability"] == 3
     assert stats["max_in_flight"]["details"] == 1
 
