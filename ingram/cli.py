@@ -27,17 +27,13 @@ from ingram.errors import (
     InputError,
     LockedError,
 )
-from ingram.files import FORMATS, atomic_output, read_part_numbers, valid_part_number, write_export
-from ingram.history import (
-    failures_by_id,
-    flush_failures,
-    list_changes,
-    list_failures,
-    run_dict,
-)
+from ingram.files import read_part_numbers, valid_part_number
+from ingram.history import failures_by_id, list_failures
+from ingram.logs import FILE_ONLY, setup_logging
 from ingram.progress import make_progress
+from ingram.reports import describe_run
 from ingram.saving import DetailsPolicy
-from ingram.store import Store, details_cutoff
+from ingram.store import Store
 
 log = logging.getLogger("ingram")
 
@@ -57,6 +53,13 @@ RUN_EXIT = {
     "completed_with_failures": ExitStatus.ITEMS_FAILED,
     "interrupted": ExitStatus.INTERRUPTED,
     "failed": ExitStatus.CREDENTIALS,
+}
+
+RUN_PROBLEMS = {
+    "completed_with_failures": "{failures} items failed: list them with `ingram-sync failed`,"
+    " retry with `ingram-sync retry-failed --all`",
+    "failed": "Error: {error}",
+    "interrupted": "interrupted: the next sync resumes where this one stopped",
 }
 
 
@@ -86,6 +89,7 @@ class IngramGroup(click.Group):
             return super().invoke(ctx)
         except IngramSyncError as error:
             log.debug("error detail", exc_info=True)
+            log.error("%s", error, extra=FILE_ONLY)
             raise CliError(str(error), exit_code_for(error)) from None
 
 
@@ -108,41 +112,35 @@ class State:
 pass_state = click.make_pass_decorator(State)
 
 
-class TqdmHandler(logging.Handler):
-    """Log lines that do not tear tqdm bars apart."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        from tqdm import tqdm
-
-        tqdm.write(self.format(record), file=sys.stderr)
-
-
-def setup_logging(verbose: bool, quiet: bool, log_file: str | None = None) -> None:
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    handler: logging.Handler = TqdmHandler()
-    if not sys.stderr.isatty():
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    root = logging.getLogger("ingram")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-
-
 @click.group(cls=IngramGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", metavar="PATH", help="SQLite database [env INGRAM_SYNC_DB; ingram_sync.db]")
 @click.option("--config", metavar="FILE", help="TOML config file [env INGRAM_SYNC_CONFIG]")
 @click.option("-v", "--verbose", is_flag=True, help="More detail, including errors' causes.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
+@click.option("--log-file", metavar="PATH", help="Also append timestamped log lines here.")
 @click.version_option(__version__, prog_name="ingram-sync")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, config: str | None, verbose: bool, quiet: bool) -> None:
+def cli(
+    ctx: click.Context,
+    db: str | None,
+    config: str | None,
+    verbose: bool,
+    quiet: bool,
+    log_file: str | None,
+) -> None:
     """Keep a local SQLite catalog of Ingram Micro price, availability and details current.
 
     Example: ingram-sync demo
     """
+    ctx.obj = state = State(db, config, verbose, quiet)
     setup_logging(verbose, quiet)
-    ctx.obj = State(db, config, verbose, quiet)
+    try:
+        settings = state.settings(log_file=log_file)
+    except ConfigError:
+        settings = None  # the command itself reports a broken configuration
+    if log_file or (settings and settings.log_file):
+        secrets = [settings.client_secret or ""] if settings else []
+        setup_logging(verbose, quiet, log_file or settings.log_file, secrets)
 
 
 # -- products ---------------------------------------------------------------
@@ -214,6 +212,43 @@ def products_remove(state: State, skus: tuple[str, ...]) -> None:
     """Stop tracking part numbers. Example: ingram-sync products remove 6YE881"""
     removed = state.store().remove_products(skus)
     click.echo(f"removed {removed}")
+
+
+@products.command("discover")
+@click.option("--vendor", help="Vendor name, e.g. Cisco.")
+@click.option("--keyword", help="Words to look for.")
+@click.option("--category", help="Category or subcategory.")
+@click.option("--limit", default=500, show_default=True, help="At most this many matches.")
+@click.option("--dry-run", is_flag=True, help="List what would be added; track nothing.")
+@click.option("--sandbox", "vendor_sandbox", is_flag=True, help="Use Ingram's own sandbox API.")
+@pass_state
+def products_discover(
+    state: State, limit: int, dry_run: bool, vendor_sandbox: bool, **query: Any
+) -> None:
+    """Track the products a vendor catalog search finds.
+
+    Example: ingram-sync products discover --vendor Cisco --dry-run
+    """
+    from ingram.discover import SearchQuery, discover, result_line
+
+    settings = state.settings(api_url=VENDOR_SANDBOX_URL if vendor_sandbox else None)
+    client = IngramClient(client_settings(settings))
+    store = Store.open(settings.db)
+    result = discover(store, client, SearchQuery(**query), limit=limit, dry_run=dry_run)
+    if dry_run or state.verbose:
+        new = set(result.new)
+        for item in result.found:
+            click.echo(result_line(item, item.ingram_part_number not in new))
+    if dry_run:
+        click.echo(
+            f"found {len(result.found)}: would add {len(result.new)},"
+            f" already tracked {result.already_tracked} (dry run: nothing added)"
+        )
+    else:
+        click.echo(
+            f"found {len(result.found)}: added {result.added},"
+            f" already tracked {result.already_tracked}"
+        )
 
 
 # -- sync -------------------------------------------------------------------
@@ -319,21 +354,20 @@ def retry_failed(state: State, ids: tuple[int, ...], retry_all: bool, **kwargs: 
 
 
 def finish(state: State, summary: RunSummary) -> None:
-    """Print the run's summary and exit with its status."""
+    """Print the run's summary (also to the log file) and exit with its status."""
     if summary.message and summary.status == "skipped":
-        click.echo(summary.message, err=True)
-    elif summary.run_id is not None and not state.quiet:
-        click.echo(describe_run(summary.counts))
-    if summary.status == "completed_with_failures":
-        click.echo(
-            f"{summary.counts['failures']} items failed: list them with `ingram-sync failed`,"
-            " retry with `ingram-sync retry-failed --all`",
-            err=True,
-        )
-    elif summary.status == "failed":
-        click.echo(f"Error: {summary.message}", err=True)
-    elif summary.status == "interrupted":
-        click.echo("interrupted: the next sync resumes where this one stopped", err=True)
+        log.info("%s", summary.message, extra=FILE_ONLY)
+        if not state.quiet:
+            click.echo(summary.message, err=True)
+    elif summary.run_id is not None:
+        log.info("%s", describe_run(summary.counts), extra=FILE_ONLY)
+        if not state.quiet:
+            click.echo(describe_run(summary.counts))
+    problem = RUN_PROBLEMS.get(summary.status)
+    if problem:
+        message = problem.format(failures=summary.counts.get("failures"), error=summary.message)
+        log.warning("%s", message, extra=FILE_ONLY)
+        click.echo(message, err=True)
     code = RUN_EXIT[summary.status]
     if summary.calls_left_running:
         sys.stdout.flush()
@@ -342,144 +376,13 @@ def finish(state: State, summary: RunSummary) -> None:
     sys.exit(code)
 
 
-def describe_run(counts: dict[str, Any]) -> str:
-    from ingram.store import parse_time
-
-    seconds = (parse_time(counts["finished_at"]) - parse_time(counts["started_at"])).total_seconds()
-    priced = counts["pa_products_done"] - counts["not_found"]
-    return (
-        f"run {counts['id']} {counts['status']} in {seconds:.1f}s: {priced} products priced,"
-        f" {counts['not_found']} not found, {counts['details_done']} details,"
-        f" {counts['failures']} failed; requests: {counts['pa_requests']} P&A,"
-        f" {counts['details_requests']} details; {counts['retries']} retries,"
-        f" {counts['rate_limited']} rate-limited (429)"
-    )
-
-
-# -- failures, runs, changes, export -------------------------------------------
-
-
-@cli.group(invoke_without_command=True)
-@click.option("--run", "run_id", type=int, help="Only failures of this run.")
-@click.option("--resolved", is_flag=True, help="Include resolved failures.")
-@click.option("--json", "as_json", is_flag=True, help="A JSON array.")
-@click.pass_context
-def failed(ctx: click.Context, run_id: int | None, resolved: bool, as_json: bool) -> None:
-    """List failed items. Example: ingram-sync failed --json"""
-    if ctx.invoked_subcommand:
-        return
-    state: State = ctx.obj
-    rows = list_failures(state.store(readonly=True), run_id=run_id, include_resolved=resolved)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
-        status = f"HTTP {row['http_status']}" if row["http_status"] else row["error_kind"]
-        click.echo(
-            f"{row['id']:>6} run {row['run_id']:<5} {row['kind']:<19} "
-            f"{row['ingram_part_number']:<14} {status:<12} {row['error']}"
-        )
-    if not rows:
-        click.echo("no failures", err=True)
-
-
-@failed.command("flush")
-@click.option("--all", "everything", is_flag=True, help="Delete unresolved failures too.")
-@pass_state
-def failed_flush(state: State, everything: bool) -> None:
-    """Delete resolved failures (or --all). Example: ingram-sync failed flush"""
-    click.echo(f"deleted {flush_failures(state.store(), everything=everything)} failures")
-
-
-@cli.group(invoke_without_command=True)
-@click.option("--limit", default=20, show_default=True, help="How many recent runs.")
-@click.option("--json", "as_json", is_flag=True, help="A JSON array.")
-@click.pass_context
-def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
-    """Recent runs with counts. Example: ingram-sync runs --json"""
-    if ctx.invoked_subcommand:
-        return
-    state: State = ctx.obj
-    rows = [run_dict(row) for row in state.store(readonly=True).runs(limit)]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
-        click.echo(
-            f"{row['id']:>5} {row['kind']:<5} {row['status']:<24} {row['started_at']} "
-            f"products {row['products']:>7} details {row['details_done']:>6} "
-            f"failed {row['failures']:>5} retries {row['retries']:>4} 429s {row['rate_limited']:>4}"
-        )
-
-
-@runs.command("show")
-@click.argument("run_id", type=int)
-@pass_state
-def runs_show(state: State, run_id: int) -> None:
-    """One run in full, with its options and failures. Example: ingram-sync runs show 3"""
-    store = state.store(readonly=True)
-    row = store.run(run_id)
-    if row is None:
-        raise InputError(f"no run {run_id}: see `ingram-sync runs`")
-    detail = run_dict(row) | {"options": json.loads(row["options"] or "{}")}
-    detail["failures_list"] = list_failures(store, run_id=run_id, include_resolved=True)
-    click.echo(json.dumps(detail, indent=2))
-
-
-@cli.command()
-@click.option("--since", metavar="DURATION", help="Only changes newer than this, e.g. 1d.")
-@click.option("--json", "as_json", is_flag=True, help="A JSON array.")
-@pass_state
-def changes(state: State, since: str | None, as_json: bool) -> None:
-    """Price and stock changes seen by syncs. Example: ingram-sync changes --since 1d"""
-    from ingram.config import parse_duration
-
-    cutoff = details_cutoff(parse_duration(since, "--since")) if since else None
-    rows = list_changes(state.store(readonly=True), since=cutoff)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
-        click.echo(
-            f"{row['changed_at']} {row['ingram_part_number']:<14} {row['field']:<18} "
-            f"{row['old_value']} -> {row['new_value']}"
-        )
-
-
-@cli.command()
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
-@click.option("--output", "-o", metavar="FILE", help="Write here (atomically) instead of stdout.")
-@click.option("--status", multiple=True, help="Only products with this status (repeatable).")
-@click.option("--changed-since", metavar="DURATION", help="Only products changed within this.")
-@pass_state
-def export(
-    state: State, fmt: str, output: str | None, status: tuple[str, ...], changed_since: str | None
-) -> None:
-    """Write the catalog as CSV, JSON or JSON Lines.
-
-    Example: ingram-sync export --format json --output catalog.json
-    """
-    from ingram.config import parse_duration
-
-    cutoff = (
-        details_cutoff(parse_duration(changed_since, "--changed-since")) if changed_since else None
-    )
-    rows = state.store(readonly=True).products(status=status, changed_since=cutoff)
-    if output is None:
-        write_export(rows, fmt, sys.stdout)
-        return
-    with atomic_output(output) as out:
-        count = write_export(rows, fmt, out)
-    if not state.quiet:
-        click.echo(f"wrote {count} products to {output}", err=True)
-
-
 def register_extra_commands() -> None:
-    """Commands that live in their own modules (demo, sandbox)."""
+    """Commands that live in their own modules (reports, demo, sandbox)."""
+    from ingram.cli_reports import REPORT_COMMANDS
     from ingram.demo import demo_command, sandbox_command
 
-    cli.add_command(demo_command)
-    cli.add_command(sandbox_command)
+    for command in (*REPORT_COMMANDS, demo_command, sandbox_command):
+        cli.add_command(command)
 
 
 register_extra_commands()

@@ -33,6 +33,7 @@ RUN_FIELDS = (
     "finished_at",
     "products",
     "pa_batches",
+    "pa_batches_done",
     "pa_products_done",
     "not_found",
     "details_total",
@@ -88,3 +89,28 @@ def list_changes(store: Store, *, since: str | None = None) -> list[dict[str, An
 def run_dict(row: Any) -> dict[str, Any]:
     """A runs row as the stable ``runs --json`` object."""
     return {name: row[name] for name in RUN_FIELDS}
+
+
+def stream_timings(store: Store, run_id: int) -> dict[str, dict[str, Any]]:
+    """Per task kind of a run: tasks, items, failed, pending, attempts, first/last times."""
+    sql = (
+        "SELECT kind, COUNT(*) AS tasks, SUM(size) AS items, SUM(state = 'failed') AS failed,"
+        " SUM(state = 'pending') AS pending, SUM(attempts) AS attempts,"
+        " MIN(created_at) AS first_created, MIN(finished_at) AS first_finished,"
+        " MAX(finished_at) AS last_finished FROM tasks WHERE run_id = ? GROUP BY kind"
+    )
+    return {row["kind"]: dict(row) for row in store.db.execute(sql, (run_id,))}
+
+
+def failure_counts(store: Store, run_id: int) -> dict[str, int]:
+    """Failed items recorded by a run, per kind (``price_availability``, ``details``)."""
+    sql = "SELECT kind, COUNT(*) FROM failures WHERE run_id = ? GROUP BY kind"
+    return {row[0]: row[1] for row in store.db.execute(sql, (run_id,))}
+
+
+def last_failure(store: Store, run_id: int) -> dict[str, Any] | None:
+    """The most recent failure recorded by a run, or None."""
+    sql = f"SELECT {', '.join(FAILURE_FIELDS)} FROM failures WHERE run_id = ?"
+    sql += " ORDER BY failed_at DESC, id DESC"
+    row = store.db.execute(sql + " LIMIT 1", (run_id,)).fetchone()
+    return None if row is None else dict(row)

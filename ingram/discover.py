@@ -1,0 +1,84 @@
+"""``products discover``: track the products a vendor catalog search finds.
+
+The client pages through the search as the vendor does (``pageNumber``,
+``pageSize`` up to 100) and stops at ``limit`` results; the store tracks the
+part numbers not tracked yet. A dry run reports the same without writing.
+
+Example::
+
+    result = discover(store, client, SearchQuery(vendor="Cisco"), limit=200, dry_run=True)
+    print(len(result.new), "would be added")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ingram.client import IngramClient
+from ingram.errors import InputError
+from ingram.models import SearchResult
+from ingram.store import Store
+
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What to search for; at least one of the three must be given."""
+
+    vendor: str | None = None
+    keyword: str | None = None
+    category: str | None = None
+
+    def check(self) -> None:
+        if not (self.vendor or self.keyword or self.category):
+            raise InputError("give at least one of --vendor, --keyword or --category")
+
+
+@dataclass
+class DiscoverResult:
+    """The search's matches, which of them are new, and how many were added."""
+
+    found: list[SearchResult] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    added: int = 0
+
+    @property
+    def already_tracked(self) -> int:
+        return len(self.found) - len(self.new)
+
+
+def discover(
+    store: Store, client: IngramClient, query: SearchQuery, *, limit: int, dry_run: bool
+) -> DiscoverResult:
+    """Search the vendor catalog (up to ``limit`` results) and track the new part numbers."""
+    query.check()
+    if limit < 1:
+        raise InputError("--limit must be 1 or more")
+    found = list(
+        dict(
+            (item.ingram_part_number, item)
+            for item in client.search(
+                vendor=query.vendor,
+                keyword=query.keyword,
+                category=query.category,
+                page_size=min(PAGE_SIZE, limit),
+                limit=limit,
+            )
+        ).values()
+    )
+    tracked = set(store.tracked([item.ingram_part_number for item in found]))
+    new = [item.ingram_part_number for item in found if item.ingram_part_number not in tracked]
+    result = DiscoverResult(found, new)
+    if result.new and not dry_run:
+        result.added, _ = store.add_products(result.new)
+    return result
+
+
+def result_line(item: SearchResult, tracked: bool) -> str:
+    """One match as a table line: part number, vendor, vendor part number, description."""
+    mark = "tracked" if tracked else "new"
+    return (
+        f"{item.ingram_part_number:<14} {mark:<8} {(item.vendor_name or '')[:18]:<18} "
+        f"{(item.vendor_part_number or '')[:20]:<20} {(item.description or '')[:60]}"
+    )

@@ -1,0 +1,110 @@
+"""Log lines: tqdm-friendly on a terminal, plain timestamped lines for cron and log files.
+
+On a terminal, log lines are written through tqdm so they do not tear the
+bars. When stderr is not a terminal (cron, a pipe) lines are plain text with a
+UTC timestamp and no control characters. ``--log-file`` (or the ``log_file``
+config key) appends the same lines, at INFO or more even with ``--quiet``, to
+a file; known secrets are masked in it.
+
+Example::
+
+    setup_logging(verbose=False, quiet=True, log_file="/var/log/ingram-sync.log")
+    log.info("summary", extra=FILE_ONLY)   # the log file gets it, stderr does not
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from ingram.errors import ConfigError
+
+FILE_ONLY = {"file_only": True}
+MASK = "***"
+
+
+class TqdmHandler(logging.Handler):
+    """Log lines that do not tear tqdm bars apart."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(self.format(record), file=sys.stderr)
+
+
+class SkipFileOnly(logging.Filter):
+    """Drop records meant for the log file only (the CLI prints those itself)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "file_only", False)
+
+
+class MaskSecrets(logging.Filter):
+    """Replace every known secret in a record's message with ``***``."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        super().__init__()
+        self.secrets = [secret for secret in secrets if secret and len(secret) >= 4]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            for secret in self.secrets:
+                message = message.replace(secret, MASK)
+            record.msg, record.args = message, None
+        return True
+
+
+def utc_formatter(with_pid: bool = False) -> logging.Formatter:
+    """``2026-05-01T04:15:02Z WARNING message`` (with ``ingram-sync[pid]`` for files)."""
+    prefix = f"%(asctime)s ingram-sync[{os.getpid()}] " if with_pid else "%(asctime)s "
+    formatter = logging.Formatter(prefix + "%(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime
+    return formatter
+
+
+def open_log_file(path: str) -> logging.FileHandler:
+    """A handler appending to ``path``, or a ConfigError saying why it cannot be opened."""
+    try:
+        return logging.FileHandler(os.path.expanduser(path), "a", encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(
+            f"cannot open log file {path}: {error.strerror}; fix the path or --log-file"
+        ) from None
+
+
+def setup_logging(
+    verbose: bool,
+    quiet: bool,
+    log_file: str | None = None,
+    secrets: Sequence[str] = (),
+) -> None:
+    """Route the ``ingram`` loggers to stderr (and ``log_file``), replacing earlier handlers."""
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    console: logging.Handler
+    if sys.stderr.isatty():
+        console = TqdmHandler()
+    else:
+        console = logging.StreamHandler(sys.stderr)
+        console.setFormatter(utc_formatter())
+    console.setLevel(level)
+    console.addFilter(SkipFileOnly())
+    masking = MaskSecrets(secrets)
+    console.addFilter(masking)
+    handlers: list[logging.Handler] = [console]
+    if log_file:
+        file_handler = open_log_file(log_file)
+        file_handler.setFormatter(utc_formatter(with_pid=True))
+        file_handler.setLevel(logging.DEBUG if verbose else logging.INFO)
+        file_handler.addFilter(masking)
+        handlers.append(file_handler)
+    root = logging.getLogger("ingram")
+    for old in root.handlers:
+        if isinstance(old, logging.FileHandler):
+            old.close()
+    root.handlers[:] = handlers
+    root.setLevel(min(handler.level for handler in handlers))
+    root.propagate = False

@@ -1,0 +1,188 @@
+"""Readable reports of what syncs recorded: run summaries, the runs table, one run in full.
+
+Functions here take rows and dicts (from ``ingram.history`` and the store) and
+return text lines or JSON-ready dicts; the CLI only prints them.
+
+Example::
+
+    for line in runs_table([run_dict(row) for row in store.runs(20)]):
+        print(line)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ingram.history import list_failures, run_dict, stream_timings
+from ingram.store import DETAILS, PA, Store, parse_time
+
+STREAM_LABELS = {PA: "price & availability", DETAILS: "details"}
+
+
+def seconds_between(start: str | None, end: str | None) -> float | None:
+    """Seconds from ``start`` to ``end`` (ISO texts); None when either is missing."""
+    if not start or not end:
+        return None
+    return (parse_time(end) - parse_time(start)).total_seconds()
+
+
+def clock(seconds: float | None) -> str:
+    """``0:42``, ``12:05`` or ``3:02:09``; ``-`` for None. Example: clock(75) == "1:15"."""
+    if seconds is None:
+        return "-"
+    whole = max(0, round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def took(seconds: float | None) -> str:
+    """``4.1s`` under a minute, else ``clock``. Example: took(4.12) == "4.1s"."""
+    if seconds is None:
+        return "-"
+    return f"{seconds:.1f}s" if seconds < 60 else clock(seconds)
+
+
+def describe_run(counts: Mapping[str, Any]) -> str:
+    """The one-line summary printed at the end of a run (and by ``monitor``)."""
+    seconds = seconds_between(counts["started_at"], counts["finished_at"])
+    took = "" if seconds is None else f" in {seconds:.1f}s"
+    priced = counts["pa_products_done"] - counts["not_found"]
+    return (
+        f"run {counts['id']} {counts['status']}{took}: {priced} products priced,"
+        f" {counts['not_found']} not found, {counts['details_done']} details,"
+        f" {counts['failures']} failed; requests: {counts['pa_requests']} P&A,"
+        f" {counts['details_requests']} details; {counts['retries']} retries,"
+        f" {counts['rate_limited']} rate-limited (429)"
+    )
+
+
+def run_duration(run: Mapping[str, Any], now: datetime | None = None) -> float:
+    """Seconds a run took, or has taken so far when it has not finished."""
+    end = run["finished_at"] or (now or datetime.now(UTC)).isoformat()
+    return seconds_between(run["started_at"], end) or 0.0
+
+
+RUNS_HEADER = (
+    f"{'id':>5}  {'kind':<5}  {'status':<23}  {'started (UTC)':<19}  {'took':>7}  "
+    f"{'products':>8}  {'details':>7}  {'failed':>6}  {'retries':>7}  {'429s':>5}"
+)
+
+
+def runs_table(runs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The ``runs`` table, newest first, one line per run."""
+    if not runs:
+        return ["no runs yet: start one with `ingram-sync sync`"]
+    lines = [RUNS_HEADER]
+    for run in runs:
+        started = run["started_at"][:19].replace("T", " ")
+        lines.append(
+            f"{run['id']:>5}  {run['kind']:<5}  {run['status']:<23}  {started:<19}  "
+            f"{took(run_duration(run)):>7}  {run['products']:>8}  {run['details_done']:>7}  "
+            f"{run['failures']:>6}  {run['retries']:>7}  {run['rate_limited']:>5}"
+        )
+    return lines
+
+
+def stream_report(run: Mapping[str, Any], timing: Mapping[str, Any] | None) -> dict[str, Any]:
+    """One stream of a run: tasks, items, first created / last finished and the duration."""
+    if not timing:
+        return {"tasks": 0, "items": 0, "failed": 0, "pending": 0, "attempts": 0}
+    started = max(timing["first_created"], run["started_at"])
+    return {
+        "tasks": timing["tasks"],
+        "items": timing["items"],
+        "failed": timing["failed"],
+        "pending": timing["pending"],
+        "attempts": timing["attempts"],
+        "first_created": started,
+        "first_finished": timing["first_finished"],
+        "last_finished": timing["last_finished"],
+        "seconds": seconds_between(started, timing["last_finished"]),
+    }
+
+
+def run_detail(store: Store, run: Mapping[str, Any]) -> dict[str, Any]:
+    """``runs show``: the run's counts, options, per-stream timings and failures."""
+    timings = stream_timings(store, run["id"])
+    detail = run_dict(run)
+    detail["seconds"] = run_duration(run) if run["finished_at"] else None
+    detail["options"] = json.loads(run["options"] or "{}")
+    detail["streams"] = {kind: stream_report(run, timings.get(kind)) for kind in (PA, DETAILS)}
+    detail["failures_list"] = list_failures(store, run_id=run["id"], include_resolved=True)
+    return detail
+
+
+def render_run_detail(detail: Mapping[str, Any]) -> list[str]:
+    """``runs show`` as readable lines."""
+    priced = detail["pa_products_done"] - detail["not_found"]
+    lines = [
+        f"run {detail['id']} ({detail['kind']}) {detail['status']}",
+        f"  started    {detail['started_at']}",
+        f"  finished   {detail['finished_at'] or '-'}  (took {took(run_duration(detail))})",
+        f"  process    pid {detail['pid']} on {detail['host']}",
+        f"  products   {detail['products']} in {detail['pa_batches']} P&A batches: {priced} priced,"
+        f" {detail['not_found']} not found; details {detail['details_done']}"
+        f" of {detail['details_total']}",
+        f"  requests   {detail['pa_requests']} P&A, {detail['details_requests']} details,"
+        f" {detail['token_requests']} token; {detail['retries']} retries,"
+        f" {detail['rate_limited']} rate-limited (429)",
+        f"  options    {format_options(detail['options'])}",
+        "  streams",
+    ]
+    for kind, stream in detail["streams"].items():
+        span = (
+            f"{stream['first_created']} .. {stream['last_finished'] or 'not finished'}"
+            if stream["tasks"]
+            else "no tasks"
+        )
+        lines.append(
+            f"    {STREAM_LABELS[kind]:<21} {stream['tasks']:>6} tasks, {stream['items']:>7} items,"
+            f" {stream['failed']} failed, {stream['pending']} pending;"
+            f" {span} ({took(stream.get('seconds'))})"
+        )
+    if detail["last_error"]:
+        lines.append(f"  last error {detail['last_error']}")
+    failures = detail["failures_list"]
+    lines.append(f"  failures   {len(failures) or 'none'}")
+    lines.extend("    " + failure_line(row) for row in failures)
+    return lines
+
+
+def format_options(options: Mapping[str, Any]) -> str:
+    """``batch_size=50 max_concurrent=5 details.enabled=True ...`` on one line."""
+    parts = []
+    for name, value in options.items():
+        if isinstance(value, dict):
+            parts.extend(f"{name}.{key}={inner}" for key, inner in value.items())
+        elif isinstance(value, list):
+            parts.append(f"{name}={','.join(map(str, value)) or '-'}")
+        else:
+            parts.append(f"{name}={value}")
+    return " ".join(parts) or "-"
+
+
+def failure_line(row: Mapping[str, Any]) -> str:
+    """One failure as a table line (``failed`` and ``runs show``)."""
+    status = f"HTTP {row['http_status']}" if row["http_status"] else row["error_kind"]
+    resolved = "  (resolved)" if row.get("resolved_at") else ""
+    return (
+        f"{row['id']:>6} run {row['run_id']:<5} {row['kind']:<19} "
+        f"{row['ingram_part_number']:<14} {status:<12} {row['error']}{resolved}"
+    )
+
+
+def changes_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The ``changes`` report: when, part number, field, old -> new."""
+    if not rows:
+        return []
+    lines = [f"{'changed at (UTC)':<24} {'part number':<14} {'field':<18} old -> new"]
+    for row in rows:
+        lines.append(
+            f"{row['changed_at']:<24} {row['ingram_part_number']:<14} {row['field']:<18} "
+            f"{row['old_value']} -> {row['new_value']}"
+        )
+    return lines
