@@ -189,8 +189,8 @@ def rate_text(rate: float | None) -> str:
 
 def headline(view: RunView) -> str:
     where = f"pid {view.pid} on {view.host}" if view.pid else "unknown process"
-    verb = "running for" if view.running else "took"
-    return f"run {view.run_id} ({view.kind}) {view.status}, {verb} {clock(view.elapsed)}, {where}"
+    took = "running for" if view.status == "running" else f"{view.status}, took"
+    return f"run {view.run_id} ({view.kind}) {took} {clock(view.elapsed)}, {where}"
 
 
 def render_screen(view: RunView) -> list[str]:
