@@ -1,0 +1,39 @@
+"""Each benchmark runs end to end at tiny sizes, so the scripts cannot rot unnoticed.
+
+The numbers are not checked here (the machine is shared and the sizes are too
+small to mean anything); only that every script starts its sandbox, runs the
+CLI and prints its settings and table.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+FAST = ("--pa-rate", "6000", "--details-interval", "0.002", "--latency", "0.001")
+
+
+@pytest.mark.parametrize(
+    ("script", "args"),
+    [
+        ("floor.py", ("--sizes", "60", *FAST)),
+        ("versus_sequential.py", ("--sizes", "60", *FAST)),
+        ("latency.py", ("--sizes", "40", "--pa-rate", "6000", "--details-interval", "0.004")),
+        ("overhead.py", ("--sizes", "100", "200")),
+    ],
+)
+def test_benchmark_runs(script: str, args: tuple[str, ...]) -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "machine:" in done.stdout
+    table = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert len(table) >= 3, done.stdout  # header, rule, at least one row
