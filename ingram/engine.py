@@ -84,13 +84,16 @@ def run_sync(
         skipped = check_min_interval(store, options)
         if skipped:
             return skipped
-        dead = [row["id"] for row in store.interrupt_dead_runs()]
+        store.interrupt_dead_runs()
         if options.skus:
             store.add_products(options.skus)
         run_id = store.create_run("sync", options_record(options))
-        store.adopt_open_tasks(dead, run_id)
-        if dead:
-            log.info("resuming the unfinished tasks of run(s) %s", ", ".join(map(str, dead)))
+        # Not only the runs just found dead: any earlier run that stopped with work
+        # pending (a signal, a kill right after it marked a dead run) is finished too.
+        unfinished = store.runs_with_open_tasks(exclude=run_id)
+        store.adopt_open_tasks(unfinished, run_id)
+        if unfinished:
+            log.info("resuming the unfinished tasks of run(s) %s", ", ".join(map(str, unfinished)))
         adopted = store.open_task_part_numbers([run_id], PA)
         selected = list(options.skus) if options.skus else store.tracked()
         plan = [pn for pn in selected if pn not in adopted]

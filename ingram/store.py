@@ -335,6 +335,22 @@ class Store:
                 details_total=totals[DETAILS][1],
             )
 
+    def runs_with_open_tasks(self, exclude: int) -> list[int]:
+        """Runs other than ``exclude`` that are over but left pending tasks, oldest first.
+
+        Call only while holding the sync lock. A run stopped by a signal or a
+        credentials error leaves its unsent tasks pending, and a sync killed
+        between marking a dead run and adopting its tasks leaves them with a
+        run that is no longer ``running``: all of these are still owed.
+        """
+        rows = self.db.execute(
+            "SELECT id FROM runs WHERE id != ? AND status != 'running' AND EXISTS"
+            " (SELECT 1 FROM tasks WHERE tasks.run_id = runs.id AND tasks.state = 'pending')"
+            " ORDER BY id",
+            (exclude,),
+        )
+        return [row[0] for row in rows]
+
     def open_task_part_numbers(self, run_ids: Sequence[int], kind: str) -> set[str]:
         found: set[str] = set()
         after = 0

@@ -145,3 +145,17 @@ def test_dead_runs_are_interrupted_and_their_tasks_adopted(tmp_path):
     assert store.open_task_part_numbers([new], PA) == {"A1", "B2", "C3"}
     assert store.open_tasks([dead], PA, 0) == []
     assert store.run(new)["products"] == 3
+
+
+def test_stopped_runs_with_pending_tasks_are_found_for_adoption(tmp_path):
+    store = Store.open(tmp_path / "s.db")
+    stopped = store.create_run("sync", {})  # stopped by SIGTERM, or killed after marking
+    store.plan_pa_tasks(stopped, [["A1"]])
+    store.finish_run(stopped, "interrupted")
+    done = store.create_run("sync", {})
+    store.finish_run(done, "completed")
+    new = store.create_run("sync", {})
+    assert store.runs_with_open_tasks(exclude=new) == [stopped]
+    store.adopt_open_tasks([stopped], new)
+    assert store.runs_with_open_tasks(exclude=new) == []
+    assert store.open_task_part_numbers([new], PA) == {"A1"}
