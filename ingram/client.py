@@ -337,10 +337,16 @@ class IngramClient:
         """Classify an HTTP answer that is not a success; a 429 blocks the whole endpoint."""
         detail = self._redact(describe(resp))
         if resp.status in (401, 403):
-            return CredentialsError(
+            error = CredentialsError(
                 f"the Ingram API refused the credentials ({detail}): {CREDENTIALS_HINT}",
                 http_status=resp.status,
             )
+            # A 401 even with a token just issued is most often a gateway revoking tokens
+            # early (the token endpoint has just accepted the credentials): retry it on the
+            # endpoint's waits, each attempt with a fresh token, and stop the run only if it
+            # lasts. A 403 is final.
+            error.retryable = resp.status == 401
+            return error
         if resp.status == 429:
             self._stats.add("rate_limited")
             delay = rate_limit_delay(resp.headers)

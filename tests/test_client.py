@@ -191,13 +191,23 @@ def test_refused_credentials(sandbox: Any, caplog: pytest.LogCaptureFixture) -> 
     assert sandbox.stats()["calls"]["price_and_availability"] == 0
 
 
-def test_second_401_with_a_fresh_token_is_a_credentials_error(stub: Any) -> None:
+def test_a_401_that_lasts_with_fresh_tokens_is_a_credentials_error(stub: Any) -> None:
     server = stub(lambda seen: Reply(401, b""))
-    client = client_for(server)
+    client = client_for(server, details_retry_waits=(0.0, 0.0))
     with pytest.raises(CredentialsError) as info:
         client.product_details("A1")
     assert info.value.http_status == 401
-    assert len(server.tokens_issued) == 2 and len(server.api_requests()) == 2
+    # Each attempt: a 401, a fresh token, a 401 again; a gateway revoking tokens early
+    # is survived, a 401 that lasts through the retries stops the run.
+    assert len(server.tokens_issued) == 4 and len(server.api_requests()) == 6
+
+
+def test_a_401_with_a_fresh_token_once_is_retried(stub: Any) -> None:
+    answers = iter([Reply(401, b""), Reply(401, b"")])
+    server = stub(lambda seen: next(answers, Reply(200, {"ingramPartNumber": "A1"})))
+    client = client_for(server)
+    assert client.product_details("A1").ingram_part_number == "A1"
+    assert len(server.tokens_issued) == 2 and client.stats().retries == 1
 
 
 def test_403_is_a_credentials_error(stub: Any) -> None:
