@@ -56,8 +56,8 @@ RUN_EXIT = {
 }
 
 RUN_PROBLEMS = {
-    "completed_with_failures": "{failures} items failed: list them with `ingram-sync failed`,"
-    " retry with `ingram-sync retry-failed --all`",
+    "completed_with_failures": "run {run_id}: {failures} items failed: list them with"
+    " `ingram-sync failed`, retry with `ingram-sync retry-failed --all`",
     "failed": "Error: {error}",
     "interrupted": "interrupted: the next sync resumes where this one stopped",
 }
@@ -365,7 +365,9 @@ def finish(state: State, summary: RunSummary) -> None:
             click.echo(describe_run(summary.counts))
     problem = RUN_PROBLEMS.get(summary.status)
     if problem:
-        message = problem.format(failures=summary.counts.get("failures"), error=summary.message)
+        message = problem.format(
+            run_id=summary.run_id, failures=summary.counts.get("failures"), error=summary.message
+        )
         log.warning("%s", message, extra=FILE_ONLY)
         click.echo(message, err=True)
     code = RUN_EXIT[summary.status]

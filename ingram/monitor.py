@@ -100,11 +100,11 @@ def stream_view(
 ) -> StreamView:
     """Rate (per minute, averaged since the run started) and ETA of one stream."""
     done = min(done, total) if total else done
-    rate = done / elapsed * 60 if elapsed >= 0.1 and done else None
+    rate = done * 60 / elapsed if elapsed >= 0.1 and done else None
     if done >= total:
         eta: float | None = 0.0
     elif rate and running:
-        eta = (total - done) / rate * 60
+        eta = (total - done) * 60 / rate
     else:
         eta = None
     return StreamView(label, done, total, rate, eta, failed)

@@ -233,11 +233,14 @@ def test_cron_mode_quiet_success_is_silent_and_the_log_file_has_the_story(sandbo
     assert failing.code == 1, failing
     assert failing.out == ""
     assert failing.err.strip().splitlines() == [
-        "10 items failed: list them with `ingram-sync failed`, retry with"
+        "run 2: 10 items failed: list them with `ingram-sync failed`, retry with"
         " `ingram-sync retry-failed --all`"
     ]
     logged = log_file.read_text()
-    assert "WARNING 10 items failed" in logged and "INFO run 2 completed_with_failures" in logged
+    assert (
+        "WARNING run 2: 10 items failed" in logged
+        and "INFO run 2 completed_with_failures" in logged
+    )
     assert "sandbox-secret" not in logged
 
     locked_out = cli.run("-q", "--log-file", str(tmp_path / "no" / "such" / "dir.log"), "runs")

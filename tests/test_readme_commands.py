@@ -1,0 +1,47 @@
+"""The README's command reference is generated from --help and must be current."""
+
+from __future__ import annotations
+
+import click
+
+from ingram.cli import cli
+from ingram.docs import README, START, WIDTH, command_reference, main, replace_section, walk
+
+
+def all_helps() -> list[tuple[str, str]]:
+    root = click.Context(
+        cli, info_name="ingram-sync", max_content_width=WIDTH, **cli.context_settings
+    )
+    return [(ctx.command_path, command.get_help(ctx)) for command, ctx in walk(cli, root)]
+
+
+def test_readme_command_reference_is_up_to_date():
+    assert main([str(README), "--check"]) == 0, "run: python -m ingram.docs"
+    assert command_reference() in README.read_text(encoding="utf-8")
+
+
+def test_every_command_has_a_one_line_example():
+    helps = all_helps()
+    assert {"ingram-sync monitor", "ingram-sync products discover", "ingram-sync runs show"} <= {
+        path for path, _ in helps
+    }
+    for path, text in helps:
+        lines = text.splitlines()
+        examples = [i for i, line in enumerate(lines) if "Example: ingram-sync" in line]
+        assert examples, f"{path} --help has no Example"
+        following = lines[examples[0] + 1] if examples[0] + 1 < len(lines) else ""
+        assert not following.strip(), f"{path}: the Example wraps onto a second line"
+
+
+def test_replace_section_rewrites_only_between_the_markers(tmp_path):
+    text = f"# Title\n\n{START}\nold\n<!-- commands:end -->\n\ntail\n"
+    assert (
+        replace_section(text, "new\n")
+        == f"# Title\n\n{START}\nnew\n<!-- commands:end -->\n\ntail\n"
+    )
+    readme = tmp_path / "README.md"
+    readme.write_text(text)
+    assert main([str(readme), "--check"]) == 1
+    assert main([str(readme)]) == 0
+    assert main([str(readme), "--check"]) == 0
+    assert readme.read_text().endswith("\ntail\n")
