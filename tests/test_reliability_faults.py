@@ -7,8 +7,10 @@ what it went through, print no traceback, and keep the rate it was given.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +19,7 @@ import pytest
 from clirunner import Cli, cli_env
 from reliability import assert_catalog_matches, assert_consistent, open_failures
 
+from ingram import ratelimiting
 from ingram.sandbox import FaultRates, SandboxServer
 from ingram.sandbox.settings import FAULT_NAMES
 
@@ -102,3 +105,96 @@ def test_soak_2000_products_at_20_percent_faults_ends_right(sandbox_factory, tmp
     assert other_faults <= run["retries"] <= sum(faults.values()), (run, faults)
     assert run["rate_limited"] == faults["rate_limit_429"] > 0
     assert run["token_requests"] >= faults["revoke_token"]
+
+
+def batch_of(pn: str, tracked: list[str], size: int) -> set[str]:
+    """The P&A batch a sync puts ``pn`` in: tracked products in part-number order, cut by size."""
+    ordered = sorted(tracked)
+    start = ordered.index(pn) // size * size
+    return set(ordered[start : start + size])
+
+
+@pytest.mark.slow
+def test_persistent_failures_under_faults_are_exactly_those_items(sandbox_factory, tmp_path):
+    sandbox = faulty_sandbox(sandbox_factory, 300)
+    pns = sandbox.catalog.part_numbers(300)
+    ordered = sorted(pns)
+    pa_broken = {ordered[15], ordered[200]}
+    details_broken = {ordered[50], ordered[51], ordered[299]}
+    sandbox.reconfigure(failing_part_numbers=pa_broken, failing_details_part_numbers=details_broken)
+    cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
+    assert cli.run("products", "add", *pns).code == 0
+    result = cli.sync(*SOAK_TIMINGS, "--batch-size", "10")
+    expected_pa = batch_of(ordered[15], pns, 10) | batch_of(ordered[200], pns, 10)
+    assert result.code == 1, result
+    assert f"{len(expected_pa) + len(details_broken)} items failed" in result.err
+    assert "Traceback" not in result.out + result.err
+    failed = open_failures(cli.db)
+    assert failed == {"price_availability": expected_pa, "details": details_broken}
+    rows = json.loads(cli.run("failed", "--json").out)
+    assert {(r["http_status"], r["attempts"]) for r in rows} == {(500, 10)}
+    assert_consistent(cli.db)
+    assert_catalog_matches(sandbox, cli.export(), failed)
+
+
+@pytest.mark.slow
+def test_rate_limits_hold_under_faults_with_several_pa_threads(sandbox_factory, tmp_path):
+    window, pa_limit, details_limit = 0.5, 10, 50
+    # The sandbox counts calls in a window 4% (20 ms) shorter than the client's: thread
+    # scheduling on a loaded machine shifts a call by several ms between the client's
+    # limiter and the sandbox's clock. An eleventh call in the window is a violation.
+    sandbox = faulty_sandbox(
+        sandbox_factory, 200, rate_window=window * 0.96, latency=0.05
+    )  # latency: calls overlap, several threads wait on one limiter
+    pns = sandbox.catalog.part_numbers(200)
+    cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
+    assert cli.run("products", "add", *pns).code == 0
+    with flipping_retry_after(sandbox):
+        result = cli.sync(
+            *SOAK_TIMINGS,
+            "--batch-size", "5",
+            "--pa-rate", str(pa_limit * 60 / window),
+            "--details-interval", str(window / details_limit),
+            "--details-workers", "6",
+        )  # fmt: skip
+    assert result.code == 0, result
+    stats = sandbox.stats()
+    assert stats["max_in_flight"]["price_and_availability"] > 1
+    assert stats["max_in_flight"]["details"] > 1
+    assert stats["max_calls_in_window"]["price_and_availability"] <= pa_limit, stats
+    assert stats["max_calls_in_window"]["details"] <= details_limit, stats
+    faults = injected(sandbox)
+    assert faults["rate_limit_429"] > 0 and faults["revoke_token"] > 0, faults
+    assert_catalog_matches(sandbox, cli.export(), {})
+
+
+def test_a_late_wake_up_never_bunches_two_calls(monkeypatch):
+    """On a loaded machine a thread wakes late for its slot; the next one must still wait."""
+    interval, calls = 0.02, 40
+    real_sleep = ratelimiting.cancellable_sleep
+    naps = iter(range(10**6))
+
+    def oversleeping(cancel: threading.Event, seconds: float) -> None:
+        late = 0.015 if seconds > 0 and next(naps) % 3 == 0 else 0.0
+        real_sleep(cancel, seconds + late)
+
+    monkeypatch.setattr(ratelimiting, "cancellable_sleep", oversleeping)
+    gate = ratelimiting.EndpointGate("price_and_availability", interval, threading.Event())
+    sent: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(calls // 4):
+            gate.acquire()
+            with lock:
+                sent.append(time.monotonic())
+            time.sleep(0.03)  # the call itself
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sent.sort()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+    assert min(gaps) >= interval * 0.7, sorted(gaps)[:3]  # bunched: 5 ms

@@ -256,6 +256,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if fault == "slow":
             time.sleep(settings.slow_seconds)
         failing = settings.failing_part_numbers
+        if endpoint == "details":
+            failing = failing | settings.failing_details_part_numbers
         if failing and skus and any(s.strip().upper() in failing for s in skus):
             sandbox.stats_recorder.record_fault("failing_part_number")
             return api.system_error(500)

@@ -90,15 +90,15 @@ class SandboxSettings:
     faults: FaultRates = field(default_factory=FaultRates)
     slow_seconds: float = 2.0
     failing_part_numbers: frozenset[str] = frozenset()
+    failing_details_part_numbers: frozenset[str] = frozenset()  # their P&A still works
     verbose: bool = False
 
     def __post_init__(self) -> None:
         # Normalise the loose forms (dict, list) that JSON and kwargs bring in,
         # so the rest of the server can rely on the declared types.
         object.__setattr__(self, "faults", FaultRates.from_value(self.faults))
-        object.__setattr__(
-            self, "failing_part_numbers", _part_number_set(self.failing_part_numbers)
-        )
+        for name in ("failing_part_numbers", "failing_details_part_numbers"):
+            object.__setattr__(self, name, _part_number_set(getattr(self, name)))
         if self.catalog_size < 0:
             raise ValueError("catalog_size must be >= 0")
         if self.rate_window <= 0:
@@ -127,6 +127,7 @@ class SandboxSettings:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["faults"] = self.faults.as_dict()
         data["failing_part_numbers"] = sorted(self.failing_part_numbers)
+        data["failing_details_part_numbers"] = sorted(self.failing_details_part_numbers)
         data["client_secret"] = "***"
         return data
 
