@@ -7,8 +7,10 @@ what it went through, print no traceback, and keep the rate it was given.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -16,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from clirunner import Cli, cli_env
+from clirunner import FAST_TIMINGS, Cli, cli_env
 from reliability import assert_catalog_matches, assert_consistent, open_failures
 
 from ingram import ratelimiting
@@ -198,3 +200,41 @@ def test_a_late_wake_up_never_bunches_two_calls(monkeypatch):
     sent.sort()
     gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
     assert min(gaps) >= interval * 0.7, sorted(gaps)[:3]  # bunched: 5 ms
+
+
+SENTINEL = "SENTINEL-s3cr3t-7f3a9c1e5b"
+
+
+@pytest.mark.slow
+def test_secret_and_tokens_stay_out_of_output_logs_and_database(sandbox_factory, tmp_path):
+    sandbox = faulty_sandbox(sandbox_factory, 300, client_secret=SENTINEL, token_lifetime=0.4)
+    db = tmp_path / "c.db"
+    log_file = tmp_path / "sync.log"
+    cli = Cli(cli_env(sandbox.url, db) | {"INGRAM_CLIENT_SECRET": SENTINEL}, db)
+    cli.run("products", "add", *sandbox.catalog.part_numbers(300))
+    sync = subprocess.Popen(
+        cli.command("-v", "--log-file", str(log_file), "sync", *FAST_TIMINGS, *SOAK_TIMINGS),
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    snapshots = []
+    try:  # the write-ahead log is checkpointed away at the end: read it while the run writes
+        while sync.poll() is None:
+            for path in tmp_path.glob("c.db*"):
+                with contextlib.suppress(FileNotFoundError):
+                    snapshots.append(path.read_bytes())
+            time.sleep(0.2)
+    finally:
+        out, err = sync.communicate(timeout=60)
+    assert sync.returncode == 0, err.decode()
+    wal_magic = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
+    assert any(snapshot[:4] in wal_magic for snapshot in snapshots)  # a write-ahead log seen
+    tokens = sandbox.tokens.issued()
+    assert len(tokens) >= 3 and injected(sandbox)["revoke_token"] > 0  # expired and revoked
+    reports = [cli.run(*args) for args in (["runs", "--json"], ["failed", "--json"])]
+    texts = [out, err, log_file.read_bytes(), *snapshots, *(r.out.encode() for r in reports)]
+    texts += [path.read_bytes() for path in tmp_path.glob("c.db*")]
+    assert b"DEBUG" in err and b"DEBUG" in log_file.read_bytes()  # -v really was verbose
+    for secret in [SENTINEL, *tokens]:
+        assert not any(secret.encode() in text for text in texts), secret

@@ -9,6 +9,7 @@ import secrets
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -28,6 +29,7 @@ class TokenStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._expiry: dict[str, float] = {}
+        self._issued: deque[str] = deque(maxlen=10_000)  # for tests hunting leaked tokens
 
     def issue(self, lifetime: float) -> str:
         """A fresh random token valid for ``lifetime`` seconds."""
@@ -37,7 +39,13 @@ class TokenStore:
             if len(self._expiry) > 1000:  # long demos: forget expired ones
                 self._expiry = {t: e for t, e in self._expiry.items() if e > now}
             self._expiry[token] = now + lifetime
+            self._issued.append(token)
         return token
+
+    def issued(self) -> list[str]:
+        """Every token issued (the latest 10,000), revoked and expired ones included."""
+        with self._lock:
+            return list(self._issued)
 
     def is_valid(self, token: str | None) -> bool:
         """Known and not expired."""
