@@ -371,6 +371,8 @@ def finish(state: State, summary: RunSummary) -> None:
         log.warning("%s", message, extra=FILE_ONLY)
         click.echo(message, err=True)
     code = RUN_EXIT[summary.status]
+    if summary.status == "failed" and summary.fatal_kind != "credentials":
+        code = ExitStatus.ITEMS_FAILED  # the API could not be reached: nothing was done
     if summary.calls_left_running:
         sys.stdout.flush()
         sys.stderr.flush()

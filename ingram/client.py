@@ -29,7 +29,7 @@ from urllib.parse import quote
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from ingram import __version__
-from ingram.errors import ApiError, Cancelled, CredentialsError, MalformedResponse
+from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError, MalformedResponse
 from ingram.http import Response as _Response
 from ingram.http import SessionPool, build_session, describe, exchange, status_error
 from ingram.models import ClientStats, PriceAvailability, ProductDetails, SearchResult
@@ -288,7 +288,7 @@ class IngramClient:
         )
         try:
             return retrying(counted)
-        except (CredentialsError, Cancelled):
+        except (CredentialsError, ApiUnavailable, Cancelled):
             raise
         except ApiError as exc:
             if getattr(exc, "final", False):  # the token request gave up: say so as it is
@@ -394,13 +394,23 @@ class IngramClient:
     def _fetch_token(self, ep: _Endpoint) -> tuple[str, float]:
         """Ask for a new token (token lock held), retried like any call of ``ep``."""
         request = _Request("POST", self.settings.token_path, "token request")
-        state = self._retrying(
-            request.what,
-            ep.waits,
-            lambda retry: _nth_wait(ep.waits, retry.attempt_number),
-            self._token_attempt,
-            request,
-        )
+        try:
+            state = self._retrying(
+                request.what,
+                ep.waits,
+                lambda retry: _nth_wait(ep.waits, retry.attempt_number),
+                self._token_attempt,
+                request,
+            )
+        except (CredentialsError, Cancelled):
+            raise
+        except ApiError as exc:
+            raise ApiUnavailable(
+                f"cannot get a token from {self.settings.base_url}: {exc}; check INGRAM_API_URL"
+                " and the network, then sync again (it resumes)",
+                http_status=exc.http_status,
+                attempts=exc.attempts,
+            ) from exc
         self._token = state
         self._tokens_seen = [*self._tokens_seen[-4:], state[0]]
         return state

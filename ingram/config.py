@@ -41,6 +41,7 @@ ENVIRONMENT = {
     "db": "INGRAM_SYNC_DB",
 }
 SECRETS = ("client_secret",)
+WARNED: set[Path] = set()  # config files already warned about in this process
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -181,9 +182,9 @@ def read_config_file(path: Path | None) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {path} is not valid TOML: {error}") from error
     values = {key.replace("-", "_"): value for key, value in data.items()}
-    if any(key in values for key in SECRETS) and path.stat().st_mode & (
-        stat.S_IRWXG | stat.S_IRWXO
-    ):
+    shared = path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+    if any(key in values for key in SECRETS) and shared and path not in WARNED:
+        WARNED.add(path)  # settings are resolved more than once per command: warn once
         log.warning(
             "warning: %s holds the client secret and other users can read it: chmod 600 %s",
             path,

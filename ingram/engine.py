@@ -26,7 +26,7 @@ from types import FrameType
 from typing import Any, Protocol
 
 from ingram.client import IngramClient
-from ingram.errors import ApiError, Cancelled, CredentialsError
+from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
 from ingram.lock import SyncLock
 from ingram.saving import DetailsPolicy, save_details, save_failure, save_price_availability
 from ingram.store import DETAILS, PA, Store, chunked, parse_time
@@ -56,6 +56,7 @@ class RunSummary:
     counts: dict[str, Any] = field(default_factory=dict)
     message: str | None = None
     calls_left_running: int = 0
+    fatal_kind: str | None = None  # why a "failed" run stopped: "credentials" or "unavailable"
 
 
 class Progress(Protocol):
@@ -170,7 +171,7 @@ class SyncRun:
         self.options = replace(options, details=replace(options.details, already_queued=queued))
         self.progress = progress
         self.stopping = threading.Event()
-        self.fatal: CredentialsError | None = None
+        self.fatal: CredentialsError | ApiUnavailable | None = None
         self.in_flight: dict[Future[Any], InFlight] = {}
         self.queued: dict[str, deque[tuple[int, list[str]]]] = {PA: deque(), DETAILS: deque()}
         self.cursor = {PA: 0, DETAILS: 0}
@@ -194,9 +195,9 @@ class SyncRun:
                 self.shutdown()
         return self.finish()
 
-    def stop(self) -> None:
+    def stop(self, signalled: bool = True) -> None:
         """Stop dispatching; in-flight calls finish (waits are cancelled)."""
-        if not self.stopping.is_set():
+        if signalled and not self.stopping.is_set():  # a fatal error says so itself
             log.warning("stopping: finishing the calls in flight, then saving")
         self.stopping.set()
         self.client.cancel()
@@ -240,9 +241,9 @@ class SyncRun:
         except Cancelled as error:
             self.store.count_task_attempt(item.task_id, error.attempts, "cancelled")
             return
-        except CredentialsError as error:
+        except (CredentialsError, ApiUnavailable) as error:
             self.fatal = error
-            self.stop()
+            self.stop(signalled=False)
             return
         except ApiError as error:
             log.info("%s task %d failed: %s", item.kind, item.task_id, error)
@@ -301,7 +302,8 @@ class SyncRun:
         self.store.finish_run(self.run_id, status, error)
         self.progress.close()
         counts = dict(self.store.run(self.run_id))
-        return RunSummary(self.run_id, status, counts, error, len(self.in_flight))
+        kind = self.fatal.kind if self.fatal is not None else None
+        return RunSummary(self.run_id, status, counts, error, len(self.in_flight), kind)
 
 
 class handle_stop_signals:  # noqa: N801 - used as a context manager, named like one

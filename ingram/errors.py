@@ -66,6 +66,19 @@ class CredentialsError(ApiError):
         super().__init__(message, kind="credentials", http_status=http_status)
 
 
+class ApiUnavailable(ApiError):
+    """No token could be had, for a reason other than refused credentials (exit 1).
+
+    The API cannot be reached, times out or answers 5xx even after the token
+    request's retries. Every call needs a token, so the run stops at once (its
+    tasks stay open for the next sync) instead of each task waiting through
+    the same retries and ending as a failure row.
+    """
+
+    def __init__(self, message: str, *, http_status: int | None = None, attempts: int = 1) -> None:
+        super().__init__(message, kind="unavailable", http_status=http_status, attempts=attempts)
+
+
 class Cancelled(ApiError):
     """The client was asked to stop (Ctrl-C, SIGTERM) while a call waited; not a failure."""
 

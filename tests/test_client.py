@@ -23,7 +23,7 @@ from client_support import (
 
 from ingram import __version__
 from ingram.client import ClientSettings, IngramClient
-from ingram.errors import ApiError, CredentialsError, MalformedResponse
+from ingram.errors import ApiError, ApiUnavailable, CredentialsError, MalformedResponse
 from ingram.parsing import loads, parse_price_availability
 from ingram.sandbox import FaultRates
 
@@ -360,10 +360,11 @@ def test_connection_refused_is_retried_then_classified() -> None:
         connect_timeout=0.5,
     )
     client = IngramClient(settings)
-    with pytest.raises(ApiError) as info:
+    with pytest.raises(ApiUnavailable) as info:  # no token: the run stops, not N failures
         client.price_and_availability(["A1"])
-    assert info.value.kind in ("connection", "timeout") and info.value.attempts == 2
-    assert str(info.value).startswith("token request failed after 2 attempts")
+    assert info.value.__cause__.kind in ("connection", "timeout") and info.value.attempts == 2
+    assert str(info.value).startswith("cannot get a token from http://127.0.0.1:9: token request")
+    assert "failed after 2 attempts" in str(info.value)
 
 
 # ---------------------------------------------------------------- secrets
