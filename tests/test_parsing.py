@@ -444,3 +444,147 @@ def test_junk_raises_only_malformed(payload: Any) -> None:
 def test_junk_text_raises_only_malformed(tokens: list[str]) -> None:
     with contextlib.suppress(MalformedResponse):
         parse_price_availability(loads("".join(tokens)))
+
+
+# ---------------------------------------------------------------- properties: details, search...
+
+optional_text = st.one_of(st.none(), text)
+upc = st.one_of(st.none(), st.integers(0, 10**13), st.from_regex(r"[0-9]{12}", fullmatch=True))
+nested_json = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(10**9), 10**9), decimal_price, text),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(text, children, max_size=3)
+    ),
+    max_leaves=10,
+)
+details_document = st.fixed_dictionaries(
+    {"ingramPartNumber": part_number},
+    optional={
+        "vendorPartNumber": optional_text,
+        "upc": upc,
+        "vendorName": optional_text,
+        "description": optional_text,
+        "productCategory": optional_text,
+        "productSubcategory": optional_text,
+        "productClass": optional_text,
+        "productType": optional_text,
+        "productAuthorized": flag,
+        "productStatusCode": st.none(),
+        "indicators": st.dictionaries(text, st.one_of(st.booleans(), st.none()), max_size=4),
+        "additionalInformation": nested_json,
+        "warrantyInformation": st.lists(nested_json, max_size=2),
+    },
+)
+
+
+def expected_text(value: Any) -> str | None:
+    return None if value is None else (str(value).strip() or None)
+
+
+@settings(database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(details_document, st.sampled_from(["productSubcategory", "productSubCategory"]))
+def test_valid_details_documents_parse(document: dict[str, Any], subcategory_key: str) -> None:
+    document = dict(document)
+    if "productSubcategory" in document:  # the key's case varies
+        document[subcategory_key] = document.pop("productSubcategory")
+    parsed = parse_details("A1", loads(json.dumps(document, default=str)))
+    assert parsed.found and parsed.ingram_part_number == "A1"
+    assert parsed.category == expected_text(document.get("productCategory"))
+    assert parsed.subcategory == expected_text(document.get(subcategory_key))
+    flag_value = document.get("productAuthorized")
+    if isinstance(flag_value, bool) or flag_value in ("True", "False", "true", "false"):
+        assert parsed.authorized == (str(flag_value).lower() == "true")
+    json.dumps(parsed.raw)  # the raw document is plain JSON again
+
+
+search_item = st.fixed_dictionaries(
+    {},
+    optional={
+        "ingramPartNumber": st.one_of(st.none(), part_number),
+        "vendorPartNumber": optional_text,
+        "vendorName": optional_text,
+        "description": optional_text,
+        "category": optional_text,
+        "subCategory": optional_text,
+        "upcCode": upc,
+        "authorizedToPurchase": st.sampled_from(["true", "false", ""]),
+    },
+)
+
+
+@settings(database=None)
+@given(
+    st.lists(search_item, max_size=5),
+    st.integers(0, 10**6),
+    st.integers(1, 100),
+    st.integers(1, 1000),
+    st.one_of(st.none(), st.just("/resellers/v6/catalog?pageNumber=3")),
+)
+def test_valid_search_pages_parse(items, found, size, number, next_page) -> None:
+    page = {"recordsFound": found, "pageSize": size, "pageNumber": number, "catalog": items}
+    if next_page is not None:
+        page["nextPage"] = next_page
+    results, has_next = parse_search_page(loads(json.dumps(page)))
+    assert [r.ingram_part_number for r in results] == [
+        i["ingramPartNumber"] for i in items if i.get("ingramPartNumber")
+    ]
+    assert not has_next or results
+
+
+@settings(database=None)
+@given(
+    st.from_regex(r"[A-Za-z0-9._~+/-]{1,200}", fullmatch=True),
+    st.one_of(
+        st.integers(1, 366 * 86400),
+        st.integers(1, 366 * 86400).map(str),
+        st.decimals(min_value=1, max_value=86400, places=3),
+        st.none(),
+    ),
+    st.sampled_from(["Bearer", "bearer", None]),
+)
+def test_valid_token_answers_parse(token: str, expires_in: Any, token_type: Any) -> None:
+    answer = {"access_token": token, "token_type": token_type}
+    if expires_in is not None:
+        answer["expires_in"] = expires_in
+    parsed, lifetime = parse_token(loads(json.dumps(answer, default=str)))
+    assert parsed == token.strip()
+    assert lifetime == (3600.0 if expires_in is None else float(expires_in))
+
+
+@settings(database=None)
+@given(st.integers(0, 400), st.sampled_from(["list", "dict"]))
+def test_deep_nesting_raises_only_malformed(depth: int, shape: str) -> None:
+    deep: Any = "leaf"
+    for _ in range(depth):
+        deep = [deep] if shape == "list" else {"x": deep}
+    document = {"ingramPartNumber": "A1", "additionalInformation": deep}
+    if depth < 60:  # real documents nest about 5 deep
+        assert parse_details("A1", document).raw is not None
+    elif depth > 70:  # past the parser's MAX_DEPTH (64): refused, never a RecursionError
+        with pytest.raises(MalformedResponse):
+            parse_details("A1", document)
+    for parse in (parse_price_availability, parse_search_page):
+        with contextlib.suppress(MalformedResponse):
+            parse({"catalog": [deep]} if parse is parse_search_page else [deep])
+    with contextlib.suppress(MalformedResponse):
+        parse_price_availability(loads(json.dumps([{"ingramPartNumber": "A1", "x": deep}])))
+
+
+@settings(database=None)
+@given(
+    st.one_of(
+        st.integers(min_value=10**12),
+        st.integers(max_value=-(10**12)),
+        st.decimals(allow_nan=True, allow_infinity=True).filter(lambda d: not d.is_finite()),
+        st.builds(lambda e: Decimal(f"1e{e}"), st.integers(12, 10**6)),
+        st.builds(lambda e: Decimal(f"1e-{e}"), st.integers(11, 10**6)),
+    ),
+    st.sampled_from(["customerPrice", "retailPrice", "mapPrice"]),
+)
+def test_huge_or_impossible_numbers_raise_only_malformed(number: Any, field: str) -> None:
+    item = {"ingramPartNumber": "A1", "pricing": {field: number}}
+    with pytest.raises(MalformedResponse):
+        parse_price_availability([item])
+    quantity = {"ingramPartNumber": "A1", "availability": {"totalAvailability": number}}
+    with contextlib.suppress(MalformedResponse):
+        assert abs(parse_price_availability([quantity])[0].total_availability) < 10**12
