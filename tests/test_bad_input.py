@@ -8,9 +8,12 @@ exception, which would print a traceback from a real process, shows up here as
 
 from __future__ import annotations
 
+import gc
+import logging
 import random
 import socket
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +50,15 @@ class World:
             conn.row_factory = sqlite3.Row
             rows = conn.execute("SELECT * FROM products ORDER BY 1").fetchall()
         return [{k: v for k, v in dict(row).items() if k != "last_error"} for row in rows]
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """The CLI configures the ``ingram`` logger; leave it as other tests expect it."""
+    logger = logging.getLogger("ingram")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture
@@ -219,6 +231,7 @@ def test_database_path_that_is_a_folder(world):
 
 
 def test_read_only_database(world):
+    gc.collect()  # in-process runs leave connections behind; closing them checkpoints the WAL
     world.db.chmod(0o400)
     before = world.db.read_bytes()
     refused(world, world.run("sync"), USAGE, "read-only")
