@@ -106,7 +106,8 @@ def _decimal(value: Any, field: str) -> Decimal:
         number = Decimal(value)
     else:
         raise _bad(f"{field} is a {type(value).__name__}, not a number")
-    if not number.is_finite() or abs(number) >= 10**40:
+    # adjusted() needs no arithmetic context: abs() of 1e1000000 would raise decimal.Overflow.
+    if not number.is_finite() or number.adjusted() >= 40:
         raise _bad(f"{field} is not a finite number")
     return number
 

@@ -284,6 +284,7 @@ def test_item_with_only_a_part_number() -> None:
         "[1]",
         '[{"vendorPartNumber": "x"}]',
         '[{"ingramPartNumber": "A", "pricing": {"customerPrice": 1e400}}]',
+        '[{"ingramPartNumber": "A", "pricing": {"customerPrice": 1e1000000}}]',  # was Overflow
         '[{"ingramPartNumber": "A", "pricing": {"customerPrice": NaN}}]',
         '[{"ingramPartNumber": "A", "pricing": {"customerPrice": Infinity}}]',
         '[{"ingramPartNumber": "A", "pricing": {"customerPrice": "lots"}}]',
