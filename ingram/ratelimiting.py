@@ -16,6 +16,8 @@ import threading
 import time
 from collections.abc import Mapping
 
+from ratelimit import RateLimitException, limits
+
 from ingram.errors import Cancelled
 
 __all__ = ["EndpointGate", "cancellable_sleep", "rate_limit_delay"]
@@ -32,6 +34,10 @@ def cancellable_sleep(cancel: threading.Event, seconds: float) -> None:
         raise Cancelled("cancelled while waiting to call the Ingram API")
 
 
+def _send() -> None:
+    """The guarded action: ``ratelimit`` counts calls of it, one per interval."""
+
+
 class EndpointGate:
     """One endpoint's limiter: even spacing plus a shared 429 block.
 
@@ -46,7 +52,13 @@ class EndpointGate:
         self._lock = threading.Lock()
         self._blocked_until = 0.0  # time.monotonic() value
         self._next_slot = 0.0  # time.monotonic() value of the next free send slot
-        self._last_send = -math.inf  # time.monotonic() value of the latest send
+        # ``ratelimit`` guards the spacing itself: one send per interval, whatever
+        # the schedule says (see ``_claim_send``).
+        self._one_send = (
+            limits(calls=1, period=interval, raise_on_limit=True)(_send)
+            if interval > 0
+            else _send
+        )
 
     def acquire(self) -> None:
         """Block until this thread may send one request to the endpoint."""
@@ -64,7 +76,7 @@ class EndpointGate:
 
         Slots follow a fixed schedule, one interval after the previous slot (or
         now, when the endpoint was idle). A window restarted at each call, as
-        ``ratelimit.limits`` does, adds every late wake-up to the spacing: about
+        ``ratelimit.limits`` alone does, adds every late wake-up to the spacing: about
         1 ms a call under load, 5% of a 20 ms interval. Here a late wake-up
         delays one call, never the calls after it, so the achieved rate is the
         configured one. Each thread sleeps until its own slot: no polling race.
@@ -85,12 +97,11 @@ class EndpointGate:
         load). So every send comes at least one interval after the previous
         one; the schedule of the slots after it is unchanged.
         """
-        with self._lock:
-            now = time.monotonic()
-            wait = self._last_send + self.interval - now
-            if wait <= 0:
-                self._last_send = now
-            return max(wait, 0.0)
+        try:
+            self._one_send()
+        except RateLimitException as exc:
+            return max(float(exc.period_remaining), 1e-6)
+        return 0.0
 
     def block(self, seconds: float) -> None:
         """Make every thread of this endpoint wait ``seconds`` from now (a 429 was met)."""
