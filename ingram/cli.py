@@ -6,6 +6,7 @@ code of ``ExitStatus``; nothing here talks SQL or HTTP directly.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -17,8 +18,7 @@ from typing import Any
 import click
 
 from ingram import __version__
-from ingram.client import IngramClient
-from ingram.config import VENDOR_SANDBOX_URL, Settings, client_settings, load_settings
+from ingram.config import VENDOR_SANDBOX_URL, Settings, load_settings, open_client
 from ingram.engine import RunSummary, SyncOptions, run_retry_failed, run_sync
 from ingram.errors import (
     ConfigError,
@@ -82,7 +82,20 @@ def exit_code_for(error: IngramSyncError) -> int:
 
 
 class IngramGroup(click.Group):
-    """Turns library errors raised by any subcommand into ``CliError``."""
+    """Turns library errors raised by any subcommand into ``CliError``.
+
+    Commands in ``LAZY_COMMANDS`` are imported only when used, so that every
+    other command starts without loading the sandbox.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS and name not in self.commands:
+            module, attribute = LAZY_COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -232,7 +245,7 @@ def products_discover(
     from ingram.discover import SearchQuery, discover, result_line
 
     settings = state.settings(api_url=VENDOR_SANDBOX_URL if vendor_sandbox else None)
-    client = IngramClient(client_settings(settings))
+    client = open_client(settings)
     store = Store.open(settings.db)
     result = discover(store, client, SearchQuery(**query), limit=limit, dry_run=dry_run)
     if dry_run or state.verbose:
@@ -318,7 +331,7 @@ def sync(state: State, skus: tuple[str, ...], force: bool, **kwargs: Any) -> Non
     """
     flags = timing_flags(kwargs)
     settings = state.settings(min_interval=kwargs.pop("min_interval"), **flags)
-    client = IngramClient(client_settings(settings))
+    client = open_client(settings)
     options = build_options(settings, kwargs, skus=skus, force=force)
     store = Store.open(settings.db)
     summary = run_sync(store, client, options, make_progress(state.quiet))
@@ -347,7 +360,7 @@ def retry_failed(state: State, ids: tuple[int, ...], retry_all: bool, **kwargs: 
     if not rows:
         click.echo("nothing to retry: no unresolved failures")
         return
-    client = IngramClient(client_settings(settings))
+    client = open_client(settings)
     options = build_options(settings, kwargs)
     summary = run_retry_failed(store, client, rows, options, make_progress(state.quiet))
     finish(state, summary)
@@ -380,12 +393,17 @@ def finish(state: State, summary: RunSummary) -> None:
     sys.exit(code)
 
 
-def register_extra_commands() -> None:
-    """Commands that live in their own modules (reports, demo, sandbox)."""
-    from ingram.cli_reports import REPORT_COMMANDS
-    from ingram.demo import demo_command, sandbox_command
+LAZY_COMMANDS = {
+    "demo": ("ingram.demo", "demo_command"),
+    "sandbox": ("ingram.demo", "sandbox_command"),
+}
 
-    for command in (*REPORT_COMMANDS, demo_command, sandbox_command):
+
+def register_extra_commands() -> None:
+    """Commands that live in their own modules (the reports; demo and sandbox load lazily)."""
+    from ingram.cli_reports import REPORT_COMMANDS
+
+    for command in REPORT_COMMANDS:
         cli.add_command(command)
 
 

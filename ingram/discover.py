@@ -13,11 +13,14 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ingram.client import IngramClient
 from ingram.errors import InputError
 from ingram.models import SearchResult
 from ingram.store import Store
+
+if TYPE_CHECKING:
+    from ingram.client import IngramClient
 
 PAGE_SIZE = 100
 

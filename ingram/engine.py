@@ -23,13 +23,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from types import FrameType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ingram.client import IngramClient
 from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
 from ingram.lock import SyncLock
 from ingram.saving import DetailsPolicy, save_details, save_failure, save_price_availability
 from ingram.store import DETAILS, PA, Store, chunked, parse_time
+
+if TYPE_CHECKING:  # the client (and requests) load only for commands that call the API
+    from ingram.client import IngramClient
 
 log = logging.getLogger("ingram.engine")
 STATS_EVERY = 0.5

@@ -55,9 +55,7 @@ class EndpointGate:
         # ``ratelimit`` guards the spacing itself: one send per interval, whatever
         # the schedule says (see ``_claim_send``).
         self._one_send = (
-            limits(calls=1, period=interval, raise_on_limit=True)(_send)
-            if interval > 0
-            else _send
+            limits(calls=1, period=interval, raise_on_limit=True)(_send) if interval > 0 else _send
         )
 
     def acquire(self) -> None:
