@@ -366,8 +366,8 @@ def retry_failed(state: State, ids: tuple[int, ...], retry_all: bool, **kwargs: 
     finish(state, summary)
 
 
-def finish(state: State, summary: RunSummary) -> None:
-    """Print the run's summary (also to the log file) and exit with its status."""
+def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> None:
+    """Print the run's summary (also to the log file), then ``epilogue``; exit with its status."""
     if summary.message and summary.status == "skipped":
         log.info("%s", summary.message, extra=FILE_ONLY)
         if not state.quiet:
@@ -383,6 +383,8 @@ def finish(state: State, summary: RunSummary) -> None:
         )
         log.warning("%s", message, extra=FILE_ONLY)
         click.echo(message, err=True)
+    if epilogue and not state.quiet:
+        click.echo(epilogue, err=True)
     code = RUN_EXIT[summary.status]
     if summary.status == "failed" and summary.fatal_kind != "credentials":
         code = ExitStatus.ITEMS_FAILED  # the API could not be reached: nothing was done

@@ -64,15 +64,13 @@ def demo_command(state: Any, count: int) -> None:
         store.add_products(server.catalog.part_numbers(count))
         client = IngramClient(demo_client_settings(server.url, sandbox_settings))
         summary = run_sync(store, client, SyncOptions(force=True), make_progress(state.quiet))
-    if not state.quiet:
-        click.echo(
-            f"\nYour data is in {db_path}. Try next:\n"
-            f"  ingram-sync --db {db_path} export --format json | head -40\n"
-            f"  ingram-sync --db {db_path} runs\n"
-            f"  ingram-sync --db {db_path} products list --status active | head",
-            err=True,
-        )
-    finish(state, summary)
+    next_steps = (
+        f"\nYour data is in {db_path}. Try next:\n"
+        f"  ingram-sync --db {db_path} export --format json | head -40\n"
+        f"  ingram-sync --db {db_path} runs show {summary.run_id}\n"
+        f"  ingram-sync --db {db_path} products list --status active | head"
+    )
+    finish(state, summary, next_steps)
 
 
 def fault_options(command: Any) -> Any:
