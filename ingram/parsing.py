@@ -278,6 +278,9 @@ def parse_details(part_number: str, payload: Any) -> ProductDetails:
     """A details document (HTTP 200); ``raw`` keeps the whole document as plain JSON types."""
     if not isinstance(payload, Mapping):
         raise _bad(f"details answer is a {type(payload).__name__}, not an object")
+    if ("errors" in payload or "fault" in payload) and "ingramPartNumber" not in payload:
+        # An error body with status 200 (gateways do this) must not be saved as empty details.
+        raise _bad(f"details answer is an error, not a product: {error_message(payload)}")
     raw = _plain_json(payload)
     return ProductDetails(
         ingram_part_number=part_number,

@@ -589,3 +589,15 @@ def test_huge_or_impossible_numbers_raise_only_malformed(number: Any, field: str
     quantity = {"ingramPartNumber": "A1", "availability": {"totalAvailability": number}}
     with contextlib.suppress(MalformedResponse):
         assert abs(parse_price_availability([quantity])[0].total_availability) < 10**12
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"errors": [{"message": "Some unexpected error occured"}]},
+        {"fault": {"faultstring": "Rate limit quota violation"}},
+    ],
+)
+def test_details_error_body_with_status_200_is_malformed_not_empty_details(body):
+    with pytest.raises(MalformedResponse, match="an error, not a product"):
+        parse_details("6YE881", body)
