@@ -77,6 +77,8 @@ def _get(obj: Mapping[str, Any], *keys: str) -> Any:
 
 def _text(value: Any, field: str) -> str | None:
     """A string field; numbers become their text (a UPC sent as a number); empty -> None."""
+    if type(value) is str:  # the common case first: one check, no isinstance chain
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -114,6 +116,10 @@ def _decimal(value: Any, field: str) -> Decimal:
 
 def _money(value: Any, field: str) -> Decimal | None:
     """A price: a JSON number (or numeric text), finite, below a trillion, at most 10 decimals."""
+    if type(value) is Decimal and value.is_finite():  # what ``loads`` gives: the checks inline
+        exponent = value.as_tuple().exponent
+        if -MAX_MONEY < value < MAX_MONEY and exponent >= MIN_MONEY_EXPONENT:  # type: ignore[operator]
+            return value  # anything else takes the general path below, which says why
     if value is None or value == "":
         return None
     if isinstance(value, str):
@@ -130,6 +136,8 @@ def _money(value: Any, field: str) -> Decimal | None:
 
 def _quantity(value: Any, field: str) -> int | None:
     """A count: an integer (or integral number or digits as text) below 10**12 in size."""
+    if type(value) is int and -MAX_QUANTITY < value < MAX_QUANTITY:  # the common case (no bool)
+        return value
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -151,6 +159,8 @@ def _quantity(value: Any, field: str) -> int | None:
 
 def _flag(value: Any, field: str) -> bool | None:
     """A boolean sent as true/false or as the text "True"/"False"."""
+    if value is True or value is False:
+        return value
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -165,8 +175,8 @@ def _flag(value: Any, field: str) -> bool | None:
 
 
 def _mapping(value: Any, field: str) -> Mapping[str, Any] | None:
-    if value is None:
-        return None
+    if value is None or type(value) is dict:
+        return value
     if not isinstance(value, Mapping):
         raise _bad(f"{field} is a {type(value).__name__}, not an object")
     return value
@@ -175,7 +185,7 @@ def _mapping(value: Any, field: str) -> Mapping[str, Any] | None:
 def _array(value: Any, field: str) -> list[Any]:
     if value is None:
         return []
-    if not isinstance(value, list):
+    if type(value) is not list and not isinstance(value, list):
         raise _bad(f"{field} is a {type(value).__name__}, not a list")
     return value
 
@@ -217,57 +227,96 @@ def parse_price_availability(payload: Any) -> list[PriceAvailability]:
 
 
 def _pa_item(item: Any) -> PriceAvailability:
-    if not isinstance(item, Mapping):
+    # Hot path (50 items an answer): a str field is checked inline; any other type takes
+    # ``_text`` and friends, which accept or reject it exactly as before.
+    if type(item) is not dict and not isinstance(item, Mapping):
         raise _bad("a P&A item is not an object")
-    part_number = _text(item.get("ingramPartNumber"), "ingramPartNumber")
+    get = item.get
+    part_number = _text(get("ingramPartNumber"), "ingramPartNumber")
     if part_number is None:
         raise _bad("a P&A item has no ingramPartNumber")
-    status = _text(item.get("productStatusCode"), "productStatusCode")
-    message = _text(item.get("productStatusMessage"), "productStatusMessage")
+    status = _text(get("productStatusCode"), "productStatusCode")
+    message = _text(get("productStatusMessage"), "productStatusMessage")
     if status is not None and status.upper() == "E":
         return PriceAvailability(part_number, found=False, message=message)
-    availability = _mapping(item.get("availability"), "availability") or {}
-    pricing = _mapping(item.get("pricing"), "pricing")
+    availability = _mapping(get("availability"), "availability") or {}
+    pricing = _mapping(get("pricing"), "pricing")
     if pricing is None:  # one published example nests pricing inside availability
         pricing = _mapping(availability.get("pricing"), "availability.pricing")
     pricing = pricing or {}
+    vendor_pn = get("vendorPartNumber")
+    vendor_pn = (
+        (vendor_pn.strip() or None)
+        if type(vendor_pn) is str
+        else _text(vendor_pn, "vendorPartNumber")
+    )
+    upc = get("upc")
+    upc = (upc.strip() or None) if type(upc) is str else _text(upc, "upc")
+    vendor = get("vendorName")
+    vendor = (vendor.strip() or None) if type(vendor) is str else _text(vendor, "vendorName")
+    text = get("description")
+    text = (text.strip() or None) if type(text) is str else _text(text, "description")
+    klass = get("productClass")
+    klass = (klass.strip() or None) if type(klass) is str else _text(klass, "productClass")
+    customer = _money(pricing.get("customerPrice"), "customerPrice")
+    retail = _money(pricing.get("retailPrice"), "retailPrice")
+    map_price = _money(pricing.get("mapPrice"), "mapPrice")
+    currency = pricing.get("currencyCode")
+    currency = (
+        (currency.strip() or None) if type(currency) is str else _text(currency, "currencyCode")
+    )
+    available = availability.get("available")
+    if available is not True and available is not False:
+        available = _flag(available, "available")
+    total = availability.get("totalAvailability")
+    if type(total) is not int or not -MAX_QUANTITY < total < MAX_QUANTITY:
+        total = _quantity(total, "totalAvailability")
     return PriceAvailability(
         ingram_part_number=part_number,
         found=True,
         message=message,
-        vendor_part_number=_text(item.get("vendorPartNumber"), "vendorPartNumber"),
-        upc=_text(item.get("upc"), "upc"),
-        vendor_name=_text(item.get("vendorName"), "vendorName"),
-        description=_text(item.get("description"), "description"),
-        product_class=_text(item.get("productClass"), "productClass"),
-        customer_price=_money(pricing.get("customerPrice"), "customerPrice"),
-        retail_price=_money(pricing.get("retailPrice"), "retailPrice"),
-        map_price=_money(pricing.get("mapPrice"), "mapPrice"),
-        currency=_text(pricing.get("currencyCode"), "currencyCode"),
-        available=_flag(availability.get("available"), "available"),
-        total_availability=_quantity(availability.get("totalAvailability"), "totalAvailability"),
+        vendor_part_number=vendor_pn,
+        upc=upc,
+        vendor_name=vendor,
+        description=text,
+        product_class=klass,
+        customer_price=customer,
+        retail_price=retail,
+        map_price=map_price,
+        currency=currency,
+        available=available,
+        total_availability=total,
         warehouses=_warehouses(availability.get("availabilityByWarehouse")),
     )
 
 
 def _warehouses(value: Any) -> tuple[WarehouseStock, ...]:
+    """The stock entries, checked like ``_text``/``_quantity`` do, with their common case inline."""
     stocks = []
+    append = stocks.append
     for entry in _array(value, "availabilityByWarehouse"):
-        if not isinstance(entry, Mapping):
+        if type(entry) is not dict and not isinstance(entry, Mapping):
             raise _bad("a warehouse entry is not an object")
-        warehouse_id = _text(entry.get("warehouseId"), "warehouseId")
+        get = entry.get
+        warehouse_id = get("warehouseId")
+        warehouse_id = (
+            (warehouse_id.strip() or None)
+            if type(warehouse_id) is str
+            else _text(warehouse_id, "warehouseId")
+        )
         if warehouse_id is None:  # the schema allows a null id; such an entry says nothing
             continue
-        stocks.append(
-            WarehouseStock(
-                warehouse_id=warehouse_id,
-                location=_text(entry.get("location"), "location"),
-                quantity_available=_quantity(entry.get("quantityAvailable"), "quantityAvailable"),
-                quantity_backordered=_quantity(
-                    entry.get("quantityBackordered"), "quantityBackordered"
-                ),
-            )
+        location = get("location")
+        location = (
+            (location.strip() or None) if type(location) is str else _text(location, "location")
         )
+        available = get("quantityAvailable")
+        if type(available) is not int or not -MAX_QUANTITY < available < MAX_QUANTITY:
+            available = _quantity(available, "quantityAvailable")
+        backordered = get("quantityBackordered")
+        if type(backordered) is not int or not -MAX_QUANTITY < backordered < MAX_QUANTITY:
+            backordered = _quantity(backordered, "quantityBackordered")
+        append(WarehouseStock(warehouse_id, location, available, backordered))
     return tuple(stocks)
 
 

@@ -86,16 +86,52 @@ def pa_row(item: PriceAvailability, now: str) -> tuple[object, ...]:
         item.vendor_name,
         item.description,
         item.product_class,
-        money(item.customer_price),
-        money(item.retail_price),
-        money(item.map_price),
+        None if item.customer_price is None else format(item.customer_price, "f"),  # money()
+        None if item.retail_price is None else format(item.retail_price, "f"),
+        None if item.map_price is None else format(item.map_price, "f"),
         item.currency,
         None if item.available is None else int(item.available),
         item.total_availability,
-        json.dumps([warehouse_json(w) for w in item.warehouses]),
+        warehouses_json(item.warehouses),
         now,
         item.ingram_part_number,
     )
+
+
+_QUOTE = json.encoder.encode_basestring_ascii  # what json.dumps uses for a str
+_WAREHOUSE = (
+    '{"warehouse_id": %s, "location": %s, "quantity_available": %s, "quantity_backordered": %s}'
+)
+
+
+def warehouses_json(stocks: Sequence[WarehouseStock]) -> str:
+    """``json.dumps([warehouse_json(w) for w in stocks])``, the same text at a third of the cost."""
+    parts = []
+    for w in stocks:
+        wid, loc, available, backordered = (
+            w.warehouse_id,
+            w.location,
+            w.quantity_available,
+            w.quantity_backordered,
+        )
+        if (
+            type(wid) is str
+            and (loc is None or type(loc) is str)
+            and (available is None or type(available) is int)
+            and (backordered is None or type(backordered) is int)
+        ):
+            parts.append(
+                _WAREHOUSE
+                % (
+                    _QUOTE(wid),
+                    "null" if loc is None else _QUOTE(loc),
+                    "null" if available is None else available,
+                    "null" if backordered is None else backordered,
+                )
+            )
+        else:  # not what the parser makes; json.dumps knows every other case
+            parts.append(json.dumps(warehouse_json(w)))
+    return "[" + ", ".join(parts) + "]"
 
 
 def warehouse_json(stock: WarehouseStock) -> dict[str, object]:
@@ -252,8 +288,12 @@ def record_failures(
 
 
 def resolve_failures(db: sqlite3.Connection, run_id: int, kind: str, pns: Sequence[str]) -> None:
-    db.executemany(
+    """Close the open failures of ``pns``: one statement (the open-failure index finds them)."""
+    if not pns:
+        return
+    marks = ",".join("?" * len(pns))
+    db.execute(
         "UPDATE failures SET resolved_at = ?, resolved_by_run = ?"
-        " WHERE kind = ? AND ingram_part_number = ? AND resolved_at IS NULL",
-        [(utc_now(), run_id, kind, pn) for pn in pns],
+        f" WHERE kind = ? AND resolved_at IS NULL AND ingram_part_number IN ({marks})",
+        (utc_now(), run_id, kind, *pns),
     )
