@@ -21,13 +21,14 @@ from ingram import __version__
 from ingram.config import VENDOR_SANDBOX_URL, Settings, load_settings, open_client
 from ingram.engine import RunSummary, SyncOptions, run_retry_failed, run_sync
 from ingram.errors import (
+    ApiError,
     ConfigError,
     CredentialsError,
     IngramSyncError,
     InputError,
     LockedError,
 )
-from ingram.files import read_part_numbers, valid_part_number
+from ingram.files import part_numbers_from_args, read_part_numbers
 from ingram.history import failures_by_id, list_failures
 from ingram.logs import FILE_ONLY, setup_logging
 from ingram.progress import make_progress
@@ -76,8 +77,8 @@ def exit_code_for(error: IngramSyncError) -> int:
         return ExitStatus.CREDENTIALS
     if isinstance(error, LockedError):
         return ExitStatus.LOCKED
-    if isinstance(error, ConfigError | InputError):
-        return ExitStatus.USAGE
+    if isinstance(error, ApiError):
+        return ExitStatus.ITEMS_FAILED  # the API could not be reached or answered nonsense
     return ExitStatus.USAGE
 
 
@@ -169,10 +170,7 @@ def products() -> None:
 @pass_state
 def products_add(state: State, skus: tuple[str, ...]) -> None:
     """Track part numbers. Example: ingram-sync products add 6YE881 4A0036"""
-    bad = [sku for sku in skus if not valid_part_number(sku)]
-    if bad:
-        raise InputError(f"not a part number: {bad[0]!r} (letters, digits, . _ / -; 20 at most)")
-    added, already = state.store().add_products(skus)
+    added, already = state.store().add_products(part_numbers_from_args(skus))
     click.echo(f"added {added}, already tracked {already}")
 
 
@@ -223,7 +221,7 @@ def products_list(state: State, status: tuple[str, ...], as_json: bool) -> None:
 @pass_state
 def products_remove(state: State, skus: tuple[str, ...]) -> None:
     """Stop tracking part numbers. Example: ingram-sync products remove 6YE881"""
-    removed = state.store().remove_products(skus)
+    removed = state.store().remove_products(part_numbers_from_args(skus))
     click.echo(f"removed {removed}")
 
 
@@ -332,7 +330,7 @@ def sync(state: State, skus: tuple[str, ...], force: bool, **kwargs: Any) -> Non
     flags = timing_flags(kwargs)
     settings = state.settings(min_interval=kwargs.pop("min_interval"), **flags)
     client = open_client(settings)
-    options = build_options(settings, kwargs, skus=skus, force=force)
+    options = build_options(settings, kwargs, skus=tuple(part_numbers_from_args(skus)), force=force)
     store = Store.open(settings.db)
     summary = run_sync(store, client, options, make_progress(state.quiet))
     finish(state, summary)

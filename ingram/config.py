@@ -123,7 +123,11 @@ def int_in_range(low: int, high: int) -> Callable[[Any, str], int]:
 
 
 def non_negative(value: Any, name: str) -> float:
-    return 0.0 if value in (0, "0") else positive_number(value, name)
+    try:
+        is_zero = float(value) == 0
+    except (TypeError, ValueError):
+        is_zero = False
+    return 0.0 if is_zero else positive_number(value, name)
 
 
 CONVERTERS: dict[str, Callable[[Any, str], Any]] = {

@@ -39,6 +39,20 @@ def valid_part_number(text: str) -> bool:
     return PART_NUMBER.fullmatch(text) is not None
 
 
+def part_numbers_from_args(values: Iterable[str]) -> list[str]:
+    """Part numbers given on the command line: trimmed, upper case, each once, all valid.
+
+    Ingram answers with upper-case part numbers; storing them as typed would
+    make a lower-case one look "left out of the answer" on every sync.
+    Example: ``part_numbers_from_args(["6ye881", "6YE881 "]) == ["6YE881"]``
+    """
+    wanted = list(dict.fromkeys(value.strip().upper() for value in values))
+    bad = [value for value in wanted if not valid_part_number(value)]
+    if bad:
+        raise InputError(f"not a part number: {bad[0]!r} (letters, digits, . _ / -; 20 at most)")
+    return wanted
+
+
 def read_part_numbers(raw: IO[bytes], name: str) -> ImportResult:
     """Part numbers from a CSV with an ``ingramPartNumber`` column, or a single column."""
     try:
@@ -55,7 +69,7 @@ def read_part_numbers(raw: IO[bytes], name: str) -> ImportResult:
     for number, row in rows:
         value = row[column].strip() if column < len(row) else ""
         if valid_part_number(value):
-            result.part_numbers.append(value)
+            result.part_numbers.append(value.upper())
         else:
             reason = "too long" if len(value) > 20 else "not a part number"
             result.rejected.append((number, value[:40], reason))
@@ -85,6 +99,9 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
     """A text file that appears at ``path`` complete, or not at all."""
     target = Path(path)
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # an export is an ordinary file, not mkstemp's 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle

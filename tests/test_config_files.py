@@ -133,3 +133,17 @@ def test_export_formats_and_atomic_output(tmp_path):
         raise RuntimeError("crash mid-export")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+
+
+def test_part_numbers_from_the_command_line_are_normalised_and_checked():
+    from ingram.files import part_numbers_from_args
+
+    assert part_numbers_from_args(["6ye881", " 6YE881", "4a0036"]) == ["6YE881", "4A0036"]
+    with pytest.raises(InputError, match="not a part number: ''"):
+        part_numbers_from_args([""])
+    assert read(b"6ye881\n").part_numbers == ["6YE881"]
+
+
+def test_zero_details_interval_is_accepted_in_any_spelling():
+    for zero in ("0", "0.0", 0):
+        assert load_settings({"details_interval": zero}, CREDENTIALS).details_interval == 0.0
