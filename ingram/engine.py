@@ -2,7 +2,8 @@
 
 Worker threads only call the client (HTTP and parsing). Results come back to
 the calling thread through futures; that thread alone writes SQLite, one short
-transaction per result. Work lives in the ``tasks`` table: the loop pulls
+transaction for the results that are ready together (one, or a few when the
+workers outpace the writer). Work lives in the ``tasks`` table: the loop pulls
 pending tasks in id order, a bounded number at a time, so memory stays flat
 however many products are tracked, and a dead run's tasks can be adopted by
 the next one.
@@ -172,6 +173,7 @@ class SyncRun:
         queued = frozenset(store.open_task_part_numbers([run_id], DETAILS))
         self.options = replace(options, details=replace(options.details, already_queued=queued))
         self.progress = progress
+        self.details_total = 0  # the run's details_total, kept here as batches queue details
         self.stopping = threading.Event()
         self.fatal: CredentialsError | ApiUnavailable | None = None
         self.in_flight: dict[Future[Any], InFlight] = {}
@@ -189,6 +191,7 @@ class SyncRun:
 
     def execute(self) -> RunSummary:
         run = self.store.run(self.run_id)
+        self.details_total = run["details_total"]
         self.progress.start(run["products"], run["details_total"])
         with handle_stop_signals(self.stop):
             try:
@@ -216,8 +219,12 @@ class SyncRun:
             if not self.in_flight or (deadline is not None and time.monotonic() > deadline):
                 return
             done, _ = wait(list(self.in_flight), timeout=STATS_EVERY, return_when=FIRST_COMPLETED)
-            for future in done:
-                self.handle(future, self.in_flight.pop(future))
+            if done:
+                # Every result that is ready goes in one commit: when the workers outpace the
+                # writer, a commit per result would be the bottleneck (each is a WAL write).
+                with self.store.write():
+                    for future in done:
+                        self.handle(future, self.in_flight.pop(future))
             if time.monotonic() - last_stats >= STATS_EVERY:
                 self.save_client_stats()
                 last_stats = time.monotonic()
@@ -253,7 +260,7 @@ class SyncRun:
             self.advance(item)
             return
         if item.kind == PA:
-            save_price_availability(
+            self.details_total += save_price_availability(
                 self.store,
                 self.run_id,
                 item.task_id,
@@ -269,7 +276,7 @@ class SyncRun:
     def advance(self, item: InFlight) -> None:
         if item.kind == PA:
             self.progress.pa_advance(len(item.part_numbers))
-            self.progress.details_total(self.store.run(self.run_id)["details_total"])
+            self.progress.details_total(self.details_total)
         else:
             self.progress.details_advance(1)
 

@@ -37,8 +37,11 @@ def save_price_availability(
     items: Sequence[PriceAvailability],
     attempts: int,
     policy: DetailsPolicy,
-) -> None:
-    """Write a P&A batch: products, changes, details tasks, failure resolutions, task, counts."""
+) -> int:
+    """Write a P&A batch: products, changes, details tasks, failure resolutions, task, counts.
+
+    Returns the number of details tasks it queued.
+    """
     now = utc_now()
     answered = {item.ingram_part_number: item for item in items}
     found = [answered[pn] for pn in requested if pn in answered and answered[pn].found]
@@ -67,6 +70,7 @@ def save_price_availability(
             pa_products_done=len(found) + len(not_found),
             not_found=len(not_found),
         )
+    return len(wanted)
 
 
 UPDATE_PA_SQL = """

@@ -112,6 +112,7 @@ class Store:
     def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self.db = db
         self.path = path
+        self._writing = False  # inside ``write``: a nested ``write`` joins that transaction
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> Store:
@@ -147,13 +148,23 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taking the write lock up front."""
+        """One write transaction, taking the write lock up front.
+
+        A ``write`` inside another one joins it: the outer one commits (or
+        rolls back) both, so a caller can group several writes in one commit.
+        """
+        if self._writing:
+            yield self.db
+            return
         self.db.execute("BEGIN IMMEDIATE")
+        self._writing = True
         try:
             yield self.db
         except BaseException:
+            self._writing = False
             self.db.execute("ROLLBACK")
             raise
+        self._writing = False
         self.db.execute("COMMIT")
 
     # -- products -----------------------------------------------------------
