@@ -52,7 +52,10 @@ def save_price_availability(
         record_changes(db, run_id, found, previous, now)
         db.executemany(UPDATE_PA_SQL, [pa_row(item, now) for item in found])
         db.executemany(
-            "UPDATE products SET status = 'not_found', pa_synced_at = ?, last_error = ?"
+            # Stock and prices of a product the vendor no longer knows are not current.
+            "UPDATE products SET status = 'not_found', available = NULL,"
+            " total_availability = NULL, warehouses = NULL, customer_price = NULL,"
+            " retail_price = NULL, map_price = NULL, pa_synced_at = ?, last_error = ?"
             " WHERE ingram_part_number = ?",
             [(now, item.message, item.ingram_part_number) for item in not_found],
         )
@@ -74,7 +77,8 @@ def save_price_availability(
 
 
 UPDATE_PA_SQL = """
-UPDATE products SET status = 'active', vendor_part_number = ?, upc = ?,
+UPDATE products SET status = 'active', vendor_part_number = COALESCE(?, vendor_part_number),
+    upc = COALESCE(?, upc),
     vendor_name = COALESCE(?, vendor_name), description = COALESCE(?, description),
     product_class = COALESCE(?, product_class), customer_price = ?, retail_price = ?,
     map_price = ?, currency = ?, available = ?, total_availability = ?, warehouses = ?,

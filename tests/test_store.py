@@ -159,3 +159,18 @@ def test_stopped_runs_with_pending_tasks_are_found_for_adoption(tmp_path):
     store.adopt_open_tasks([stopped], new)
     assert store.runs_with_open_tasks(exclude=new) == []
     assert store.open_task_part_numbers([new], PA) == {"A1"}
+
+
+def test_pa_without_upc_keeps_the_known_one_and_not_found_clears_stock(tmp_path):
+    store = Store.open(tmp_path / "s.db")
+    store.add_products(["A1"])
+    with store.write() as db:
+        db.execute("UPDATE products SET upc = '0884116186519', vendor_part_number = 'E2016HV'")
+    one_batch(store, ["A1"], [item("A1")])
+    [row] = store.products()
+    assert (row["upc"], row["vendor_part_number"]) == ("0884116186519", "E2016HV")
+    assert row["total_availability"] == 5
+    one_batch(store, ["A1"], [PriceAvailability("A1", found=False, message="gone")])
+    [row] = store.products()
+    assert row["status"] == "not_found"
+    assert (row["available"], row["total_availability"], row["customer_price"]) == (None,) * 3
