@@ -193,14 +193,19 @@ def needs_details(
 ) -> list[str]:
     if not policy.enabled:
         return []
-    found = [item for item in found if item.ingram_part_number not in policy.already_queued]
+    # A product removed while its P&A was in flight has no row: it needs nothing.
+    found = [
+        item
+        for item in found
+        if item.ingram_part_number in previous
+        and item.ingram_part_number not in policy.already_queued
+    ]
     if policy.refresh:
         return [item.ingram_part_number for item in found]
     cutoff = details_cutoff(policy.max_age)
     wanted = []
     for item in found:
-        before = previous.get(item.ingram_part_number)
-        synced = before["details_synced_at"] if before is not None else None
+        synced = previous[item.ingram_part_number]["details_synced_at"]
         if synced is None or synced < cutoff:
             wanted.append(item.ingram_part_number)
     return wanted
