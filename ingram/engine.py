@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
 from ingram.lock import SyncLock
 from ingram.saving import DetailsPolicy, save_details, save_failure, save_price_availability
-from ingram.store import DETAILS, PA, Store, chunked, parse_time
+from ingram.store import DETAILS, PA, Store, batched, chunked, parse_time
 
 if TYPE_CHECKING:  # the client (and requests) load only for commands that call the API
     from ingram.client import IngramClient
@@ -99,9 +99,10 @@ def run_sync(
         if unfinished:
             log.info("resuming the unfinished tasks of run(s) %s", ", ".join(map(str, unfinished)))
         adopted = store.open_task_part_numbers([run_id], PA)
-        selected = list(options.skus) if options.skus else store.tracked()
-        plan = [pn for pn in selected if pn not in adopted]
-        store.plan_pa_tasks(run_id, chunked(plan, options.batch_size))
+        # Streamed, not listed: a 100,000-product catalog is never held in memory at once.
+        selected = iter(options.skus) if options.skus else store.iter_tracked()
+        plan = (pn for pn in selected if pn not in adopted)
+        store.plan_pa_tasks(run_id, batched(plan, options.batch_size))
         return SyncRun(store, client, run_id, options, progress).execute()
 
 

@@ -33,6 +33,7 @@ BUSY_TIMEOUT_MS = 10_000
 PA = "price_availability"
 DETAILS = "details"
 TASK_CHUNK = 500
+PLAN_GROUP = 100  # P&A tasks inserted per executemany while planning
 
 EXPORT_COLUMNS = (
     "ingram_part_number",
@@ -202,6 +203,18 @@ class Store:
             found.update(row[0] for row in self.db.execute(sql, chunk))
         return [pn for pn in part_numbers if pn in found]
 
+    def iter_tracked(self, page: int = TASK_CHUNK) -> Iterator[str]:
+        """Every tracked part number in order, read a page at a time (memory stays flat)."""
+        sql = "SELECT ingram_part_number FROM products {} ORDER BY ingram_part_number LIMIT ?"
+        rows = self.db.execute(sql.format(""), (page,)).fetchall()
+        while rows:
+            yield from (row[0] for row in rows)
+            if len(rows) < page:
+                return
+            rows = self.db.execute(
+                sql.format("WHERE ingram_part_number > ?"), (rows[-1][0], page)
+            ).fetchall()
+
     def product_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM products").fetchone()[0]
 
@@ -285,18 +298,23 @@ class Store:
     # -- tasks ------------------------------------------------------------
 
     def plan_pa_tasks(self, run_id: int, batches: Iterable[Sequence[str]]) -> None:
-        """Create one pending P&A task per batch and count the run's work."""
+        """Create one pending P&A task per batch and count the run's work.
+
+        ``batches`` may be a lazy iterator (``iter_tracked`` through ``batched``): it is
+        consumed a group at a time, so planning 100,000 products holds no list of them.
+        """
         now = utc_now()
-        batches = list(batches)
+        tasks = products = 0
         with self.write() as db:
-            db.executemany(
-                "INSERT INTO tasks (run_id, kind, part_numbers, size, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                ((run_id, PA, json.dumps(list(b)), len(b), now) for b in batches),
-            )
-            self.add_run_counts(
-                db, run_id, pa_batches=len(batches), products=sum(len(b) for b in batches)
-            )
+            for group in batched(batches, PLAN_GROUP):
+                db.executemany(
+                    "INSERT INTO tasks (run_id, kind, part_numbers, size, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [(run_id, PA, json.dumps(list(b)), len(b), now) for b in group],
+                )
+                tasks += len(group)
+                products += sum(len(b) for b in group)
+            self.add_run_counts(db, run_id, pa_batches=tasks, products=products)
 
     def plan_details_tasks(self, db: sqlite3.Connection, run_id: int, pns: Sequence[str]) -> None:
         """Queue one details task per part number inside the caller's transaction."""
@@ -406,6 +424,18 @@ class Store:
 def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """``chunked`` for any iterable, lazily: lists of ``size`` items (the last may be shorter)."""
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def export_row(row: sqlite3.Row) -> dict[str, Any]:
