@@ -84,7 +84,8 @@ def run_sync(
     store: Store, client: IngramClient, options: SyncOptions, progress: Progress
 ) -> RunSummary:
     """A full sync of the tracked products (or ``options.skus``), resuming a dead run first."""
-    with SyncLock(store.path):
+    stop = StopSwitch(client)
+    with handle_stop_signals(stop), SyncLock(store.path):
         skipped = check_min_interval(store, options)
         if skipped:
             return skipped
@@ -95,7 +96,9 @@ def run_sync(
         # Not only the runs just found dead: any earlier run that stopped with work
         # pending (a signal, a kill right after it marked a dead run) is finished too.
         unfinished = store.runs_with_open_tasks(exclude=run_id)
-        store.adopt_open_tasks(unfinished, run_id)
+        # Without details this run takes over only P&A; the details stay owed to a later sync.
+        kinds = (PA, DETAILS) if options.details.enabled else (PA,)
+        store.adopt_open_tasks(unfinished, run_id, kinds)
         if unfinished:
             log.info("resuming the unfinished tasks of run(s) %s", ", ".join(map(str, unfinished)))
         adopted = store.open_task_part_numbers([run_id], PA)
@@ -103,7 +106,7 @@ def run_sync(
         selected = iter(options.skus) if options.skus else store.iter_tracked()
         plan = (pn for pn in selected if pn not in adopted)
         store.plan_pa_tasks(run_id, batched(plan, options.batch_size))
-        return SyncRun(store, client, run_id, options, progress).execute()
+        return SyncRun(store, client, run_id, options, progress, stop).execute()
 
 
 def run_retry_failed(
@@ -114,7 +117,8 @@ def run_retry_failed(
     progress: Progress,
 ) -> RunSummary:
     """Re-run exactly the given failure rows (P&A items re-batched, details one by one)."""
-    with SyncLock(store.path):
+    stop = StopSwitch(client)
+    with handle_stop_signals(stop), SyncLock(store.path):
         store.interrupt_dead_runs()
         record = options_record(options) | {"retry_failures": [row["id"] for row in failures]}
         run_id = store.create_run("retry", record)
@@ -123,14 +127,14 @@ def run_retry_failed(
         store.plan_pa_tasks(run_id, chunked(pa_items, options.batch_size))
         with store.write() as db:
             store.plan_details_tasks(db, run_id, list(dict.fromkeys(details_items)))
-        return SyncRun(store, client, run_id, options, progress).execute()
+        return SyncRun(store, client, run_id, options, progress, stop).execute()
 
 
 def check_min_interval(store: Store, options: SyncOptions) -> RunSummary | None:
-    if options.force or options.min_interval <= 0:
+    if options.force or options.skus or options.min_interval <= 0:
         return None
-    last = store.last_run(("completed", "completed_with_failures"))
-    if last is None or last["finished_at"] is None:
+    last = store.last_full_sync()  # a --sku spot check or a retry is no reason to skip
+    if last is None:
         return None
     age = time.time() - parse_time(last["finished_at"]).timestamp()
     if age >= options.min_interval:
@@ -166,6 +170,7 @@ class SyncRun:
         run_id: int,
         options: SyncOptions,
         progress: Progress,
+        stop: StopSwitch,
     ) -> None:
         self.store = store
         self.client = client
@@ -175,7 +180,7 @@ class SyncRun:
         self.options = replace(options, details=replace(options.details, already_queued=queued))
         self.progress = progress
         self.details_total = 0  # the run's details_total, kept here as batches queue details
-        self.stopping = threading.Event()
+        self.stop = stop
         self.fatal: CredentialsError | ApiUnavailable | None = None
         self.in_flight: dict[Future[Any], InFlight] = {}
         self.queued: dict[str, deque[tuple[int, list[str]]]] = {PA: deque(), DETAILS: deque()}
@@ -194,25 +199,17 @@ class SyncRun:
         run = self.store.run(self.run_id)
         self.details_total = run["details_total"]
         self.progress.start(run["products"], run["details_total"])
-        with handle_stop_signals(self.stop):
-            try:
-                self.loop()
-            finally:
-                self.shutdown()
+        try:
+            self.loop()
+        finally:
+            self.shutdown()
         return self.finish()
-
-    def stop(self, signalled: bool = True) -> None:
-        """Stop dispatching; in-flight calls finish (waits are cancelled)."""
-        if signalled and not self.stopping.is_set():  # a fatal error says so itself
-            log.warning("stopping: finishing the calls in flight, then saving")
-        self.stopping.set()
-        self.client.cancel()
 
     def loop(self) -> None:
         deadline: float | None = None
         last_stats = 0.0
         while True:
-            if not self.stopping.is_set():
+            if not self.stop.is_set():
                 self.fill(PA)
                 self.fill(DETAILS)
             elif deadline is None:
@@ -256,9 +253,11 @@ class SyncRun:
             self.stop(signalled=False)
             return
         except ApiError as error:
-            log.info("%s task %d failed: %s", item.kind, item.task_id, error)
-            save_failure(self.store, self.run_id, item.task_id, item.kind, item.part_numbers, error)
-            self.advance(item)
+            self.record_failure(item, error)
+            return
+        except Exception as error:  # a bug on one item must not stop this and every later sync
+            log.error("internal error on %s task %d: %r", item.kind, item.task_id, error)
+            self.record_failure(item, ApiError(f"internal error: {error!r}"[:300], kind="internal"))
             return
         if item.kind == PA:
             self.details_total += save_price_availability(
@@ -272,6 +271,11 @@ class SyncRun:
             )
         else:
             save_details(self.store, self.run_id, item.task_id, result, 1)
+        self.advance(item)
+
+    def record_failure(self, item: InFlight, error: ApiError) -> None:
+        log.info("%s task %d failed: %s", item.kind, item.task_id, error)
+        save_failure(self.store, self.run_id, item.task_id, item.kind, item.part_numbers, error)
         self.advance(item)
 
     def advance(self, item: InFlight) -> None:
@@ -303,7 +307,7 @@ class SyncRun:
         run = self.store.run(self.run_id)
         if self.fatal is not None:
             status, error = "failed", str(self.fatal)
-        elif self.stopping.is_set():
+        elif self.stop.is_set():
             status, error = "interrupted", "stopped by a signal"
         elif run["failures"]:
             status, error = "completed_with_failures", None
@@ -316,8 +320,28 @@ class SyncRun:
         return RunSummary(self.run_id, status, counts, error, len(self.in_flight), kind)
 
 
+class StopSwitch:
+    """Thrown by SIGINT/SIGTERM or a fatal error: nothing new is sent, waits are cancelled.
+
+    Example: ``stop = StopSwitch(client); stop(); stop.is_set()`` is True.
+    """
+
+    def __init__(self, client: IngramClient) -> None:
+        self.client = client
+        self.event = threading.Event()
+
+    def __call__(self, signalled: bool = True) -> None:
+        if signalled and not self.event.is_set():  # a fatal error says so itself
+            log.warning("stopping: finishing the calls in flight, then saving")
+        self.event.set()
+        self.client.cancel()
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+
 class handle_stop_signals:  # noqa: N801 - used as a context manager, named like one
-    """Route SIGINT and SIGTERM to ``stop`` while a run executes (main thread only)."""
+    """Route SIGINT and SIGTERM to ``stop`` while a run is planned and executed (main thread)."""
 
     def __init__(self, stop: Callable[[], None]) -> None:
         self.stop = stop

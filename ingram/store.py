@@ -107,6 +107,22 @@ def create_private_file(path: Path) -> None:
         raise StoreError(f"cannot create database {path}: {error.strerror}") from error
 
 
+def check_schema(db: sqlite3.Connection, path: Path, version: int, readonly: bool) -> None:
+    """Refuse an SQLite file that another program made, or an empty one for reading."""
+    if version:
+        return
+    tables = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+    if tables:
+        db.close()
+        raise StoreError(
+            f"{path} is an SQLite database of another program; it was left untouched:"
+            " choose another --db"
+        )
+    if readonly:
+        db.close()
+        raise StoreError(f"{path} holds no ingram-sync data yet: run `ingram-sync sync` first")
+
+
 class Store:
     """One SQLite connection and the statements ingram-sync runs on it."""
 
@@ -130,6 +146,7 @@ class Store:
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA foreign_keys = ON")
             version = recorded_version(db)
+            check_schema(db, path, version, readonly)
             if version > LATEST:
                 db.close()
                 raise StoreError(
@@ -184,12 +201,16 @@ class Store:
         return added, len(unique) - added
 
     def remove_products(self, part_numbers: Iterable[str]) -> int:
+        """Stop tracking; open failures of those products go too (nothing to retry)."""
+        pns = [(pn,) for pn in part_numbers]
         with self.write() as db:
             before = db.total_changes
+            db.executemany("DELETE FROM products WHERE ingram_part_number = ?", pns)
+            removed = db.total_changes - before
             db.executemany(
-                "DELETE FROM products WHERE ingram_part_number = ?", ((pn,) for pn in part_numbers)
+                "DELETE FROM failures WHERE ingram_part_number = ? AND resolved_at IS NULL", pns
             )
-            return db.total_changes - before
+            return removed
 
     def tracked(self, part_numbers: Sequence[str] | None = None) -> list[str]:
         """Tracked part numbers (all, or those of ``part_numbers`` that are tracked)."""
@@ -214,9 +235,6 @@ class Store:
             rows = self.db.execute(
                 sql.format("WHERE ingram_part_number > ?"), (rows[-1][0], page)
             ).fetchall()
-
-    def product_count(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM products").fetchone()[0]
 
     def products(
         self, *, status: Sequence[str] = (), changed_since: str | None = None
@@ -273,6 +291,14 @@ class Store:
                 (utc_now(),),
             )
         return dead
+
+    def last_full_sync(self) -> sqlite3.Row | None:
+        """The latest sync of every tracked product (not ``--sku``, not a retry) that ended."""
+        return self.db.execute(
+            "SELECT * FROM runs WHERE kind = 'sync' AND finished_at IS NOT NULL"
+            " AND status IN ('completed', 'completed_with_failures')"
+            " AND json_array_length(options, '$.skus') = 0 ORDER BY id DESC LIMIT 1"
+        ).fetchone()
 
     def last_run(self, statuses: Sequence[str] = ()) -> sqlite3.Row | None:
         clause = f"WHERE status IN ({','.join('?' * len(statuses))})" if statuses else ""
@@ -339,23 +365,23 @@ class Store:
         ).fetchall()
         return [(row[0], json.loads(row[1])) for row in rows]
 
-    def adopt_open_tasks(self, from_runs: Sequence[int], run_id: int) -> None:
-        """Move the unfinished tasks of dead runs to ``run_id`` so it finishes them first."""
+    def adopt_open_tasks(
+        self, from_runs: Sequence[int], run_id: int, kinds: Sequence[str] = (PA, DETAILS)
+    ) -> None:
+        """Move the unfinished tasks (of ``kinds``) of stopped runs to ``run_id``, done first."""
         if not from_runs:
             return
         marks = ",".join("?" * len(from_runs))
+        kind_marks = ",".join("?" * len(kinds))
+        scope = f"run_id IN ({marks}) AND state = 'pending' AND kind IN ({kind_marks})"
         with self.write() as db:
             totals = dict.fromkeys((PA, DETAILS), (0, 0))
             for kind, count, size in db.execute(
-                f"SELECT kind, COUNT(*), SUM(size) FROM tasks WHERE run_id IN ({marks})"
-                " AND state = 'pending' GROUP BY kind",
-                tuple(from_runs),
+                f"SELECT kind, COUNT(*), SUM(size) FROM tasks WHERE {scope} GROUP BY kind",
+                (*from_runs, *kinds),
             ):
                 totals[kind] = (count, size)
-            db.execute(
-                f"UPDATE tasks SET run_id = ? WHERE run_id IN ({marks}) AND state = 'pending'",
-                (run_id, *from_runs),
-            )
+            db.execute(f"UPDATE tasks SET run_id = ? WHERE {scope}", (run_id, *from_runs, *kinds))
             self.add_run_counts(
                 db,
                 run_id,
@@ -388,20 +414,6 @@ class Store:
                 found.update(pns)
                 after = task_id
         return found
-
-    def count_open_tasks(self, run_ids: Sequence[int]) -> dict[str, int]:
-        marks = ",".join("?" * len(run_ids))
-        rows = self.db.execute(
-            f"SELECT kind, SUM(size) FROM tasks WHERE run_id IN ({marks}) AND state = 'pending'"
-            " GROUP BY kind",
-            tuple(run_ids),
-        )
-        return {row[0]: row[1] for row in rows}
-
-    def synced_since(self, moment: str) -> set[str]:
-        """Part numbers whose P&A was written at or after ``moment``."""
-        sql = "SELECT ingram_part_number FROM products WHERE pa_synced_at >= ?"
-        return {row[0] for row in self.db.execute(sql, (moment,))}
 
     def close_task(
         self, db: sqlite3.Connection, task_id: int, state: str, attempts: int, error: str | None

@@ -174,3 +174,20 @@ def test_pa_without_upc_keeps_the_known_one_and_not_found_clears_stock(tmp_path)
     [row] = store.products()
     assert row["status"] == "not_found"
     assert (row["available"], row["total_availability"], row["customer_price"]) == (None,) * 3
+
+
+def test_an_empty_file_is_not_read_and_a_foreign_database_is_left_alone(tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with pytest.raises(StoreError, match="no ingram-sync data yet"):
+        Store.open(empty, readonly=True)
+    foreign = tmp_path / "other.db"
+    db = sqlite3.connect(foreign)
+    db.execute("CREATE TABLE invoices (id INTEGER)")
+    db.commit()
+    db.close()
+    before = foreign.read_bytes()
+    for readonly in (True, False):
+        with pytest.raises(StoreError, match="another program"):
+            Store.open(foreign, readonly=readonly)
+    assert foreign.read_bytes() == before

@@ -177,3 +177,26 @@ def test_killed_sync_is_finished_by_the_next_one(sandbox_factory, tmp_path):
     assert db.execute("SELECT COUNT(*) FROM tasks WHERE state = 'pending'").fetchone()[0] == 0
     asked = sandbox.stats()["details_part_numbers"]
     assert len(asked) - len(set(asked)) <= 2  # at most the calls in flight at the kill
+
+
+def test_a_spot_check_does_not_count_for_min_interval(sandbox, cli):
+    pns = sandbox.catalog.part_numbers(60)
+    cli.run("products", "add", *pns)
+    assert cli.sync("--sku", pns[0].lower()).code == 0  # lower case is normalised
+    full = cli.sync("--min-interval", "1h")
+    assert "skipped" not in full.err and full.code == 0, full
+    assert "60 products priced" in full.out
+    skipped = cli.sync("--min-interval", "1h")
+    assert skipped.code == 0 and "skipped" in skipped.err
+
+
+def test_removing_a_product_drops_its_open_failures(sandbox, cli):
+    pns = sandbox.catalog.part_numbers(5)
+    cli.run("products", "add", *pns)
+    sandbox.reconfigure(failing_part_numbers=frozenset({pns[0]}))
+    assert cli.sync("--batch-size", "1").code == 1
+    assert [f["ingram_part_number"] for f in json.loads(cli.run("failed", "--json").out)] == [
+        pns[0]
+    ]
+    assert cli.run("products", "remove", pns[0]).code == 0
+    assert json.loads(cli.run("failed", "--json").out) == []
