@@ -319,7 +319,9 @@ def build_options(settings: Settings, kwargs: dict[str, Any], **extra: Any) -> S
 @cli.command()
 @run_options
 @click.option("--sku", "skus", multiple=True, help="Sync only this part number (repeatable).")
-@click.option("--min-interval", metavar="DURATION", help="Skip if the last sync is newer [0].")
+@click.option(
+    "--min-interval", metavar="DURATION", help="Skip if the last full sync ended within this [0]."
+)
 @click.option("--force", is_flag=True, help="Sync even within --min-interval.")
 @pass_state
 def sync(state: State, skus: tuple[str, ...], force: bool, **kwargs: Any) -> None:

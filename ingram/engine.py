@@ -120,7 +120,8 @@ def run_retry_failed(
     stop = StopSwitch(client)
     with handle_stop_signals(stop), SyncLock(store.path):
         store.interrupt_dead_runs()
-        record = options_record(options) | {"retry_failures": [row["id"] for row in failures]}
+        ids = [row["id"] for row in failures]
+        record = options_record(options) | {"retry_failures": ids[:100], "retried": len(ids)}
         run_id = store.create_run("retry", record)
         pa_items = list(dict.fromkeys(r["ingram_part_number"] for r in failures if r["kind"] == PA))
         details_items = [r["ingram_part_number"] for r in failures if r["kind"] == DETAILS]
