@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
 from ingram.lock import SyncLock
 from ingram.saving import DetailsPolicy, save_details, save_failure, save_price_availability
-from ingram.store import DETAILS, PA, Store, batched, chunked, parse_time
+from ingram.store import DETAILS, PA, Store, batched, parse_time
 
 if TYPE_CHECKING:  # the client (and requests) load only for commands that call the API
     from ingram.client import IngramClient
@@ -125,7 +125,7 @@ def run_retry_failed(
         run_id = store.create_run("retry", record)
         pa_items = list(dict.fromkeys(r["ingram_part_number"] for r in failures if r["kind"] == PA))
         details_items = [r["ingram_part_number"] for r in failures if r["kind"] == DETAILS]
-        store.plan_pa_tasks(run_id, chunked(pa_items, options.batch_size))
+        store.plan_pa_tasks(run_id, batched(pa_items, options.batch_size))
         with store.write() as db:
             store.plan_details_tasks(db, run_id, list(dict.fromkeys(details_items)))
         return SyncRun(store, client, run_id, options, progress, stop).execute()

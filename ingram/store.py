@@ -218,7 +218,7 @@ class Store:
             sql = "SELECT ingram_part_number FROM products ORDER BY ingram_part_number"
             return [row[0] for row in self.db.execute(sql)]
         found = set()
-        for chunk in chunked(list(part_numbers), TASK_CHUNK):
+        for chunk in batched(part_numbers, TASK_CHUNK):
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT ingram_part_number FROM products WHERE ingram_part_number IN ({marks})"
             found.update(row[0] for row in self.db.execute(sql, chunk))
@@ -433,13 +433,8 @@ class Store:
             )
 
 
-def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    """``chunked`` for any iterable, lazily: lists of ``size`` items (the last may be shorter)."""
+    """Lists of ``size`` items (the last may be shorter), taken lazily from any iterable."""
     batch: list[Any] = []
     for item in items:
         batch.append(item)
