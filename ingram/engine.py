@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -150,7 +150,6 @@ def check_min_interval(store: Store, options: SyncOptions) -> RunSummary | None:
 def options_record(options: SyncOptions) -> dict[str, Any]:
     record = asdict(options)
     record["skus"] = list(options.skus)[:100]
-    del record["details"]["already_queued"]
     return record
 
 
@@ -177,8 +176,8 @@ class SyncRun:
         self.client = client
         self.run_id = run_id
         # Details already queued (adopted from a dead run, or retried) are not queued twice.
-        queued = frozenset(store.open_task_part_numbers([run_id], DETAILS))
-        self.options = replace(options, details=replace(options.details, already_queued=queued))
+        self.details_queued = frozenset(store.open_task_part_numbers([run_id], DETAILS))
+        self.options = options
         self.progress = progress
         self.details_total = 0  # the run's details_total, kept here as batches queue details
         self.stop = stop
@@ -269,6 +268,7 @@ class SyncRun:
                 result,
                 1,
                 self.options.details,
+                self.details_queued,
             )
         else:
             save_details(self.store, self.run_id, item.task_id, result, 1)

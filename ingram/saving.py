@@ -26,7 +26,6 @@ class DetailsPolicy:
     enabled: bool = True
     max_age: float = 7 * 86400.0
     refresh: bool = False
-    already_queued: frozenset[str] = frozenset()
 
 
 def save_price_availability(
@@ -37,10 +36,12 @@ def save_price_availability(
     items: Sequence[PriceAvailability],
     attempts: int,
     policy: DetailsPolicy,
+    already_queued: frozenset[str] = frozenset(),
 ) -> int:
     """Write a P&A batch: products, changes, details tasks, failure resolutions, task, counts.
 
-    Returns the number of details tasks it queued.
+    ``already_queued`` part numbers have a pending details task (adopted from a
+    stopped run, or retried) and get no second one. Returns the number queued.
     """
     now = utc_now()
     answered = {item.ingram_part_number: item for item in items}
@@ -60,7 +61,7 @@ def save_price_availability(
             [(now, item.message, item.ingram_part_number) for item in not_found],
         )
         resolve_failures(db, run_id, PA, [item.ingram_part_number for item in found + not_found])
-        wanted = needs_details(found, previous, policy)
+        wanted = needs_details(found, previous, policy, already_queued)
         store.plan_details_tasks(db, run_id, wanted)
         if missing:
             error = ApiError("the vendor's answer left this part number out", kind="malformed")
@@ -189,7 +190,10 @@ def record_changes(
 
 
 def needs_details(
-    found: Sequence[PriceAvailability], previous: dict[str, sqlite3.Row], policy: DetailsPolicy
+    found: Sequence[PriceAvailability],
+    previous: dict[str, sqlite3.Row],
+    policy: DetailsPolicy,
+    already_queued: frozenset[str],
 ) -> list[str]:
     if not policy.enabled:
         return []
@@ -197,8 +201,7 @@ def needs_details(
     found = [
         item
         for item in found
-        if item.ingram_part_number in previous
-        and item.ingram_part_number not in policy.already_queued
+        if item.ingram_part_number in previous and item.ingram_part_number not in already_queued
     ]
     if policy.refresh:
         return [item.ingram_part_number for item in found]
