@@ -19,12 +19,10 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ingram.errors import ConfigError
-
-if TYPE_CHECKING:  # requests loads only for commands that call the API
-    from ingram.client import ClientSettings, IngramClient
+from ingram.models import ClientSettings
 
 log = logging.getLogger("ingram.config")
 
@@ -220,8 +218,6 @@ def client_settings(settings: Settings) -> ClientSettings:
             f"INGRAM_API_URL {settings.api_url!r} must start with https://"
             " (or http:// for a local sandbox)"
         )
-    from ingram.client import ClientSettings
-
     return ClientSettings(
         client_id=settings.client_id,
         client_secret=settings.client_secret,
@@ -236,13 +232,6 @@ def client_settings(settings: Settings) -> ClientSettings:
         pa_retry_waits=settings.pa_retry_waits,
         details_retry_waits=settings.details_retry_waits,
     )
-
-
-def open_client(settings: Settings) -> IngramClient:
-    """A client for the configured API, or a ConfigError naming what is missing."""
-    from ingram.client import IngramClient
-
-    return IngramClient(client_settings(settings))
 
 
 def check_header_value(variable: str, value: str | None, longest: int) -> None:

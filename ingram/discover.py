@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 from ingram.errors import InputError
 from ingram.models import SearchResult
-from ingram.store import Store
+from ingram.state.store import Store
 
 if TYPE_CHECKING:
-    from ingram.client import IngramClient
+    from ingram.api.client import IngramClient
 
 PAGE_SIZE = 100
 

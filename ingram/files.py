@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ingram.errors import InputError
-from ingram.store import EXPORT_COLUMNS
+from ingram.state.store import EXPORT_COLUMNS
 
 PART_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,19}")
 HEADER_NAMES = {"ingrampartnumber", "ingram_part_number", "sku", "partnumber", "part_number"}

@@ -1,4 +1,4 @@
-"""Plain data passed between the client (which parses) and the store (which writes).
+"""Plain data shared by all parts: client settings, and what the client parses and the store writes.
 
 Money is ``Decimal`` so 74.34 stays 74.34 from the vendor's JSON to SQLite.
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from ingram import __version__
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +88,35 @@ class ClientStats:
     token_requests: int = 0
     retries: int = 0
     rate_limited: int = 0
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Everything the client needs; timings in seconds, rates in calls per minute (0: off)."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    customer_number: str
+    country_code: str = "US"
+    sender_id: str | None = None
+    base_url: str = "https://api.ingrammicro.com:443"
+    token_path: str = "/oauth/oauth20/token"
+    connect_timeout: float = 10.0
+    timeout: float = 30.0
+    deadline: float = 120.0
+    pa_rate: float = 60.0
+    details_interval: float = 0.5
+    search_rate: float = 60.0
+    pa_retry_waits: tuple[float, ...] = (30.0, 60.0, 120.0)
+    details_retry_waits: tuple[float, ...] = (10.0, 30.0, 60.0)
+    token_refresh_margin: float = 60.0
+    user_agent: str = f"ingram-sync/{__version__}"
+
+    def __post_init__(self) -> None:
+        for name in ("pa_retry_waits", "details_retry_waits"):
+            waits = tuple(float(w) for w in getattr(self, name))
+            if any(w < 0 for w in waits):
+                raise ValueError(f"{name} must not hold negative waits")
+            object.__setattr__(self, name, waits)
+        if min(self.connect_timeout, self.timeout, self.deadline) <= 0:
+            raise ValueError("timeouts and deadline must be positive")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ingram.client import ClientSettings, IngramClient
+from ingram.api.client import ClientSettings, IngramClient
 
 SECRET = "sandbox-secret"
 FAST_WAITS = (0.01, 0.02, 0.03)

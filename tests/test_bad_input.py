@@ -22,8 +22,8 @@ from click.testing import CliRunner, Result
 from clirunner import FAST_TIMINGS, cli_env
 
 from ingram.cli import cli
-from ingram.migrations import LATEST
 from ingram.sandbox import FaultRates
+from ingram.state.migrations import LATEST
 
 USAGE, ITEMS_FAILED, CREDENTIALS = 2, 1, 4
 TRACKED = ["AAA111", "BBB222", "CCC333"]

@@ -22,9 +22,9 @@ from client_support import (
 )
 
 from ingram import __version__
-from ingram.client import ClientSettings, IngramClient
+from ingram.api.client import ClientSettings, IngramClient
+from ingram.api.parsing import loads, parse_price_availability
 from ingram.errors import ApiError, ApiUnavailable, CredentialsError, MalformedResponse
-from ingram.parsing import loads, parse_price_availability
 from ingram.sandbox import FaultRates
 
 
@@ -396,4 +396,4 @@ def test_no_secret_or_token_in_errors_or_logs(
     for text in texts:
         assert SECRET not in text
         assert not any(token in text for token in tokens)
-    assert "ingram.client" in {r.name for r in caplog.records}
+    assert "ingram.api.client" in {r.name for r in caplog.records}

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from client_support import Reply, StubServer, client_for, run_threads, stub_servers
 
+from ingram.api.ratelimiting import EndpointGate, rate_limit_delay
 from ingram.errors import ApiError, Cancelled
-from ingram.ratelimiting import EndpointGate, rate_limit_delay
 from ingram.sandbox import FaultRates
 
 

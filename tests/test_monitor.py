@@ -8,8 +8,8 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from ingram.monitor import build_view, process_alive, render_line, render_screen
-from ingram.reports import clock, took
+from ingram.output.monitor import build_view, process_alive, render_line, render_screen
+from ingram.output.reports import clock, took
 
 STARTED = datetime(2026, 5, 1, 4, 15, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from clirunner import FAST_TIMINGS, Cli, cli_env
 
-from ingram.reports import describe_run
+from ingram.output.reports import describe_run
 
 
 @pytest.fixture

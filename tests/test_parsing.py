@@ -11,9 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingram.errors import MalformedResponse
-from ingram.models import WarehouseStock
-from ingram.parsing import (
+from ingram.api.parsing import (
     error_message,
     loads,
     parse_details,
@@ -21,6 +19,8 @@ from ingram.parsing import (
     parse_search_page,
     parse_token,
 )
+from ingram.errors import MalformedResponse
+from ingram.models import WarehouseStock
 
 # The examples below are copied from vendor/ingram-openapi/reseller-catalog-v6.yaml. Numbers are
 # written as JSON text and decoded with ``loads`` (floats as Decimal), as the client does. The

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ingram.cli import cli
-from ingram.docs import README, START, WIDTH, command_reference, main, replace_section, walk
+from ingram.cli.docs import README, START, WIDTH, command_reference, main, replace_section, walk
 
 
 def all_helps() -> list[tuple[str, str]]:
@@ -16,7 +16,7 @@ def all_helps() -> list[tuple[str, str]]:
 
 
 def test_readme_command_reference_is_up_to_date():
-    assert main([str(README), "--check"]) == 0, "run: python -m ingram.docs"
+    assert main([str(README), "--check"]) == 0, "run: python -m ingram.cli.docs"
     assert command_reference() in README.read_text(encoding="utf-8")
 
 

@@ -21,7 +21,7 @@ import pytest
 from clirunner import FAST_TIMINGS, Cli, cli_env
 from reliability import assert_catalog_matches, assert_consistent, open_failures
 
-from ingram import ratelimiting
+from ingram.api import ratelimiting
 from ingram.sandbox import FaultRates, SandboxServer
 from ingram.sandbox.settings import FAULT_NAMES
 

@@ -56,7 +56,7 @@ def test_module_prints_url_serves_and_stops_on_sigterm() -> None:
 def test_sandbox_never_imports_the_client() -> None:
     code = (
         "import sys, ingram.sandbox, ingram.sandbox.__main__\n"
-        "assert 'ingram.client' not in sys.modules, 'sandbox imported the client'\n"
+        "assert 'ingram.api.client' not in sys.modules, 'sandbox imported the client'\n"
         "assert 'requests' not in sys.modules, 'sandbox imported requests'\n"
     )
     result = subprocess.run(

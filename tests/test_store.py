@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 
 from ingram.errors import ApiError, StoreError
-from ingram.migrations import LATEST
 from ingram.models import PriceAvailability, ProductDetails, WarehouseStock
-from ingram.saving import DetailsPolicy, save_details, save_failure, save_price_availability
-from ingram.store import DETAILS, PA, Store
+from ingram.state.migrations import LATEST
+from ingram.state.saving import DetailsPolicy, save_details, save_failure, save_price_availability
+from ingram.state.store import DETAILS, PA, Store
 
 
 def item(pn: str, price: str = "74.34", total: int = 5) -> PriceAvailability:

@@ -329,3 +329,8 @@ def _split_values(values: list[str]) -> list[str]:
 def _first(query: Mapping[str, list[str]], name: str) -> str | None:
     values = query.get(name)
     return values[0] if values else None
+
+
+def decode_json(body: bytes) -> Any:
+    """Control bodies: empty means an empty object."""
+    return json.loads(body) if body.strip() else {}

@@ -8,21 +8,24 @@ calls past the rate limiter count toward its window.
 
 from __future__ import annotations
 
-import json
 import re
 import socket
 import sys
 import time
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import api
 from .api import Reply
 
 if TYPE_CHECKING:
-    from .server import SandboxServer
-    from .settings import SandboxSettings
+    from collections.abc import Mapping
+
+    from .catalog import Catalog
+    from .settings import FaultRates, SandboxSettings
+    from .stats import RateLimiter, Stats
+    from .tokens import TokenStore
 
 TOKEN_PATHS = ("/oauth/oauth20/token", "/oauth/oauth30/token")
 PA_PATH = "/resellers/v6/catalog/priceandavailability"
@@ -62,6 +65,26 @@ def route(path: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+class Backend(Protocol):
+    """What a handler needs of the server it serves (``SandboxServer`` provides it)."""
+
+    tokens: TokenStore
+    stats_recorder: Stats
+    limiter: RateLimiter
+
+    @property
+    def settings(self) -> SandboxSettings: ...
+    @property
+    def catalog(self) -> Catalog: ...
+    def track_connection(self, conn: socket.socket, alive: bool) -> None: ...
+    def draw_fault(self, rates: FaultRates) -> str | None: ...
+    def random_int(self) -> int: ...
+    def token_reply(self, params: Mapping[str, str], authorization: str | None) -> Reply: ...
+    def control_reply(
+        self, method: str, name: str, query: Mapping[str, list[str]], body: bytes
+    ) -> Reply: ...
+
+
 class SandboxHandler(BaseHTTPRequestHandler):
     """One connection; HTTP/1.1 keep-alive so client sessions reuse sockets."""
 
@@ -73,7 +96,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         return self.server_version
 
     @property
-    def sandbox(self) -> SandboxServer:
+    def sandbox(self) -> Backend:
         return self.server.sandbox  # type: ignore[attr-defined]
 
     # -- connection bookkeeping (so stop() can cut idle keep-alive sockets) --
@@ -354,8 +377,3 @@ def _method_not_allowed(allowed: tuple[str, ...]) -> Reply:
     reply = api.json_reply(405, {"errors": [{"message": "Method not allowed"}]})
     reply.headers["Allow"] = ", ".join(allowed)
     return reply
-
-
-def decode_json(body: bytes) -> Any:
-    """Control bodies: empty means an empty object."""
-    return json.loads(body) if body.strip() else {}

@@ -8,8 +8,6 @@ import random
 import secrets
 import socket
 import threading
-import time
-from collections import deque
 from collections.abc import Mapping
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -18,52 +16,10 @@ from urllib.parse import unquote
 from . import api
 from .api import Reply
 from .catalog import Catalog
-from .handler import SandboxHandler, decode_json
+from .handler import SandboxHandler
 from .settings import FAULT_NAMES, FaultRates, SandboxSettings
 from .stats import RateLimiter, Stats
-
-
-class TokenStore:
-    """Issued bearer tokens and when they stop working (monotonic clock)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._expiry: dict[str, float] = {}
-        self._issued: deque[str] = deque(maxlen=10_000)  # for tests hunting leaked tokens
-
-    def issue(self, lifetime: float) -> str:
-        """A fresh random token valid for ``lifetime`` seconds."""
-        token = secrets.token_urlsafe(24)
-        now = time.monotonic()
-        with self._lock:
-            if len(self._expiry) > 1000:  # long demos: forget expired ones
-                self._expiry = {t: e for t, e in self._expiry.items() if e > now}
-            self._expiry[token] = now + lifetime
-            self._issued.append(token)
-        return token
-
-    def issued(self) -> list[str]:
-        """Every token issued (the latest 10,000), revoked and expired ones included."""
-        with self._lock:
-            return list(self._issued)
-
-    def is_valid(self, token: str | None) -> bool:
-        """Known and not expired."""
-        if not token:
-            return False
-        with self._lock:
-            expiry = self._expiry.get(token)
-        return expiry is not None and expiry > time.monotonic()
-
-    def revoke(self, token: str | None) -> None:
-        """Make one token fail from now on."""
-        with self._lock:
-            self._expiry.pop(token or "", None)
-
-    def revoke_all(self) -> None:
-        """Make every issued token fail from now on."""
-        with self._lock:
-            self._expiry.clear()
+from .tokens import TokenStore
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -270,7 +226,7 @@ class SandboxServer:
         if method == "GET":  # config
             return api.json_reply(200, {**self._settings.as_dict(), "port": self.port})
         try:
-            changes = decode_json(body)
+            changes = api.decode_json(body)
             if not isinstance(changes, dict):
                 raise ValueError("config body must be a JSON object")
             new = self.reconfigure(**changes)

@@ -1,13 +1,13 @@
 """The README's command reference, generated from each command's ``--help``.
 
-``python -m ingram.docs`` rewrites the part of README.md between
+``python -m ingram.cli.docs`` rewrites the part of README.md between
 ``<!-- commands:start -->`` and ``<!-- commands:end -->``; ``--check`` only
 says whether it is up to date (exit 1 when not), which a test relies on.
 
 Example::
 
-    python -m ingram.docs            # rewrite README.md's command reference
-    python -m ingram.docs --check    # exit 1 if README.md is out of date
+    python -m ingram.cli.docs            # rewrite README.md's command reference
+    python -m ingram.cli.docs --check    # exit 1 if README.md is out of date
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import click
 START = "<!-- commands:start -->"
 END = "<!-- commands:end -->"
 WIDTH = 88
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def walk(
@@ -48,7 +48,7 @@ def command_reference() -> str:
         **cli.context_settings,
     )
     parts = [
-        "Generated from `--help` by `python -m ingram.docs`; do not edit by hand.\n",
+        "Generated from `--help` by `python -m ingram.cli.docs`; do not edit by hand.\n",
     ]
     for command, ctx in walk(cli, root):
         parts.append(f"### `{ctx.command_path}`\n\n```\n{command.get_help(ctx).rstrip()}\n```\n")
@@ -71,7 +71,7 @@ def main(argv: list[str]) -> int:
     wanted = replace_section(current, command_reference())
     if "--check" in argv:
         if current != wanted:
-            print(f"{path} is out of date: run python -m ingram.docs", file=sys.stderr)
+            print(f"{path} is out of date: run python -m ingram.cli.docs", file=sys.stderr)
             return 1
         return 0
     if current != wanted:

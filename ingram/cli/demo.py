@@ -13,12 +13,12 @@ from typing import Any
 
 import click
 
-from ingram.client import ClientSettings, IngramClient
+from ingram.api.client import ClientSettings, IngramClient
 from ingram.engine import SyncOptions, run_sync
-from ingram.progress import make_progress
+from ingram.output.progress import make_progress
 from ingram.sandbox import SandboxServer, SandboxSettings, serve_forever, settings_from_options
 from ingram.sandbox.runner import FAULT_OPTIONS
-from ingram.store import Store
+from ingram.state.store import Store
 
 DEMO_DB = "ingram_sync_demo.db"
 DEMO_PA_RATE = 600.0
@@ -49,7 +49,7 @@ def demo_command(state: Any, count: int) -> None:
 
     Example: ingram-sync demo --products 200
     """
-    from ingram.cli import finish
+    from ingram.cli.common import finish
 
     db_path = state.db_flag or DEMO_DB
     sandbox_settings = SandboxSettings(port=0, catalog_size=count, latency=DEMO_LATENCY)

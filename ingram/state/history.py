@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ingram.store import Store
+from ingram.state.store import Store
 
 FAILURE_FIELDS = (
     "id",

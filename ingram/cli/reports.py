@@ -9,26 +9,23 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
+from ingram.cli.common import State
 from ingram.config import parse_duration
 from ingram.errors import InputError
 from ingram.files import FORMATS, atomic_output, write_export
-from ingram.history import flush_failures, list_changes, list_failures, run_dict
-from ingram.monitor import LineScreen, TerminalScreen, follow, pick_run, summary_lines
-from ingram.reports import (
+from ingram.output.monitor import LineScreen, TerminalScreen, follow, pick_run, summary_lines
+from ingram.output.reports import (
     changes_table,
     failure_line,
     render_run_detail,
     run_detail,
     runs_table,
 )
-from ingram.store import details_cutoff
-
-if TYPE_CHECKING:
-    from ingram.cli import State
+from ingram.state.history import flush_failures, list_changes, list_failures, run_dict
+from ingram.state.store import details_cutoff
 
 
 def echo_json(value: object) -> None:

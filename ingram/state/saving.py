@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from ingram.errors import ApiError
 from ingram.models import PriceAvailability, ProductDetails, WarehouseStock
-from ingram.store import DETAILS, PA, Store, details_cutoff, money, utc_now
+from ingram.state.store import DETAILS, PA, Store, details_cutoff, money, utc_now
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from ingram.api.parsing import error_message, loads
 from ingram.errors import ApiError, MalformedResponse
-from ingram.parsing import error_message, loads
 
 __all__ = [
     "MAX_BODY_BYTES",

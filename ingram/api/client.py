@@ -6,7 +6,7 @@ One client is shared by all worker threads of a run:
   before it expires and once more after a 401;
 - each thread has its own ``requests.Session`` (a Session is not promised to be
   thread-safe), built by ``build_session``;
-- each endpoint has one ``EndpointGate`` (``ingram.ratelimiting``): calls are
+- each endpoint has one ``EndpointGate`` (``ingram.api.ratelimiting``): calls are
   evenly spaced, and a 429 makes every thread of that endpoint wait;
 - failed calls are retried with ``tenacity`` on the configured waits; what is
   left after the last attempt is an ``ApiError`` naming the kind of failure.
@@ -22,29 +22,34 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from ingram import __version__
-from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError, MalformedResponse
-from ingram.http import Response as _Response
-from ingram.http import SessionPool, build_session, describe, exchange, status_error
-from ingram.models import ClientStats, PriceAvailability, ProductDetails, SearchResult
-from ingram.parsing import (
+from ingram.api.http import Response as _Response
+from ingram.api.http import SessionPool, build_session, describe, exchange, status_error
+from ingram.api.parsing import (
     loads,
     parse_details,
     parse_price_availability,
     parse_search_page,
     parse_token,
 )
-from ingram.ratelimiting import EndpointGate, cancellable_sleep, rate_limit_delay
+from ingram.api.ratelimiting import EndpointGate, cancellable_sleep, rate_limit_delay
+from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError, MalformedResponse
+from ingram.models import (
+    ClientSettings,
+    ClientStats,
+    PriceAvailability,
+    ProductDetails,
+    SearchResult,
+)
 
 __all__ = ["MAX_BATCH", "ClientSettings", "IngramClient", "build_session"]
 
-log = logging.getLogger("ingram.client")
+log = logging.getLogger("ingram.api.client")
 
 MAX_BATCH = 50
 MAX_PAGE_SIZE = 100
@@ -57,38 +62,6 @@ SEARCH_PATH = "/resellers/v6/catalog"
 CREDENTIALS_HINT = "check INGRAM_CLIENT_ID and INGRAM_CLIENT_SECRET"
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    """Everything the client needs; timings in seconds, rates in calls per minute (0: off)."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
-    customer_number: str
-    country_code: str = "US"
-    sender_id: str | None = None
-    base_url: str = "https://api.ingrammicro.com:443"
-    token_path: str = "/oauth/oauth20/token"
-    connect_timeout: float = 10.0
-    timeout: float = 30.0
-    deadline: float = 120.0
-    pa_rate: float = 60.0
-    details_interval: float = 0.5
-    search_rate: float = 60.0
-    pa_retry_waits: tuple[float, ...] = (30.0, 60.0, 120.0)
-    details_retry_waits: tuple[float, ...] = (10.0, 30.0, 60.0)
-    token_refresh_margin: float = 60.0
-    user_agent: str = f"ingram-sync/{__version__}"
-
-    def __post_init__(self) -> None:
-        for name in ("pa_retry_waits", "details_retry_waits"):
-            waits = tuple(float(w) for w in getattr(self, name))
-            if any(w < 0 for w in waits):
-                raise ValueError(f"{name} must not hold negative waits")
-            object.__setattr__(self, name, waits)
-        if min(self.connect_timeout, self.timeout, self.deadline) <= 0:
-            raise ValueError("timeouts and deadline must be positive")
 
 
 @dataclass(frozen=True)

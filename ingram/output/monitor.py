@@ -26,9 +26,9 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from ingram.errors import InputError
-from ingram.history import failure_counts, last_failure, stream_timings
-from ingram.reports import STREAM_LABELS, clock, describe_run, run_duration, stream_report
-from ingram.store import DETAILS, PA, Store
+from ingram.output.reports import STREAM_LABELS, clock, describe_run, run_duration, stream_report
+from ingram.state.history import failure_counts, last_failure, stream_timings
+from ingram.state.store import DETAILS, PA, Store
 
 ERASE_UP = "\x1b[{n}F\x1b[J"  # cursor up n lines to column 1, clear to the end of the screen
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ingram.errors import StoreError
-from ingram.migrations import LATEST, migrate, recorded_version
+from ingram.state.migrations import LATEST, migrate, recorded_version
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000

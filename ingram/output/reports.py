@@ -1,6 +1,6 @@
 """Readable reports of what syncs recorded: run summaries, the runs table, one run in full.
 
-Functions here take rows and dicts (from ``ingram.history`` and the store) and
+Functions here take rows and dicts (from ``ingram.state.history`` and the store) and
 return text lines or JSON-ready dicts; the CLI only prints them.
 
 Example::
@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ingram.history import list_failures, run_dict, stream_timings
-from ingram.store import DETAILS, PA, Store, parse_time
+from ingram.state.history import list_failures, run_dict, stream_timings
+from ingram.state.store import DETAILS, PA, Store, parse_time
 
 STREAM_LABELS = {PA: "price & availability", DETAILS: "details"}
 

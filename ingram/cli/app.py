@@ -1,4 +1,4 @@
-"""The ``ingram-sync`` command: parse options, call the library, print, exit.
+"""The ``ingram-sync`` group, the products commands, ``sync`` and ``retry-failed``.
 
 Library errors (``IngramSyncError``) become one line on stderr and the exit
 code of ``ExitStatus``; nothing here talks SQL or HTTP directly.
@@ -9,77 +9,33 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable
-from enum import IntEnum
 from typing import Any
 
 import click
 
 from ingram import __version__
-from ingram.config import VENDOR_SANDBOX_URL, Settings, load_settings, open_client
-from ingram.engine import RunSummary, SyncOptions, run_retry_failed, run_sync
-from ingram.errors import (
-    ApiError,
-    ConfigError,
-    CredentialsError,
-    IngramSyncError,
-    InputError,
-    LockedError,
+from ingram.cli.common import (
+    CliError,
+    ExitStatus,
+    State,
+    exit_code_for,
+    finish,
+    open_client,
+    pass_state,
 )
+from ingram.config import VENDOR_SANDBOX_URL, Settings
+from ingram.engine import SyncOptions, run_retry_failed, run_sync
+from ingram.errors import ConfigError, IngramSyncError, InputError
 from ingram.files import part_numbers_from_args, read_part_numbers
-from ingram.history import failures_by_id, list_failures
-from ingram.logs import FILE_ONLY, setup_logging
-from ingram.progress import make_progress
-from ingram.reports import describe_run
-from ingram.saving import DetailsPolicy
-from ingram.store import Store
+from ingram.output.logs import FILE_ONLY, setup_logging
+from ingram.output.progress import make_progress
+from ingram.state.history import failures_by_id, list_failures
+from ingram.state.saving import DetailsPolicy
+from ingram.state.store import Store
 
 log = logging.getLogger("ingram")
-
-
-class ExitStatus(IntEnum):
-    OK = 0
-    ITEMS_FAILED = 1
-    USAGE = 2
-    LOCKED = 3
-    CREDENTIALS = 4
-    INTERRUPTED = 130
-
-
-RUN_EXIT = {
-    "completed": ExitStatus.OK,
-    "skipped": ExitStatus.OK,
-    "completed_with_failures": ExitStatus.ITEMS_FAILED,
-    "interrupted": ExitStatus.INTERRUPTED,
-    "failed": ExitStatus.CREDENTIALS,
-}
-
-RUN_PROBLEMS = {
-    "completed_with_failures": "run {run_id}: {failures} items failed: list them with"
-    " `ingram-sync failed`, retry with `ingram-sync retry-failed --all`",
-    "failed": "Error: {error}",
-    "interrupted": "interrupted: the next sync resumes where this one stopped",
-}
-
-
-class CliError(click.ClickException):
-    """One line on stderr, then the exit code the error's class calls for."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def exit_code_for(error: IngramSyncError) -> int:
-    if isinstance(error, CredentialsError):
-        return ExitStatus.CREDENTIALS
-    if isinstance(error, LockedError):
-        return ExitStatus.LOCKED
-    if isinstance(error, ApiError):
-        return ExitStatus.ITEMS_FAILED  # the API could not be reached or answered nonsense
-    return ExitStatus.USAGE
 
 
 class IngramGroup(click.Group):
@@ -105,25 +61,6 @@ class IngramGroup(click.Group):
             log.debug("error detail", exc_info=True)
             log.error("%s", error, extra=FILE_ONLY)
             raise CliError(str(error), exit_code_for(error)) from None
-
-
-class State:
-    """What the global options said; opens the store and resolves settings lazily."""
-
-    def __init__(self, db: str | None, config: str | None, verbose: bool, quiet: bool) -> None:
-        self.db_flag = db
-        self.config = config
-        self.verbose = verbose
-        self.quiet = quiet
-
-    def settings(self, **flags: Any) -> Settings:
-        return load_settings({"db": self.db_flag, **flags}, config_path=self.config)
-
-    def store(self, *, readonly: bool = False, **flags: Any) -> Store:
-        return Store.open(self.settings(**flags).db, readonly=readonly)
-
-
-pass_state = click.make_pass_decorator(State)
 
 
 @click.group(cls=IngramGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -366,44 +303,15 @@ def retry_failed(state: State, ids: tuple[int, ...], retry_all: bool, **kwargs: 
     finish(state, summary)
 
 
-def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> None:
-    """Print the run's summary (also to the log file), then ``epilogue``; exit with its status."""
-    if summary.message and summary.status == "skipped":
-        log.info("%s", summary.message, extra=FILE_ONLY)
-        if not state.quiet:
-            click.echo(summary.message, err=True)
-    elif summary.run_id is not None:
-        log.info("%s", describe_run(summary.counts), extra=FILE_ONLY)
-        if not state.quiet:
-            click.echo(describe_run(summary.counts))
-    problem = RUN_PROBLEMS.get(summary.status)
-    if problem:
-        message = problem.format(
-            run_id=summary.run_id, failures=summary.counts.get("failures"), error=summary.message
-        )
-        log.warning("%s", message, extra=FILE_ONLY)
-        click.echo(message, err=True)
-    if epilogue and not state.quiet:
-        click.echo(epilogue, err=True)
-    code = RUN_EXIT[summary.status]
-    if summary.status == "failed" and summary.fatal_kind != "credentials":
-        code = ExitStatus.ITEMS_FAILED  # the API could not be reached: nothing was done
-    if summary.calls_left_running:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)  # calls still on the wire must not delay an interrupted exit
-    sys.exit(code)
-
-
 LAZY_COMMANDS = {
-    "demo": ("ingram.demo", "demo_command"),
-    "sandbox": ("ingram.demo", "sandbox_command"),
+    "demo": ("ingram.cli.demo", "demo_command"),
+    "sandbox": ("ingram.cli.demo", "sandbox_command"),
 }
 
 
 def register_extra_commands() -> None:
     """Commands that live in their own modules (the reports; demo and sandbox load lazily)."""
-    from ingram.cli_reports import REPORT_COMMANDS
+    from ingram.cli.reports import REPORT_COMMANDS  # imports common, never this module
 
     for command in REPORT_COMMANDS:
         cli.add_command(command)

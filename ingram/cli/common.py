@@ -1,0 +1,124 @@
+"""What every ``ingram-sync`` command shares: the global options' state, exit codes, run endings.
+
+Library errors become one line on stderr and the exit code of ``ExitStatus``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ingram.config import Settings, client_settings, load_settings
+from ingram.errors import ApiError, CredentialsError, IngramSyncError, LockedError
+from ingram.output.logs import FILE_ONLY
+from ingram.output.reports import describe_run
+from ingram.state.store import Store
+
+if TYPE_CHECKING:
+    from ingram.api.client import IngramClient
+    from ingram.engine import RunSummary
+
+log = logging.getLogger("ingram")
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    ITEMS_FAILED = 1
+    USAGE = 2
+    LOCKED = 3
+    CREDENTIALS = 4
+    INTERRUPTED = 130
+
+
+RUN_EXIT = {
+    "completed": ExitStatus.OK,
+    "skipped": ExitStatus.OK,
+    "completed_with_failures": ExitStatus.ITEMS_FAILED,
+    "interrupted": ExitStatus.INTERRUPTED,
+    "failed": ExitStatus.CREDENTIALS,
+}
+
+RUN_PROBLEMS = {
+    "completed_with_failures": "run {run_id}: {failures} items failed: list them with"
+    " `ingram-sync failed`, retry with `ingram-sync retry-failed --all`",
+    "failed": "Error: {error}",
+    "interrupted": "interrupted: the next sync resumes where this one stopped",
+}
+
+
+class CliError(click.ClickException):
+    """One line on stderr, then the exit code the error's class calls for."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def exit_code_for(error: IngramSyncError) -> int:
+    if isinstance(error, CredentialsError):
+        return ExitStatus.CREDENTIALS
+    if isinstance(error, LockedError):
+        return ExitStatus.LOCKED
+    if isinstance(error, ApiError):
+        return ExitStatus.ITEMS_FAILED  # the API could not be reached or answered nonsense
+    return ExitStatus.USAGE
+
+
+class State:
+    """What the global options said; opens the store and resolves settings lazily."""
+
+    def __init__(self, db: str | None, config: str | None, verbose: bool, quiet: bool) -> None:
+        self.db_flag = db
+        self.config = config
+        self.verbose = verbose
+        self.quiet = quiet
+
+    def settings(self, **flags: Any) -> Settings:
+        return load_settings({"db": self.db_flag, **flags}, config_path=self.config)
+
+    def store(self, *, readonly: bool = False, **flags: Any) -> Store:
+        return Store.open(self.settings(**flags).db, readonly=readonly)
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def open_client(settings: Settings) -> IngramClient:
+    """A client for the configured API, or a ConfigError naming what is missing."""
+    from ingram.api.client import IngramClient  # requests loads only for commands that call
+
+    return IngramClient(client_settings(settings))
+
+
+def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> None:
+    """Print the run's summary (also to the log file), then ``epilogue``; exit with its status."""
+    if summary.message and summary.status == "skipped":
+        log.info("%s", summary.message, extra=FILE_ONLY)
+        if not state.quiet:
+            click.echo(summary.message, err=True)
+    elif summary.run_id is not None:
+        log.info("%s", describe_run(summary.counts), extra=FILE_ONLY)
+        if not state.quiet:
+            click.echo(describe_run(summary.counts))
+    problem = RUN_PROBLEMS.get(summary.status)
+    if problem:
+        message = problem.format(
+            run_id=summary.run_id, failures=summary.counts.get("failures"), error=summary.message
+        )
+        log.warning("%s", message, extra=FILE_ONLY)
+        click.echo(message, err=True)
+    if epilogue and not state.quiet:
+        click.echo(epilogue, err=True)
+    code = RUN_EXIT[summary.status]
+    if summary.status == "failed" and summary.fatal_kind != "credentials":
+        code = ExitStatus.ITEMS_FAILED  # the API could not be reached: nothing was done
+    if summary.calls_left_running:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # calls still on the wire must not delay an interrupted exit
+    sys.exit(code)
