@@ -1,4 +1,4 @@
-"""Settings: command-line flag > environment variable > TOML config file > default.
+"""Settings: command-line flag > environment variable > profile > TOML config file > default.
 
 Example config file (``~/.config/ingram-sync/config.toml`` or ``--config FILE``)::
 
@@ -7,6 +7,11 @@ Example config file (``~/.config/ingram-sync/config.toml`` or ``--config FILE``)
     customer_number = "20-222222"
     pa_rate = 60
     details_interval = 0.5
+
+    [profiles.ca]              # selected by --profile ca or INGRAM_PROFILE=ca
+    customer_number = "40-333333"
+    country_code = "CA"
+    db = "catalog-ca.db"       # each profile has its own database (default ingram_sync_ca.db)
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ class Settings:
     details_max_age: float = 7 * 86400.0
     min_interval: float = 0.0
     log_file: str | None = None
+    profile: str | None = None
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in SECRETS}
@@ -149,14 +155,34 @@ def load_settings(
 ) -> Settings:
     """Resolve settings from flags (None = not given), environment, config file, defaults."""
     environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
     path = config_path or environ.get("INGRAM_SYNC_CONFIG")
-    values.update(read_config_file(Path(path).expanduser() if path else None))
+    values = read_config_file(Path(path).expanduser() if path else None)
+    profiles = values.pop("profiles", {})
+    if "profile" in values:
+        raise ConfigError("choose a profile with --profile NAME or INGRAM_PROFILE, not in the file")
+    profile = flags.get("profile") or environ.get("INGRAM_PROFILE")
+    if profile:
+        values |= profile_values(profiles, profile, path or str(DEFAULT_CONFIG))
     for key, variable in ENVIRONMENT.items():
         if environ.get(variable):
             values[key] = environ[variable]
     values.update({key: value for key, value in flags.items() if value is not None})
     return convert(values)
+
+
+def profile_values(profiles: Any, name: str, path: str) -> dict[str, Any]:
+    """The ``[profiles.NAME]`` section, with its own database unless it names one."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+        raise ConfigError(f"profile {name!r}: use letters, digits, '-' and '_' only")
+    if not isinstance(profiles, dict) or not isinstance(profiles.get(name), dict):
+        known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) and profiles else "none"
+        raise ConfigError(
+            f"profile {name!r} is not in config file {path} (profiles there: {known});"
+            f" add a [profiles.{name}] section"
+        )
+    section = {key.replace("-", "_"): value for key, value in profiles[name].items()}
+    # A profile never inherits the shared database: two accounts in one catalog would mix.
+    return {"db": f"ingram_sync_{name}.db", **section, "profile": name}
 
 
 def convert(values: Mapping[str, Any]) -> Settings:
@@ -187,7 +213,7 @@ def read_config_file(path: Path | None) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {error}") from error
     values = {key.replace("-", "_"): value for key, value in data.items()}
     shared = path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
-    if any(key in values for key in SECRETS) and shared and path not in WARNED:
+    if holds_secret(values) and shared and path not in WARNED:
         WARNED.add(path)  # settings are resolved more than once per command: warn once
         log.warning(
             "warning: %s holds the client secret and other users can read it: chmod 600 %s",
@@ -195,6 +221,13 @@ def read_config_file(path: Path | None) -> dict[str, Any]:
             path,
         )
     return values
+
+
+def holds_secret(values: Mapping[str, Any]) -> bool:
+    """A secret at the top of the file or in any ``[profiles.NAME]`` section."""
+    profiles = values.get("profiles")
+    sections = [values, *(profiles.values() if isinstance(profiles, dict) else ())]
+    return any(isinstance(s, dict) and any(key in s for key in SECRETS) for s in sections)
 
 
 def client_settings(settings: Settings) -> ClientSettings:

@@ -147,3 +147,83 @@ def test_part_numbers_from_the_command_line_are_normalised_and_checked():
 def test_zero_details_interval_is_accepted_in_any_spelling():
     for zero in ("0", "0.0", 0):
         assert load_settings({"details_interval": zero}, CREDENTIALS).details_interval == 0.0
+
+
+TWO_COUNTRIES = """
+client_id = "shared-app"
+client_secret = "top-secret"
+customer_number = "20-111111"
+db = "shared.db"
+pa_rate = 30
+
+[profiles.us]
+db = "us.db"
+
+[profiles.ca]
+customer_number = "40-222222"
+country_code = "CA"
+client-secret = "ca-secret"
+"""
+
+
+def write_config(tmp_path, text=TWO_COUNTRIES, mode=0o600):
+    config = tmp_path / "c.toml"
+    config.write_text(text)
+    config.chmod(mode)
+    return str(config)
+
+
+def test_profile_section_overrides_the_file_and_keeps_its_own_database(tmp_path):
+    config = write_config(tmp_path)
+    ca = load_settings({"profile": "ca"}, {}, config)
+    assert (ca.customer_number, ca.country_code) == ("40-222222", "CA")
+    assert ca.client_secret == "ca-secret"
+    assert ca.client_id == "shared-app" and ca.pa_rate == 30.0  # inherited from the file
+    assert ca.db == "ingram_sync_ca.db"  # never the shared database
+    assert ca.profile == "ca"
+    us = load_settings({}, {"INGRAM_PROFILE": "us"}, config)
+    assert (us.db, us.customer_number, us.profile) == ("us.db", "20-111111", "us")
+    plain = load_settings({}, {}, config)
+    assert (plain.db, plain.profile) == ("shared.db", None)
+
+
+def test_environment_and_flags_still_beat_the_profile(tmp_path):
+    config = write_config(tmp_path)
+    env = {"INGRAM_PROFILE": "ca", "INGRAM_COUNTRY_CODE": "US"}
+    settings = load_settings({"profile": "us", "db": "flag.db"}, env, config)
+    assert (settings.profile, settings.db, settings.country_code) == ("us", "flag.db", "US")
+
+
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        ("mx", TWO_COUNTRIES, r"profile 'mx' is not in config file .*profiles there: ca, us"),
+        ("mx", "client_id = 'x'\n", r"profiles there: none\); add a \[profiles.mx\] section"),
+        ("../etc", TWO_COUNTRIES, "letters, digits"),
+        ("us2", TWO_COUNTRIES + "\n[profiles.us2]\npa_rat = 3\n", "unknown setting 'pa_rat'"),
+        ("us", TWO_COUNTRIES.replace('db = "us.db"', "pa_rate = 0"), "pa-rate: must be"),
+    ],
+)
+def test_a_wrong_profile_is_one_clear_error(tmp_path, name, text, message):
+    config = write_config(tmp_path, text)
+    with pytest.raises(ConfigError, match=message):
+        load_settings({"profile": name}, {}, config)
+
+
+def test_a_secret_in_a_readable_profile_is_warned_about(tmp_path, caplog):
+    text = 'client_id = "x"\n[profiles.ca]\nclient_secret = "ca-secret"\n'
+    config = write_config(tmp_path, text, mode=0o644)
+    with caplog.at_level(logging.WARNING, logger="ingram.config"):
+        load_settings({"profile": "ca"}, {}, config)
+    assert "other users can read it" in caplog.text and "ca-secret" not in caplog.text
+
+
+def test_a_broken_neighbour_profile_does_not_matter(tmp_path):
+    config = write_config(tmp_path, TWO_COUNTRIES + "\n[profiles.us2]\npa_rat = 3\n")
+    assert load_settings({"profile": "us"}, {}, config).db == "us.db"
+
+
+def test_the_profile_is_chosen_by_flag_or_environment_not_in_the_file(tmp_path):
+    config = write_config(tmp_path, 'profile = "ca"\n' + TWO_COUNTRIES)
+    with pytest.raises(ConfigError, match="--profile NAME or INGRAM_PROFILE"):
+        load_settings({}, {}, config)
