@@ -50,6 +50,7 @@ class SyncOptions:
     min_interval: float = 0.0
     force: bool = False
     grace_period: float = 3.0
+    profile: str | None = None  # recorded with the run, so runs and monitor can name it
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ class Cli:
 
     env: dict[str, str]
     db: Path
+    cwd: Path | None = None  # where relative database paths land
 
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "ingram", *args]
@@ -33,6 +34,7 @@ class Cli:
         done = subprocess.run(
             self.command(*args),
             env=self.env,
+            cwd=self.cwd,
             input=stdin,
             capture_output=True,
             text=True,
@@ -44,6 +46,7 @@ class Cli:
         return subprocess.Popen(
             self.command(*args),
             env=self.env,
+            cwd=self.cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

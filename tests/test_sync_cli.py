@@ -14,7 +14,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from clirunner import Cli, cli_env
+from clirunner import FAST_TIMINGS, Cli, cli_env
 
 UNKNOWN = ["ZZNOTREAL1", "ZZNOTREAL2"]
 
@@ -200,3 +200,28 @@ def test_removing_a_product_drops_its_open_failures(sandbox, cli):
     ]
     assert cli.run("products", "remove", pns[0]).code == 0
     assert json.loads(cli.run("failed", "--json").out) == []
+
+
+def test_two_profiles_sync_at_once_each_into_its_own_database(sandbox, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[profiles.us]\ndb = "us.db"\n'
+        '[profiles.ca]\ncustomer_number = "40-333333"\ncountry_code = "CA"\n'
+    )
+    config.chmod(0o600)
+    env = cli_env(sandbox.url, tmp_path / "unused.db", INGRAM_SYNC_CONFIG=str(config))
+    del env["INGRAM_SYNC_DB"]  # the profiles choose the databases
+    us, ca = sandbox.catalog.part_numbers(60)[:30], sandbox.catalog.part_numbers(60)[30:]
+    cli = Cli(env, tmp_path / "unused.db", cwd=tmp_path)  # relative databases land here
+    assert cli.run("--profile", "us", "products", "add", *us).code == 0
+    assert cli.run("--profile", "ca", "products", "add", *ca).code == 0
+    runs = [cli.start("--profile", name, "sync", *FAST_TIMINGS) for name in ("us", "ca")]
+    for process in runs:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err  # never 3: each profile has its own lock
+    for name, db, tracked in (("us", "us.db", us), ("ca", "ingram_sync_ca.db", ca)):
+        rows = sqlite3.connect(tmp_path / db).execute("SELECT ingram_part_number FROM products")
+        assert sorted(r[0] for r in rows) == sorted(tracked)
+        shown = json.loads(cli.run("--profile", name, "runs", "show", "1", "--json").out)
+        assert shown["options"]["profile"] == name
+    assert not (tmp_path / "unused.db").exists()

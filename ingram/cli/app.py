@@ -66,6 +66,9 @@ class IngramGroup(click.Group):
 @click.group(cls=IngramGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", metavar="PATH", help="SQLite database [env INGRAM_SYNC_DB; ingram_sync.db]")
 @click.option("--config", metavar="FILE", help="TOML config file [env INGRAM_SYNC_CONFIG]")
+@click.option(
+    "--profile", metavar="NAME", help="The config's [profiles.NAME] section [env INGRAM_PROFILE]"
+)
 @click.option("-v", "--verbose", is_flag=True, help="More detail, including errors' causes.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 @click.option("--log-file", metavar="PATH", help="Also append timestamped log lines here.")
@@ -75,6 +78,7 @@ def cli(
     ctx: click.Context,
     db: str | None,
     config: str | None,
+    profile: str | None,
     verbose: bool,
     quiet: bool,
     log_file: str | None,
@@ -83,7 +87,7 @@ def cli(
 
     Example: ingram-sync demo
     """
-    ctx.obj = state = State(db, config, verbose, quiet)
+    ctx.obj = state = State(db, config, verbose, quiet, profile)
     setup_logging(verbose, quiet)
     try:
         settings = state.settings(log_file=log_file)
@@ -249,6 +253,7 @@ def build_options(settings: Settings, kwargs: dict[str, Any], **extra: Any) -> S
         details_workers=settings.details_workers,
         details=policy,
         min_interval=settings.min_interval,
+        profile=settings.profile,
         **extra,
     )
 

@@ -72,14 +72,18 @@ def exit_code_for(error: IngramSyncError) -> int:
 class State:
     """What the global options said; opens the store and resolves settings lazily."""
 
-    def __init__(self, db: str | None, config: str | None, verbose: bool, quiet: bool) -> None:
+    def __init__(
+        self, db: str | None, config: str | None, verbose: bool, quiet: bool, profile: str | None
+    ) -> None:
         self.db_flag = db
         self.config = config
+        self.profile = profile
         self.verbose = verbose
         self.quiet = quiet
 
     def settings(self, **flags: Any) -> Settings:
-        return load_settings({"db": self.db_flag, **flags}, config_path=self.config)
+        flags = {"db": self.db_flag, "profile": self.profile, **flags}
+        return load_settings(flags, config_path=self.config)
 
     def store(self, *, readonly: bool = False, **flags: Any) -> Store:
         return Store.open(self.settings(**flags).db, readonly=readonly)
