@@ -39,8 +39,9 @@ ENVIRONMENT = {
     "api_url": "INGRAM_API_URL",
     "token_path": "INGRAM_TOKEN_PATH",
     "db": "INGRAM_SYNC_DB",
+    "webhook_secret": "INGRAM_WEBHOOK_SECRET",
 }
-SECRETS = ("client_secret",)
+SECRETS = ("client_secret", "webhook_secret")
 WARNED: set[Path] = set()  # config files already warned about in this process
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -68,6 +69,7 @@ class Settings:
     details_max_age: float = 7 * 86400.0
     min_interval: float = 0.0
     log_file: str | None = None
+    webhook_secret: str | None = None
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in SECRETS}

@@ -306,6 +306,7 @@ def retry_failed(state: State, ids: tuple[int, ...], retry_all: bool, **kwargs: 
 LAZY_COMMANDS = {
     "demo": ("ingram.cli.demo", "demo_command"),
     "sandbox": ("ingram.cli.demo", "sandbox_command"),
+    "webhook": ("ingram.cli.webhook", "webhook_group"),
 }
 
 
