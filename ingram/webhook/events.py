@@ -1,4 +1,4 @@
-"""Reading a Stock Update event: its signature and its body (spec ``AvailabilityAsyncNotificationRequest``).
+"""Reading a Stock Update event: signature and body (``AvailabilityAsyncNotificationRequest``).
 
 Ingram signs the event id only: ``x-hub-signature`` is base64(HMAC-SHA512(secret, eventId)),
 both as UTF-8. The body itself is not covered, which is why the endpoint must be HTTPS.
