@@ -95,6 +95,14 @@ def fault_options(command: Any) -> Any:
 @click.option("--token-lifetime", default=86400.0, show_default=True, help="Seconds.")
 @click.option("--client-id", default="sandbox-client", show_default=True)
 @click.option("--client-secret", default="sandbox-secret", show_default=True)
+@click.option("--webhook-url", help="Push signed Stock Update events to this URL.")
+@click.option(
+    "--webhook-secret",
+    default="",
+    envvar="INGRAM_WEBHOOK_SECRET",
+    help="Key the pushed events are signed with [env INGRAM_WEBHOOK_SECRET].",
+)
+@click.option("--webhook-every", default=900.0, show_default=True, help="Seconds between pushes.")
 @fault_options
 def sandbox_command(**options: Any) -> None:
     """Run the sandbox Ingram API server until Ctrl-C.

@@ -108,14 +108,20 @@ def runs_show(state: State, run_id: int, as_json: bool) -> None:
 
 @click.command()
 @click.option("--since", metavar="DURATION", help="Only changes newer than this, e.g. 1d.")
+@click.option(
+    "--source",
+    type=click.Choice(["sync", "webhook"]),
+    help="Only changes seen by syncs, or pushed by Ingram's Stock Update webhook.",
+)
 @click.option("--json", "as_json", is_flag=True, help="A JSON array.")
 @click.pass_obj
-def changes(state: State, since: str | None, as_json: bool) -> None:
-    """Price and stock changes seen by syncs (old value, new value, when).
+def changes(state: State, since: str | None, source: str | None, as_json: bool) -> None:
+    """Price and stock changes seen by syncs or pushed by webhook (old value, new value, when).
 
-    Example: ingram-sync changes --since 1d
+    Example: ingram-sync changes --since 1d --source webhook
     """
-    rows = list_changes(state.store(readonly=True), since=cutoff_of(since, "--since"))
+    store = state.store(readonly=True)
+    rows = list_changes(store, since=cutoff_of(since, "--since"), source=source)
     if as_json:
         echo_json(rows)
         return

@@ -14,7 +14,10 @@ from ingram.errors import ConfigError
 
 @click.group("webhook")
 def webhook_group() -> None:
-    """Receive Ingram's Stock Update webhook. Example: ingram-sync webhook serve --port 8080"""
+    """Receive Ingram's Stock Update webhook.
+
+    Example: ingram-sync webhook serve --port 8080
+    """
 
 
 @webhook_group.command("serve")
@@ -29,7 +32,7 @@ def webhook_serve(state: State, host: str, port: int, path: str) -> None:
     INGRAM_WEBHOOK_SECRET or the config key webhook_secret. Put an HTTPS
     reverse proxy in front (see the README): Ingram only calls https:// URLs.
 
-    Example: INGRAM_WEBHOOK_SECRET=... ingram-sync webhook serve --port 8080
+    Example: ingram-sync webhook serve --port 8080 --path /ingram/stock
     """
     from ingram.webhook.server import WebhookSettings, serve_until_signal
 
