@@ -54,6 +54,10 @@ def test_pushed_stock_lands_between_syncs_without_prices_and_the_next_sync_agree
     sync_changes = json.loads(cli.run("changes", "--source", "sync", "--json").out)
     assert sync_changes, "the new epoch's prices are seen by the sync"
     assert {row["field"] for row in sync_changes} == {"customer_price"}  # stock was current
+    monitor = cli.run("monitor")
+    assert (
+        f"webhook intake: 1 events, {len(changed)} resources: {len(changed)} applied" in monitor.out
+    )
     table = cli.run("changes", "--source", "webhook")
     assert table.code == 0 and "webhook" in table.out and "sync " not in table.out
 

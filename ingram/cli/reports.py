@@ -20,12 +20,14 @@ from ingram.output.monitor import LineScreen, TerminalScreen, follow, pick_run, 
 from ingram.output.reports import (
     changes_table,
     failure_line,
+    intake_line,
     render_run_detail,
     run_detail,
     runs_table,
 )
 from ingram.state.history import flush_failures, list_changes, list_failures, run_dict
 from ingram.state.store import details_cutoff
+from ingram.state.webhook import webhook_intake
 
 
 def echo_json(value: object) -> None:
@@ -77,12 +79,16 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
     if ctx.invoked_subcommand:
         return
     state: State = ctx.obj
-    rows = [run_dict(row) for row in state.store(readonly=True).runs(limit)]
+    store = state.store(readonly=True)
+    rows = [run_dict(row) for row in store.runs(limit)]
     if as_json:
         echo_json(rows)
         return
     for line in runs_table(rows):
         click.echo(line)
+    intake = webhook_intake(store)
+    if intake:
+        click.echo(intake_line(intake))
 
 
 @runs.command("show")

@@ -186,3 +186,14 @@ def changes_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
             f"{row['source']:<7} {row['old_value']} -> {row['new_value']}"
         )
     return lines
+
+
+def intake_line(intake: Mapping[str, Any]) -> str:
+    """The Stock Update receiver's intake in one line (``runs``, ``monitor``)."""
+    return (
+        f"webhook intake: {intake['events']:,} events, {intake['resources']:,} resources:"
+        f" {intake['applied']:,} applied, {intake['untracked']:,} untracked,"
+        f" {intake['stale']:,} stale; {intake['replays']:,} replays,"
+        f" {intake['refused']:,} refused; last event {intake['last_event_at'] or 'none'}"
+        f" (received {intake['last_received_at'] or 'never'})"
+    )

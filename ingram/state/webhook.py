@@ -167,6 +167,10 @@ def prune_webhook_events(store: Store, cutoff: str) -> int:
 
 def webhook_intake(store: Store) -> dict[str, Any] | None:
     """Totals of the receiver's intake over the kept events, or None if it never received one."""
+    if not store.db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'webhook_events'"
+    ).fetchone():
+        return None  # a database no ingram-sync with the receiver has opened for writing
     row = store.db.execute(
         "SELECT COUNT(*) AS events, COALESCE(SUM(resources), 0) AS resources,"
         " COALESCE(SUM(applied), 0) AS applied, COALESCE(SUM(untracked), 0) AS untracked,"
