@@ -43,6 +43,8 @@ def test_pushed_stock_lands_between_syncs_without_prices_and_the_next_sync_agree
         vendor = sandbox.catalog.price_availability_item(pn)["availability"]["totalAvailability"]
         assert after[pn]["total_availability"] == vendor
         assert after[pn]["customer_price"] == before[pn]["customer_price"]  # no price pushed
+        assert after[pn]["sku_status"] == "Active" and after[pn]["back_order_flag"] in "YN"
+        assert after[pn]["stock_pushed_at"] is not None
     moved = [
         pn for pn in changed if after[pn]["total_availability"] != before[pn]["total_availability"]
     ]
