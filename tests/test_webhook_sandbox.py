@@ -107,3 +107,24 @@ def test_sandbox_refuses_a_webhook_url_without_a_secret() -> None:
     )
     assert done.returncode == 2
     assert "--webhook-secret" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_demo_shows_stock_arriving_by_webhook_between_two_syncs(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "ingram", "demo", "--products", "200"],
+        env={**env, "HOME": str(tmp_path)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Stock Update webhook, simulated" in done.stderr
+    db = tmp_path / "ingram_sync_demo.db"
+    assert [row[0] for row in query(db, "SELECT status FROM runs")] == ["completed"] * 2
+    assert applied_events(db) == 1
+    pushed = query(db, "SELECT COUNT(*) FROM products WHERE stock_pushed_at IS NOT NULL")[0][0]
+    assert pushed > 0
+    second_sync_saw = query(db, "SELECT DISTINCT field FROM changes WHERE source = 'sync'")
+    assert [row[0] for row in second_sync_saw] == ["customer_price"]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 from ingram.state.store import Store
@@ -22,6 +23,7 @@ from ingram.webhook.app import DEFAULT_PATH, MAX_BODY, StockWebhookApp
 from ingram.webhook.receiver import Receiver, spool_dir_for
 
 THREADS = 8
+LOOP_TIMEOUT = 0.2  # seconds: how soon a stop is noticed
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -46,6 +48,8 @@ class WebhookServer:
         self.receiver = Receiver(self.store, spool_dir_for(settings.db))
         self.app = StockWebhookApp(self.receiver, settings.secret, path=settings.path)
         self.server: Any = None
+        self.socket_map: dict[int, Any] = {}
+        self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
 
     @property
@@ -59,6 +63,7 @@ class WebhookServer:
             self.app,
             host=self.settings.host,
             port=self.settings.port,
+            map=self.socket_map,
             threads=THREADS,
             max_request_body_size=MAX_BODY,
             ident="ingram-sync",
@@ -67,14 +72,23 @@ class WebhookServer:
         return self
 
     def serve_in_thread(self) -> WebhookServer:
-        self.thread = threading.Thread(target=self.server.run, name="webhook-http", daemon=True)
+        self.thread = threading.Thread(target=self.serve_loop, name="webhook-http", daemon=True)
         self.thread.start()
         return self
 
+    def serve_loop(self) -> None:
+        """waitress's loop, stopped from its own thread: closing its sockets from another
+        thread while it waits in ``select`` fails with a bad file descriptor."""
+        while not self.stopping.is_set():
+            wasyncore.loop(timeout=LOOP_TIMEOUT, map=self.socket_map, count=1)
+        self.server.task_dispatcher.shutdown()
+        wasyncore.close_all(self.socket_map)
+
     def close(self) -> None:
         """Stop listening, let the writer apply what is queued, close the database."""
-        if self.server is not None:
-            self.server.close()
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
         self.receiver.stop()
         self.store.close()
 
