@@ -113,10 +113,14 @@ def test_sigkill_after_commit_before_spool_cleanup_applies_nothing_twice(
         ' "event_time": "2026-06-01T10:00:00.000Z", "resources": [{"ingram_part_number":'
         ' "AAA111", "total_availability": 999}]}}'
     )
+    (spool / "00000000000000000002-foreign.json").write_text("not an event")
     first.stop(signal.SIGKILL)
     second = Serving(db, log)
     try:
         wait_for(lambda: not list(spool.glob("*.json")), what="restored file handled")
+        assert (spool / "00000000000000000002-foreign.bad").exists()  # set aside, not fatal
+        assert post(second.url, stock_event("EV-2", LATER, {"BBB222": 4})).status_code == 200
+        wait_for(lambda: applied_events(db) == 2, what="the writer still works")
         assert stock_of(db, "AAA111")["total_availability"] == 41
         assert query(db, "SELECT replays FROM webhook_events")[0][0] == 1
     finally:

@@ -90,7 +90,7 @@ def cli(
     except ConfigError:
         settings = None  # the command itself reports a broken configuration
     if log_file or (settings and settings.log_file):
-        secrets = [settings.client_secret or ""] if settings else []
+        secrets = [settings.client_secret or "", settings.webhook_secret or ""] if settings else []
         setup_logging(verbose, quiet, log_file or settings.log_file, secrets)
 
 

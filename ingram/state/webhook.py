@@ -175,8 +175,8 @@ def webhook_intake(store: Store) -> dict[str, Any] | None:
         "SELECT COUNT(*) AS events, COALESCE(SUM(resources), 0) AS resources,"
         " COALESCE(SUM(applied), 0) AS applied, COALESCE(SUM(untracked), 0) AS untracked,"
         " COALESCE(SUM(stale), 0) AS stale, COALESCE(SUM(replays), 0) AS replays,"
-        " MAX(event_time) AS last_event_at, MAX(received_at) AS last_received_at,"
-        " MIN(received_at) AS since FROM webhook_events"
+        " MAX(event_time) AS last_event_at, MAX(received_at) AS last_received_at"
+        " FROM webhook_events"
     ).fetchone()
     refused = store.db.execute(
         "SELECT COALESCE(SUM(count), 0), MAX(last_at) FROM webhook_refusals"

@@ -141,14 +141,13 @@ class Receiver:
 
     def apply_file(self, path: Path) -> None:
         """Apply one spooled event, waiting out a locked database; delete the file once done."""
-        try:
-            record = json.loads(path.read_bytes())
-        except FileNotFoundError:
-            return  # applied already, from the spool scan
-        event = event_from_record(record["event"])
+        spooled = read_spooled(path)
+        if spooled is None:
+            return
+        received_at, event = spooled
         while True:
             try:
-                outcome = save_stock_event(self.store, event, record["received_at"])
+                outcome = save_stock_event(self.store, event, received_at)
                 break
             except sqlite3.OperationalError as error:
                 if not is_locked(error):
@@ -165,10 +164,9 @@ class Receiver:
         """Spool files in arrival order with their events."""
         found = []
         for path in sorted(self.spool_dir.glob("*.json")):
-            try:
-                found.append((path, event_from_record(json.loads(path.read_bytes())["event"])))
-            except FileNotFoundError:
-                continue
+            spooled = read_spooled(path)
+            if spooled is not None:
+                found.append((path, spooled[1]))
         return found
 
     def housekeeping(self) -> None:
@@ -189,6 +187,23 @@ class Receiver:
 
 def is_locked(error: BaseException) -> bool:
     return "locked" in str(error) or "busy" in str(error)
+
+
+def read_spooled(path: Path) -> tuple[str, StockEvent] | None:
+    """(received at, event) of a spool file; None when it is gone (applied meanwhile).
+
+    A file that cannot be read as an event (not written by this receiver) is
+    renamed ``*.bad`` and logged, so it neither stops the writer nor is retried forever.
+    """
+    try:
+        record = json.loads(path.read_bytes())
+        return str(record["received_at"]), event_from_record(record["event"])
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError) as error:
+        log.error("spool file %s is not an event (%s): moved aside as .bad", path.name, error)
+        path.replace(path.with_suffix(".bad"))
+        return None
 
 
 def event_from_record(data: dict[str, object]) -> StockEvent:
