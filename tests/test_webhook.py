@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -19,8 +20,9 @@ from webhook_support import (
     wait_for,
 )
 
+from ingram.errors import ConfigError
 from ingram.state.store import Store
-from ingram.webhook.app import MAX_BODY
+from ingram.webhook.app import MAX_BODY, create_app
 from ingram.webhook.server import WebhookServer, WebhookSettings
 
 SYNCED_AT = "2026-01-01T00:00:00.000Z"
@@ -230,3 +232,33 @@ def test_events_are_acknowledged_while_another_program_holds_the_write_lock(
     wait_for(lambda: applied_events(db) == 1, what="applied once the lock is free")
     assert stock_of(db, "AAA111")["total_availability"] == 42
     wait_for(lambda: not list(receiver.receiver.spool_dir.glob("*.json")), what="spool emptied")
+
+
+def test_create_app_reads_the_environment_for_other_wsgi_servers(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``gunicorn 'ingram.webhook:create_app()'`` calls: a WSGI callable, receiver started."""
+    monkeypatch.delenv("INGRAM_WEBHOOK_SECRET", raising=False)
+    monkeypatch.setenv("INGRAM_SYNC_DB", str(db))
+    with pytest.raises(ConfigError, match="INGRAM_WEBHOOK_SECRET"):
+        create_app()
+    monkeypatch.setenv("INGRAM_WEBHOOK_SECRET", SECRET)
+    app = create_app()
+    body = json.dumps(stock_event("EV-8", LATER, {"CCC333": 70})).encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/ingram/stock",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_X_HUB_SIGNATURE": ingram_signature(SECRET, "EV-8"),
+        "wsgi.input": io.BytesIO(body),
+    }
+    statuses = []
+    answer = b"".join(app(environ, lambda status, headers: statuses.append(status)))
+    try:
+        assert statuses == ["200 OK"] and json.loads(answer) == {"status": "accepted"}
+        wait_for(lambda: applied_events(db) == 1, what="applied")
+        assert stock_of(db, "CCC333")["total_availability"] == 70
+        assert SECRET not in repr(app)
+    finally:
+        app.receiver.stop()
+        app.receiver.store.close()

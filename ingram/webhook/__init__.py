@@ -5,13 +5,12 @@ accepted event to a spool file before answering 2xx, and one writer thread
 applies it to SQLite. It may import ``ingram.state``, ``ingram.models`` and
 ``ingram.errors`` (and waitress); never ``ingram.api``, ``ingram.cli`` or click.
 
-Example (under any WSGI server)::
+Example (under any WSGI server, one process per database)::
 
-    receiver = Receiver(Store.open("catalog.db"), spool_dir_for("catalog.db")).start()
-    application = StockWebhookApp(receiver, secret="...")
+    application = create_app("catalog.db", secret="...")
 """
 
-from .app import StockWebhookApp
+from .app import StockWebhookApp, create_app
 from .events import EventRejected, parse_event, signature_of, signature_valid
 from .receiver import Receiver, spool_dir_for
 
@@ -19,6 +18,7 @@ __all__ = [
     "EventRejected",
     "Receiver",
     "StockWebhookApp",
+    "create_app",
     "parse_event",
     "signature_of",
     "signature_valid",

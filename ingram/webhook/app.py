@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
+from ingram.errors import ConfigError
+from ingram.state.store import Store
 from ingram.webhook.events import EventRejected, parse_event, signature_valid
-from ingram.webhook.receiver import Receiver
+from ingram.webhook.receiver import Receiver, spool_dir_for
 
 log = logging.getLogger("ingram.webhook")
 
@@ -96,3 +99,22 @@ class StockWebhookApp:
         if not signature_valid(self._secret, event.event_id, signature):
             raise EventRejected(401, f"bad signature for event {event.event_id[:64]!r}")
         return event
+
+
+def create_app(
+    db: str | None = None, secret: str | None = None, path: str = DEFAULT_PATH
+) -> StockWebhookApp:
+    """The app with its receiver started (spool applied), for any WSGI server.
+
+    Without arguments it reads ``INGRAM_SYNC_DB`` and ``INGRAM_WEBHOOK_SECRET``, so
+    ``gunicorn --workers 1 --threads 8 'ingram.webhook:create_app()'`` serves it.
+    One process per database: the spool and its writer belong to one process.
+    """
+    db = db or os.environ.get("INGRAM_SYNC_DB") or "ingram_sync.db"
+    secret = secret or os.environ.get("INGRAM_WEBHOOK_SECRET")
+    if not secret:
+        raise ConfigError(
+            "missing INGRAM_WEBHOOK_SECRET: set it to the webhook's secret key from Ingram's portal"
+        )
+    receiver = Receiver(Store.open(db), spool_dir_for(db)).start()
+    return StockWebhookApp(receiver, secret, path=path)

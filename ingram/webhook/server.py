@@ -18,9 +18,8 @@ from typing import Any
 from waitress import wasyncore
 from waitress.server import create_server
 
-from ingram.state.store import Store
-from ingram.webhook.app import DEFAULT_PATH, MAX_BODY, StockWebhookApp
-from ingram.webhook.receiver import Receiver, spool_dir_for
+from ingram.webhook.app import DEFAULT_PATH, MAX_BODY, StockWebhookApp, create_app
+from ingram.webhook.receiver import Receiver
 
 THREADS = 8
 LOOP_TIMEOUT = 0.2  # seconds: how soon a stop is noticed
@@ -44,9 +43,7 @@ class WebhookServer:
 
     def __init__(self, settings: WebhookSettings) -> None:
         self.settings = settings
-        self.store = Store.open(settings.db)
-        self.receiver = Receiver(self.store, spool_dir_for(settings.db))
-        self.app = StockWebhookApp(self.receiver, settings.secret, path=settings.path)
+        self.app: StockWebhookApp | None = None
         self.server: Any = None
         self.socket_map: dict[int, Any] = {}
         self.stopping = threading.Event()
@@ -54,11 +51,22 @@ class WebhookServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.settings.host}:{self.server.effective_port}{self.app.path}"
+        return f"http://{self.settings.host}:{self.server.effective_port}{self.receiver_app.path}"
+
+    @property
+    def receiver_app(self) -> StockWebhookApp:
+        if self.app is None:
+            raise RuntimeError("the webhook server is not started")
+        return self.app
+
+    @property
+    def receiver(self) -> Receiver:
+        return self.receiver_app.receiver
 
     def start(self) -> WebhookServer:
         """Apply what the spool holds from before, then listen (a free port when ``port`` is 0)."""
-        self.receiver.start()
+        settings = self.settings
+        self.app = create_app(settings.db, settings.secret, settings.path)
         self.server = create_server(
             self.app,
             host=self.settings.host,
@@ -89,8 +97,9 @@ class WebhookServer:
         self.stopping.set()
         if self.thread is not None:
             self.thread.join(timeout=10)
-        self.receiver.stop()
-        self.store.close()
+        if self.app is not None:
+            self.app.receiver.stop()
+            self.app.receiver.store.close()
 
     def __enter__(self) -> WebhookServer:
         return self.start().serve_in_thread()
