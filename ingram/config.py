@@ -44,8 +44,9 @@ ENVIRONMENT = {
     "api_url": "INGRAM_API_URL",
     "token_path": "INGRAM_TOKEN_PATH",
     "db": "INGRAM_SYNC_DB",
+    "webhook_secret": "INGRAM_WEBHOOK_SECRET",
 }
-SECRETS = ("client_secret",)
+SECRETS = ("client_secret", "webhook_secret")
 WARNED: set[Path] = set()  # config files already warned about in this process
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -74,6 +75,7 @@ class Settings:
     min_interval: float = 0.0
     log_file: str | None = None
     profile: str | None = None
+    webhook_secret: str | None = None
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in SECRETS}
@@ -216,7 +218,7 @@ def read_config_file(path: Path | None) -> dict[str, Any]:
     if holds_secret(values) and shared and path not in WARNED:
         WARNED.add(path)  # settings are resolved more than once per command: warn once
         log.warning(
-            "warning: %s holds the client secret and other users can read it: chmod 600 %s",
+            "warning: %s holds a secret (client or webhook) and other users can read it: chmod 600 %s",
             path,
             path,
         )

@@ -79,6 +79,28 @@ class SearchResult:
 
 
 @dataclass(frozen=True, slots=True)
+class StockResource:
+    """One ``resource[]`` entry of a Stock Update webhook event (stock only, never a price)."""
+
+    ingram_part_number: str
+    total_availability: int | None
+    sku_status: str | None = None
+    back_order_flag: str | None = None
+    vendor_part_number: str | None = None
+    vendor_name: str | None = None
+    upc: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StockEvent:
+    """A Stock Update webhook event; ``event_time`` is UTC ISO-8601 with milliseconds."""
+
+    event_id: str
+    event_time: str
+    resources: tuple[StockResource, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ClientStats:
     """Counters of one client since it was made (thread-safe snapshot)."""
 

@@ -94,7 +94,7 @@ def cli(
     except ConfigError:
         settings = None  # the command itself reports a broken configuration
     if log_file or (settings and settings.log_file):
-        secrets = [settings.client_secret or ""] if settings else []
+        secrets = [settings.client_secret or "", settings.webhook_secret or ""] if settings else []
         setup_logging(verbose, quiet, log_file or settings.log_file, secrets)
 
 
@@ -311,6 +311,7 @@ def retry_failed(state: State, ids: tuple[int, ...], retry_all: bool, **kwargs: 
 LAZY_COMMANDS = {
     "demo": ("ingram.cli.demo", "demo_command"),
     "sandbox": ("ingram.cli.demo", "sandbox_command"),
+    "webhook": ("ingram.cli.webhook", "webhook_group"),
 }
 
 

@@ -8,7 +8,9 @@ compressed so it ends in seconds.
 
 from __future__ import annotations
 
+import secrets
 import sys
+import time
 from typing import Any
 
 import click
@@ -16,6 +18,7 @@ import click
 from ingram.api.client import ClientSettings, IngramClient
 from ingram.engine import SyncOptions, run_sync
 from ingram.output.progress import make_progress
+from ingram.output.reports import describe_run
 from ingram.sandbox import SandboxServer, SandboxSettings, serve_forever, settings_from_options
 from ingram.sandbox.runner import FAULT_OPTIONS
 from ingram.state.store import Store
@@ -64,13 +67,43 @@ def demo_command(state: Any, count: int) -> None:
         store.add_products(server.catalog.part_numbers(count))
         client = IngramClient(demo_client_settings(server.url, sandbox_settings))
         summary = run_sync(store, client, SyncOptions(force=True), make_progress(state.quiet))
+        if summary.status == "completed":
+            click.echo(describe_run(summary.counts), err=True)
+            push_stock_by_webhook(server, store, db_path)
+            click.echo("A second sync: prices moved too, and webhooks carry none.", err=True)
+            client = IngramClient(demo_client_settings(server.url, sandbox_settings))
+            summary = run_sync(store, client, SyncOptions(force=True), make_progress(state.quiet))
     next_steps = (
         f"\nYour data is in {db_path}. Try next:\n"
+        f"  ingram-sync --db {db_path} changes --source webhook | head\n"
         f"  ingram-sync --db {db_path} export --format json | head -40\n"
         f"  ingram-sync --db {db_path} runs show {summary.run_id}\n"
         f"  ingram-sync --db {db_path} products list --status active | head"
     )
     finish(state, summary, next_steps)
+
+
+def push_stock_by_webhook(server: SandboxServer, store: Store, db_path: str) -> None:
+    """Between the syncs, the sandbox pushes signed stock events to a real receiver."""
+    from ingram.sandbox.pushes import push_stock
+    from ingram.state.webhook import webhook_intake
+    from ingram.webhook.server import WebhookServer, WebhookSettings
+
+    settings = WebhookSettings(db=db_path, secret=secrets.token_urlsafe(24), port=0)
+    with WebhookServer(settings) as receiver:
+        pushed = push_stock(server, receiver.url, settings.secret)
+        deadline = time.monotonic() + 30
+        while (webhook_intake(store) or {}).get("events", 0) < len(pushed):
+            if time.monotonic() > deadline:
+                raise click.ClickException("the demo's pushed stock events were not applied")
+            time.sleep(0.05)
+    intake = webhook_intake(store) or {}
+    click.echo(
+        f"Ingram's Stock Update webhook, simulated: the sandbox pushed {len(pushed)} signed"
+        f" event(s) to {receiver.url}; {intake.get('applied', 0)} products got new stock"
+        " without an API call.",
+        err=True,
+    )
 
 
 def fault_options(command: Any) -> Any:
@@ -95,6 +128,14 @@ def fault_options(command: Any) -> Any:
 @click.option("--token-lifetime", default=86400.0, show_default=True, help="Seconds.")
 @click.option("--client-id", default="sandbox-client", show_default=True)
 @click.option("--client-secret", default="sandbox-secret", show_default=True)
+@click.option("--webhook-url", help="Push signed Stock Update events to this URL.")
+@click.option(
+    "--webhook-secret",
+    default="",
+    envvar="INGRAM_WEBHOOK_SECRET",
+    help="Key the pushed events are signed with [env INGRAM_WEBHOOK_SECRET].",
+)
+@click.option("--webhook-every", default=900.0, show_default=True, help="Seconds between pushes.")
 @fault_options
 def sandbox_command(**options: Any) -> None:
     """Run the sandbox Ingram API server until Ctrl-C.

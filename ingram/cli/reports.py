@@ -20,12 +20,14 @@ from ingram.output.monitor import LineScreen, TerminalScreen, follow, pick_run, 
 from ingram.output.reports import (
     changes_table,
     failure_line,
+    intake_line,
     render_run_detail,
     run_detail,
     runs_table,
 )
 from ingram.state.history import flush_failures, list_changes, list_failures, run_dict
 from ingram.state.store import details_cutoff
+from ingram.state.webhook import webhook_intake
 
 
 def echo_json(value: object) -> None:
@@ -77,12 +79,16 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
     if ctx.invoked_subcommand:
         return
     state: State = ctx.obj
-    rows = [run_dict(row) for row in state.store(readonly=True).runs(limit)]
+    store = state.store(readonly=True)
+    rows = [run_dict(row) for row in store.runs(limit)]
     if as_json:
         echo_json(rows)
         return
     for line in runs_table(rows):
         click.echo(line)
+    intake = webhook_intake(store)
+    if intake:
+        click.echo(intake_line(intake))
 
 
 @runs.command("show")
@@ -108,14 +114,20 @@ def runs_show(state: State, run_id: int, as_json: bool) -> None:
 
 @click.command()
 @click.option("--since", metavar="DURATION", help="Only changes newer than this, e.g. 1d.")
+@click.option(
+    "--source",
+    type=click.Choice(["sync", "webhook"]),
+    help="Only changes seen by syncs, or pushed by Ingram's Stock Update webhook.",
+)
 @click.option("--json", "as_json", is_flag=True, help="A JSON array.")
 @click.pass_obj
-def changes(state: State, since: str | None, as_json: bool) -> None:
-    """Price and stock changes seen by syncs (old value, new value, when).
+def changes(state: State, since: str | None, source: str | None, as_json: bool) -> None:
+    """Price and stock changes seen by syncs or pushed by webhook (old value, new value, when).
 
-    Example: ingram-sync changes --since 1d
+    Example: ingram-sync changes --since 1d --source webhook
     """
-    rows = list_changes(state.store(readonly=True), since=cutoff_of(since, "--since"))
+    store = state.store(readonly=True)
+    rows = list_changes(store, since=cutoff_of(since, "--since"), source=source)
     if as_json:
         echo_json(rows)
         return

@@ -21,14 +21,22 @@ import shutil
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from ingram.errors import InputError
-from ingram.output.reports import STREAM_LABELS, clock, describe_run, run_duration, stream_report
+from ingram.output.reports import (
+    STREAM_LABELS,
+    clock,
+    describe_run,
+    intake_line,
+    run_duration,
+    stream_report,
+)
 from ingram.state.history import failure_counts, last_failure, stream_timings
 from ingram.state.store import DETAILS, PA, Store
+from ingram.state.webhook import webhook_intake
 
 ERASE_UP = "\x1b[{n}F\x1b[J"  # cursor up n lines to column 1, clear to the end of the screen
 
@@ -64,6 +72,7 @@ class RunView:
     failures: int
     last_error: str | None
     process_gone: bool
+    webhook_intake: str | None = None  # the Stock Update receiver's line, when it received any
 
     @property
     def running(self) -> bool:
@@ -175,7 +184,9 @@ def read_view(store: Store, run_id: int, now: Callable[[], datetime] | None = No
         spans = {
             kind: stream_span(run, timing) for kind, timing in stream_timings(store, run_id).items()
         }
-    return build_view(run, failed, last_failure(store, run_id), alive, moment, spans)
+    view = build_view(run, failed, last_failure(store, run_id), alive, moment, spans)
+    intake = webhook_intake(store)
+    return replace(view, webhook_intake=intake_line(intake)) if intake else view
 
 
 def stream_span(run: Mapping[str, Any], timing: Mapping[str, Any]) -> float | None:
@@ -210,6 +221,8 @@ def render_screen(view: RunView) -> list[str]:
         f" failed items {view.failures}"
     )
     lines.append(f"  last error: {view.last_error or 'none'}")
+    if view.webhook_intake:
+        lines.append(f"  {view.webhook_intake}")
     if view.process_gone:
         lines.append(gone_message(view))
     return lines
@@ -228,6 +241,8 @@ def render_line(view: RunView) -> str:
     ]
     if view.last_error:
         parts.append(f"last error: {one_line(view.last_error, 100)}")
+    if view.webhook_intake:
+        parts.append(view.webhook_intake)
     if view.process_gone:
         parts.append(gone_message(view))
     return " | ".join(parts)

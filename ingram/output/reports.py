@@ -179,10 +179,21 @@ def changes_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """The ``changes`` report: when, part number, field, old -> new."""
     if not rows:
         return []
-    lines = [f"{'changed at (UTC)':<24} {'part number':<14} {'field':<18} old -> new"]
+    lines = [f"{'changed at (UTC)':<24} {'part number':<14} {'field':<18} {'source':<7} old -> new"]
     for row in rows:
         lines.append(
             f"{row['changed_at']:<24} {row['ingram_part_number']:<14} {row['field']:<18} "
-            f"{row['old_value']} -> {row['new_value']}"
+            f"{row['source']:<7} {row['old_value']} -> {row['new_value']}"
         )
     return lines
+
+
+def intake_line(intake: Mapping[str, Any]) -> str:
+    """The Stock Update receiver's intake in one line (``runs``, ``monitor``)."""
+    return (
+        f"webhook intake: {intake['events']:,} events, {intake['resources']:,} resources:"
+        f" {intake['applied']:,} applied, {intake['untracked']:,} untracked,"
+        f" {intake['stale']:,} stale; {intake['replays']:,} replays,"
+        f" {intake['refused']:,} refused; last event {intake['last_event_at'] or 'none'}"
+        f" (received {intake['last_received_at'] or 'never'})"
+    )

@@ -259,6 +259,10 @@ class Catalog:
         variant = epoch if changed else 0
         return _Stream(_mix(self.seed, index, _SALT_STOCK, variant)), changed
 
+    def stock_changed(self, index: int) -> bool:
+        """Whether the current ``price_epoch`` gave this product new stock (and price)."""
+        return self._stock_rng(index)[1]
+
     # -- vendor shapes ------------------------------------------------------
 
     def price_availability_item(

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .pushes import StockPusher
 from .server import SandboxServer
 from .settings import FaultRates, SandboxSettings
 
@@ -71,6 +72,9 @@ def build_arg_parser() -> argparse.ArgumentParser:
             help=f"probability 0..1 of fault '{field_name}' per API call",
         )
     p.add_argument("--slow-seconds", type=float, default=d.slow_seconds)
+    p.add_argument("--webhook-url", help="push signed Stock Update events to this URL")
+    p.add_argument("--webhook-secret", default=d.webhook_secret, help="the events' secret key")
+    p.add_argument("--webhook-every", type=float, default=d.webhook_every, help="seconds")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return p
 
@@ -99,9 +103,15 @@ def serve_forever(
     try:
         with SandboxServer(settings) as server:
             announce(f"Sandbox listening on {server.url}")
+            pusher = StockPusher(server, announce) if settings.webhook_url else None
+            if pusher:
+                announce(f"Pushing stock to {settings.webhook_url} every {settings.webhook_every}s")
+                pusher.start()
             _flush_stdout()
             while not stop.wait(0.5):
                 pass
+            if pusher:
+                pusher.stop()
     finally:
         _restore_signal_handlers(previous)
     return 0

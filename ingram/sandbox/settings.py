@@ -92,6 +92,9 @@ class SandboxSettings:
     failing_part_numbers: frozenset[str] = frozenset()
     failing_details_part_numbers: frozenset[str] = frozenset()  # their P&A still works
     verbose: bool = False
+    webhook_url: str | None = None  # where ``serve_forever`` pushes Stock Update events
+    webhook_secret: str = ""
+    webhook_every: float = 900.0  # Ingram pushes every 15 minutes
 
     def __post_init__(self) -> None:
         # Normalise the loose forms (dict, list) that JSON and kwargs bring in,
@@ -105,6 +108,10 @@ class SandboxSettings:
             raise ValueError("rate_window must be > 0")
         if not 0.0 <= self.not_found_details_ratio <= 1.0:
             raise ValueError("not_found_details_ratio must be between 0 and 1")
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("--webhook-url needs --webhook-secret (the key the receiver checks)")
+        if not self.webhook_every > 0:
+            raise ValueError("webhook_every must be > 0 seconds")
 
     def replace(self, **changes: Any) -> SandboxSettings:
         """Copy with ``changes``; unknown names raise ``TypeError`` early."""
@@ -129,6 +136,7 @@ class SandboxSettings:
         data["failing_part_numbers"] = sorted(self.failing_part_numbers)
         data["failing_details_part_numbers"] = sorted(self.failing_details_part_numbers)
         data["client_secret"] = "***"
+        data["webhook_secret"] = "***" if self.webhook_secret else ""
         return data
 
 

@@ -77,11 +77,21 @@ def flush_failures(store: Store, *, everything: bool) -> int:
         return db.execute(f"DELETE FROM failures{clause}").rowcount
 
 
-def list_changes(store: Store, *, since: str | None = None) -> list[dict[str, Any]]:
-    clause, params = ("WHERE changed_at >= ?", (since,)) if since else ("", ())
+def list_changes(
+    store: Store, *, since: str | None = None, source: str | None = None
+) -> list[dict[str, Any]]:
+    """Changes in the order recorded; ``source`` is ``sync`` or ``webhook`` (pushed stock)."""
+    where, params = [], []
+    if since:
+        where.append("changed_at >= ?")
+        params.append(since)
+    if source:
+        where.append("source = ?")
+        params.append(source)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
     sql = (
-        "SELECT id, run_id, ingram_part_number, field, old_value, new_value, changed_at"
-        f" FROM changes {clause} ORDER BY id"
+        "SELECT id, run_id, ingram_part_number, field, old_value, new_value, changed_at, source,"
+        f" event_id FROM changes {clause} ORDER BY id"
     )
     return [dict(row) for row in store.db.execute(sql, params)]
 

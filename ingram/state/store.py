@@ -55,6 +55,9 @@ EXPORT_COLUMNS = (
     "pa_synced_at",
     "details_synced_at",
     "last_error",
+    "sku_status",
+    "back_order_flag",
+    "stock_pushed_at",
 )
 
 
