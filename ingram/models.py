@@ -20,6 +20,58 @@ class WarehouseStock:
     location: str | None = None
     quantity_available: int | None = None
     quantity_backordered: int | None = None
+    quantity_on_order: int | None = None
+    backorder_eta: str | None = None  # ``quantityBackorderedEta``
+    backorder_info: tuple[tuple[int | None, str | None], ...] | None = None  # (quantity, etaDate)
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """One special price, quantity break or service fee of a P&A item (``showAvailableDiscounts``).
+
+    ``kind`` is ``special_pricing``, ``quantity_break`` or ``service_fee``; each
+    kind fills the fields the vendor sends for it and leaves the others None.
+    """
+
+    kind: str
+    discount_type: str | None = None  # discountType, or conditionType of breaks and fees
+    bid_number: str | None = None
+    amount: Decimal | None = None
+    quantity: int | None = None  # minimum quantity (special pricing) or break quantity
+    available_quantity: int | None = None
+    effective_date: str | None = None
+    expiration_date: str | None = None  # or a fee's endDate
+    currency: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShopFlags:
+    """P&A flags a shop needs; None where the vendor (or the country) sends nothing."""
+
+    product_authorized: bool | None = None
+    accept_back_order: bool | None = None
+    end_user_info_required: bool | None = None
+    bundle_part: bool | None = None
+    discounts: tuple[Discount, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DetailsExtras:
+    """From a details document: ``indicators``, ``additionalInformation`` and the spec table."""
+
+    discontinued: bool | None = None
+    new_product: bool | None = None
+    backorder_allowed: bool | None = None
+    direct_ship: bool | None = None
+    has_warranty: bool | None = None
+    weight: Decimal | None = None
+    weight_unit: str | None = None
+    height: Decimal | None = None
+    width: Decimal | None = None
+    length: Decimal | None = None
+    dimension_unit: str | None = None
+    specs: tuple[tuple[str | None, str, str | None], ...] = ()  # (header, name, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +97,7 @@ class PriceAvailability:
     available: bool | None = None
     total_availability: int | None = None
     warehouses: tuple[WarehouseStock, ...] = ()
+    shop: ShopFlags | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +116,7 @@ class ProductDetails:
     product_type: str | None = None
     authorized: bool | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False)
+    extras: DetailsExtras | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,10 @@ def test_headers_on_every_call(stub: Any) -> None:
         assert seen.path.startswith("/resellers/v6/catalog/priceandavailability?")
         for flag in ("includeAvailability", "includePricing", "includeProductAttributes"):
             assert f"{flag}=true" in seen.path
-        assert json.loads(seen.body) == {"products": [{"ingramPartNumber": "A1"}]}
+        assert json.loads(seen.body) == {
+            "showAvailableDiscounts": True,
+            "products": [{"ingramPartNumber": "A1"}],
+        }
     assert len(ids) == 3
     token_request = server.seen[0]
     assert token_request.method == "POST" and token_request.path == "/oauth/oauth20/token"

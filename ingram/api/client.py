@@ -133,7 +133,8 @@ class IngramClient:
     def price_and_availability(self, part_numbers: Sequence[str]) -> list[PriceAvailability]:
         """P&A for 1..50 part numbers; unknown ones come back ``found=False``, not as errors."""
         numbers = _check_part_numbers(part_numbers)
-        body = json.dumps({"products": [{"ingramPartNumber": pn} for pn in numbers]})
+        products = [{"ingramPartNumber": pn} for pn in numbers]
+        body = json.dumps({"showAvailableDiscounts": True, "products": products})
         what = f"P&A request for {len(numbers)} part number{'s' if len(numbers) != 1 else ''}"
         request = _Request("POST", PA_PATH, what, PA_QUERY, body.encode())
 

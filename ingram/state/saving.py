@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from ingram.errors import ApiError
 from ingram.models import PriceAvailability, ProductDetails, WarehouseStock
+from ingram.state.shop import save_details_extras, save_shop_fields
 from ingram.state.store import DETAILS, PA, Store, details_cutoff, money, utc_now
 
 
@@ -60,6 +61,7 @@ def save_price_availability(
             " WHERE ingram_part_number = ?",
             [(now, item.message, item.ingram_part_number) for item in not_found],
         )
+        save_shop_fields(db, run_id, found, [item.ingram_part_number for item in not_found], now)
         resolve_failures(db, run_id, PA, [item.ingram_part_number for item in found + not_found])
         wanted = needs_details(found, previous, policy, already_queued)
         store.plan_details_tasks(db, run_id, wanted)
@@ -228,6 +230,8 @@ def save_details(
                 " details_synced_at = ? WHERE ingram_part_number = ?",
                 (now, details.ingram_part_number),
             )
+        extras = details.extras if details.found else None
+        save_details_extras(db, run_id, details.ingram_part_number, extras, now)
         resolve_failures(db, run_id, DETAILS, [details.ingram_part_number])
         store.close_task(db, task_id, "done", attempts, None)
         store.add_run_counts(db, run_id, details_done=1)
