@@ -15,7 +15,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,11 +113,16 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
         raise
 
 
-def write_export(rows: Iterable[dict[str, Any]], fmt: str, out: IO[str]) -> int:
-    """Write products as CSV, a JSON array or JSON Lines; return how many."""
+def write_export(
+    rows: Iterable[dict[str, Any]],
+    fmt: str,
+    out: IO[str],
+    columns: Sequence[str] = EXPORT_COLUMNS,
+) -> int:
+    """Write products as CSV (with ``columns``), a JSON array or JSON Lines; return how many."""
     count = 0
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
     else:
         out.write("[" if fmt == "json" else "")

@@ -24,8 +24,9 @@ from ingram.output.reports import (
     run_detail,
     runs_table,
 )
+from ingram.state.export import ExportShape, export_rows
 from ingram.state.history import flush_failures, list_changes, list_failures, run_dict
-from ingram.state.store import details_cutoff
+from ingram.state.store import EXPORT_COLUMNS, details_cutoff
 
 
 def echo_json(value: object) -> None:
@@ -132,26 +133,43 @@ def changes(state: State, since: str | None, as_json: bool) -> None:
 @click.option(
     "--changed-since", metavar="DURATION", help="Only products whose price or stock changed."
 )
+@click.option(
+    "--warehouses", is_flag=True, help="Stock per warehouse: a CSV row each, or nested in JSON."
+)
+@click.option(
+    "--discounts",
+    is_flag=True,
+    help="Special prices, quantity breaks, service fees: a CSV row each, or nested in JSON.",
+)
 @click.pass_obj
 def export(
-    state: State, fmt: str, output: str | None, status: tuple[str, ...], changed_since: str | None
+    state: State,
+    fmt: str,
+    output: str | None,
+    status: tuple[str, ...],
+    changed_since: str | None,
+    warehouses: bool,
+    discounts: bool,
 ) -> None:
     """Write the catalog as CSV, JSON or JSON Lines.
 
     Example: ingram-sync export --format json --output catalog.json
     """
     cutoff = cutoff_of(changed_since, "--changed-since")
-    rows = state.store(readonly=True).products(status=status, changed_since=cutoff)
+    shape = ExportShape(warehouses=warehouses, discounts=discounts, nested=fmt != "csv")
+    store = state.store(readonly=True)
+    rows = export_rows(store, shape, status=status, changed_since=cutoff)
     if output is None:
-        write_export(rows, fmt, sys.stdout)
+        write_export(rows, fmt, sys.stdout, shape.columns())
         return
     try:
         with atomic_output(output) as out:
-            count = write_export(rows, fmt, out)
+            count = write_export(rows, fmt, out, shape.columns())
     except OSError as error:
         raise InputError(f"cannot write {output}: {error.strerror}") from None
     if not state.quiet:
-        click.echo(f"wrote {count} products to {output}", err=True)
+        noun = "rows" if shape.columns() != EXPORT_COLUMNS else "products"
+        click.echo(f"wrote {count} {noun} to {output}", err=True)
 
 
 @click.command()

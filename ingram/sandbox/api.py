@@ -204,7 +204,9 @@ def requested_part_numbers(body: bytes) -> list[str] | None:
     return out
 
 
-def price_and_availability(catalog: Catalog, query: Mapping[str, list[str]], body: bytes) -> Reply:
+def price_and_availability(
+    catalog: Catalog, query: Mapping[str, list[str]], body: bytes, country: str | None = None
+) -> Reply:
     """The P&A endpoint: 200 when every item was found, 207 when some were not."""
     flags = {name: parse_bool(_first(query, name)) for name in _PA_FLAGS}
     problems = [
@@ -215,8 +217,12 @@ def price_and_availability(catalog: Catalog, query: Mapping[str, list[str]], bod
     products, body_problem = _pa_products(body)
     if body_problem:
         problems.append({"field": "products", "value": "", "message": body_problem})
+    show_discounts, discounts_problem = body_flag(body, "showAvailableDiscounts")
+    if discounts_problem:
+        problems.append(discounts_problem)
     if problems:
         return validation_error(problems)
+    flags = {**flags, "showAvailableDiscounts": show_discounts, "country": country}
     items = [
         _pa_item(catalog, product, flags)
         for product in products  # type: ignore[union-attr]
@@ -247,9 +253,19 @@ def _pa_products(body: bytes) -> tuple[list[dict[str, Any]] | None, str | None]:
     return products, None
 
 
-def _pa_item(
-    catalog: Catalog, product: dict[str, Any], flags: Mapping[str, bool | None]
-) -> dict[str, Any]:
+def body_flag(body: bytes, name: str) -> tuple[bool, dict[str, Any] | None]:
+    """A top-level boolean of the request body (absent or null: false); else a field error."""
+    try:
+        payload = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return False, None  # the body's own problem is reported once, by _pa_products
+    value = payload.get(name) if isinstance(payload, dict) else None
+    if value is None or isinstance(value, bool):
+        return bool(value), None
+    return False, {"field": name, "value": str(value)[:40], "message": "Must be a boolean"}
+
+
+def _pa_item(catalog: Catalog, product: dict[str, Any], flags: Mapping[str, Any]) -> dict[str, Any]:
     pn = product.get("ingramPartNumber")
     if not isinstance(pn, str):
         vpn = product.get("vendorPartNumber")
@@ -263,6 +279,8 @@ def _pa_item(
         include_availability=bool(flags["includeAvailability"]),
         include_pricing=bool(flags["includePricing"]),
         include_attributes=bool(flags["includeProductAttributes"]),
+        show_discounts=bool(flags["showAvailableDiscounts"]),
+        country=flags["country"],
     )
 
 

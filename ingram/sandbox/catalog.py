@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .pricing import add_item_extras, add_warehouse_extras
 from .settings import SandboxSettings
 from .vocabulary import (
     ADJECTIVES,
@@ -32,7 +33,7 @@ _PN_OFFSET = 987_654_321
 _PN_INVERSE = pow(_PN_MULT, -1, _PN_SPACE)
 
 # salts keep the independent random streams of one product apart
-_SALT_STATIC, _SALT_EPOCH, _SALT_STOCK, _SALT_ID = 11, 19, 23, 29
+_SALT_STATIC, _SALT_EPOCH, _SALT_STOCK, _SALT_ID, _SALT_SHOP = 11, 19, 23, 29, 31
 
 NOT_FOUND_MESSAGE = "Product not found for IngramPartNumber:  {pn}"
 
@@ -254,10 +255,23 @@ class Catalog:
 
     def _stock_rng(self, index: int) -> tuple[_Stream, bool]:
         """Stream for price/stock: ~10% of products get a new one per non-zero epoch."""
+        variant = self._epoch_variant(index)
+        return _Stream(_mix(self.seed, index, _SALT_STOCK, variant)), variant != 0
+
+    def _epoch_variant(self, index: int) -> int:
+        """The epoch a product's price and stock last changed in (0: never)."""
         epoch = self.price_epoch
         changed = epoch != 0 and _mix(self.seed, index, _SALT_EPOCH, epoch) % 10 == 0
-        variant = epoch if changed else 0
-        return _Stream(_mix(self.seed, index, _SALT_STOCK, variant)), changed
+        return epoch if changed else 0
+
+    def _shop_rng(self, index: int) -> _Stream:
+        """Stream for discounts, fees and ETAs: changes with the product's stock."""
+        return _Stream(_mix(self.seed, index, _SALT_SHOP, self._epoch_variant(index)))
+
+    def discontinued(self, index: int) -> bool:
+        """Class D products, and every third product whose stock changed in this epoch, flipped."""
+        flipped = self._epoch_variant(index) != 0 and index % 3 == 0
+        return (self._product(index).product_class == "D") != flipped
 
     # -- vendor shapes ------------------------------------------------------
 
@@ -268,8 +282,10 @@ class Catalog:
         include_availability: bool = True,
         include_pricing: bool = True,
         include_attributes: bool = True,
+        show_discounts: bool = False,
+        country: str | None = None,
     ) -> dict[str, Any]:
-        """Exactly the P&A array item the server answers for ``pn``."""
+        """Exactly the P&A array item the server answers for ``pn`` (in ``country``)."""
         index = self.index_of(pn)
         if index is None:
             return {
@@ -294,6 +310,15 @@ class Catalog:
             item.update(upc=p.upc, description=p.description, productClass=p.product_class)
             item["uom"] = "EA"
         availability, pricing = self._availability_and_pricing(p)
+        shop_rng = self._shop_rng(p.index)
+        add_warehouse_extras(availability["availabilityByWarehouse"], shop_rng, country)
+        add_item_extras(
+            item,
+            shop_rng,
+            customer_price=pricing["customerPrice"],
+            show_discounts=show_discounts,
+            country=country,
+        )
         if include_availability:
             item["availability"] = availability
             if include_pricing and p.nested_pricing:
@@ -367,7 +392,7 @@ class Catalog:
             "vendorNumber": p.vendor_number,
             "productStatusCode": None,
             "productClass": p.product_class if rng.random() < 0.7 else None,
-            "indicators": _indicators(rng, p),
+            "indicators": _indicators(rng, self.discontinued(index)),
             "ciscoFields": None,
             "technicalSpecifications": _tech_specs(rng, p),
             "warrantyInformation": [],
@@ -422,7 +447,7 @@ class Catalog:
             "endUserRequired": "false",
             "hasDiscounts": "",
             "type": "IM::Physical",
-            "discontinued": "true" if p.product_class == "D" else "false",
+            "discontinued": "true" if self.discontinued(index) else "false",
             "newProduct": "false",
             "directShip": "false",
             "hasWarranty": "true",
@@ -435,10 +460,10 @@ class Catalog:
         }
 
 
-def _indicators(rng: _Stream, p: _Product) -> dict[str, Any]:
+def _indicators(rng: _Stream, discontinued: bool) -> dict[str, Any]:
     """Vendor flag block; real booleans here, unlike ``productAuthorized``."""
     out: dict[str, Any] = {name: rng.random() < 0.2 for name in INDICATOR_FLAGS}
-    out["isDiscontinuedProduct"] = p.product_class == "D"
+    out["isDiscontinuedProduct"] = discontinued
     out["replacementType"] = None
     out["skuType"] = "M"
     return out

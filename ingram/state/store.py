@@ -55,6 +55,44 @@ EXPORT_COLUMNS = (
     "pa_synced_at",
     "details_synced_at",
     "last_error",
+    # what a shop needs (migration 7); None where the vendor or the country sends nothing
+    "authorized",
+    "accept_back_order",
+    "end_user_info_required",
+    "bundle_part",
+    "backorder_eta",
+    "discontinued",
+    "new_product",
+    "backorder_allowed",
+    "direct_ship",
+    "has_warranty",
+    "weight",
+    "weight_unit",
+    "height",
+    "width",
+    "length",
+    "dimension_unit",
+)
+DECIMAL_COLUMNS = (
+    "customer_price",
+    "retail_price",
+    "map_price",
+    "weight",
+    "height",
+    "width",
+    "length",
+)
+FLAG_COLUMNS = (
+    "available",
+    "authorized",
+    "accept_back_order",
+    "end_user_info_required",
+    "bundle_part",
+    "discontinued",
+    "new_product",
+    "backorder_allowed",
+    "direct_ship",
+    "has_warranty",
 )
 
 
@@ -157,6 +195,8 @@ class Store:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")
                 migrate(db)
+            elif version < LATEST:
+                migrate(db)  # read by a newer version: its new columns must exist to be read
         except sqlite3.DatabaseError as error:
             raise StoreError(f"cannot use database {path}: {error}") from error
         return cls(db, path)
@@ -448,9 +488,18 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 def export_row(row: sqlite3.Row) -> dict[str, Any]:
     """A products row as the stable export object (prices as decimal text, flags as bools)."""
     item = dict(row)
-    if item["available"] is not None:
-        item["available"] = bool(item["available"])
-    for name in ("customer_price", "retail_price", "map_price"):
+    for name in FLAG_COLUMNS:
+        if item[name] is not None:
+            item[name] = bool(item[name])
+    for name in (
+        "customer_price",
+        "retail_price",
+        "map_price",
+        "weight",
+        "height",
+        "width",
+        "length",
+    ):
         if item[name] is not None:
             item[name] = Decimal(item[name])
     return item

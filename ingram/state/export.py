@@ -1,0 +1,120 @@
+"""Export rows with each product's warehouses or discounts, nested (JSON) or one row each (CSV).
+
+Example::
+
+    rows = export_rows(store, ExportShape(warehouses=True, nested=False))
+    # one dict per product and warehouse, warehouse fields prefixed ``warehouse_``
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ingram.errors import InputError
+from ingram.state.shop import DISCOUNT_COLUMNS, WAREHOUSE_COLUMNS
+from ingram.state.store import EXPORT_COLUMNS, Store
+
+# flat (CSV) names: a prefix keeps a warehouse's backorder_eta apart from the product's
+WAREHOUSE_FIELDS = tuple(
+    name if name == "warehouse_id" else f"warehouse_{name}" for name in WAREHOUSE_COLUMNS
+)
+DISCOUNT_FIELDS = tuple(
+    name if name.startswith("discount_") else f"discount_{name}" for name in DISCOUNT_COLUMNS
+)
+
+
+@dataclass(frozen=True)
+class ExportShape:
+    """What to add to each product, and whether it nests (JSON) or repeats the product (CSV)."""
+
+    warehouses: bool = False
+    discounts: bool = False
+    nested: bool = True
+
+    def __post_init__(self) -> None:
+        if self.warehouses and self.discounts and not self.nested:
+            raise InputError(
+                "--warehouses and --discounts make different CSV rows: give one of them,"
+                " or use --format json to nest both"
+            )
+
+    def columns(self) -> tuple[str, ...]:
+        """The CSV header for this shape."""
+        if self.nested:
+            return EXPORT_COLUMNS
+        if self.warehouses:
+            return EXPORT_COLUMNS + WAREHOUSE_FIELDS
+        if self.discounts:
+            return EXPORT_COLUMNS + DISCOUNT_FIELDS
+        return EXPORT_COLUMNS
+
+
+def export_rows(
+    store: Store,
+    shape: ExportShape,
+    *,
+    status: Sequence[str] = (),
+    changed_since: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The products of ``Store.products`` with their warehouses and discounts as ``shape`` says."""
+    for product in store.products(status=status, changed_since=changed_since):
+        pn = product["ingram_part_number"]
+        parts = {}
+        if shape.warehouses:
+            parts["warehouses"] = warehouses_of(store, pn)
+        if shape.discounts:
+            parts["discounts"] = discounts_of(store, pn)
+        if shape.nested:
+            yield {**product, **parts}
+            continue
+        for name, entries in parts.items():
+            fields = WAREHOUSE_FIELDS if name == "warehouses" else DISCOUNT_FIELDS
+            # a product without entries still gets its row, with the extra columns empty
+            for entry in entries or [dict.fromkeys(fields[:1])]:
+                yield {**product, **_flat(entry, fields)}
+        if not parts:
+            yield product
+
+
+def _flat(entry: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    flat = dict(zip(fields, entry.values(), strict=False))
+    info = flat.get("warehouse_backorder_info")
+    if info is not None:
+        flat["warehouse_backorder_info"] = json.dumps(info)
+    return flat
+
+
+def warehouses_of(store: Store, pn: str) -> list[dict[str, Any]]:
+    """A product's stock per warehouse, in the vendor's warehouse id order."""
+    rows = store.db.execute(
+        f"SELECT {', '.join(WAREHOUSE_COLUMNS)} FROM product_warehouses"
+        " WHERE ingram_part_number = ? ORDER BY warehouse_id",
+        (pn,),
+    )
+    out = []
+    for row in rows:
+        entry = dict(row)
+        info = entry["backorder_info"]
+        entry["backorder_info"] = None if info is None else json.loads(info)
+        out.append(entry)
+    return out
+
+
+def discounts_of(store: Store, pn: str) -> list[dict[str, Any]]:
+    """A product's special prices, quantity breaks and service fees, as the vendor listed them."""
+    rows = store.db.execute(
+        f"SELECT {', '.join(DISCOUNT_COLUMNS)} FROM product_discounts"
+        " WHERE ingram_part_number = ? ORDER BY id",
+        (pn,),
+    )
+    out = []
+    for row in rows:
+        entry = dict(row)
+        if entry["amount"] is not None:
+            entry["amount"] = Decimal(entry["amount"])
+        out.append(entry)
+    return out
