@@ -92,7 +92,7 @@ def warehouses_of(store: Store, pn: str) -> list[dict[str, Any]]:
     """A product's stock per warehouse, in the vendor's warehouse id order."""
     rows = store.db.execute(
         f"SELECT {', '.join(WAREHOUSE_COLUMNS)} FROM product_warehouses"
-        " WHERE ingram_part_number = ? ORDER BY warehouse_id",
+        " WHERE ingram_part_number = ? ORDER BY CAST(warehouse_id AS INTEGER), warehouse_id",
         (pn,),
     )
     out = []
