@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from .catalog import Catalog
+from .catalog import Catalog, encode_part_number
+from .identifiers import KEY_TYPES
 
 MAX_PA_PRODUCTS = 50
 MAX_PAGE_SIZE = 100
@@ -199,7 +200,7 @@ def requested_part_numbers(body: bytes) -> list[str] | None:
     for item in products:
         pn = None
         if isinstance(item, dict):
-            pn = item.get("ingramPartNumber") or item.get("vendorPartNumber")
+            pn = next((item[key] for key in KEY_TYPES if item.get(key)), None)
         out.append(str(pn) if pn is not None else "")
     return out
 
@@ -224,8 +225,9 @@ def price_and_availability(
         return validation_error(problems)
     flags = {**flags, "showAvailableDiscounts": show_discounts, "country": country}
     items = [
-        _pa_item(catalog, product, flags)
+        item
         for product in products  # type: ignore[union-attr]
+        for item in _pa_items(catalog, product, flags)
     ]
     status = 207 if any(item.get("productStatusCode") == "E" for item in items) else 200
     return json_reply(status, items)
@@ -245,11 +247,12 @@ def _pa_products(body: bytes) -> tuple[list[dict[str, Any]] | None, str | None]:
     if len(products) > MAX_PA_PRODUCTS:
         return None, f"At most {MAX_PA_PRODUCTS} products are allowed per request"
     for item in products:
-        if not isinstance(item, dict) or not (
-            isinstance(item.get("ingramPartNumber"), str)
-            or isinstance(item.get("vendorPartNumber"), str)
+        if not isinstance(item, dict) or not any(
+            isinstance(item.get(key), str) and item[key].strip() for key in KEY_TYPES
         ):
-            return None, "Each product needs an ingramPartNumber or vendorPartNumber"
+            return None, f"Each product needs one of {', '.join(KEY_TYPES)}"
+        if any(item.get(key) is not None and not isinstance(item[key], str) for key in KEY_TYPES):
+            return None, f"{', '.join(KEY_TYPES)} must be strings"
     return products, None
 
 
@@ -265,23 +268,41 @@ def body_flag(body: bytes, name: str) -> tuple[bool, dict[str, Any] | None]:
     return False, {"field": name, "value": str(value)[:40], "message": "Must be a boolean"}
 
 
-def _pa_item(catalog: Catalog, product: dict[str, Any], flags: Mapping[str, Any]) -> dict[str, Any]:
-    pn = product.get("ingramPartNumber")
-    if not isinstance(pn, str):
-        vpn = product.get("vendorPartNumber")
-        return {
-            "productStatusCode": "E",
-            "productStatusMessage": f"Product not found for VendorPartNumber:  {vpn}",
-            "vendorPartNumber": vpn,
-        }
-    return catalog.price_availability_item(
-        pn,
-        include_availability=bool(flags["includeAvailability"]),
-        include_pricing=bool(flags["includePricing"]),
-        include_attributes=bool(flags["includeProductAttributes"]),
-        show_discounts=bool(flags["showAvailableDiscounts"]),
-        country=flags["country"],
+def _pa_items(
+    catalog: Catalog, product: dict[str, Any], flags: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The answer to one requested product: by its first key (Ingram's part number first).
+
+    A vendor part number shared by several SKUs gets one item per SKU; an
+    unknown key gets the vendor's "E" item, echoing the key it was asked by.
+    """
+    key_type, value = next(
+        (name, product[name])
+        for name in KEY_TYPES
+        if isinstance(product.get(name), str) and product[name].strip()
     )
+    options = {
+        "include_availability": bool(flags["includeAvailability"]),
+        "include_pricing": bool(flags["includePricing"]),
+        "include_attributes": bool(flags["includeProductAttributes"]),
+        "show_discounts": bool(flags["showAvailableDiscounts"]),
+        "country": flags["country"],
+    }
+    if key_type == "ingramPartNumber":  # the catalog answers unknown ones itself
+        return [catalog.price_availability_item(value, **options)]
+    indices = catalog.find_key(key_type, value)
+    if not indices:
+        label = key_type[0].upper() + key_type[1:]
+        return [
+            {
+                "productStatusCode": "E",
+                "productStatusMessage": f"Product not found for {label}:  {value}",
+                key_type: value,
+            }
+        ]
+    return [
+        catalog.price_availability_item(encode_part_number(index), **options) for index in indices
+    ]
 
 
 def details(catalog: Catalog, part_number: str) -> Reply:

@@ -12,6 +12,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .identifiers import (
+    CUSTOMER_PN_PREFIX,
+    KeyIndex,
+    customer_part_number,
+    shares_vendor_part_number,
+)
 from .pricing import add_item_extras, add_warehouse_extras
 from .settings import SandboxSettings
 from .vocabulary import (
@@ -153,6 +159,7 @@ class Catalog:
         self.price_epoch = price_epoch
         # per-instance cache: a module-level one would pin old catalogs in memory
         self._product = functools.lru_cache(maxsize=16384)(self._build_product)
+        self.keys = KeyIndex(size, self.identity)
 
     @classmethod
     def from_settings(cls, settings: SandboxSettings) -> Catalog:
@@ -180,6 +187,21 @@ class Catalog:
         if index is None or index >= self.size:
             return None
         return index
+
+    def find_key(self, key_type: str, value: str) -> list[int]:
+        """Indices a P&A product key names: one, several (a shared vendor part number), none."""
+        if key_type == "ingramPartNumber":
+            index = self.index_of(value)
+        elif key_type == "customerPartNumber":
+            text = value.strip().upper()
+            index = self.index_of(text[len(CUSTOMER_PN_PREFIX) :])
+            if index is not None and customer_part_number(index, "") is None:
+                index = None
+            if not text.startswith(CUSTOMER_PN_PREFIX):
+                index = None
+        else:
+            return list(self.keys.find(key_type, value))
+        return [] if index is None else [index]
 
     def contains(self, pn: str) -> bool:
         """Whether ``pn`` is one of this catalog's part numbers."""
@@ -221,6 +243,8 @@ class Catalog:
         model = f"{MODEL_LETTERS[(h >> 24) % 16]}{100 + (h >> 28) % 9900}"
         adjective = ADJECTIVES[(h >> 42) % len(ADJECTIVES)]
         vendor_pn = f"{prefix}{(h >> 45) % 10**5:05d}-{model}"
+        if shares_vendor_part_number(index):  # one manufacturer part, two Ingram SKUs
+            vendor_pn = self.identity(index - 1)[1]
         u = _mix(h, index)
         upc = f"{'0000123678'[u % 10]}{(u // 10) % 10**11:011d}"
         description = f"{vendor_name} {adjective} {subcategory.upper()} {model}"
@@ -298,6 +322,7 @@ class Catalog:
             "productStatusMessage": None,
             "ingramPartNumber": p.part_number,
             "vendorPartNumber": p.vendor_part_number,
+            "customerPartNumber": customer_part_number(index, p.part_number),
             "extendedVendorPartNumber": p.vendor_part_number,
             "vendorNumber": p.vendor_number,
             "vendorName": p.vendor_name,
