@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ingram.discover import resolve_keys
 from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
 from ingram.state.lock import SyncLock
 from ingram.state.saving import DetailsPolicy, save_details, save_failure, save_price_availability
@@ -92,6 +93,8 @@ def run_sync(
         store.interrupt_dead_runs()
         if options.skus:
             store.add_products(options.skus)
+        else:  # keys added since the last sync become tracked part numbers first
+            resolve_keys(store, client)
         run_id = store.create_run("sync", options_record(options))
         # Not only the runs just found dead: any earlier run that stopped with work
         # pending (a signal, a kill right after it marked a dead run) is finished too.

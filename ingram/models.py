@@ -133,6 +133,29 @@ class SearchResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ProductKey:
+    """A key a reseller knows a product by: ``vendorPartNumber``, ``upc`` or ``customerPartNumber``.
+
+    ``ingram_part_number`` is set when the user gave it too (a CSV row with both).
+    """
+
+    key_type: str
+    value: str
+    ingram_part_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResolution:
+    """What P&A said about a key: ``resolved`` to one part number, ``ambiguous``, ``not_found``."""
+
+    key_type: str
+    value: str
+    status: str
+    candidates: tuple[str, ...] = ()
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ClientStats:
     """Counters of one client since it was made (thread-safe snapshot)."""
 

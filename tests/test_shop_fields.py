@@ -268,6 +268,7 @@ def test_migration_carries_an_old_database_forward(tmp_path) -> None:
     try:
         [row] = store.products()
         assert row["customer_price"] == Decimal("74.34") and row["discontinued"] is None
+        assert row["user_key"] is None  # migration 8: tracked by its Ingram part number
         rows = store.db.execute(
             "SELECT warehouse_id, location, quantity_available FROM product_warehouses"
             " ORDER BY warehouse_id"

@@ -30,6 +30,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from ingram.api.http import Response as _Response
 from ingram.api.http import SessionPool, build_session, describe, exchange, status_error
+from ingram.api.lookup import match_keys, request_products
 from ingram.api.parsing import (
     loads,
     parse_details,
@@ -42,8 +43,10 @@ from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError,
 from ingram.models import (
     ClientSettings,
     ClientStats,
+    KeyResolution,
     PriceAvailability,
     ProductDetails,
+    ProductKey,
     SearchResult,
 )
 
@@ -142,6 +145,21 @@ class IngramClient:
             if resp.status not in (200, 207):
                 raise self._status_error(self._pa, resp, 0)
             return parse_price_availability(loads(resp.body))
+
+        return self._call(self._pa, request, handle)
+
+    def lookup_keys(self, keys: Sequence[ProductKey]) -> list[KeyResolution]:
+        """Which Ingram part numbers 1..50 reseller keys name: one P&A call, asked by those keys."""
+        if not 1 <= len(keys) <= MAX_BATCH:
+            raise ValueError(f"a P&A lookup holds 1..{MAX_BATCH} keys, not {len(keys)}")
+        body = json.dumps({"products": request_products(keys)})
+        what = f"P&A lookup of {len(keys)} key{'s' if len(keys) != 1 else ''}"
+        request = _Request("POST", PA_PATH, what, PA_QUERY, body.encode())
+
+        def handle(resp: _Response) -> list[KeyResolution]:
+            if resp.status not in (200, 207):
+                raise self._status_error(self._pa, resp, 0)
+            return match_keys(keys, loads(resp.body))
 
         return self._call(self._pa, request, handle)
 

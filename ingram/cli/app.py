@@ -28,10 +28,11 @@ from ingram.cli.common import (
 from ingram.config import VENDOR_SANDBOX_URL, Settings
 from ingram.engine import SyncOptions, run_retry_failed, run_sync
 from ingram.errors import ConfigError, IngramSyncError, InputError
-from ingram.files import part_numbers_from_args, read_part_numbers
+from ingram.files import keys_from_args, part_numbers_from_args, read_part_numbers
 from ingram.output.logs import FILE_ONLY, setup_logging
 from ingram.output.progress import make_progress
 from ingram.state.history import failures_by_id, list_failures
+from ingram.state.keys import add_keys, choose_candidates, forget_keys, keys_with_status
 from ingram.state.saving import DetailsPolicy
 from ingram.state.store import Store
 
@@ -103,12 +104,39 @@ def products() -> None:
 
 
 @products.command("add")
-@click.argument("skus", nargs=-1, required=True)
+@click.argument("skus", nargs=-1)
+@click.option("--vpn", multiple=True, metavar="VPN", help="Track by vendor part number.")
+@click.option("--upc", multiple=True, metavar="UPC", help="Track by UPC.")
+@click.option("--cpn", multiple=True, metavar="CPN", help="Track by your customer part number.")
 @pass_state
-def products_add(state: State, skus: tuple[str, ...]) -> None:
-    """Track part numbers. Example: ingram-sync products add 6YE881 4A0036"""
-    added, already = state.store().add_products(part_numbers_from_args(skus))
-    click.echo(f"added {added}, already tracked {already}")
+def products_add(
+    state: State,
+    skus: tuple[str, ...],
+    vpn: tuple[str, ...],
+    upc: tuple[str, ...],
+    cpn: tuple[str, ...],
+) -> None:
+    """Track part numbers, or products by the keys you have (resolved by the next sync).
+
+    Example: ingram-sync products add 6YE881 --vpn E2016HV --upc 0884116186519
+    """
+    keys = [
+        *keys_from_args("vendorPartNumber", vpn),
+        *keys_from_args("upc", upc),
+        *keys_from_args("customerPartNumber", cpn),
+    ]
+    if not skus and not keys:
+        raise InputError("give part numbers, or keys with --vpn, --upc or --cpn")
+    store = state.store()
+    pns = part_numbers_from_args(skus)
+    added, already = store.add_products(pns)
+    settled = choose_candidates(store, pns)
+    key_added, key_known = add_keys(store, keys)
+    click.echo(f"added {added + key_added}, already tracked {already + key_known}")
+    if settled:
+        click.echo(f"{settled} ambiguous keys now name the part number you chose")
+    if key_added:
+        click.echo(f"{key_added} keys are resolved to Ingram part numbers by the next sync")
 
 
 @products.command("import")
@@ -117,13 +145,22 @@ def products_add(state: State, skus: tuple[str, ...]) -> None:
 def products_import(state: State, file: Any) -> None:
     """Track part numbers from a CSV file (or - for stdin).
 
-    The file has a column ingramPartNumber, or a single column of part numbers.
+    The file has a column ingramPartNumber, or a single column of part numbers,
+    or any of the columns ingramPartNumber, vendorPartNumber, upc and
+    customerPartNumber: each row is tracked by its Ingram part number if it has
+    one (keeping its other key beside it), else by its first key, which the
+    next sync resolves.
 
     Example: ingram-sync products import examples/products.csv
     """
     result = read_part_numbers(file, file.name)
-    added, already = state.store().add_products(result.part_numbers)
-    click.echo(f"added {added}, already tracked {already}, rejected {len(result.rejected)}")
+    store = state.store()
+    added, already = store.add_products(result.part_numbers)
+    key_added, key_known = add_keys(store, result.keys)
+    click.echo(
+        f"added {added + key_added}, already tracked {already + key_known},"
+        f" rejected {len(result.rejected)}"
+    )
     for line, value, reason in result.rejected[:10]:
         click.echo(f"line {line}: {value!r} rejected: {reason}", err=True)
     if len(result.rejected) > 10:
@@ -135,9 +172,15 @@ def products_import(state: State, file: Any) -> None:
 @products.command("list")
 @click.option("--status", multiple=True, help="Only products with this status (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines instead of a table.")
+@click.option(
+    "--ambiguous", is_flag=True, help="Keys that name several Ingram part numbers, to choose from."
+)
 @pass_state
-def products_list(state: State, status: tuple[str, ...], as_json: bool) -> None:
+def products_list(state: State, status: tuple[str, ...], as_json: bool, ambiguous: bool) -> None:
     """List tracked products. Example: ingram-sync products list --status not_found"""
+    if ambiguous:
+        list_ambiguous_keys(state.store(readonly=True), as_json)
+        return
     for row in state.store(readonly=True).products(status=status):
         if as_json:
             click.echo(json.dumps(row, default=float))
@@ -153,12 +196,28 @@ def products_list(state: State, status: tuple[str, ...], as_json: bool) -> None:
             )
 
 
+def list_ambiguous_keys(store: Store, as_json: bool) -> None:
+    rows = keys_with_status(store, "ambiguous")
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps(row))
+        else:
+            click.echo(f"{row['key_type']} {row['key_value']}: {', '.join(row['candidates'])}")
+    if rows and not as_json:
+        click.echo("track the right one with: ingram-sync products add PART_NUMBER", err=True)
+    if not rows and not as_json:
+        click.echo("no ambiguous keys", err=True)
+
+
 @products.command("remove")
 @click.argument("skus", nargs=-1, required=True)
 @pass_state
 def products_remove(state: State, skus: tuple[str, ...]) -> None:
     """Stop tracking part numbers. Example: ingram-sync products remove 6YE881"""
-    removed = state.store().remove_products(part_numbers_from_args(skus))
+    store = state.store()
+    pns = part_numbers_from_args(skus)
+    removed = store.remove_products(pns)
+    forget_keys(store, pns)
     click.echo(f"removed {removed}")
 
 

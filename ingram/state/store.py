@@ -72,6 +72,9 @@ EXPORT_COLUMNS = (
     "width",
     "length",
     "dimension_unit",
+    # the key the user tracks the product by (migration 8), for the shop to join on
+    "user_key_type",
+    "user_key",
 )
 DECIMAL_COLUMNS = (
     "customer_price",
