@@ -26,10 +26,18 @@ from dataclasses import asdict, dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ingram.api.search_details import fetch_details_by_search
 from ingram.discover import resolve_keys
 from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
+from ingram.models import DetailsBatch, PriceAvailability
 from ingram.state.lock import SyncLock
-from ingram.state.saving import DetailsPolicy, save_details, save_failure, save_price_availability
+from ingram.state.saving import (
+    DetailsPolicy,
+    save_details,
+    save_details_batch,
+    save_failure,
+    save_price_availability,
+)
 from ingram.state.store import DETAILS, PA, Store, batched, parse_time
 
 if TYPE_CHECKING:  # the client (and requests) load only for commands that call the API
@@ -197,6 +205,12 @@ class SyncRun:
             PA: client.price_and_availability,
             DETAILS: lambda pns: client.product_details(pns[0]),
         }
+        # --details-source search: the vendor part numbers P&A gave, for the search to ask by
+        self.vendor_part_numbers: dict[str, str] = {}
+        if options.details.source == "search":
+            self.fetchers[DETAILS] = lambda pns: fetch_details_by_search(
+                client, pns, self.vendor_part_numbers
+            )
 
     def execute(self) -> RunSummary:
         run = self.store.run(self.run_id)
@@ -263,6 +277,7 @@ class SyncRun:
             self.record_failure(item, ApiError(f"internal error: {error!r}"[:300], kind="internal"))
             return
         if item.kind == PA:
+            self.remember_vendor_part_numbers(result)
             self.details_total += save_price_availability(
                 self.store,
                 self.run_id,
@@ -273,9 +288,17 @@ class SyncRun:
                 self.options.details,
                 self.details_queued,
             )
+        elif isinstance(result, DetailsBatch):
+            save_details_batch(self.store, self.run_id, item.task_id, result, 1)
         else:
             save_details(self.store, self.run_id, item.task_id, result, 1)
         self.advance(item)
+
+    def remember_vendor_part_numbers(self, items: Sequence[PriceAvailability]) -> None:
+        if self.options.details.source == "search":
+            for found in items:
+                if found.vendor_part_number:
+                    self.vendor_part_numbers[found.ingram_part_number] = found.vendor_part_number
 
     def record_failure(self, item: InFlight, error: ApiError) -> None:
         log.info("%s task %d failed: %s", item.kind, item.task_id, error)
@@ -287,7 +310,7 @@ class SyncRun:
             self.progress.pa_advance(len(item.part_numbers))
             self.progress.details_total(self.details_total)
         else:
-            self.progress.details_advance(1)
+            self.progress.details_advance(len(item.part_numbers))
 
     def save_client_stats(self) -> None:
         stats = self.client.stats()

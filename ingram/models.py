@@ -117,6 +117,7 @@ class ProductDetails:
     authorized: bool | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False)
     extras: DetailsExtras | None = None
+    source: str = "details"  # or "search": the basic fields only, from a catalog search
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,15 @@ class SearchResult:
     category: str | None = None
     subcategory: str | None = None
     upc: str | None = None
+    product_type: str | None = None
+
+
+@dataclass(frozen=True)
+class DetailsBatch:
+    """Details of a group of products (``--details-source search``), and the ones that failed."""
+
+    details: list[ProductDetails]
+    failed: list[tuple[str, Exception]]
 
 
 @dataclass(frozen=True, slots=True)

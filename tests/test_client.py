@@ -104,7 +104,7 @@ def test_pa_values_match_the_catalog(sandbox: Any) -> None:
     results = client.price_and_availability(pns)
     assert [r.ingram_part_number for r in results] == pns
     for pn, result in zip(pns[:48], results[:48], strict=True):
-        item = sandbox.catalog.price_availability_item(pn)
+        item = sandbox.catalog.price_availability_item(pn, show_discounts=True)
         [expected] = parse_price_availability(loads(json.dumps([item], default=str)))
         assert result == expected and result.found
         if item.get("pricing", {}).get("customerPrice") is not None:

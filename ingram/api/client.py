@@ -197,6 +197,13 @@ class IngramClient:
         params = {k: v for k, v in query.items() if v is not None}
         return self._search_pages(params, page_size, limit)
 
+    def search_vendor_part_numbers(self, vendor_part_numbers: Sequence[str]) -> list[SearchResult]:
+        """Catalog search for up to 100 vendor part numbers (the ``vendorPartNumber`` array)."""
+        if not 1 <= len(vendor_part_numbers) <= MAX_PAGE_SIZE:
+            raise ValueError(f"search takes 1..{MAX_PAGE_SIZE} vendor part numbers")
+        params = {"vendorPartNumber": list(vendor_part_numbers)}
+        return list(self._search_pages(params, MAX_PAGE_SIZE, None))
+
     def stats(self) -> ClientStats:
         """A snapshot of the counters (requests sent, token requests, retries, 429s)."""
         return self._stats.snapshot()

@@ -373,6 +373,7 @@ def parse_search_page(payload: Any) -> tuple[list[SearchResult], bool]:
                 category=_text(item.get("category"), "category"),
                 subcategory=_text(_get(item, "subCategory", "subcategory"), "subCategory"),
                 upc=_text(_get(item, "upcCode", "upc"), "upcCode"),
+                product_type=_text(item.get("productType"), "productType"),
             )
         )
     return results, bool(results) and _has_next(payload)

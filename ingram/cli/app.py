@@ -301,6 +301,7 @@ def build_options(settings: Settings, kwargs: dict[str, Any], **extra: Any) -> S
         enabled=kwargs.pop("details"),
         max_age=settings.details_max_age,
         refresh=kwargs.pop("refresh_details"),
+        source=kwargs.pop("details_source", "details"),
     )
     return SyncOptions(
         batch_size=settings.batch_size,
@@ -319,6 +320,13 @@ def build_options(settings: Settings, kwargs: dict[str, Any], **extra: Any) -> S
     "--min-interval", metavar="DURATION", help="Skip if the last full sync ended within this [0]."
 )
 @click.option("--force", is_flag=True, help="Sync even within --min-interval.")
+@click.option(
+    "--details-source",
+    type=click.Choice(["details", "search"]),
+    default="details",
+    show_default=True,
+    help="Experiment: 'search' fills basic details 100 at a time from catalog search.",
+)
 @pass_state
 def sync(state: State, skus: tuple[str, ...], force: bool, **kwargs: Any) -> None:
     """Fetch price and availability (and stale details) of tracked products.

@@ -330,13 +330,17 @@ def search(catalog: Catalog, query: Mapping[str, list[str]]) -> Reply:
                 }
             ]
         )
-    matches = list(
-        catalog.search(
-            vendors=_split_values(query.get("vendor", [])),
-            keywords=_split_values(query.get("keyword", [])),
-            category=_first(query, "category"),
+    vendor_part_numbers = _split_values(query.get("vendorPartNumber", []))
+    if vendor_part_numbers:
+        matches = catalog.search_vendor_part_numbers(vendor_part_numbers)
+    else:
+        matches = list(
+            catalog.search(
+                vendors=_split_values(query.get("vendor", [])),
+                keywords=_split_values(query.get("keyword", [])),
+                category=_first(query, "category"),
+            )
         )
-    )
     if not matches:
         return json_reply(404, {"errors": [{"id": error_id(), "message": "No Records Found"}]})
     start = (page_number - 1) * page_size

@@ -457,6 +457,20 @@ class Catalog:
                     continue
             yield index
 
+    def search_vendor_part_numbers(self, vendor_part_numbers: Sequence[str]) -> list[int]:
+        """Indices a ``vendorPartNumber`` array search answers, in catalog order.
+
+        Only products with a details record: the search is served from the same
+        product data, so a product whose details are "No Records Found" is not in it
+        (and a client must fall back to the details endpoint for it).
+        """
+        found = {i for vpn in vendor_part_numbers for i in self.keys.find("vendorPartNumber", vpn)}
+        return [
+            i
+            for i in sorted(found)
+            if self._product(i).details_draw >= self.not_found_details_ratio
+        ]
+
     def search_row(self, index: int) -> dict[str, Any]:
         """One ``catalog`` entry of a search answer."""
         p = self._product(index)

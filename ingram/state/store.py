@@ -385,13 +385,15 @@ class Store:
                 products += sum(len(b) for b in group)
             self.add_run_counts(db, run_id, pa_batches=tasks, products=products)
 
-    def plan_details_tasks(self, db: sqlite3.Connection, run_id: int, pns: Sequence[str]) -> None:
-        """Queue one details task per part number inside the caller's transaction."""
+    def plan_details_tasks(
+        self, db: sqlite3.Connection, run_id: int, pns: Sequence[str], size: int = 1
+    ) -> None:
+        """Queue details tasks of ``size`` part numbers in the caller's transaction."""
         now = utc_now()
         db.executemany(
             "INSERT INTO tasks (run_id, kind, part_numbers, size, created_at)"
-            " VALUES (?, ?, ?, 1, ?)",
-            ((run_id, DETAILS, json.dumps([pn]), now) for pn in pns),
+            " VALUES (?, ?, ?, ?, ?)",
+            ((run_id, DETAILS, json.dumps(group), len(group), now) for group in batched(pns, size)),
         )
         if pns:
             self.add_run_counts(db, run_id, details_total=len(pns))
