@@ -13,6 +13,7 @@ import pytest
 import requests
 from clirunner import Cli, cli_env
 from test_parsing import PA_207_EXAMPLE
+from test_sandbox import api_headers, get_token
 
 from ingram.api.lookup import match_keys
 from ingram.api.parsing import loads
@@ -137,23 +138,10 @@ def test_products_add_by_key_and_bad_keys(sandbox, cli) -> None:
 
 
 def pa_call(sandbox, body: dict) -> requests.Response:
-    token = requests.post(
-        sandbox.url + "/oauth/oauth20/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "sandbox-client",
-            "client_secret": "sandbox-secret",
-        },
-        timeout=5,
-    ).json()["access_token"]
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "IM-CustomerNumber": "20-222222",
-        "IM-CountryCode": "US",
-        "IM-CorrelationID": "abc",
-    }
+    """A raw P&A call to the sandbox, as the vendor's own examples make it."""
     url = sandbox.url + "/resellers/v6/catalog/priceandavailability"
     query = "?includeAvailability=true&includePricing=true&includeProductAttributes=true"
+    headers = api_headers(get_token(sandbox))
     return requests.post(url + query, json=body, headers=headers, timeout=5)
 
 

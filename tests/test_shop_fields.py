@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 from clirunner import Cli, cli_env
 from test_parsing import DETAILS_EXAMPLE, PA_200_EXAMPLE
+from test_product_keys import pa_call
 
 from ingram.api.parsing import loads, parse_details, parse_price_availability
 from ingram.models import Discount
@@ -280,30 +281,22 @@ def test_migration_carries_an_old_database_forward(tmp_path) -> None:
 
 
 def test_sandbox_refuses_a_showAvailableDiscounts_that_is_not_a_boolean(sandbox) -> None:
-    import requests
-
-    token = requests.post(
-        sandbox.url + "/oauth/oauth20/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "sandbox-client",
-            "client_secret": "sandbox-secret",
-        },
-        timeout=5,
-    ).json()["access_token"]
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "IM-CustomerNumber": "20-222222",
-        "IM-CountryCode": "US",
-        "IM-CorrelationID": "abc",
-    }
-    url = sandbox.url + "/resellers/v6/catalog/priceandavailability"
-    query = "?includeAvailability=true&includePricing=true"
     pn = sandbox.catalog.part_numbers(1)[0]
     body = {"showAvailableDiscounts": "yes", "products": [{"ingramPartNumber": pn}]}
-    refused = requests.post(url + query, json=body, headers=headers, timeout=5)
+    refused = pa_call(sandbox, body)
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["fields"][0]["field"] == "showAvailableDiscounts"
     body["showAvailableDiscounts"] = False
-    plain = requests.post(url + query, json=body, headers=headers, timeout=5)
+    plain = pa_call(sandbox, body)
     assert plain.status_code == 200 and "discounts" not in plain.json()[0]
+    body["showAvailableDiscounts"] = True
+    index = next(
+        i
+        for i in range(200)
+        if "discounts"
+        in sandbox.catalog.price_availability_item(
+            sandbox.catalog.part_numbers(200)[i], show_discounts=True
+        )
+    )
+    body["products"] = [{"ingramPartNumber": sandbox.catalog.part_numbers(200)[index]}]
+    assert "discounts" in pa_call(sandbox, body).json()[0]

@@ -89,32 +89,26 @@ def _flat(entry: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 def warehouses_of(store: Store, pn: str) -> list[dict[str, Any]]:
-    """A product's stock per warehouse, in the vendor's warehouse id order."""
-    rows = store.db.execute(
-        f"SELECT {', '.join(WAREHOUSE_COLUMNS)} FROM product_warehouses"
-        " WHERE ingram_part_number = ? ORDER BY CAST(warehouse_id AS INTEGER), warehouse_id",
-        (pn,),
-    )
-    out = []
-    for row in rows:
-        entry = dict(row)
+    """A product's stock per warehouse, in warehouse id order."""
+    order = "CAST(warehouse_id AS INTEGER), warehouse_id"
+    entries = _entries(store, "product_warehouses", WAREHOUSE_COLUMNS, order, pn)
+    for entry in entries:
         info = entry["backorder_info"]
         entry["backorder_info"] = None if info is None else json.loads(info)
-        out.append(entry)
-    return out
+    return entries
 
 
 def discounts_of(store: Store, pn: str) -> list[dict[str, Any]]:
     """A product's special prices, quantity breaks and service fees, as the vendor listed them."""
-    rows = store.db.execute(
-        f"SELECT {', '.join(DISCOUNT_COLUMNS)} FROM product_discounts"
-        " WHERE ingram_part_number = ? ORDER BY id",
-        (pn,),
-    )
-    out = []
-    for row in rows:
-        entry = dict(row)
+    entries = _entries(store, "product_discounts", DISCOUNT_COLUMNS, "id", pn)
+    for entry in entries:
         if entry["amount"] is not None:
             entry["amount"] = Decimal(entry["amount"])
-        out.append(entry)
-    return out
+    return entries
+
+
+def _entries(
+    store: Store, table: str, columns: Sequence[str], order: str, pn: str
+) -> list[dict[str, Any]]:
+    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE ingram_part_number = ? ORDER BY {order}"
+    return [dict(row) for row in store.db.execute(sql, (pn,))]

@@ -496,15 +496,7 @@ def export_row(row: sqlite3.Row) -> dict[str, Any]:
     for name in FLAG_COLUMNS:
         if item[name] is not None:
             item[name] = bool(item[name])
-    for name in (
-        "customer_price",
-        "retail_price",
-        "map_price",
-        "weight",
-        "height",
-        "width",
-        "length",
-    ):
+    for name in DECIMAL_COLUMNS:
         if item[name] is not None:
             item[name] = Decimal(item[name])
     return item
