@@ -97,15 +97,18 @@ def resolve_keys(store: Store, client: IngramClient) -> Counter[str]:
     """Ask P&A which Ingram part numbers the unresolved keys name; track the resolved ones.
 
     Returns how many keys ended ``resolved``, ``ambiguous`` or ``not_found``. A
-    batch whose call fails stays unresolved for the next sync; credentials or
-    an unreachable API stop the sync as they would any call.
+    batch whose call fails stays unresolved for the next sync. Refused
+    credentials or an unreachable API stop the sync (exit 4 or 1); a stop
+    signal ends the lookups and the run that follows is interrupted.
     """
     counts: Counter[str] = Counter()
     for batch in batched(unresolved_keys(store), LOOKUP_BATCH):
         try:
             resolutions = client.lookup_keys(batch)
-        except (CredentialsError, ApiUnavailable, Cancelled):
+        except (CredentialsError, ApiUnavailable):
             raise
+        except Cancelled:
+            break
         except ApiError as error:
             log.warning("%d keys stay unresolved until the next sync: %s", len(batch), error)
             counts["unresolved"] += len(batch)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 
 import pytest
 import requests
@@ -167,3 +168,13 @@ def test_sandbox_answers_mixed_keys_as_strictly_as_the_spec(sandbox) -> None:
     assert items[4]["productStatusCode"] == "E"
     assert pa_call(sandbox, {"products": [{"upc": int(upc)}]}).status_code == 400
     assert pa_call(sandbox, {"products": [{"quantityRequested": "1"}]}).status_code == 400
+
+
+def test_unreachable_api_leaves_keys_for_the_next_sync(tmp_path) -> None:
+    db = tmp_path / "catalog.db"
+    cli = Cli(cli_env("http://127.0.0.1:9", db), db)  # the discard port: nothing listens
+    assert cli.run("products", "add", "--vpn", "E2016HV").code == 0
+    result = cli.sync("--timeout", "2")
+    assert result.code == 1 and "Traceback" not in result.err, result
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT status FROM product_keys").fetchall() == [("unresolved",)]
