@@ -112,7 +112,7 @@ def runs_show(state: State, run_id: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="A JSON array.")
 @click.pass_obj
 def changes(state: State, since: str | None, as_json: bool) -> None:
-    """Price and stock changes seen by syncs (old value, new value, when).
+    """Price, stock, backorder ETA and discontinued changes seen by syncs (old, new, when).
 
     Example: ingram-sync changes --since 1d
     """
