@@ -203,14 +203,22 @@ class SyncRun:
         }
         self.fetchers: dict[str, Callable[[list[str]], Any]] = {
             PA: client.price_and_availability,
-            DETAILS: lambda pns: client.product_details(pns[0]),
+            DETAILS: self.fetch_details,
         }
         # --details-source search: the vendor part numbers P&A gave, for the search to ask by
         self.vendor_part_numbers: dict[str, str] = {}
-        if options.details.source == "search":
-            self.fetchers[DETAILS] = lambda pns: fetch_details_by_search(
-                client, pns, self.vendor_part_numbers
-            )
+
+    def fetch_details(self, pns: list[str]) -> Any:
+        """In a worker: one product's details, or a group's (search, then details calls).
+
+        A group task adopted from a stopped ``--details-source search`` run is
+        fetched whole by the default source too: one details call per product.
+        """
+        if self.options.details.source == "search":
+            return fetch_details_by_search(self.client, pns, self.vendor_part_numbers)
+        if len(pns) > 1:
+            return fetch_details_by_search(self.client, pns, {})
+        return self.client.product_details(pns[0])
 
     def execute(self) -> RunSummary:
         run = self.store.run(self.run_id)

@@ -8,6 +8,7 @@ import pytest
 from clirunner import Cli, cli_env
 
 from ingram.sandbox.identifiers import shares_vendor_part_number
+from ingram.state.store import Store
 
 
 @pytest.fixture
@@ -57,3 +58,21 @@ def test_search_fills_basic_details_and_falls_back_for_the_rest(sandbox, cli) ->
     sandbox.reset_stats()
     assert cli.sync("--details-source", "search").code == 0  # fresh now: nothing to ask
     assert sandbox.stats()["calls"].get("search", 0) == 0
+
+
+def test_a_group_left_by_a_stopped_search_run_is_fetched_whole(sandbox, cli) -> None:
+    pns = sandbox.catalog.part_numbers(3)
+    assert cli.run("products", "add", *pns).code == 0
+    store = Store.open(cli.db)
+    try:
+        run_id = store.create_run("sync", {"skus": []})
+        with store.write() as db:
+            store.plan_details_tasks(db, run_id, pns, 3)  # as a search run queues them
+        store.finish_run(run_id, "interrupted")
+    finally:
+        store.close()
+    result = cli.sync()  # the default source adopts the group
+    assert result.code == 0, result
+    assert sandbox.stats()["calls"]["details"] == 3
+    assert set(statuses(cli.db)) == set(pns)
+    assert None not in statuses(cli.db).values()
