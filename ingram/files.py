@@ -33,9 +33,16 @@ FORMATS = ("csv", "json", "jsonl")
 # CSV header -> P&A key field; the reseller's keys are tried in this order on each row
 KEY_COLUMNS = {
     "vendorpartnumber": "vendorPartNumber",
+    "vendor_part_number": "vendorPartNumber",
+    "vpn": "vendorPartNumber",
+    "mpn": "vendorPartNumber",
     "upc": "upc",
+    "upccode": "upc",
     "customerpartnumber": "customerPartNumber",
+    "customer_part_number": "customerPartNumber",
+    "cpn": "customerPartNumber",
 }
+KEY_ORDER = ("vendorPartNumber", "upc", "customerPartNumber")
 KEY_LABELS = {
     "vendorPartNumber": "vendor part number",
     "upc": "UPC",
@@ -129,9 +136,13 @@ def read_part_numbers(raw: IO[bytes], name: str) -> ImportResult:
 def find_key_columns(header: list[str]) -> dict[str, int]:
     """Columns of the reseller's keys (and ``ingramPartNumber``) when the header has any key."""
     names = [cell.strip().lower() for cell in header]
-    found = {KEY_COLUMNS[cell]: i for i, cell in enumerate(names) if cell in KEY_COLUMNS}
-    if found and "ingrampartnumber" in names:
-        found["ingramPartNumber"] = names.index("ingrampartnumber")
+    found: dict[str, int] = {}
+    for index, cell in enumerate(names):
+        if cell in KEY_COLUMNS:
+            found.setdefault(KEY_COLUMNS[cell], index)
+    part_numbers = [index for index, cell in enumerate(names) if cell in HEADER_NAMES]
+    if found and part_numbers:
+        found["ingramPartNumber"] = part_numbers[0]
     return found
 
 
@@ -141,7 +152,7 @@ def read_key_rows(rows: list[tuple[int, list[str]]], columns: dict[str, int]) ->
     for number, row in rows:
         cells = {kind: row[i].strip() if i < len(row) else "" for kind, i in columns.items()}
         pn = cells.pop("ingramPartNumber", "").upper()
-        given = [(kind, cells[kind]) for kind in KEY_COLUMNS.values() if cells.get(kind)]
+        given = [(kind, cells[kind]) for kind in KEY_ORDER if cells.get(kind)]
         if pn and not valid_part_number(pn):
             result.rejected.append((number, pn[:40], "not a part number"))
         elif not given:

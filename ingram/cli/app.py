@@ -146,10 +146,10 @@ def products_import(state: State, file: Any) -> None:
     """Track part numbers from a CSV file (or - for stdin).
 
     The file has a column ingramPartNumber, or a single column of part numbers,
-    or any of the columns ingramPartNumber, vendorPartNumber, upc and
-    customerPartNumber: each row is tracked by its Ingram part number if it has
-    one (keeping its other key beside it), else by its first key, which the
-    next sync resolves.
+    or any of the columns ingramPartNumber, vendorPartNumber (or vpn, mpn), upc
+    and customerPartNumber (or cpn): each row is tracked by its Ingram part
+    number if it has one (keeping its other key beside it), else by its first
+    key, which the next sync resolves.
 
     Example: ingram-sync products import examples/products.csv
     """
