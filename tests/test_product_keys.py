@@ -18,6 +18,7 @@ from test_sandbox import api_headers, get_token
 
 from ingram.api.lookup import match_keys
 from ingram.api.parsing import loads
+from ingram.files import read_part_numbers
 from ingram.models import KeyResolution, ProductKey
 from ingram.sandbox.identifiers import shares_vendor_part_number
 
@@ -178,3 +179,17 @@ def test_unreachable_api_leaves_keys_for_the_next_sync(tmp_path) -> None:
     assert result.code == 1 and "Traceback" not in result.err, result
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT status FROM product_keys").fetchall() == [("unresolved",)]
+
+
+def test_key_columns_go_by_their_usual_names() -> None:
+    text = "SKU,MPN,UPC\n,e2016hv,\n6ye881,,0884116186519\n,,\n9Z,,12ab\n"
+    result = read_part_numbers(io.BytesIO(text.encode()), "shop.csv")
+    assert result.keys == [
+        ProductKey("vendorPartNumber", "E2016HV"),
+        ProductKey("upc", "0884116186519", "6YE881"),
+    ]
+    assert result.part_numbers == []
+    assert [(line, reason) for line, _, reason in result.rejected] == [
+        (4, "no part number or key"),
+        (5, "a UPC is 6 to 14 digits"),
+    ]
