@@ -131,7 +131,7 @@ def changes(state: State, since: str | None, as_json: bool) -> None:
 @click.option("--output", "-o", metavar="FILE", help="Write here (atomically) instead of stdout.")
 @click.option("--status", multiple=True, help="Only products with this status (repeatable).")
 @click.option(
-    "--changed-since", metavar="DURATION", help="Only products whose price or stock changed."
+    "--changed-since", metavar="DURATION", help="Only products with a change (see `changes`)."
 )
 @click.option(
     "--warehouses", is_flag=True, help="Stock per warehouse: a CSV row each, or nested in JSON."
