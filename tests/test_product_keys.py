@@ -109,6 +109,10 @@ def test_import_by_keys_sync_resolves_and_export_carries_them(sandbox, cli, tmp_
     assert ambiguous["key_value"] == catalog.identity(shared_index)[1]
     assert sorted(ambiguous["candidates"]) == sorted(candidates)
 
+    unmatched = cli.run("products", "list", "--unmatched")
+    assert unmatched.out == (
+        "vendorPartNumber NO-SUCH-PART: Product not found for VendorPartNumber:  NO-SUCH-PART\n"
+    )
     chosen = cli.run("products", "add", candidates[1])
     assert "1 ambiguous keys now name the part number you chose" in chosen.out
     assert cli.run("products", "list", "--ambiguous").err.strip() == "no ambiguous keys"

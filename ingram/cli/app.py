@@ -175,11 +175,14 @@ def products_import(state: State, file: Any) -> None:
 @click.option(
     "--ambiguous", is_flag=True, help="Keys that name several Ingram part numbers, to choose from."
 )
+@click.option("--unmatched", is_flag=True, help="Keys that name no Ingram product.")
 @pass_state
-def products_list(state: State, status: tuple[str, ...], as_json: bool, ambiguous: bool) -> None:
+def products_list(
+    state: State, status: tuple[str, ...], as_json: bool, ambiguous: bool, unmatched: bool
+) -> None:
     """List tracked products. Example: ingram-sync products list --status not_found"""
-    if ambiguous:
-        list_ambiguous_keys(state.store(readonly=True), as_json)
+    if ambiguous or unmatched:
+        list_keys(state.store(readonly=True), "ambiguous" if ambiguous else "not_found", as_json)
         return
     for row in state.store(readonly=True).products(status=status):
         if as_json:
@@ -196,17 +199,24 @@ def products_list(state: State, status: tuple[str, ...], as_json: bool, ambiguou
             )
 
 
-def list_ambiguous_keys(store: Store, as_json: bool) -> None:
-    rows = keys_with_status(store, "ambiguous")
+KEY_LIST_HINTS = {
+    "ambiguous": ("no ambiguous keys", "track the right one: ingram-sync products add PART_NUMBER"),
+    "not_found": ("no unmatched keys", "check these keys, or track by ingramPartNumber"),
+}
+
+
+def list_keys(store: Store, status: str, as_json: bool) -> None:
+    """Keys in ``status``: ambiguous ones with candidates, unmatched with the vendor's word."""
+    rows = keys_with_status(store, status)
     for row in rows:
         if as_json:
             click.echo(json.dumps(row))
-        else:
-            click.echo(f"{row['key_type']} {row['key_value']}: {', '.join(row['candidates'])}")
-    if rows and not as_json:
-        click.echo("track the right one with: ingram-sync products add PART_NUMBER", err=True)
-    if not rows and not as_json:
-        click.echo("no ambiguous keys", err=True)
+            continue
+        said = ", ".join(row["candidates"]) if status == "ambiguous" else row["message"] or ""
+        click.echo(f"{row['key_type']} {row['key_value']}: {said}")
+    if not as_json:
+        empty, hint = KEY_LIST_HINTS[status]
+        click.echo(hint if rows else empty, err=True)
 
 
 @products.command("remove")
