@@ -188,6 +188,17 @@ def test_sync_stores_what_the_sandbox_serves_and_export_shows_it(sandbox, cli) -
     both = cli.run("export", "--warehouses", "--discounts")
     assert both.code == 2 and "--format json" in both.err and "Traceback" not in both.err
 
+    specs = db_rows(cli.db, "SELECT * FROM product_specs")
+    spec_lines = list(csv.DictReader(io.StringIO(cli.run("export", "--specs").out)))
+    without = [p for p in pns if sandbox.catalog.details_document(p) is None]
+    assert len(spec_lines) == len(specs) + len(without)  # a product without specs: one empty row
+    assert {(r["ingram_part_number"], r["spec_name"]) for r in spec_lines if r["spec_name"]} == {
+        (s["ingram_part_number"], s["name"]) for s in specs
+    }
+    jsonl = cli.run("export", "--format", "jsonl", "--specs")
+    nested_specs = [json.loads(line)["specs"] for line in jsonl.out.splitlines()]
+    assert sum(len(entries) for entries in nested_specs) == len(specs)
+
 
 def test_countries_without_the_extras_leave_them_null(sandbox, tmp_path) -> None:
     assert "MX" in COUNTRIES_WITHOUT_EXTRAS

@@ -141,6 +141,7 @@ def changes(state: State, since: str | None, as_json: bool) -> None:
     is_flag=True,
     help="Special prices, quantity breaks, service fees: a CSV row each, or nested in JSON.",
 )
+@click.option("--specs", is_flag=True, help="The spec table: a CSV row each, or nested in JSON.")
 @click.pass_obj
 def export(
     state: State,
@@ -150,13 +151,15 @@ def export(
     changed_since: str | None,
     warehouses: bool,
     discounts: bool,
+    specs: bool,
 ) -> None:
     """Write the catalog as CSV, JSON or JSON Lines.
 
     Example: ingram-sync export --format json --output catalog.json
     """
     cutoff = cutoff_of(changed_since, "--changed-since")
-    shape = ExportShape(warehouses=warehouses, discounts=discounts, nested=fmt != "csv")
+    wanted = {"warehouses": warehouses, "discounts": discounts, "specs": specs}
+    shape = ExportShape(tuple(name for name, on in wanted.items() if on), nested=fmt != "csv")
     store = state.store(readonly=True)
     rows = export_rows(store, shape, status=status, changed_since=cutoff)
     if output is None:
