@@ -218,7 +218,7 @@ def read_config_file(path: Path | None) -> dict[str, Any]:
     if holds_secret(values) and shared and path not in WARNED:
         WARNED.add(path)  # settings are resolved more than once per command: warn once
         log.warning(
-            "warning: %s holds a secret (client or webhook) and other users can read it: chmod 600 %s",
+            "warning: %s holds a secret and other users can read it: chmod 600 %s",
             path,
             path,
         )

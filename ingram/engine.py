@@ -26,9 +26,18 @@ from dataclasses import asdict, dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ingram.api.search_details import fetch_details_by_search
+from ingram.discover import resolve_keys
 from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
+from ingram.models import DetailsBatch, PriceAvailability
 from ingram.state.lock import SyncLock
-from ingram.state.saving import DetailsPolicy, save_details, save_failure, save_price_availability
+from ingram.state.saving import (
+    DetailsPolicy,
+    save_details,
+    save_details_batch,
+    save_failure,
+    save_price_availability,
+)
 from ingram.state.store import DETAILS, PA, Store, batched, parse_time
 
 if TYPE_CHECKING:  # the client (and requests) load only for commands that call the API
@@ -93,6 +102,8 @@ def run_sync(
         store.interrupt_dead_runs()
         if options.skus:
             store.add_products(options.skus)
+        else:  # keys added since the last sync become tracked part numbers first
+            resolve_keys(store, client)
         run_id = store.create_run("sync", options_record(options))
         # Not only the runs just found dead: any earlier run that stopped with work
         # pending (a signal, a kill right after it marked a dead run) is finished too.
@@ -193,8 +204,22 @@ class SyncRun:
         }
         self.fetchers: dict[str, Callable[[list[str]], Any]] = {
             PA: client.price_and_availability,
-            DETAILS: lambda pns: client.product_details(pns[0]),
+            DETAILS: self.fetch_details,
         }
+        # --details-source search: the vendor part numbers P&A gave, for the search to ask by
+        self.vendor_part_numbers: dict[str, str] = {}
+
+    def fetch_details(self, pns: list[str]) -> Any:
+        """In a worker: one product's details, or a group's (search, then details calls).
+
+        A group task adopted from a stopped ``--details-source search`` run is
+        fetched whole by the default source too: one details call per product.
+        """
+        if self.options.details.source == "search":
+            return fetch_details_by_search(self.client, pns, self.vendor_part_numbers)
+        if len(pns) > 1:
+            return fetch_details_by_search(self.client, pns, {})
+        return self.client.product_details(pns[0])
 
     def execute(self) -> RunSummary:
         run = self.store.run(self.run_id)
@@ -261,6 +286,7 @@ class SyncRun:
             self.record_failure(item, ApiError(f"internal error: {error!r}"[:300], kind="internal"))
             return
         if item.kind == PA:
+            self.remember_vendor_part_numbers(result)
             self.details_total += save_price_availability(
                 self.store,
                 self.run_id,
@@ -271,9 +297,17 @@ class SyncRun:
                 self.options.details,
                 self.details_queued,
             )
+        elif isinstance(result, DetailsBatch):
+            save_details_batch(self.store, self.run_id, item.task_id, result, 1)
         else:
             save_details(self.store, self.run_id, item.task_id, result, 1)
         self.advance(item)
+
+    def remember_vendor_part_numbers(self, items: Sequence[PriceAvailability]) -> None:
+        if self.options.details.source == "search":
+            for found in items:
+                if found.vendor_part_number:
+                    self.vendor_part_numbers[found.ingram_part_number] = found.vendor_part_number
 
     def record_failure(self, item: InFlight, error: ApiError) -> None:
         log.info("%s task %d failed: %s", item.kind, item.task_id, error)
@@ -285,7 +319,7 @@ class SyncRun:
             self.progress.pa_advance(len(item.part_numbers))
             self.progress.details_total(self.details_total)
         else:
-            self.progress.details_advance(1)
+            self.progress.details_advance(len(item.part_numbers))
 
     def save_client_stats(self) -> None:
         stats = self.client.stats()

@@ -15,13 +15,14 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from ingram.errors import InputError
+from ingram.models import ProductKey
 from ingram.state.store import EXPORT_COLUMNS
 
 PART_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,19}")
@@ -29,10 +30,61 @@ HEADER_NAMES = {"ingrampartnumber", "ingram_part_number", "sku", "partnumber", "
 FORMATS = ("csv", "json", "jsonl")
 
 
+# CSV header -> P&A key field; the reseller's keys are tried in this order on each row
+KEY_COLUMNS = {
+    "vendorpartnumber": "vendorPartNumber",
+    "vendor_part_number": "vendorPartNumber",
+    "vpn": "vendorPartNumber",
+    "mpn": "vendorPartNumber",
+    "upc": "upc",
+    "upccode": "upc",
+    "customerpartnumber": "customerPartNumber",
+    "customer_part_number": "customerPartNumber",
+    "cpn": "customerPartNumber",
+}
+KEY_ORDER = ("vendorPartNumber", "upc", "customerPartNumber")
+KEY_LABELS = {
+    "vendorPartNumber": "vendor part number",
+    "upc": "UPC",
+    "customerPartNumber": "customer part number",
+}
+MAX_KEY = 50
+UPC = re.compile(r"[0-9]{6,14}")
+
+
 @dataclass
 class ImportResult:
     part_numbers: list[str] = field(default_factory=list)
     rejected: list[tuple[int, str, str]] = field(default_factory=list)
+    keys: list[ProductKey] = field(default_factory=list)
+
+
+def key_problem(key_type: str, value: str) -> str | None:
+    """Why ``value`` cannot be a key of ``key_type`` (None: it can)."""
+    if not value:
+        return f"empty {KEY_LABELS[key_type]}"
+    if key_type == "upc":
+        return None if UPC.fullmatch(value) else "a UPC is 6 to 14 digits"
+    if len(value) > MAX_KEY:
+        return "too long"
+    if not value.isprintable():
+        return "holds control characters"
+    return None
+
+
+def keys_from_args(key_type: str, values: Iterable[str]) -> list[ProductKey]:
+    """Keys given on the command line (``--vpn``, ``--upc``, ``--cpn``): trimmed, checked.
+
+    Vendor and customer part numbers are upper-cased, as the vendor compares them.
+    """
+    keys = []
+    for raw in values:
+        value = raw.strip() if key_type == "upc" else raw.strip().upper()
+        problem = key_problem(key_type, value)
+        if problem:
+            raise InputError(f"not a {KEY_LABELS[key_type]}: {raw[:40]!r} ({problem})")
+        keys.append(ProductKey(key_type, value))
+    return keys
 
 
 def valid_part_number(text: str) -> bool:
@@ -64,6 +116,9 @@ def read_part_numbers(raw: IO[bytes], name: str) -> ImportResult:
     rows = [(number, row) for number, row in enumerate(csv.reader(io.StringIO(text)), 1) if row]
     if not rows:
         raise InputError(f"{name} is empty: give a CSV with an ingramPartNumber column")
+    key_columns = find_key_columns(rows[0][1])
+    if key_columns:
+        return read_key_rows(rows[1:], key_columns)
     column, rows = find_column(rows, name)
     result = ImportResult()
     for number, row in rows:
@@ -75,6 +130,46 @@ def read_part_numbers(raw: IO[bytes], name: str) -> ImportResult:
             result.rejected.append((number, value[:40], reason))
     if not result.part_numbers and not result.rejected:
         raise InputError(f"{name} has a header but no part numbers")
+    return result
+
+
+def find_key_columns(header: list[str]) -> dict[str, int]:
+    """Columns of the reseller's keys (and ``ingramPartNumber``) when the header has any key."""
+    names = [cell.strip().lower() for cell in header]
+    found: dict[str, int] = {}
+    for index, cell in enumerate(names):
+        if cell in KEY_COLUMNS:
+            found.setdefault(KEY_COLUMNS[cell], index)
+    part_numbers = [index for index, cell in enumerate(names) if cell in HEADER_NAMES]
+    if found and part_numbers:
+        found["ingramPartNumber"] = part_numbers[0]
+    return found
+
+
+def read_key_rows(rows: list[tuple[int, list[str]]], columns: dict[str, int]) -> ImportResult:
+    """Each row tracks its Ingram part number if given, else its first key (vpn, upc, cpn)."""
+    result = ImportResult()
+    for number, row in rows:
+        cells = {kind: row[i].strip() if i < len(row) else "" for kind, i in columns.items()}
+        pn = cells.pop("ingramPartNumber", "").upper()
+        given = [(kind, cells[kind]) for kind in KEY_ORDER if cells.get(kind)]
+        if pn and not valid_part_number(pn):
+            result.rejected.append((number, pn[:40], "not a part number"))
+        elif not given:
+            if pn:
+                result.part_numbers.append(pn)
+            else:
+                result.rejected.append((number, ",".join(row)[:40], "no part number or key"))
+        else:
+            kind, raw = given[0]
+            value = raw if kind == "upc" else raw.upper()
+            problem = key_problem(kind, value)
+            if problem:
+                result.rejected.append((number, raw[:40], problem))
+            else:
+                result.keys.append(ProductKey(kind, value, pn or None))
+    if not (result.part_numbers or result.keys or result.rejected):
+        raise InputError("the file has a header but no rows")
     return result
 
 
@@ -113,11 +208,16 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
         raise
 
 
-def write_export(rows: Iterable[dict[str, Any]], fmt: str, out: IO[str]) -> int:
-    """Write products as CSV, a JSON array or JSON Lines; return how many."""
+def write_export(
+    rows: Iterable[dict[str, Any]],
+    fmt: str,
+    out: IO[str],
+    columns: Sequence[str] = EXPORT_COLUMNS,
+) -> int:
+    """Write products as CSV (with ``columns``), a JSON array or JSON Lines; return how many."""
     count = 0
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
     else:
         out.write("[" if fmt == "json" else "")

@@ -20,6 +20,58 @@ class WarehouseStock:
     location: str | None = None
     quantity_available: int | None = None
     quantity_backordered: int | None = None
+    quantity_on_order: int | None = None
+    backorder_eta: str | None = None  # ``quantityBackorderedEta``
+    backorder_info: tuple[tuple[int | None, str | None], ...] | None = None  # (quantity, etaDate)
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """One special price, quantity break or service fee of a P&A item (``showAvailableDiscounts``).
+
+    ``kind`` is ``special_pricing``, ``quantity_break`` or ``service_fee``; each
+    kind fills the fields the vendor sends for it and leaves the others None.
+    """
+
+    kind: str
+    discount_type: str | None = None  # discountType, or conditionType of breaks and fees
+    bid_number: str | None = None
+    amount: Decimal | None = None
+    quantity: int | None = None  # minimum quantity (special pricing) or break quantity
+    available_quantity: int | None = None
+    effective_date: str | None = None
+    expiration_date: str | None = None  # or a fee's endDate
+    currency: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShopFlags:
+    """P&A flags a shop needs; None where the vendor (or the country) sends nothing."""
+
+    product_authorized: bool | None = None
+    accept_back_order: bool | None = None
+    end_user_info_required: bool | None = None
+    bundle_part: bool | None = None
+    discounts: tuple[Discount, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DetailsExtras:
+    """From a details document: ``indicators``, ``additionalInformation`` and the spec table."""
+
+    discontinued: bool | None = None
+    new_product: bool | None = None
+    backorder_allowed: bool | None = None
+    direct_ship: bool | None = None
+    has_warranty: bool | None = None
+    weight: Decimal | None = None
+    weight_unit: str | None = None
+    height: Decimal | None = None
+    width: Decimal | None = None
+    length: Decimal | None = None
+    dimension_unit: str | None = None
+    specs: tuple[tuple[str | None, str, str | None], ...] = ()  # (header, name, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +97,7 @@ class PriceAvailability:
     available: bool | None = None
     total_availability: int | None = None
     warehouses: tuple[WarehouseStock, ...] = ()
+    shop: ShopFlags | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +116,8 @@ class ProductDetails:
     product_type: str | None = None
     authorized: bool | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False)
+    extras: DetailsExtras | None = None
+    source: str = "details"  # or "search": the basic fields only, from a catalog search
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +131,38 @@ class SearchResult:
     category: str | None = None
     subcategory: str | None = None
     upc: str | None = None
+    product_type: str | None = None
+
+
+@dataclass(frozen=True)
+class DetailsBatch:
+    """Details of a group of products (``--details-source search``), and the ones that failed."""
+
+    details: list[ProductDetails]
+    failed: list[tuple[str, Exception]]
+
+
+@dataclass(frozen=True, slots=True)
+class ProductKey:
+    """A key a reseller knows a product by: ``vendorPartNumber``, ``upc`` or ``customerPartNumber``.
+
+    ``ingram_part_number`` is set when the user gave it too (a CSV row with both).
+    """
+
+    key_type: str
+    value: str
+    ingram_part_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResolution:
+    """What P&A said about a key: ``resolved`` to one part number, ``ambiguous``, ``not_found``."""
+
+    key_type: str
+    value: str
+    status: str
+    candidates: tuple[str, ...] = ()
+    message: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

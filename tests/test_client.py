@@ -59,7 +59,10 @@ def test_headers_on_every_call(stub: Any) -> None:
         assert seen.path.startswith("/resellers/v6/catalog/priceandavailability?")
         for flag in ("includeAvailability", "includePricing", "includeProductAttributes"):
             assert f"{flag}=true" in seen.path
-        assert json.loads(seen.body) == {"products": [{"ingramPartNumber": "A1"}]}
+        assert json.loads(seen.body) == {
+            "showAvailableDiscounts": True,
+            "products": [{"ingramPartNumber": "A1"}],
+        }
     assert len(ids) == 3
     token_request = server.seen[0]
     assert token_request.method == "POST" and token_request.path == "/oauth/oauth20/token"
@@ -101,7 +104,7 @@ def test_pa_values_match_the_catalog(sandbox: Any) -> None:
     results = client.price_and_availability(pns)
     assert [r.ingram_part_number for r in results] == pns
     for pn, result in zip(pns[:48], results[:48], strict=True):
-        item = sandbox.catalog.price_availability_item(pn)
+        item = sandbox.catalog.price_availability_item(pn, show_discounts=True)
         [expected] = parse_price_availability(loads(json.dumps([item], default=str)))
         assert result == expected and result.found
         if item.get("pricing", {}).get("customerPrice") is not None:

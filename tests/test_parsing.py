@@ -132,7 +132,9 @@ def test_pa_200_example() -> None:
     )
     assert item.available is False and item.total_availability == 0
     assert [w.warehouse_id for w in item.warehouses] == ["20", "40", "80", "10"]
-    assert item.warehouses[0] == WarehouseStock("20", "Fort Worth, TX", None, 0)
+    assert item.warehouses[0] == WarehouseStock(
+        "20", "Fort Worth, TX", None, 0, backorder_info=((1437, "2025-01-01"), (8163, "2026-01-01"))
+    )
     assert item.warehouses[1] == WarehouseStock("40", "Carol Stream, IL", 0, 156)
 
 

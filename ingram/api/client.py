@@ -30,6 +30,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from ingram.api.http import Response as _Response
 from ingram.api.http import SessionPool, build_session, describe, exchange, status_error
+from ingram.api.lookup import match_keys, request_products
 from ingram.api.parsing import (
     loads,
     parse_details,
@@ -42,8 +43,10 @@ from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError,
 from ingram.models import (
     ClientSettings,
     ClientStats,
+    KeyResolution,
     PriceAvailability,
     ProductDetails,
+    ProductKey,
     SearchResult,
 )
 
@@ -133,7 +136,8 @@ class IngramClient:
     def price_and_availability(self, part_numbers: Sequence[str]) -> list[PriceAvailability]:
         """P&A for 1..50 part numbers; unknown ones come back ``found=False``, not as errors."""
         numbers = _check_part_numbers(part_numbers)
-        body = json.dumps({"products": [{"ingramPartNumber": pn} for pn in numbers]})
+        products = [{"ingramPartNumber": pn} for pn in numbers]
+        body = json.dumps({"showAvailableDiscounts": True, "products": products})
         what = f"P&A request for {len(numbers)} part number{'s' if len(numbers) != 1 else ''}"
         request = _Request("POST", PA_PATH, what, PA_QUERY, body.encode())
 
@@ -141,6 +145,21 @@ class IngramClient:
             if resp.status not in (200, 207):
                 raise self._status_error(self._pa, resp, 0)
             return parse_price_availability(loads(resp.body))
+
+        return self._call(self._pa, request, handle)
+
+    def lookup_keys(self, keys: Sequence[ProductKey]) -> list[KeyResolution]:
+        """Which Ingram part numbers 1..50 reseller keys name: one P&A call, asked by those keys."""
+        if not 1 <= len(keys) <= MAX_BATCH:
+            raise ValueError(f"a P&A lookup holds 1..{MAX_BATCH} keys, not {len(keys)}")
+        body = json.dumps({"products": request_products(keys)})
+        what = f"P&A lookup of {len(keys)} key{'s' if len(keys) != 1 else ''}"
+        request = _Request("POST", PA_PATH, what, PA_QUERY, body.encode())
+
+        def handle(resp: _Response) -> list[KeyResolution]:
+            if resp.status not in (200, 207):
+                raise self._status_error(self._pa, resp, 0)
+            return match_keys(keys, loads(resp.body))
 
         return self._call(self._pa, request, handle)
 
@@ -177,6 +196,13 @@ class IngramClient:
         query = {"vendor": vendor, "keyword": keyword, "category": category}
         params = {k: v for k, v in query.items() if v is not None}
         return self._search_pages(params, page_size, limit)
+
+    def search_vendor_part_numbers(self, vendor_part_numbers: Sequence[str]) -> list[SearchResult]:
+        """Catalog search for up to 100 vendor part numbers (the ``vendorPartNumber`` array)."""
+        if not 1 <= len(vendor_part_numbers) <= MAX_PAGE_SIZE:
+            raise ValueError(f"search takes 1..{MAX_PAGE_SIZE} vendor part numbers")
+        params = {"vendorPartNumber": list(vendor_part_numbers)}
+        return list(self._search_pages(params, MAX_PAGE_SIZE, None))
 
     def stats(self) -> ClientStats:
         """A snapshot of the counters (requests sent, token requests, retries, 429s)."""

@@ -287,6 +287,7 @@ def _pa_item(item: Any) -> PriceAvailability:
         available=available,
         total_availability=total,
         warehouses=_warehouses(availability.get("availabilityByWarehouse")),
+        shop=shop_parsing.parse_shop_flags(item),
     )
 
 
@@ -316,7 +317,8 @@ def _warehouses(value: Any) -> tuple[WarehouseStock, ...]:
         backordered = get("quantityBackordered")
         if type(backordered) is not int or not -MAX_QUANTITY < backordered < MAX_QUANTITY:
             backordered = _quantity(backordered, "quantityBackordered")
-        append(WarehouseStock(warehouse_id, location, available, backordered))
+        extra = shop_parsing.backorder_fields(entry)
+        append(WarehouseStock(warehouse_id, location, available, backordered, *extra))
     return tuple(stocks)
 
 
@@ -347,6 +349,7 @@ def parse_details(part_number: str, payload: Any) -> ProductDetails:
         product_type=_text(payload.get("productType"), "productType"),
         authorized=_flag(payload.get("productAuthorized"), "productAuthorized"),
         raw=raw,
+        extras=shop_parsing.parse_details_extras(payload),
     )
 
 
@@ -370,6 +373,7 @@ def parse_search_page(payload: Any) -> tuple[list[SearchResult], bool]:
                 category=_text(item.get("category"), "category"),
                 subcategory=_text(_get(item, "subCategory", "subcategory"), "subCategory"),
                 upc=_text(_get(item, "upcCode", "upc"), "upcCode"),
+                product_type=_text(item.get("productType"), "productType"),
             )
         )
     return results, bool(results) and _has_next(payload)
@@ -443,3 +447,7 @@ def _field_messages(fields: Any) -> str:
         if isinstance(field, Mapping) and isinstance(field.get("message"), str)
     ]
     return f" ({'; '.join(parts)})" if parts else ""
+
+
+# Last, because the shop's fields (their own module) are parsed with the helpers above.
+from ingram.api import shop_parsing  # noqa: E402

@@ -28,10 +28,11 @@ from ingram.cli.common import (
 from ingram.config import VENDOR_SANDBOX_URL, Settings
 from ingram.engine import SyncOptions, run_retry_failed, run_sync
 from ingram.errors import ConfigError, IngramSyncError, InputError
-from ingram.files import part_numbers_from_args, read_part_numbers
+from ingram.files import keys_from_args, part_numbers_from_args, read_part_numbers
 from ingram.output.logs import FILE_ONLY, setup_logging
 from ingram.output.progress import make_progress
 from ingram.state.history import failures_by_id, list_failures
+from ingram.state.keys import add_keys, choose_candidates, forget_keys, keys_with_status
 from ingram.state.saving import DetailsPolicy
 from ingram.state.store import Store
 
@@ -107,12 +108,39 @@ def products() -> None:
 
 
 @products.command("add")
-@click.argument("skus", nargs=-1, required=True)
+@click.argument("skus", nargs=-1)
+@click.option("--vpn", multiple=True, metavar="VPN", help="Track by vendor part number.")
+@click.option("--upc", multiple=True, metavar="UPC", help="Track by UPC.")
+@click.option("--cpn", multiple=True, metavar="CPN", help="Track by your customer part number.")
 @pass_state
-def products_add(state: State, skus: tuple[str, ...]) -> None:
-    """Track part numbers. Example: ingram-sync products add 6YE881 4A0036"""
-    added, already = state.store().add_products(part_numbers_from_args(skus))
-    click.echo(f"added {added}, already tracked {already}")
+def products_add(
+    state: State,
+    skus: tuple[str, ...],
+    vpn: tuple[str, ...],
+    upc: tuple[str, ...],
+    cpn: tuple[str, ...],
+) -> None:
+    """Track part numbers, or products by the keys you have (resolved by the next sync).
+
+    Example: ingram-sync products add 6YE881 --vpn E2016HV --upc 0884116186519
+    """
+    keys = [
+        *keys_from_args("vendorPartNumber", vpn),
+        *keys_from_args("upc", upc),
+        *keys_from_args("customerPartNumber", cpn),
+    ]
+    if not skus and not keys:
+        raise InputError("give part numbers, or keys with --vpn, --upc or --cpn")
+    store = state.store()
+    pns = part_numbers_from_args(skus)
+    added, already = store.add_products(pns)
+    settled = choose_candidates(store, pns)
+    key_added, key_known = add_keys(store, keys)
+    click.echo(f"added {added + key_added}, already tracked {already + key_known}")
+    if settled:
+        click.echo(f"{settled} ambiguous keys now name the part number you chose")
+    if key_added:
+        click.echo(f"{key_added} keys are resolved to Ingram part numbers by the next sync")
 
 
 @products.command("import")
@@ -121,13 +149,22 @@ def products_add(state: State, skus: tuple[str, ...]) -> None:
 def products_import(state: State, file: Any) -> None:
     """Track part numbers from a CSV file (or - for stdin).
 
-    The file has a column ingramPartNumber, or a single column of part numbers.
+    The file has a column ingramPartNumber, or a single column of part numbers,
+    or any of the columns ingramPartNumber, vendorPartNumber (or vpn, mpn), upc
+    and customerPartNumber (or cpn): each row is tracked by its Ingram part
+    number if it has one (keeping its other key beside it), else by its first
+    key, which the next sync resolves.
 
     Example: ingram-sync products import examples/products.csv
     """
     result = read_part_numbers(file, file.name)
-    added, already = state.store().add_products(result.part_numbers)
-    click.echo(f"added {added}, already tracked {already}, rejected {len(result.rejected)}")
+    store = state.store()
+    added, already = store.add_products(result.part_numbers)
+    key_added, key_known = add_keys(store, result.keys)
+    click.echo(
+        f"added {added + key_added}, already tracked {already + key_known},"
+        f" rejected {len(result.rejected)}"
+    )
     for line, value, reason in result.rejected[:10]:
         click.echo(f"line {line}: {value!r} rejected: {reason}", err=True)
     if len(result.rejected) > 10:
@@ -139,9 +176,18 @@ def products_import(state: State, file: Any) -> None:
 @products.command("list")
 @click.option("--status", multiple=True, help="Only products with this status (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines instead of a table.")
+@click.option(
+    "--ambiguous", is_flag=True, help="Keys that name several Ingram part numbers, to choose from."
+)
+@click.option("--unmatched", is_flag=True, help="Keys that name no Ingram product.")
 @pass_state
-def products_list(state: State, status: tuple[str, ...], as_json: bool) -> None:
+def products_list(
+    state: State, status: tuple[str, ...], as_json: bool, ambiguous: bool, unmatched: bool
+) -> None:
     """List tracked products. Example: ingram-sync products list --status not_found"""
+    if ambiguous or unmatched:
+        list_keys(state.store(readonly=True), "ambiguous" if ambiguous else "not_found", as_json)
+        return
     for row in state.store(readonly=True).products(status=status):
         if as_json:
             click.echo(json.dumps(row, default=float))
@@ -157,12 +203,35 @@ def products_list(state: State, status: tuple[str, ...], as_json: bool) -> None:
             )
 
 
+KEY_LIST_HINTS = {
+    "ambiguous": ("no ambiguous keys", "track the right one: ingram-sync products add PART_NUMBER"),
+    "not_found": ("no unmatched keys", "check these keys, or track by ingramPartNumber"),
+}
+
+
+def list_keys(store: Store, status: str, as_json: bool) -> None:
+    """Keys in ``status``: ambiguous ones with candidates, unmatched with the vendor's word."""
+    rows = keys_with_status(store, status)
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps(row))
+            continue
+        said = ", ".join(row["candidates"]) if status == "ambiguous" else row["message"] or ""
+        click.echo(f"{row['key_type']} {row['key_value']}: {said}")
+    if not as_json:
+        empty, hint = KEY_LIST_HINTS[status]
+        click.echo(hint if rows else empty, err=True)
+
+
 @products.command("remove")
 @click.argument("skus", nargs=-1, required=True)
 @pass_state
 def products_remove(state: State, skus: tuple[str, ...]) -> None:
     """Stop tracking part numbers. Example: ingram-sync products remove 6YE881"""
-    removed = state.store().remove_products(part_numbers_from_args(skus))
+    store = state.store()
+    pns = part_numbers_from_args(skus)
+    removed = store.remove_products(pns)
+    forget_keys(store, pns)
     click.echo(f"removed {removed}")
 
 
@@ -246,6 +315,7 @@ def build_options(settings: Settings, kwargs: dict[str, Any], **extra: Any) -> S
         enabled=kwargs.pop("details"),
         max_age=settings.details_max_age,
         refresh=kwargs.pop("refresh_details"),
+        source=kwargs.pop("details_source", "details"),
     )
     return SyncOptions(
         batch_size=settings.batch_size,
@@ -265,6 +335,13 @@ def build_options(settings: Settings, kwargs: dict[str, Any], **extra: Any) -> S
     "--min-interval", metavar="DURATION", help="Skip if the last full sync ended within this [0]."
 )
 @click.option("--force", is_flag=True, help="Sync even within --min-interval.")
+@click.option(
+    "--details-source",
+    type=click.Choice(["details", "search"]),
+    default="details",
+    show_default=True,
+    help="Experiment: 'search' fills basic details 100 at a time from catalog search.",
+)
 @pass_state
 def sync(state: State, skus: tuple[str, ...], force: bool, **kwargs: Any) -> None:
     """Fetch price and availability (and stale details) of tracked products.

@@ -25,8 +25,9 @@ from ingram.output.reports import (
     run_detail,
     runs_table,
 )
+from ingram.state.export import ExportShape, export_rows
 from ingram.state.history import flush_failures, list_changes, list_failures, run_dict
-from ingram.state.store import details_cutoff
+from ingram.state.store import EXPORT_COLUMNS, details_cutoff
 from ingram.state.webhook import webhook_intake
 
 
@@ -122,7 +123,7 @@ def runs_show(state: State, run_id: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="A JSON array.")
 @click.pass_obj
 def changes(state: State, since: str | None, source: str | None, as_json: bool) -> None:
-    """Price and stock changes seen by syncs or pushed by webhook (old value, new value, when).
+    """Price, stock, backorder ETA and discontinued changes, seen by syncs or pushed by webhook.
 
     Example: ingram-sync changes --since 1d --source webhook
     """
@@ -142,28 +143,48 @@ def changes(state: State, since: str | None, source: str | None, as_json: bool) 
 @click.option("--output", "-o", metavar="FILE", help="Write here (atomically) instead of stdout.")
 @click.option("--status", multiple=True, help="Only products with this status (repeatable).")
 @click.option(
-    "--changed-since", metavar="DURATION", help="Only products whose price or stock changed."
+    "--changed-since", metavar="DURATION", help="Only products with a change (see `changes`)."
 )
+@click.option(
+    "--warehouses", is_flag=True, help="Stock per warehouse: a CSV row each, or nested in JSON."
+)
+@click.option(
+    "--discounts",
+    is_flag=True,
+    help="Special prices, quantity breaks, service fees: a CSV row each, or nested in JSON.",
+)
+@click.option("--specs", is_flag=True, help="The spec table: a CSV row each, or nested in JSON.")
 @click.pass_obj
 def export(
-    state: State, fmt: str, output: str | None, status: tuple[str, ...], changed_since: str | None
+    state: State,
+    fmt: str,
+    output: str | None,
+    status: tuple[str, ...],
+    changed_since: str | None,
+    warehouses: bool,
+    discounts: bool,
+    specs: bool,
 ) -> None:
     """Write the catalog as CSV, JSON or JSON Lines.
 
     Example: ingram-sync export --format json --output catalog.json
     """
     cutoff = cutoff_of(changed_since, "--changed-since")
-    rows = state.store(readonly=True).products(status=status, changed_since=cutoff)
+    wanted = {"warehouses": warehouses, "discounts": discounts, "specs": specs}
+    shape = ExportShape(tuple(name for name, on in wanted.items() if on), nested=fmt != "csv")
+    store = state.store(readonly=True)
+    rows = export_rows(store, shape, status=status, changed_since=cutoff)
     if output is None:
-        write_export(rows, fmt, sys.stdout)
+        write_export(rows, fmt, sys.stdout, shape.columns())
         return
     try:
         with atomic_output(output) as out:
-            count = write_export(rows, fmt, out)
+            count = write_export(rows, fmt, out, shape.columns())
     except OSError as error:
         raise InputError(f"cannot write {output}: {error.strerror}") from None
     if not state.quiet:
-        click.echo(f"wrote {count} products to {output}", err=True)
+        noun = "rows" if shape.columns() != EXPORT_COLUMNS else "products"
+        click.echo(f"wrote {count} {noun} to {output}", err=True)
 
 
 @click.command()

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from .catalog import Catalog
+from .catalog import Catalog, encode_part_number
+from .identifiers import KEY_TYPES
 
 MAX_PA_PRODUCTS = 50
 MAX_PAGE_SIZE = 100
@@ -199,12 +200,14 @@ def requested_part_numbers(body: bytes) -> list[str] | None:
     for item in products:
         pn = None
         if isinstance(item, dict):
-            pn = item.get("ingramPartNumber") or item.get("vendorPartNumber")
+            pn = next((item[key] for key in KEY_TYPES if item.get(key)), None)
         out.append(str(pn) if pn is not None else "")
     return out
 
 
-def price_and_availability(catalog: Catalog, query: Mapping[str, list[str]], body: bytes) -> Reply:
+def price_and_availability(
+    catalog: Catalog, query: Mapping[str, list[str]], body: bytes, country: str | None = None
+) -> Reply:
     """The P&A endpoint: 200 when every item was found, 207 when some were not."""
     flags = {name: parse_bool(_first(query, name)) for name in _PA_FLAGS}
     problems = [
@@ -215,11 +218,16 @@ def price_and_availability(catalog: Catalog, query: Mapping[str, list[str]], bod
     products, body_problem = _pa_products(body)
     if body_problem:
         problems.append({"field": "products", "value": "", "message": body_problem})
+    show_discounts, discounts_problem = body_flag(body, "showAvailableDiscounts")
+    if discounts_problem:
+        problems.append(discounts_problem)
     if problems:
         return validation_error(problems)
+    flags = {**flags, "showAvailableDiscounts": show_discounts, "country": country}
     items = [
-        _pa_item(catalog, product, flags)
+        item
         for product in products  # type: ignore[union-attr]
+        for item in _pa_items(catalog, product, flags)
     ]
     status = 207 if any(item.get("productStatusCode") == "E" for item in items) else 200
     return json_reply(status, items)
@@ -239,31 +247,62 @@ def _pa_products(body: bytes) -> tuple[list[dict[str, Any]] | None, str | None]:
     if len(products) > MAX_PA_PRODUCTS:
         return None, f"At most {MAX_PA_PRODUCTS} products are allowed per request"
     for item in products:
-        if not isinstance(item, dict) or not (
-            isinstance(item.get("ingramPartNumber"), str)
-            or isinstance(item.get("vendorPartNumber"), str)
+        if not isinstance(item, dict) or not any(
+            isinstance(item.get(key), str) and item[key].strip() for key in KEY_TYPES
         ):
-            return None, "Each product needs an ingramPartNumber or vendorPartNumber"
+            return None, f"Each product needs one of {', '.join(KEY_TYPES)}"
+        if any(item.get(key) is not None and not isinstance(item[key], str) for key in KEY_TYPES):
+            return None, f"{', '.join(KEY_TYPES)} must be strings"
     return products, None
 
 
-def _pa_item(
-    catalog: Catalog, product: dict[str, Any], flags: Mapping[str, bool | None]
-) -> dict[str, Any]:
-    pn = product.get("ingramPartNumber")
-    if not isinstance(pn, str):
-        vpn = product.get("vendorPartNumber")
-        return {
-            "productStatusCode": "E",
-            "productStatusMessage": f"Product not found for VendorPartNumber:  {vpn}",
-            "vendorPartNumber": vpn,
-        }
-    return catalog.price_availability_item(
-        pn,
-        include_availability=bool(flags["includeAvailability"]),
-        include_pricing=bool(flags["includePricing"]),
-        include_attributes=bool(flags["includeProductAttributes"]),
+def body_flag(body: bytes, name: str) -> tuple[bool, dict[str, Any] | None]:
+    """A top-level boolean of the request body (absent or null: false); else a field error."""
+    try:
+        payload = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return False, None  # the body's own problem is reported once, by _pa_products
+    value = payload.get(name) if isinstance(payload, dict) else None
+    if value is None or isinstance(value, bool):
+        return bool(value), None
+    return False, {"field": name, "value": str(value)[:40], "message": "Must be a boolean"}
+
+
+def _pa_items(
+    catalog: Catalog, product: dict[str, Any], flags: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The answer to one requested product: by its first key (Ingram's part number first).
+
+    A vendor part number shared by several SKUs gets one item per SKU; an
+    unknown key gets the vendor's "E" item, echoing the key it was asked by.
+    """
+    key_type, value = next(
+        (name, product[name])
+        for name in KEY_TYPES
+        if isinstance(product.get(name), str) and product[name].strip()
     )
+    options = {
+        "include_availability": bool(flags["includeAvailability"]),
+        "include_pricing": bool(flags["includePricing"]),
+        "include_attributes": bool(flags["includeProductAttributes"]),
+        "show_discounts": bool(flags["showAvailableDiscounts"]),
+        "country": flags["country"],
+    }
+    if key_type == "ingramPartNumber":  # the catalog answers unknown ones itself
+        return [catalog.price_availability_item(value, **options)]
+    indices = catalog.find_key(key_type, value)
+    if not indices:
+        label = key_type[0].upper() + key_type[1:]
+        return [
+            {
+                "productStatusCode": "E",
+                "productStatusMessage": f"Product not found for {label}:  {value}",
+                key_type: value,
+            }
+        ]
+    return [
+        catalog.price_availability_item(encode_part_number(index), **options) for index in indices
+    ]
 
 
 def details(catalog: Catalog, part_number: str) -> Reply:
@@ -291,13 +330,17 @@ def search(catalog: Catalog, query: Mapping[str, list[str]]) -> Reply:
                 }
             ]
         )
-    matches = list(
-        catalog.search(
-            vendors=_split_values(query.get("vendor", [])),
-            keywords=_split_values(query.get("keyword", [])),
-            category=_first(query, "category"),
+    vendor_part_numbers = _split_values(query.get("vendorPartNumber", []))
+    if vendor_part_numbers:
+        matches = catalog.search_vendor_part_numbers(vendor_part_numbers)
+    else:
+        matches = list(
+            catalog.search(
+                vendors=_split_values(query.get("vendor", [])),
+                keywords=_split_values(query.get("keyword", [])),
+                category=_first(query, "category"),
+            )
         )
-    )
     if not matches:
         return json_reply(404, {"errors": [{"id": error_id(), "message": "No Records Found"}]})
     start = (page_number - 1) * page_size

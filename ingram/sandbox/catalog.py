@@ -12,6 +12,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .identifiers import (
+    CUSTOMER_PN_PREFIX,
+    KeyIndex,
+    customer_part_number,
+    shares_vendor_part_number,
+)
+from .pricing import add_item_extras, add_warehouse_extras
 from .settings import SandboxSettings
 from .vocabulary import (
     ADJECTIVES,
@@ -32,7 +39,7 @@ _PN_OFFSET = 987_654_321
 _PN_INVERSE = pow(_PN_MULT, -1, _PN_SPACE)
 
 # salts keep the independent random streams of one product apart
-_SALT_STATIC, _SALT_EPOCH, _SALT_STOCK, _SALT_ID = 11, 19, 23, 29
+_SALT_STATIC, _SALT_EPOCH, _SALT_STOCK, _SALT_ID, _SALT_SHOP = 11, 19, 23, 29, 31
 
 NOT_FOUND_MESSAGE = "Product not found for IngramPartNumber:  {pn}"
 
@@ -152,6 +159,7 @@ class Catalog:
         self.price_epoch = price_epoch
         # per-instance cache: a module-level one would pin old catalogs in memory
         self._product = functools.lru_cache(maxsize=16384)(self._build_product)
+        self.keys = KeyIndex(size, self.identity)
 
     @classmethod
     def from_settings(cls, settings: SandboxSettings) -> Catalog:
@@ -179,6 +187,21 @@ class Catalog:
         if index is None or index >= self.size:
             return None
         return index
+
+    def find_key(self, key_type: str, value: str) -> list[int]:
+        """Indices a P&A product key names: one, several (a shared vendor part number), none."""
+        if key_type == "ingramPartNumber":
+            index = self.index_of(value)
+        elif key_type == "customerPartNumber":
+            text = value.strip().upper()
+            index = self.index_of(text[len(CUSTOMER_PN_PREFIX) :])
+            if index is not None and customer_part_number(index, "") is None:
+                index = None
+            if not text.startswith(CUSTOMER_PN_PREFIX):
+                index = None
+        else:
+            return list(self.keys.find(key_type, value))
+        return [] if index is None else [index]
 
     def contains(self, pn: str) -> bool:
         """Whether ``pn`` is one of this catalog's part numbers."""
@@ -220,6 +243,8 @@ class Catalog:
         model = f"{MODEL_LETTERS[(h >> 24) % 16]}{100 + (h >> 28) % 9900}"
         adjective = ADJECTIVES[(h >> 42) % len(ADJECTIVES)]
         vendor_pn = f"{prefix}{(h >> 45) % 10**5:05d}-{model}"
+        if shares_vendor_part_number(index):  # one manufacturer part, two Ingram SKUs
+            vendor_pn = self.identity(index - 1)[1]
         u = _mix(h, index)
         upc = f"{'0000123678'[u % 10]}{(u // 10) % 10**11:011d}"
         description = f"{vendor_name} {adjective} {subcategory.upper()} {model}"
@@ -254,10 +279,23 @@ class Catalog:
 
     def _stock_rng(self, index: int) -> tuple[_Stream, bool]:
         """Stream for price/stock: ~10% of products get a new one per non-zero epoch."""
+        variant = self._epoch_variant(index)
+        return _Stream(_mix(self.seed, index, _SALT_STOCK, variant)), variant != 0
+
+    def _epoch_variant(self, index: int) -> int:
+        """The epoch a product's price and stock last changed in (0: never)."""
         epoch = self.price_epoch
         changed = epoch != 0 and _mix(self.seed, index, _SALT_EPOCH, epoch) % 10 == 0
-        variant = epoch if changed else 0
-        return _Stream(_mix(self.seed, index, _SALT_STOCK, variant)), changed
+        return epoch if changed else 0
+
+    def _shop_rng(self, index: int) -> _Stream:
+        """Stream for discounts, fees and ETAs: changes with the product's stock."""
+        return _Stream(_mix(self.seed, index, _SALT_SHOP, self._epoch_variant(index)))
+
+    def discontinued(self, index: int) -> bool:
+        """Class D products, and every third product whose stock changed in this epoch, flipped."""
+        flipped = self._epoch_variant(index) != 0 and index % 3 == 0
+        return (self._product(index).product_class == "D") != flipped
 
     def stock_changed(self, index: int) -> bool:
         """Whether the current ``price_epoch`` gave this product new stock (and price)."""
@@ -272,8 +310,10 @@ class Catalog:
         include_availability: bool = True,
         include_pricing: bool = True,
         include_attributes: bool = True,
+        show_discounts: bool = False,
+        country: str | None = None,
     ) -> dict[str, Any]:
-        """Exactly the P&A array item the server answers for ``pn``."""
+        """Exactly the P&A array item the server answers for ``pn`` (in ``country``)."""
         index = self.index_of(pn)
         if index is None:
             return {
@@ -286,6 +326,7 @@ class Catalog:
             "productStatusMessage": None,
             "ingramPartNumber": p.part_number,
             "vendorPartNumber": p.vendor_part_number,
+            "customerPartNumber": customer_part_number(index, p.part_number),
             "extendedVendorPartNumber": p.vendor_part_number,
             "vendorNumber": p.vendor_number,
             "vendorName": p.vendor_name,
@@ -298,6 +339,15 @@ class Catalog:
             item.update(upc=p.upc, description=p.description, productClass=p.product_class)
             item["uom"] = "EA"
         availability, pricing = self._availability_and_pricing(p)
+        shop_rng = self._shop_rng(p.index)
+        add_warehouse_extras(availability["availabilityByWarehouse"], shop_rng, country)
+        add_item_extras(
+            item,
+            shop_rng,
+            customer_price=pricing["customerPrice"],
+            show_discounts=show_discounts,
+            country=country,
+        )
         if include_availability:
             item["availability"] = availability
             if include_pricing and p.nested_pricing:
@@ -371,7 +421,7 @@ class Catalog:
             "vendorNumber": p.vendor_number,
             "productStatusCode": None,
             "productClass": p.product_class if rng.random() < 0.7 else None,
-            "indicators": _indicators(rng, p),
+            "indicators": _indicators(rng, self.discontinued(index)),
             "ciscoFields": None,
             "technicalSpecifications": _tech_specs(rng, p),
             "warrantyInformation": [],
@@ -411,6 +461,20 @@ class Catalog:
                     continue
             yield index
 
+    def search_vendor_part_numbers(self, vendor_part_numbers: Sequence[str]) -> list[int]:
+        """Indices a ``vendorPartNumber`` array search answers, in catalog order.
+
+        Only products with a details record: the search is served from the same
+        product data, so a product whose details are "No Records Found" is not in it
+        (and a client must fall back to the details endpoint for it).
+        """
+        found = {i for vpn in vendor_part_numbers for i in self.keys.find("vendorPartNumber", vpn)}
+        return [
+            i
+            for i in sorted(found)
+            if self._product(i).details_draw >= self.not_found_details_ratio
+        ]
+
     def search_row(self, index: int) -> dict[str, Any]:
         """One ``catalog`` entry of a search answer."""
         p = self._product(index)
@@ -426,7 +490,7 @@ class Catalog:
             "endUserRequired": "false",
             "hasDiscounts": "",
             "type": "IM::Physical",
-            "discontinued": "true" if p.product_class == "D" else "false",
+            "discontinued": "true" if self.discontinued(index) else "false",
             "newProduct": "false",
             "directShip": "false",
             "hasWarranty": "true",
@@ -439,10 +503,10 @@ class Catalog:
         }
 
 
-def _indicators(rng: _Stream, p: _Product) -> dict[str, Any]:
+def _indicators(rng: _Stream, discontinued: bool) -> dict[str, Any]:
     """Vendor flag block; real booleans here, unlike ``productAuthorized``."""
     out: dict[str, Any] = {name: rng.random() < 0.2 for name in INDICATOR_FLAGS}
-    out["isDiscontinuedProduct"] = p.product_class == "D"
+    out["isDiscontinuedProduct"] = discontinued
     out["replacementType"] = None
     out["skuType"] = "M"
     return out

@@ -296,7 +296,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
     ) -> Reply:
         catalog = self.sandbox.catalog
         if endpoint == "price_and_availability":
-            return api.price_and_availability(catalog, query, body)
+            country = self.headers.get("IM-CountryCode")
+            return api.price_and_availability(catalog, query, body, country)
         if endpoint == "details":
             return api.details(catalog, param or "")
         return api.search(catalog, query)

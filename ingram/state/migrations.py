@@ -137,6 +137,109 @@ def create_tables(db: sqlite3.Connection) -> None:
     )
 
 
+@migration(7)
+def shop_columns(db: sqlite3.Connection) -> None:
+    """What a shop needs: P&A flags, details indicators and sizes, stock per warehouse,
+    discounts and the spec table. Existing warehouse stock is carried into its table."""
+    for column in (
+        "accept_back_order INTEGER",
+        "end_user_info_required INTEGER",
+        "bundle_part INTEGER",
+        "backorder_eta TEXT",
+        "shop_synced_at TEXT",
+        "discontinued INTEGER",
+        "new_product INTEGER",
+        "backorder_allowed INTEGER",
+        "direct_ship INTEGER",
+        "has_warranty INTEGER",
+        "weight TEXT",
+        "weight_unit TEXT",
+        "height TEXT",
+        "width TEXT",
+        "length TEXT",
+        "dimension_unit TEXT",
+    ):
+        db.execute(f"ALTER TABLE products ADD COLUMN {column}")
+    execute_statements(
+        db,
+        """
+        CREATE TABLE product_warehouses (
+            ingram_part_number TEXT NOT NULL
+                REFERENCES products(ingram_part_number) ON DELETE CASCADE,
+            warehouse_id TEXT NOT NULL,
+            location TEXT,
+            quantity_available INTEGER,
+            quantity_backordered INTEGER,
+            quantity_on_order INTEGER,
+            backorder_eta TEXT,
+            backorder_info TEXT,
+            PRIMARY KEY (ingram_part_number, warehouse_id)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO product_warehouses (ingram_part_number, warehouse_id, location,
+            quantity_available, quantity_backordered)
+        SELECT products.ingram_part_number, json_extract(stock.value, '$.warehouse_id'),
+            json_extract(stock.value, '$.location'),
+            json_extract(stock.value, '$.quantity_available'),
+            json_extract(stock.value, '$.quantity_backordered')
+        FROM products, json_each(products.warehouses) AS stock
+        WHERE json_valid(products.warehouses)
+            AND json_extract(stock.value, '$.warehouse_id') IS NOT NULL;
+
+        CREATE TABLE product_discounts (
+            id INTEGER PRIMARY KEY,
+            ingram_part_number TEXT NOT NULL
+                REFERENCES products(ingram_part_number) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            discount_type TEXT,
+            bid_number TEXT,
+            amount TEXT,
+            quantity INTEGER,
+            available_quantity INTEGER,
+            effective_date TEXT,
+            expiration_date TEXT,
+            currency TEXT,
+            description TEXT
+        );
+        CREATE INDEX product_discounts_product ON product_discounts(ingram_part_number);
+
+        CREATE TABLE product_specs (
+            ingram_part_number TEXT NOT NULL
+                REFERENCES products(ingram_part_number) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            header TEXT,
+            name TEXT NOT NULL,
+            value TEXT,
+            PRIMARY KEY (ingram_part_number, position)
+        ) WITHOUT ROWID
+        """,
+    )
+
+
+@migration(8)
+def product_keys(db: sqlite3.Connection) -> None:
+    """The keys resellers track products by, and the one each product was added by."""
+    db.execute("ALTER TABLE products ADD COLUMN user_key_type TEXT")
+    db.execute("ALTER TABLE products ADD COLUMN user_key TEXT")
+    execute_statements(
+        db,
+        """
+        CREATE TABLE product_keys (
+            id INTEGER PRIMARY KEY,
+            key_type TEXT NOT NULL,
+            key_value TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'unresolved',
+            ingram_part_number TEXT,
+            candidates TEXT,
+            message TEXT,
+            added_at TEXT NOT NULL,
+            resolved_at TEXT,
+            UNIQUE (key_type, key_value)
+        );
+        CREATE INDEX product_keys_status ON product_keys(status)
+        """,
+    )
+
+
 def execute_statements(db: sqlite3.Connection, script: str) -> None:
     """Run ``;``-separated DDL inside the caller's transaction.
 

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ingram.errors import ApiError
-from ingram.models import PriceAvailability, ProductDetails, WarehouseStock
+from ingram.models import DetailsBatch, PriceAvailability, ProductDetails, WarehouseStock
+from ingram.state.shop import save_details_extras, save_shop_fields
 from ingram.state.store import DETAILS, PA, Store, details_cutoff, money, utc_now
+
+SEARCH_GROUP = 100  # products per details task with --details-source search (a search page)
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,12 @@ class DetailsPolicy:
     enabled: bool = True
     max_age: float = 7 * 86400.0
     refresh: bool = False
+    source: str = "details"  # or "search": basic fields from catalog search, 100 a task
+
+    @property
+    def task_size(self) -> int:
+        """Products per details task: one per call, or a search's worth."""
+        return SEARCH_GROUP if self.source == "search" else 1
 
 
 def save_price_availability(
@@ -60,9 +69,10 @@ def save_price_availability(
             " WHERE ingram_part_number = ?",
             [(now, item.message, item.ingram_part_number) for item in not_found],
         )
+        save_shop_fields(db, run_id, found, [item.ingram_part_number for item in not_found], now)
         resolve_failures(db, run_id, PA, [item.ingram_part_number for item in found + not_found])
         wanted = needs_details(found, previous, policy, already_queued)
-        store.plan_details_tasks(db, run_id, wanted)
+        store.plan_details_tasks(db, run_id, wanted, policy.task_size)
         if missing:
             error = ApiError("the vendor's answer left this part number out", kind="malformed")
             record_failures(store, db, run_id, PA, missing, error)
@@ -156,7 +166,7 @@ def previous_state(db: sqlite3.Connection, pns: Sequence[str]) -> dict[str, sqli
     marks = ",".join("?" * len(pns))
     rows = db.execute(
         "SELECT ingram_part_number, customer_price, total_availability, details_synced_at,"
-        f" pa_synced_at FROM products WHERE ingram_part_number IN ({marks})",
+        f" pa_synced_at, details_status FROM products WHERE ingram_part_number IN ({marks})",
         tuple(pns),
     )
     return {row[0]: row for row in rows}
@@ -208,8 +218,11 @@ def needs_details(
     cutoff = details_cutoff(policy.max_age)
     wanted = []
     for item in found:
-        synced = previous[item.ingram_part_number]["details_synced_at"]
-        if synced is None or synced < cutoff:
+        before = previous[item.ingram_part_number]
+        synced = before["details_synced_at"]
+        # basic fields from a search are not the document: the details source fetches it
+        partial = policy.source == "details" and before["details_status"] == "search"
+        if synced is None or synced < cutoff or partial:
             wanted.append(item.ingram_part_number)
     return wanted
 
@@ -218,19 +231,44 @@ def save_details(
     store: Store, run_id: int, task_id: int, details: ProductDetails, attempts: int
 ) -> None:
     """Write one details result; a 404 is saved as "no details" with its time."""
-    now = utc_now()
     with store.write() as db:
-        if details.found:
-            db.execute(UPDATE_DETAILS_SQL, details_row(details, now))
-        else:
-            db.execute(
-                "UPDATE products SET details_status = 'none', details_json = NULL,"
-                " details_synced_at = ? WHERE ingram_part_number = ?",
-                (now, details.ingram_part_number),
-            )
+        write_details(db, run_id, details, utc_now())
         resolve_failures(db, run_id, DETAILS, [details.ingram_part_number])
         store.close_task(db, task_id, "done", attempts, None)
         store.add_run_counts(db, run_id, details_done=1)
+
+
+def save_details_batch(
+    store: Store, run_id: int, task_id: int, batch: DetailsBatch, attempts: int
+) -> None:
+    """Write a group's details (``--details-source search``) and a failure row for each miss."""
+    now = utc_now()
+    with store.write() as db:
+        for details in batch.details:
+            write_details(db, run_id, details, now)
+        resolve_failures(db, run_id, DETAILS, [d.ingram_part_number for d in batch.details])
+        for pn, error in batch.failed:
+            problem = error if isinstance(error, ApiError) else ApiError(str(error))
+            record_failures(store, db, run_id, DETAILS, [pn], problem)
+        store.close_task(db, task_id, "done", attempts, None)
+        store.add_run_counts(db, run_id, details_done=len(batch.details) + len(batch.failed))
+
+
+def write_details(db: sqlite3.Connection, run_id: int, details: ProductDetails, now: str) -> None:
+    """One product's details: the document, "none" for a 404, or a search's basic fields."""
+    if details.source == "search":
+        db.execute(UPDATE_SEARCH_DETAILS_SQL, search_details_row(details, now))
+        return  # no indicators, sizes or specs in a search answer: the earlier ones stay
+    if details.found:
+        db.execute(UPDATE_DETAILS_SQL, details_row(details, now))
+    else:
+        db.execute(
+            "UPDATE products SET details_status = 'none', details_json = NULL,"
+            " details_synced_at = ? WHERE ingram_part_number = ?",
+            (now, details.ingram_part_number),
+        )
+    extras = details.extras if details.found else None
+    save_details_extras(db, run_id, details.ingram_part_number, extras, now)
 
 
 UPDATE_DETAILS_SQL = """
@@ -241,6 +279,28 @@ UPDATE products SET details_status = 'found', category = ?, subcategory = ?,
     details_json = ?, details_synced_at = ?
 WHERE ingram_part_number = ?
 """
+
+
+UPDATE_SEARCH_DETAILS_SQL = """
+UPDATE products SET details_status = 'search', category = COALESCE(?, category),
+    subcategory = COALESCE(?, subcategory), product_type = COALESCE(?, product_type),
+    vendor_name = COALESCE(?, vendor_name), upc = COALESCE(upc, ?),
+    description = COALESCE(description, ?), details_synced_at = ?
+WHERE ingram_part_number = ?
+"""
+
+
+def search_details_row(details: ProductDetails, now: str) -> tuple[object, ...]:
+    return (
+        details.category,
+        details.subcategory,
+        details.product_type,
+        details.vendor_name,
+        details.upc,
+        details.description,
+        now,
+        details.ingram_part_number,
+    )
 
 
 def details_row(details: ProductDetails, now: str) -> tuple[object, ...]:
@@ -269,8 +329,8 @@ def save_failure(
         store.close_task(db, task_id, "failed", error.attempts, str(error))
         if kind == PA:
             store.add_run_counts(db, run_id, pa_batches_done=1)
-        else:
-            store.add_run_counts(db, run_id, details_done=1)
+        else:  # a details task holds one product, or a search's group
+            store.add_run_counts(db, run_id, details_done=len(pns))
 
 
 def record_failures(

@@ -58,6 +58,47 @@ EXPORT_COLUMNS = (
     "sku_status",
     "back_order_flag",
     "stock_pushed_at",
+    # what a shop needs (migration 7); None where the vendor or the country sends nothing
+    "authorized",
+    "accept_back_order",
+    "end_user_info_required",
+    "bundle_part",
+    "backorder_eta",
+    "discontinued",
+    "new_product",
+    "backorder_allowed",
+    "direct_ship",
+    "has_warranty",
+    "weight",
+    "weight_unit",
+    "height",
+    "width",
+    "length",
+    "dimension_unit",
+    # the key the user tracks the product by (migration 8), for the shop to join on
+    "user_key_type",
+    "user_key",
+)
+DECIMAL_COLUMNS = (
+    "customer_price",
+    "retail_price",
+    "map_price",
+    "weight",
+    "height",
+    "width",
+    "length",
+)
+FLAG_COLUMNS = (
+    "available",
+    "authorized",
+    "accept_back_order",
+    "end_user_info_required",
+    "bundle_part",
+    "discontinued",
+    "new_product",
+    "backorder_allowed",
+    "direct_ship",
+    "has_warranty",
 )
 
 
@@ -160,6 +201,8 @@ class Store:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")
                 migrate(db)
+            elif version < LATEST:
+                migrate(db)  # read by a newer version: its new columns must exist to be read
         except sqlite3.DatabaseError as error:
             raise StoreError(f"cannot use database {path}: {error}") from error
         return cls(db, path)
@@ -345,13 +388,15 @@ class Store:
                 products += sum(len(b) for b in group)
             self.add_run_counts(db, run_id, pa_batches=tasks, products=products)
 
-    def plan_details_tasks(self, db: sqlite3.Connection, run_id: int, pns: Sequence[str]) -> None:
-        """Queue one details task per part number inside the caller's transaction."""
+    def plan_details_tasks(
+        self, db: sqlite3.Connection, run_id: int, pns: Sequence[str], size: int = 1
+    ) -> None:
+        """Queue details tasks of ``size`` part numbers in the caller's transaction."""
         now = utc_now()
         db.executemany(
             "INSERT INTO tasks (run_id, kind, part_numbers, size, created_at)"
-            " VALUES (?, ?, ?, 1, ?)",
-            ((run_id, DETAILS, json.dumps([pn]), now) for pn in pns),
+            " VALUES (?, ?, ?, ?, ?)",
+            ((run_id, DETAILS, json.dumps(group), len(group), now) for group in batched(pns, size)),
         )
         if pns:
             self.add_run_counts(db, run_id, details_total=len(pns))
@@ -451,9 +496,10 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 def export_row(row: sqlite3.Row) -> dict[str, Any]:
     """A products row as the stable export object (prices as decimal text, flags as bools)."""
     item = dict(row)
-    if item["available"] is not None:
-        item["available"] = bool(item["available"])
-    for name in ("customer_price", "retail_price", "map_price"):
+    for name in FLAG_COLUMNS:
+        if item[name] is not None:
+            item[name] = bool(item[name])
+    for name in DECIMAL_COLUMNS:
         if item[name] is not None:
             item[name] = Decimal(item[name])
     return item

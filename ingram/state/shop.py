@@ -1,0 +1,238 @@
+"""``save_*`` for what a shop needs beyond price and total stock.
+
+Called by ``saving`` inside the transaction of the P&A batch or details result
+they belong to, so a crash never leaves a product's warehouses from one sync
+and its price from another. Writes the flags, one row per warehouse, the
+discounts, the indicators and sizes, the spec table, and a ``changes`` row
+when a backorder ETA moves or the discontinued flag flips.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+
+from ingram.models import DetailsExtras, Discount, PriceAvailability, WarehouseStock
+from ingram.state.store import money
+
+WAREHOUSE_COLUMNS = (
+    "warehouse_id",
+    "location",
+    "quantity_available",
+    "quantity_backordered",
+    "quantity_on_order",
+    "backorder_eta",
+    "backorder_info",
+)
+DISCOUNT_COLUMNS = (
+    "kind",
+    "discount_type",
+    "bid_number",
+    "amount",
+    "quantity",
+    "available_quantity",
+    "effective_date",
+    "expiration_date",
+    "currency",
+    "description",
+)
+
+
+def save_shop_fields(
+    db: sqlite3.Connection,
+    run_id: int,
+    found: Sequence[PriceAvailability],
+    not_found: Sequence[str],
+    now: str,
+) -> None:
+    """Flags, warehouses and discounts of a P&A batch; a product not found loses them."""
+    previous = _previous(db, [item.ingram_part_number for item in found], "backorder_eta")
+    tracked = [item for item in found if item.ingram_part_number in previous]
+    pns = [item.ingram_part_number for item in tracked] + list(not_found)
+    _delete_rows(db, ("product_warehouses", "product_discounts"), pns)
+    db.executemany(
+        "UPDATE products SET accept_back_order = NULL, end_user_info_required = NULL,"
+        " bundle_part = NULL, backorder_eta = NULL WHERE ingram_part_number = ?",
+        [(pn,) for pn in not_found],
+    )
+    db.executemany(
+        "UPDATE products SET authorized = COALESCE(?, authorized), accept_back_order = ?,"
+        " end_user_info_required = ?, bundle_part = ?, backorder_eta = ?, shop_synced_at = ?"
+        " WHERE ingram_part_number = ?",
+        [_flags_row(item, now) for item in tracked],
+    )
+    db.executemany(
+        f"INSERT INTO product_warehouses (ingram_part_number, {', '.join(WAREHOUSE_COLUMNS)})"
+        f" VALUES (?{', ?' * len(WAREHOUSE_COLUMNS)})",
+        [
+            (item.ingram_part_number, *warehouse_row(stock))
+            for item in tracked
+            for stock in _unique_warehouses(item.warehouses)
+        ],
+    )
+    db.executemany(
+        f"INSERT INTO product_discounts (ingram_part_number, {', '.join(DISCOUNT_COLUMNS)})"
+        f" VALUES (?{', ?' * len(DISCOUNT_COLUMNS)})",
+        [
+            (item.ingram_part_number, *discount_row(discount))
+            for item in tracked
+            if item.shop is not None
+            for discount in item.shop.discounts
+        ],
+    )
+    changed = [
+        (item.ingram_part_number, previous[item.ingram_part_number], earliest_eta(item.warehouses))
+        for item in tracked
+        if previous[item.ingram_part_number]["shop_synced_at"] is not None
+    ]
+    _record(db, run_id, "backorder_eta", changed, now)
+
+
+def save_details_extras(
+    db: sqlite3.Connection, run_id: int, pn: str, extras: DetailsExtras | None, now: str
+) -> None:
+    """Indicators, weight, dimensions and specs of one details result (None: no details)."""
+    previous = _previous(db, [pn], "discontinued")
+    if pn not in previous:
+        return  # removed while its details were in flight
+    extras = extras or DetailsExtras()
+    db.execute(
+        "UPDATE products SET discontinued = ?, new_product = ?, backorder_allowed = ?,"
+        " direct_ship = ?, has_warranty = ?, weight = ?, weight_unit = ?, height = ?,"
+        " width = ?, length = ?, dimension_unit = ? WHERE ingram_part_number = ?",
+        (*_details_values(extras), pn),
+    )
+    _delete_rows(db, ("product_specs",), [pn])
+    db.executemany(
+        "INSERT INTO product_specs (ingram_part_number, position, header, name, value)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(pn, position, *row) for position, row in enumerate(extras.specs, 1)],
+    )
+    old = previous[pn]["old"]
+    if old is not None and extras.discontinued is not None:
+        _record(
+            db, run_id, "discontinued", [(pn, previous[pn], _bool_text(extras.discontinued))], now
+        )
+
+
+def _details_values(extras: DetailsExtras) -> tuple[object, ...]:
+    return (
+        _int(extras.discontinued),
+        _int(extras.new_product),
+        _int(extras.backorder_allowed),
+        _int(extras.direct_ship),
+        _int(extras.has_warranty),
+        money(extras.weight),
+        extras.weight_unit,
+        money(extras.height),
+        money(extras.width),
+        money(extras.length),
+        extras.dimension_unit,
+    )
+
+
+def _previous(db: sqlite3.Connection, pns: Sequence[str], column: str) -> dict[str, sqlite3.Row]:
+    if not pns:
+        return {}
+    marks = ",".join("?" * len(pns))
+    rows = db.execute(
+        f"SELECT ingram_part_number, {column} AS old, shop_synced_at FROM products"
+        f" WHERE ingram_part_number IN ({marks})",
+        tuple(pns),
+    )
+    return {row[0]: row for row in rows}
+
+
+def _delete_rows(db: sqlite3.Connection, tables: Iterable[str], pns: Sequence[str]) -> None:
+    if not pns:
+        return
+    marks = ",".join("?" * len(pns))
+    for table in tables:
+        db.execute(f"DELETE FROM {table} WHERE ingram_part_number IN ({marks})", tuple(pns))
+
+
+def _record(
+    db: sqlite3.Connection,
+    run_id: int,
+    field: str,
+    candidates: Sequence[tuple[str, sqlite3.Row, object]],
+    now: str,
+) -> None:
+    """A ``changes`` row for each candidate whose stored value differs from the new one."""
+    rows = []
+    for pn, before, new in candidates:
+        old = before["old"]
+        if field == "discontinued":
+            old = _bool_text(bool(old))
+        if old != new:
+            rows.append((run_id, pn, field, old, new, now))
+    db.executemany(
+        "INSERT INTO changes (run_id, ingram_part_number, field, old_value, new_value, changed_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def _flags_row(item: PriceAvailability, now: str) -> tuple[object, ...]:
+    shop = item.shop
+    return (
+        None if shop is None else _int(shop.product_authorized),
+        None if shop is None else _int(shop.accept_back_order),
+        None if shop is None else _int(shop.end_user_info_required),
+        None if shop is None else _int(shop.bundle_part),
+        earliest_eta(item.warehouses),
+        now,
+        item.ingram_part_number,
+    )
+
+
+def _unique_warehouses(stocks: Sequence[WarehouseStock]) -> list[WarehouseStock]:
+    """One entry per warehouse id (the first), as the table's key wants."""
+    return list({stock.warehouse_id: stock for stock in reversed(stocks)}.values())[::-1]
+
+
+def warehouse_row(stock: WarehouseStock) -> tuple[object, ...]:
+    info = stock.backorder_info
+    return (
+        stock.warehouse_id,
+        stock.location,
+        stock.quantity_available,
+        stock.quantity_backordered,
+        stock.quantity_on_order,
+        stock.backorder_eta,
+        None
+        if info is None
+        else json.dumps([{"quantity": quantity, "eta_date": eta} for quantity, eta in info]),
+    )
+
+
+def discount_row(discount: Discount) -> tuple[object, ...]:
+    return (
+        discount.kind,
+        discount.discount_type,
+        discount.bid_number,
+        money(discount.amount),
+        discount.quantity,
+        discount.available_quantity,
+        discount.effective_date,
+        discount.expiration_date,
+        discount.currency,
+        discount.description,
+    )
+
+
+def earliest_eta(stocks: Sequence[WarehouseStock]) -> str | None:
+    """The first date any backordered stock is due, from either field the vendor uses."""
+    dates = [stock.backorder_eta for stock in stocks]
+    dates += [eta for stock in stocks for _, eta in stock.backorder_info or ()]
+    iso = [date for date in dates if date is not None and len(date) == 10 and date[4] == "-"]
+    return min(iso, default=None)
+
+
+def _int(flag: bool | None) -> int | None:
+    return None if flag is None else int(flag)
+
+
+def _bool_text(flag: bool) -> str:
+    return "true" if flag else "false"
