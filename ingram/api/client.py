@@ -37,7 +37,12 @@ from ingram.api.parsing import (
     parse_search_page,
     parse_token,
 )
-from ingram.api.ratelimiting import EndpointGate, cancellable_sleep, rate_limit_delay
+from ingram.api.ratelimiting import (
+    EndpointGate,
+    cancellable_sleep,
+    rate_limit_delay,
+    vendor_window,
+)
 from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError, MalformedResponse
 from ingram.models import (
     ClientSettings,
@@ -96,6 +101,27 @@ class _Stats:
             return ClientStats(**self._counts)
 
 
+class _VendorLimits:
+    """What the vendor's ``X-RateLimit-*`` headers said, per endpoint (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, dict[str, Any]] = {}
+
+    def record(self, endpoint: str, limit: int | None, waited: float) -> None:
+        with self._lock:
+            seen = self._seen.setdefault(endpoint, {"limit": None, "waits": 0, "waited": 0.0})
+            if limit is not None:
+                seen["limit"] = limit if seen["limit"] is None else min(seen["limit"], limit)
+            if waited > 0:
+                seen["waits"] += 1
+                seen["waited"] = round(seen["waited"] + waited, 3)
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {name: dict(seen) for name, seen in self._seen.items()}
+
+
 def _interval(calls_per_minute: float) -> float:
     return 60.0 / calls_per_minute if calls_per_minute > 0 else 0.0
 
@@ -118,6 +144,7 @@ class IngramClient:
         self._token_lock = threading.Lock()
         self._token: tuple[str, float] | None = None  # (token, monotonic time to refresh)
         self._tokens_seen: list[str] = []
+        self._vendor_limits = _VendorLimits()
         s = settings
         self._pa = self._endpoint("price_and_availability", _interval(s.pa_rate), s.pa_retry_waits)
         self._details = self._endpoint("details", s.details_interval, s.details_retry_waits)
@@ -181,6 +208,10 @@ class IngramClient:
     def stats(self) -> ClientStats:
         """A snapshot of the counters (requests sent, token requests, retries, 429s)."""
         return self._stats.snapshot()
+
+    def vendor_limits(self) -> dict[str, dict[str, Any]]:
+        """Per endpoint: the lowest ``X-RateLimit-Limit`` seen, and the waits its headers caused."""
+        return self._vendor_limits.snapshot()
 
     def cancel(self) -> None:
         """Make every wait (limiter, 429 block, retry backoff) end now with ``Cancelled``."""
@@ -430,7 +461,12 @@ class IngramClient:
         if s.sender_id:
             headers["IM-SenderID"] = s.sender_id
         self._stats.add(ep.counter)
-        return self._http(request, headers, data=request.body)
+        resp = self._http(request, headers, data=request.body)
+        window = vendor_window(resp.headers)
+        if window is not None:
+            waited = ep.gate.follow(window)
+            self._vendor_limits.record(ep.gate.name, window.limit, waited)
+        return resp
 
     def _http(self, request: _Request, headers: dict[str, str], data: Any = None) -> _Response:
         """One HTTP exchange within the timeouts and the overall deadline."""

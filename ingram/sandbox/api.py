@@ -23,6 +23,13 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 25
 VENDOR_RATE_LIMIT = 60  # per minute per endpoint (portal); shown on injected 429s
 SEARCH_PATH = "/resellers/v6/catalog"
+DETAILS_COUNTRIES = frozenset({"US", "IN", "NL"})  # the spec: details only in these countries
+FOUND_MESSAGE = "ACOPS ARE AVAILABLE FOR THIS CUSTOMER AND SKU"  # the spec's example
+NOT_AUTHORIZED_MESSAGE = "Product is not authorized for this customer"
+CUSTOMER_FAULT = (
+    "Invalid customer number. The customer number provided on the API call does not match"
+    " the registered customer number."
+)
 
 _HEADER_RULES: tuple[tuple[str, int, bool, bool], ...] = (
     # name, max length, exact length, required
@@ -109,6 +116,48 @@ def malformed(choice: int) -> Reply:
 def not_found() -> Reply:
     """Details/search 404, exactly as the portal documents it."""
     return json_reply(404, {"errors": [{"message": "No Records Found"}]})
+
+
+def unknown_path(path: str, realistic: bool) -> Reply:
+    """A path no endpoint serves; realistic: the gateway's fault, unlike "No Records Found"."""
+    if not realistic:
+        return json_reply(404, {"errors": [{"message": "Resource not found"}]})
+    fault = {
+        "faultstring": f"Unable to identify proxy for host: default and url: {path[:200]}",
+        "detail": {"errorcode": "messaging.adaptors.http.flow.ApplicationNotFound"},
+    }
+    return json_reply(404, {"fault": fault})
+
+
+def gateway_check(settings: Any, headers: Mapping[str, str]) -> Reply | None:
+    """The gateway's top-level fault for a customer number the credentials do not own.
+
+    The status is a guess (undocumented): 500, so a client that judges by the
+    status alone would retry it for minutes.
+    """
+    registered = settings.registered_customer_number
+    if registered is None or headers.get("IM-CustomerNumber") == registered:
+        return None
+    return json_reply(500, {"faultcode": "Server", "faultstring": CUSTOMER_FAULT})
+
+
+def details_not_offered(country: str) -> Reply:
+    """Details outside US/IN/NL: a 400 ``errors`` body (a guess: the spec only says so)."""
+    message = f"Product details are not available for country code {country or '(none)'}"
+    return json_reply(
+        400,
+        {"errors": [{"id": error_id(), "type": "/errors/validation-failed", "message": message}]},
+    )
+
+
+def without_part_number(reply: Reply) -> Reply:
+    """The first found P&A item loses its ``ingramPartNumber`` (seen in public clients)."""
+    items = json.loads(reply.body)
+    for item in items:
+        if item.get("productStatusCode") != "E":
+            item.pop("ingramPartNumber", None)
+            break
+    return json_reply(reply.status, items, reply.headers)
 
 
 def rate_limited(limit: int | None, reset_in: float, retry_after: bool, window: float) -> Reply:
@@ -204,7 +253,9 @@ def requested_part_numbers(body: bytes) -> list[str] | None:
     return out
 
 
-def price_and_availability(catalog: Catalog, query: Mapping[str, list[str]], body: bytes) -> Reply:
+def price_and_availability(
+    catalog: Catalog, query: Mapping[str, list[str]], body: bytes, realistic: bool = False
+) -> Reply:
     """The P&A endpoint: 200 when every item was found, 207 when some were not."""
     flags = {name: parse_bool(_first(query, name)) for name in _PA_FLAGS}
     problems = [
@@ -221,8 +272,23 @@ def price_and_availability(catalog: Catalog, query: Mapping[str, list[str]], bod
         _pa_item(catalog, product, flags)
         for product in products  # type: ignore[union-attr]
     ]
+    if realistic:
+        items = [_with_status_message(item) for item in items]
     status = 207 if any(item.get("productStatusCode") == "E" for item in items) else 200
     return json_reply(status, items)
+
+
+def _with_status_message(item: dict[str, Any]) -> dict[str, Any]:
+    """Realistic: found items carry a message; one the account may not buy says so as "E"."""
+    if item.get("productStatusCode") == "E":
+        return item
+    if item.get("productAuthorized") is False:
+        return {
+            "productStatusCode": "E",
+            "productStatusMessage": NOT_AUTHORIZED_MESSAGE,
+            "ingramPartNumber": item.get("ingramPartNumber"),
+        }
+    return {**item, "productStatusMessage": FOUND_MESSAGE}
 
 
 _PA_FLAGS = ("includeAvailability", "includePricing", "includeProductAttributes")
@@ -274,8 +340,12 @@ def details(catalog: Catalog, part_number: str) -> Reply:
     return json_reply(200, document)
 
 
-def search(catalog: Catalog, query: Mapping[str, list[str]]) -> Reply:
-    """Catalog search with paging links; 404 when nothing matches at all."""
+def search(catalog: Catalog, query: Mapping[str, list[str]], unstable: int | None = None) -> Reply:
+    """Catalog search with paging links; 404 when nothing matches at all.
+
+    ``unstable`` (a random number): the page comes back a few rows short and
+    ``recordsFound`` is off by a little, as reported against production.
+    """
     try:
         page_number = int(_first(query, "pageNumber") or 1)
         page_size = int(_first(query, "pageSize") or DEFAULT_PAGE_SIZE)
@@ -301,11 +371,16 @@ def search(catalog: Catalog, query: Mapping[str, list[str]]) -> Reply:
     if not matches:
         return json_reply(404, {"errors": [{"id": error_id(), "message": "No Records Found"}]})
     start = (page_number - 1) * page_size
+    rows = [catalog.search_row(i) for i in matches[start : start + page_size]]
+    records_found = len(matches)
+    if unstable is not None:
+        rows = rows[: max(0, len(rows) - 1 - unstable % 3)]
+        records_found += unstable % 7 - 3
     payload: dict[str, Any] = {
-        "recordsFound": len(matches),
+        "recordsFound": records_found,
         "pageSize": page_size,
         "pageNumber": page_number,
-        "catalog": [catalog.search_row(i) for i in matches[start : start + page_size]],
+        "catalog": rows,
     }
     if start + page_size < len(matches):
         payload["nextPage"] = _page_link(query, page_number + 1, page_size)

@@ -154,7 +154,13 @@ class SandboxServer:
         self.tokens.revoke_all()
 
     def issue_token(self) -> str:
-        """A valid token without an HTTP round trip (handy in tests)."""
+        """A valid token without an HTTP round trip (handy in tests).
+
+        With ``single_token`` the older tokens stop working, as production has
+        been seen to do for one client id.
+        """
+        if self._settings.single_token:
+            self.tokens.revoke_all()
         return self.tokens.issue(self._settings.token_lifetime)
 
     def stats(self) -> dict[str, Any]:

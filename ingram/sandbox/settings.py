@@ -21,6 +21,7 @@ FAULT_NAMES: tuple[str, ...] = (
     "malformed",
     "drop_connection",
     "revoke_token",
+    "unnumbered_item",
 )
 
 
@@ -41,6 +42,7 @@ class FaultRates:
     malformed: float = 0.0
     drop_connection: float = 0.0
     revoke_token: float = 0.0
+    unnumbered_item: float = 0.0  # one P&A item of the answer comes without ingramPartNumber
 
     def __post_init__(self) -> None:
         for name in FAULT_NAMES:
@@ -92,6 +94,14 @@ class SandboxSettings:
     failing_part_numbers: frozenset[str] = frozenset()
     failing_details_part_numbers: frozenset[str] = frozenset()  # their P&A still works
     verbose: bool = False
+    # Realistic mode (see README "Talking to the real API"): a fixed-window lockout, details
+    # only for US/IN/NL, found items with status messages, unknown paths answered by the
+    # gateway. The options below it are independent of it.
+    realistic: bool = False
+    registered_customer_number: str | None = None  # others get the gateway's fault
+    single_token: bool = False  # a new token invalidates the client's older ones
+    short_pages: bool = False  # search pages come back short, recordsFound changes
+    maintenance: bool = False  # every API and token call answers 503 (a maintenance window)
 
     def __post_init__(self) -> None:
         # Normalise the loose forms (dict, list) that JSON and kwargs bring in,
