@@ -6,7 +6,7 @@ Example config file (``~/.config/ingram-sync/config.toml`` or ``--config FILE``)
     client_secret = "..."      # keep this file chmod 600
     customer_number = "20-222222"
     pa_rate = 60
-    details_interval = 0.5
+    details_interval = 1.0
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class Settings:
     api_url: str = PRODUCTION_URL
     token_path: str = "/oauth/oauth20/token"
     pa_rate: float = 60.0
-    details_interval: float = 0.5
+    details_interval: float = 1.0
     pa_retry_waits: tuple[float, ...] = (30.0, 60.0, 120.0)
     details_retry_waits: tuple[float, ...] = (10.0, 30.0, 60.0)
     timeout: float = 30.0

@@ -298,6 +298,7 @@ class SyncRun:
                 retries=stats.retries,
                 rate_limited=stats.rate_limited,
             )
+            self.store.set_run_pacing(db, self.run_id, self.client.pacing())
 
     def shutdown(self) -> None:
         for pool in self.pools.values():

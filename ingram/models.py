@@ -105,8 +105,8 @@ class ClientSettings:
     timeout: float = 30.0
     deadline: float = 120.0
     pa_rate: float = 60.0
-    details_interval: float = 0.5
-    search_rate: float = 60.0
+    details_interval: float = 1.0  # the vendor: 60 calls a minute per endpoint
+    search_rate: float = 60.0 / 1.1  # one search call every 1.1 s
     pa_retry_waits: tuple[float, ...] = (30.0, 60.0, 120.0)
     details_retry_waits: tuple[float, ...] = (10.0, 30.0, 60.0)
     token_refresh_margin: float = 60.0

@@ -139,7 +139,7 @@ def test_remaining_zero_waits_for_the_reset_without_a_429(sandbox_factory: Any) 
     assert time.monotonic() - first >= window - 0.01
     assert server.stats()["rate_limited"]["price_and_availability"] == 0
     assert client.stats().rate_limited == 0
-    seen = client.vendor_limits()["price_and_availability"]
+    seen = client.pacing()["price_and_availability"]
     assert seen["limit"] == 2 and seen["waits"] == 1 and seen["waited"] > 0.3
 
 

@@ -101,25 +101,42 @@ class _Stats:
             return ClientStats(**self._counts)
 
 
-class _VendorLimits:
-    """What the vendor's ``X-RateLimit-*`` headers said, per endpoint (thread-safe)."""
+class _Pacing:
+    """Per endpoint: what the vendor's ``X-RateLimit-*`` headers said, and answer latency."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._seen: dict[str, dict[str, Any]] = {}
 
-    def record(self, endpoint: str, limit: int | None, waited: float) -> None:
+    def _entry(self, endpoint: str) -> dict[str, Any]:
+        empty = {"limit": None, "waits": 0, "waited": 0.0, "answers": 0, "seconds": 0.0}
+        return self._seen.setdefault(endpoint, empty)
+
+    def answer(self, endpoint: str, seconds: float) -> None:
         with self._lock:
-            seen = self._seen.setdefault(endpoint, {"limit": None, "waits": 0, "waited": 0.0})
+            seen = self._entry(endpoint)
+            seen["answers"] += 1
+            seen["seconds"] += seconds
+
+    def headers(self, endpoint: str, limit: int | None, waited: float) -> None:
+        with self._lock:
+            seen = self._entry(endpoint)
             if limit is not None:
                 seen["limit"] = limit if seen["limit"] is None else min(seen["limit"], limit)
             if waited > 0:
                 seen["waits"] += 1
-                seen["waited"] = round(seen["waited"] + waited, 3)
+                seen["waited"] += waited
 
-    def snapshot(self) -> dict[str, dict[str, Any]]:
+    def snapshot(self, spacing: Mapping[str, float]) -> dict[str, dict[str, Any]]:
+        """JSON-ready: ``latency`` is the mean seconds per answer, ``spacing`` the gate's."""
         with self._lock:
-            return {name: dict(seen) for name, seen in self._seen.items()}
+            seen = {name: dict(entry) for name, entry in self._seen.items()}
+        for name, entry in seen.items():
+            answers, total = entry.pop("answers"), entry.pop("seconds")
+            entry["latency"] = round(total / answers, 4) if answers else None
+            entry["waited"] = round(entry["waited"], 3)
+            entry["spacing"] = round(spacing.get(name, 0.0), 4)
+        return seen
 
 
 def _interval(calls_per_minute: float) -> float:
@@ -144,7 +161,7 @@ class IngramClient:
         self._token_lock = threading.Lock()
         self._token: tuple[str, float] | None = None  # (token, monotonic time to refresh)
         self._tokens_seen: list[str] = []
-        self._vendor_limits = _VendorLimits()
+        self._pacing = _Pacing()
         s = settings
         self._pa = self._endpoint("price_and_availability", _interval(s.pa_rate), s.pa_retry_waits)
         self._details = self._endpoint("details", s.details_interval, s.details_retry_waits)
@@ -209,9 +226,11 @@ class IngramClient:
         """A snapshot of the counters (requests sent, token requests, retries, 429s)."""
         return self._stats.snapshot()
 
-    def vendor_limits(self) -> dict[str, dict[str, Any]]:
-        """Per endpoint: the lowest ``X-RateLimit-Limit`` seen, and the waits its headers caused."""
-        return self._vendor_limits.snapshot()
+    def pacing(self) -> dict[str, dict[str, Any]]:
+        """Per endpoint: the lowest ``X-RateLimit-Limit`` seen, the waits its headers caused,
+        the mean answer latency and the spacing of calls (configured or the vendor's)."""
+        gates = (self._pa.gate, self._details.gate, self._search.gate)
+        return self._pacing.snapshot({gate.name: gate.spacing() for gate in gates})
 
     def cancel(self) -> None:
         """Make every wait (limiter, 429 block, retry backoff) end now with ``Cancelled``."""
@@ -461,11 +480,13 @@ class IngramClient:
         if s.sender_id:
             headers["IM-SenderID"] = s.sender_id
         self._stats.add(ep.counter)
+        sent = time.monotonic()
         resp = self._http(request, headers, data=request.body)
+        self._pacing.answer(ep.gate.name, time.monotonic() - sent)
         window = vendor_window(resp.headers)
         if window is not None:
             waited = ep.gate.follow(window)
-            self._vendor_limits.record(ep.gate.name, window.limit, waited)
+            self._pacing.headers(ep.gate.name, window.limit, waited)
         return resp
 
     def _http(self, request: _Request, headers: dict[str, str], data: Any = None) -> _Response:

@@ -129,7 +129,7 @@ class EndpointGate:
         """Pace by the vendor's window; return the seconds every thread now waits (0: none).
 
         ``Remaining`` 0 holds every thread until ``Reset``; otherwise the calls
-        left are spread over the time left, so the window is never overspent.
+        left are spread over the time left, so the window is spent evenly and never overspent.
         The configured interval stays the floor of the spacing (a ceiling on the rate).
         """
         if window.remaining <= 0:
@@ -139,8 +139,15 @@ class EndpointGate:
                 self._vendor_interval = 0.0  # the next window starts fresh
             return max(waited, 0.0)
         with self._lock:
-            self._vendor_interval = window.reset_in / window.remaining
+            # One share more than the calls left: the last of them lands before the reset,
+            # not on it, where it would meet a 429 or open the next window late.
+            self._vendor_interval = window.reset_in / (window.remaining + 1)
         return 0.0
+
+    def spacing(self) -> float:
+        """Seconds between calls now: the configured interval or the vendor's, the longer."""
+        with self._lock:
+            return max(self.interval, self._vendor_interval)
 
     def block(self, seconds: float) -> None:
         """Make every thread of this endpoint wait ``seconds`` from now (a 429 was met)."""

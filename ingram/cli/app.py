@@ -203,7 +203,7 @@ def products_discover(
 
 TIMING_OPTIONS = (
     ("--pa-rate", "P&A calls per minute [60]."),
-    ("--details-interval", "Seconds between details calls [0.5]."),
+    ("--details-interval", "Seconds between details calls [1.0; 0.5 the old default]."),
     ("--pa-retry-waits", "Seconds to wait before each P&A retry [30,60,120]."),
     ("--details-retry-waits", "Seconds to wait before each details retry [10,30,60]."),
     ("--timeout", "Seconds per HTTP call [30]."),

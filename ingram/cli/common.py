@@ -16,7 +16,7 @@ import click
 from ingram.config import Settings, client_settings, load_settings
 from ingram.errors import ApiError, CredentialsError, IngramSyncError, LockedError
 from ingram.output.logs import FILE_ONLY
-from ingram.output.reports import describe_run
+from ingram.output.reports import describe_run, run_advice
 from ingram.state.store import Store
 
 if TYPE_CHECKING:
@@ -112,6 +112,9 @@ def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> No
         )
         log.warning("%s", message, extra=FILE_ONLY)
         click.echo(message, err=True)
+    advice = run_advice(summary.counts)
+    if advice and not state.quiet:
+        click.echo(advice, err=True)
     if epilogue and not state.quiet:
         click.echo(epilogue, err=True)
     code = RUN_EXIT[summary.status]

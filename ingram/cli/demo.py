@@ -56,7 +56,7 @@ def demo_command(state: Any, count: int) -> None:
     click.echo(
         f"Demo: a sandbox Ingram API on loopback, {count} products, database {db_path}.\n"
         f"Timings are compressed: P&A {DEMO_PA_RATE:.0f} calls/min and details every "
-        f"{DEMO_DETAILS_INTERVAL}s (Ingram's real limits: 60 calls/min, 0.5s).",
+        f"{DEMO_DETAILS_INTERVAL}s (Ingram's real limits: 60 calls/min, 1.0s).",
         err=True,
     )
     with SandboxServer(sandbox_settings) as server:

@@ -317,6 +317,10 @@ class Store:
         sets = ", ".join(f"{name} = {name} + ?" for name in increments)
         db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*increments.values(), run_id))
 
+    def set_run_pacing(self, db: sqlite3.Connection, run_id: int, pacing: Any) -> None:
+        """What the vendor's rate-limit headers said, per endpoint (JSON)."""
+        db.execute("UPDATE runs SET pacing = ? WHERE id = ?", (json.dumps(pacing), run_id))
+
     def set_run_counts(self, db: sqlite3.Connection, run_id: int, **values: int) -> None:
         sets = ", ".join(f"{name} = ?" for name in values)
         db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*values.values(), run_id))
