@@ -67,6 +67,7 @@ class Settings:
     batch_size: int = 50
     details_max_age: float = 7 * 86400.0
     min_interval: float = 0.0
+    outage_limit: float = 120.0
     log_file: str | None = None
 
     def __repr__(self) -> str:
@@ -139,6 +140,7 @@ CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "batch_size": int_in_range(1, 50),
     "details_max_age": parse_duration,
     "min_interval": parse_duration,
+    "outage_limit": parse_duration,
 }
 
 
@@ -231,6 +233,7 @@ def client_settings(settings: Settings) -> ClientSettings:
         details_interval=settings.details_interval,
         pa_retry_waits=settings.pa_retry_waits,
         details_retry_waits=settings.details_retry_waits,
+        outage_limit=settings.outage_limit,
     )
 
 

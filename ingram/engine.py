@@ -26,7 +26,14 @@ from dataclasses import asdict, dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
+from ingram.errors import (
+    AccountFault,
+    ApiError,
+    ApiOutage,
+    ApiUnavailable,
+    Cancelled,
+    CredentialsError,
+)
 from ingram.state.lock import SyncLock
 from ingram.state.saving import DetailsPolicy, save_details, save_failure, save_price_availability
 from ingram.state.store import DETAILS, PA, Store, batched, parse_time
@@ -36,6 +43,7 @@ if TYPE_CHECKING:  # the client (and requests) load only for commands that call 
 
 log = logging.getLogger("ingram.engine")
 STATS_EVERY = 0.5
+ACCOUNT_FAULT_REPEATS = 2  # the same error no item caused, this many calls in a row: stop
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,8 @@ class RunSummary:
     counts: dict[str, Any] = field(default_factory=dict)
     message: str | None = None
     calls_left_running: int = 0
-    fatal_kind: str | None = None  # why a "failed" run stopped: "credentials" or "unavailable"
+    # why the run stopped early: "credentials", "configuration", "unavailable" or "outage"
+    fatal_kind: str | None = None
 
 
 class Progress(Protocol):
@@ -181,7 +190,9 @@ class SyncRun:
         self.progress = progress
         self.details_total = 0  # the run's details_total, kept here as batches queue details
         self.stop = stop
-        self.fatal: CredentialsError | ApiUnavailable | None = None
+        self.fatal: CredentialsError | ApiUnavailable | AccountFault | None = None
+        self.outage: ApiOutage | None = None
+        self.account_faults: tuple[str, int] = ("", 0)  # the last such message, times in a row
         self.in_flight: dict[Future[Any], InFlight] = {}
         self.queued: dict[str, deque[tuple[int, list[str]]]] = {PA: deque(), DETAILS: deque()}
         self.cursor = {PA: 0, DETAILS: 0}
@@ -252,6 +263,13 @@ class SyncRun:
             self.fatal = error
             self.stop(signalled=False)
             return
+        except AccountFault as error:
+            self.on_account_fault(item, error)
+            return
+        except ApiOutage as error:
+            self.outage = self.outage or error
+            self.stop(signalled=False)
+            return
         except ApiError as error:
             self.record_failure(item, error)
             return
@@ -259,6 +277,7 @@ class SyncRun:
             log.error("internal error on %s task %d: %r", item.kind, item.task_id, error)
             self.record_failure(item, ApiError(f"internal error: {error!r}"[:300], kind="internal"))
             return
+        self.account_faults = ("", 0)
         if item.kind == PA:
             self.details_total += save_price_availability(
                 self.store,
@@ -273,6 +292,18 @@ class SyncRun:
         else:
             save_details(self.store, self.run_id, item.task_id, result, 1)
         self.advance(item)
+
+    def on_account_fault(self, item: InFlight, error: AccountFault) -> None:
+        """No failure row: the task stays pending; the same fault again in a row stops the run."""
+        message, times = self.account_faults
+        times = times + 1 if str(error) == message else 1
+        self.account_faults = (str(error), times)
+        if times >= ACCOUNT_FAULT_REPEATS:
+            self.fatal = self.fatal or error
+            self.stop(signalled=False)
+        elif not self.stop.is_set():
+            log.debug("%s task %d: %s; trying it again later", item.kind, item.task_id, error)
+            self.queued[item.kind].append((item.task_id, item.part_numbers))
 
     def record_failure(self, item: InFlight, error: ApiError) -> None:
         log.info("%s task %d failed: %s", item.kind, item.task_id, error)
@@ -309,6 +340,8 @@ class SyncRun:
         run = self.store.run(self.run_id)
         if self.fatal is not None:
             status, error = "failed", str(self.fatal)
+        elif self.outage is not None:
+            status, error = "interrupted", str(self.outage)
         elif self.stop.is_set():
             status, error = "interrupted", "stopped by a signal"
         elif run["failures"]:
@@ -318,7 +351,8 @@ class SyncRun:
         self.store.finish_run(self.run_id, status, error)
         self.progress.close()
         counts = dict(self.store.run(self.run_id))
-        kind = self.fatal.kind if self.fatal is not None else None
+        stopper = self.fatal or self.outage
+        kind = stopper.kind if stopper is not None else None
         return RunSummary(self.run_id, status, counts, error, len(self.in_flight), kind)
 
 

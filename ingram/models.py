@@ -110,6 +110,7 @@ class ClientSettings:
     pa_retry_waits: tuple[float, ...] = (30.0, 60.0, 120.0)
     details_retry_waits: tuple[float, ...] = (10.0, 30.0, 60.0)
     token_refresh_margin: float = 60.0
+    outage_limit: float = 120.0  # seconds of nothing but transport errors and 5xx: stop the run
     user_agent: str = f"ingram-sync/{__version__}"
 
     def __post_init__(self) -> None:

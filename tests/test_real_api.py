@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 
 import pytest
 from clirunner import Cli, cli_env
+
+from ingram.api.parsing import account_fault
 
 
 @pytest.fixture
@@ -62,3 +65,69 @@ def test_slow_details_say_how_many_workers_would_reach_the_limit(realistic, tmp_
     assert "advice     details answers took" in shown.out, shown
     again = cli.sync("--details-interval", "0.2", "--refresh-details")
     assert "--details-workers" not in again.err, again
+
+
+def pending_tasks_and_failures(db) -> tuple[int, int]:
+    with sqlite3.connect(db) as conn:
+        pending = conn.execute("SELECT COUNT(*) FROM tasks WHERE state = 'pending'").fetchone()[0]
+        failures = conn.execute("SELECT COUNT(*) FROM failures").fetchone()[0]
+    return pending, failures
+
+
+def test_a_gateway_fault_stops_the_run_with_the_vendors_words(realistic, tmp_path):
+    server = realistic(registered_customer_number="20-999999", catalog_size=300)
+    cli = cli_of(server, tmp_path)  # sends 20-222222, which these credentials do not own
+    assert cli.run("products", "add", *server.catalog.part_numbers(300)).code == 0
+    result = cli.sync("--pa-retry-waits", "1,1,1")
+    assert result.code == 2, result
+    assert "Invalid customer number" in result.err and "Traceback" not in result.err
+    problem_lines = [line for line in result.err.splitlines() if "Invalid customer" in line]
+    assert len(problem_lines) == 1, result.err
+    assert pending_tasks_and_failures(cli.db) == (6, 0)
+    assert server.stats()["calls"]["price_and_availability"] <= 5 + 2  # no retries
+    server.reconfigure(registered_customer_number="20-222222")
+    assert cli.sync("--no-details").code == 0
+    assert pending_tasks_and_failures(cli.db) == (0, 0)
+
+
+def test_an_outage_ends_the_run_as_interrupted_within_the_limit(realistic, tmp_path):
+    server = realistic(catalog_size=100)
+    cli = cli_of(server, tmp_path)
+    assert cli.run("products", "add", *server.catalog.part_numbers(100)).code == 0
+    server.reconfigure(faults={"error_500": 1.0})
+    started = time.monotonic()
+    result = cli.sync("--outage-limit", "1", "--pa-retry-waits", "30,60,120", "--batch-size", "10")
+    elapsed = time.monotonic() - started
+    assert result.code == 1, result
+    assert "interrupted: the Ingram API has answered nothing but errors" in result.err, result
+    assert elapsed < 8, elapsed  # not 3.5 minutes of retry waits
+    assert run_json(cli, 1)["status"] == "interrupted"
+    assert pending_tasks_and_failures(cli.db) == (10, 0)
+    server.reconfigure(faults={})
+    assert cli.sync("--no-details").code == 0
+    assert pending_tasks_and_failures(cli.db) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("status", "payload", "expected"),
+    [
+        (500, {"faultcode": "Server", "faultstring": "Invalid customer number."}, "configuration"),
+        (429, {"errors": [{"message": "The quota limit exceeds for calls on your API app."}]},
+         "configuration"),
+        (500, {"message": "Quote limit violation - Number of request limit exceeded"},
+         "configuration"),
+        (400, {"errors": [{"message": "Validation failed",
+                           "fields": [{"field": "IM-CountryCode", "message": "bad"}]}]},
+         "configuration"),
+        (401, {"fault": {"faultstring": "Invalid ApiKey for given resource",
+                         "detail": {"errorcode": "oauth.v2.InvalidApiKeyForGivenResource"}}}, None),
+        (403, {"fault": {"faultstring": "Invalid API call as no apiproduct match found"}},
+         "credentials"),
+        (400, {"errors": [{"message": "Validation failed",
+                           "fields": [{"field": "products", "message": "bad"}]}]}, None),
+        (404, {"errors": [{"message": "No Records Found"}]}, None),
+        (429, {"errors": [{"field": None, "message": "too many requests"}]}, None),
+    ],
+)  # fmt: skip
+def test_errors_no_item_caused_are_recognised(status, payload, expected):
+    assert account_fault(status, payload) == expected

@@ -31,6 +31,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from ingram.api.http import Response as _Response
 from ingram.api.http import SessionPool, build_session, describe, exchange, status_error
 from ingram.api.parsing import (
+    account_fault,
     loads,
     parse_details,
     parse_price_availability,
@@ -43,7 +44,15 @@ from ingram.api.ratelimiting import (
     rate_limit_delay,
     vendor_window,
 )
-from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError, MalformedResponse
+from ingram.errors import (
+    AccountFault,
+    ApiError,
+    ApiOutage,
+    ApiUnavailable,
+    Cancelled,
+    CredentialsError,
+    MalformedResponse,
+)
 from ingram.models import (
     ClientSettings,
     ClientStats,
@@ -139,6 +148,33 @@ class _Pacing:
         return seen
 
 
+class _OutageWatch:
+    """How long every call has met only transport errors, timeouts and 5xx (thread-safe)."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._since: float | None = None  # monotonic time of the first failure in a row
+
+    def answered(self) -> None:
+        with self._lock:
+            self._since = None
+
+    def failed(self) -> float:
+        """Note one more failure; return the seconds the API has been failing."""
+        now = time.monotonic()
+        with self._lock:
+            if self._since is None:
+                self._since = now
+            return now - self._since
+
+    def left(self) -> float:
+        """Seconds before the failures so far make an outage (the limit when healthy)."""
+        with self._lock:
+            since = self._since
+        return self.limit if since is None else self.limit - (time.monotonic() - since)
+
+
 def _interval(calls_per_minute: float) -> float:
     return 60.0 / calls_per_minute if calls_per_minute > 0 else 0.0
 
@@ -162,6 +198,7 @@ class IngramClient:
         self._token: tuple[str, float] | None = None  # (token, monotonic time to refresh)
         self._tokens_seen: list[str] = []
         self._pacing = _Pacing()
+        self._outage = _OutageWatch(settings.outage_limit)
         s = settings
         self._pa = self._endpoint("price_and_availability", _interval(s.pa_rate), s.pa_retry_waits)
         self._details = self._endpoint("details", s.details_interval, s.details_retry_waits)
@@ -311,7 +348,7 @@ class IngramClient:
         )
         try:
             return retrying(counted)
-        except (CredentialsError, ApiUnavailable, Cancelled):
+        except (CredentialsError, ApiUnavailable, AccountFault, ApiOutage, Cancelled):
             raise
         except ApiError as exc:
             if getattr(exc, "final", False):  # the token request gave up: say so as it is
@@ -321,7 +358,17 @@ class IngramClient:
     def _attempt(
         self, ep: _Endpoint, request: _Request, handle: Callable[[_Response], T], attempt: int
     ) -> T:
-        resp = self._send_authorized(ep, request)
+        try:
+            resp = self._send_authorized(ep, request)
+        except ApiError as exc:
+            if exc.retryable and exc.kind in ("connection", "timeout"):
+                self._check_outage(str(exc), None)
+            raise
+        self._check_account_fault(resp)
+        if resp.status >= 500:
+            self._check_outage(describe(resp), resp.status)
+        else:
+            self._outage.answered()
         if resp.status in (401, 403, 429) or resp.status >= 500:
             raise self._status_error(ep, resp, attempt)
         try:
@@ -334,9 +381,37 @@ class IngramClient:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, ApiError) and exc.kind == "rate_limited":
                 return 0.0  # the gate holds every thread of the endpoint until the reset
-            return _nth_wait(ep.waits, state.attempt_number)
+            # No retry wait outlasts the outage limit: the attempt after it decides.
+            return min(_nth_wait(ep.waits, state.attempt_number), max(self._outage.left(), 0.0))
 
         return wait
+
+    def _check_account_fault(self, resp: _Response) -> None:
+        """Raise at once for an error no item caused (the engine stops the run if it repeats)."""
+        if resp.status < 400:
+            return
+        try:
+            kind = account_fault(resp.status, loads(resp.body)) if resp.body else None
+        except MalformedResponse:
+            return
+        if kind is None:
+            return
+        detail = self._redact(describe(resp))
+        if kind == "credentials":
+            raise CredentialsError(
+                f"the Ingram API refused the call ({detail}): the API app lacks this API product",
+                http_status=resp.status,
+            )
+        raise AccountFault(f"the Ingram API refused the call: {detail}", http_status=resp.status)
+
+    def _check_outage(self, what: str, status: int | None) -> None:
+        failing = self._outage.failed()
+        if failing >= self._outage.limit:
+            raise ApiOutage(
+                f"the Ingram API has answered nothing but errors for {failing:.0f} s"
+                f" (last: {self._redact(what)}); stopped, the next sync resumes",
+                http_status=status,
+            )
 
     def _final_error(self, what: str, exc: ApiError, attempts: int) -> ApiError:
         plural = "s" if attempts != 1 else ""

@@ -428,10 +428,44 @@ def _error_text(payload: Any) -> str | None:
     fault = payload.get("fault")
     if isinstance(fault, Mapping) and isinstance(fault.get("faultstring"), str):
         return fault["faultstring"]
-    for key in ("message", "error_description", "error"):
+    for key in ("faultstring", "message", "error_description", "error"):
         if isinstance(payload.get(key), str):
             return payload[key]
     return None
+
+
+QUOTA_WORDS = ("quota limit exceeds", "quote limit violation")
+
+
+def account_fault(status: int, payload: Any) -> str | None:
+    """ "configuration" or "credentials" when an answer is an error no item caused.
+
+    The gateway's top-level ``{"faultcode", "faultstring"}`` (a customer number
+    the credentials do not own), a quota reply under any status, a 400 naming
+    the ``IM-*`` headers, and a 401/403 "apiproduct" fault (the app lacks the
+    API product). None for anything else, including a 400 about the body.
+    """
+    if not isinstance(payload, Mapping):
+        return None
+    text = (error_message(payload) or "").lower()
+    if 400 <= status < 500 and status != 429 and "apiproduct" in text:
+        return "credentials" if status in (401, 403) else "configuration"
+    if isinstance(payload.get("faultstring"), str) or any(w in text for w in QUOTA_WORDS):
+        return "configuration"
+    if status == 400 and _names_im_headers(payload.get("errors")):
+        return "configuration"
+    return None
+
+
+def _names_im_headers(errors: Any) -> bool:
+    fields = [
+        field
+        for error in (errors if isinstance(errors, list) else [])
+        if isinstance(error, Mapping) and isinstance(error.get("fields"), list)
+        for field in error["fields"]
+        if isinstance(field, Mapping)
+    ]
+    return any(str(field.get("field") or "").upper().startswith("IM-") for field in fields)
 
 
 def _field_messages(fields: Any) -> str:

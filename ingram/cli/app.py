@@ -211,6 +211,7 @@ TIMING_OPTIONS = (
     ("--details-workers", "Details threads sharing the one details limiter [1]."),
     ("--batch-size", "Part numbers per P&A call, 1..50 [50]."),
     ("--details-max-age", "Refetch details older than this, e.g. 7d [7d]."),
+    ("--outage-limit", "Stop as interrupted after this long of only errors, e.g. 2m [2m]."),
 )
 
 

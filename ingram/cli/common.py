@@ -49,6 +49,11 @@ RUN_PROBLEMS = {
     "failed": "Error: {error}",
     "interrupted": "interrupted: the next sync resumes where this one stopped",
 }
+FATAL_EXIT = {
+    "credentials": ExitStatus.CREDENTIALS,
+    "configuration": ExitStatus.USAGE,  # the vendor refused the account's settings
+    "outage": ExitStatus.ITEMS_FAILED,  # not a signal: cron should mail it
+}
 
 
 class CliError(click.ClickException):
@@ -106,6 +111,8 @@ def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> No
         if not state.quiet:
             click.echo(describe_run(summary.counts))
     problem = RUN_PROBLEMS.get(summary.status)
+    if summary.fatal_kind == "outage":
+        problem = "interrupted: {error}"
     if problem:
         message = problem.format(
             run_id=summary.run_id, failures=summary.counts.get("failures"), error=summary.message
@@ -118,7 +125,9 @@ def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> No
     if epilogue and not state.quiet:
         click.echo(epilogue, err=True)
     code = RUN_EXIT[summary.status]
-    if summary.status == "failed" and summary.fatal_kind != "credentials":
+    if summary.fatal_kind in FATAL_EXIT:
+        code = FATAL_EXIT[summary.fatal_kind]
+    elif summary.status == "failed":
         code = ExitStatus.ITEMS_FAILED  # the API could not be reached: nothing was done
     if summary.calls_left_running:
         sys.stdout.flush()
