@@ -28,11 +28,18 @@ class PriceAvailability:
 
     ``found`` is False for an item with ``productStatusCode`` "E" (the vendor does
     not know the part number); ``message`` then holds the vendor's text.
+    ``authorized`` False: the account may not buy it (``productAuthorized``, or an
+    "E" saying so). ``problem`` names the item and field when this one item could
+    not be read (its neighbours still are); ``ingram_part_number`` is "" when the
+    vendor left it out (the writer matches it by vendor part number or UPC).
     """
 
     ingram_part_number: str
     found: bool = True
     message: str | None = None
+    status_code: str | None = None
+    authorized: bool | None = None
+    problem: str | None = None
     vendor_part_number: str | None = None
     upc: str | None = None
     vendor_name: str | None = None

@@ -114,7 +114,8 @@ def assert_catalog_matches(
             assert row["status"] == "not_found", row
             continue
         pricing = item.get("pricing") or item["availability"]["pricing"]
-        assert row["status"] == "active", row
+        expected = "active" if item["productAuthorized"] else "not_authorized"
+        assert row["status"] == expected, row
         assert Decimal(str(row["customer_price"])) == Decimal(str(pricing["customerPrice"])), pn
         assert Decimal(str(row["retail_price"])) == Decimal(str(pricing["retailPrice"])), pn
         assert row["total_availability"] == item["availability"]["totalAvailability"], pn

@@ -44,7 +44,7 @@ def test_import_sync_export_matches_the_vendor_catalog(sandbox, cli, tmp_path):
     for pn in pns:
         item, row = sandbox.catalog.price_availability_item(pn), exported[pn]
         pricing = pricing_of(item)
-        assert row["status"] == "active"
+        assert row["status"] == ("active" if item["productAuthorized"] else "not_authorized")
         assert Decimal(str(row["customer_price"])) == Decimal(str(pricing["customerPrice"]))
         assert Decimal(str(row["retail_price"])) == Decimal(str(pricing["retailPrice"]))
         assert row["currency"] == pricing["currencyCode"]

@@ -223,7 +223,28 @@ def parse_price_availability(payload: Any) -> list[PriceAvailability]:
     """
     if not isinstance(payload, list):
         raise _bad(f"P&A answer is a {type(payload).__name__}, not a list")
-    return [_pa_item(item) for item in payload]
+    return [_pa_item_or_problem(item) for item in payload]
+
+
+def _pa_item_or_problem(item: Any) -> PriceAvailability:
+    """One bad item fails that item only: it comes back with ``problem`` naming it."""
+    try:
+        return _pa_item(item)
+    except MalformedResponse as exc:
+        get = item.get if isinstance(item, Mapping) else (lambda key: None)
+        number = get("ingramPartNumber")
+        part_number = number.strip() if isinstance(number, str) else ""
+        vendor_pn, upc = get("vendorPartNumber"), get("upc")
+        return PriceAvailability(
+            part_number,
+            found=False,
+            problem=f"P&A item {part_number or '(no part number)'}: {exc}",
+            vendor_part_number=vendor_pn.strip() if isinstance(vendor_pn, str) else None,
+            upc=upc.strip() if isinstance(upc, str) else None,
+        )
+
+
+NOT_AUTHORIZED_WORDS = ("not authorized", "not authorised", "unauthorized")
 
 
 def _pa_item(item: Any) -> PriceAvailability:
@@ -232,13 +253,16 @@ def _pa_item(item: Any) -> PriceAvailability:
     if type(item) is not dict and not isinstance(item, Mapping):
         raise _bad("a P&A item is not an object")
     get = item.get
-    part_number = _text(get("ingramPartNumber"), "ingramPartNumber")
-    if part_number is None:
-        raise _bad("a P&A item has no ingramPartNumber")
+    part_number = _text(get("ingramPartNumber"), "ingramPartNumber") or ""
     status = _text(get("productStatusCode"), "productStatusCode")
     message = _text(get("productStatusMessage"), "productStatusMessage")
+    authorized = _flag(get("productAuthorized"), "productAuthorized")
     if status is not None and status.upper() == "E":
-        return PriceAvailability(part_number, found=False, message=message)
+        if any(words in (message or "").lower() for words in NOT_AUTHORIZED_WORDS):
+            authorized = False
+        return PriceAvailability(
+            part_number, found=False, message=message, status_code=status, authorized=authorized
+        )
     availability = _mapping(get("availability"), "availability") or {}
     pricing = _mapping(get("pricing"), "pricing")
     if pricing is None:  # one published example nests pricing inside availability
@@ -275,6 +299,8 @@ def _pa_item(item: Any) -> PriceAvailability:
         ingram_part_number=part_number,
         found=True,
         message=message,
+        status_code=status,
+        authorized=authorized,
         vendor_part_number=vendor_pn,
         upc=upc,
         vendor_name=vendor,

@@ -150,13 +150,14 @@ def details_not_offered(country: str) -> Reply:
     )
 
 
-def without_part_number(reply: Reply) -> Reply:
-    """The first found P&A item loses its ``ingramPartNumber`` (seen in public clients)."""
+def without_part_number(reply: Reply, part_numbers: frozenset[str]) -> Reply:
+    """P&A items of ``part_numbers`` lose their ``ingramPartNumber`` (public clients met it)."""
     items = json.loads(reply.body)
+    if not isinstance(items, list):  # a validation error
+        return reply
     for item in items:
-        if item.get("productStatusCode") != "E":
-            item.pop("ingramPartNumber", None)
-            break
+        if str(item.get("ingramPartNumber")).upper() in part_numbers:
+            item.pop("ingramPartNumber")
     return json_reply(reply.status, items, reply.headers)
 
 

@@ -21,7 +21,6 @@ FAULT_NAMES: tuple[str, ...] = (
     "malformed",
     "drop_connection",
     "revoke_token",
-    "unnumbered_item",
 )
 
 
@@ -42,7 +41,6 @@ class FaultRates:
     malformed: float = 0.0
     drop_connection: float = 0.0
     revoke_token: float = 0.0
-    unnumbered_item: float = 0.0  # one P&A item of the answer comes without ingramPartNumber
 
     def __post_init__(self) -> None:
         for name in FAULT_NAMES:
@@ -93,6 +91,7 @@ class SandboxSettings:
     slow_seconds: float = 2.0
     failing_part_numbers: frozenset[str] = frozenset()
     failing_details_part_numbers: frozenset[str] = frozenset()  # their P&A still works
+    unnumbered_part_numbers: frozenset[str] = frozenset()  # P&A items without ingramPartNumber
     verbose: bool = False
     # Realistic mode (see README "Talking to the real API"): a fixed-window lockout, details
     # only for US/IN/NL, found items with status messages, unknown paths answered by the
@@ -107,7 +106,11 @@ class SandboxSettings:
         # Normalise the loose forms (dict, list) that JSON and kwargs bring in,
         # so the rest of the server can rely on the declared types.
         object.__setattr__(self, "faults", FaultRates.from_value(self.faults))
-        for name in ("failing_part_numbers", "failing_details_part_numbers"):
+        for name in (
+            "failing_part_numbers",
+            "failing_details_part_numbers",
+            "unnumbered_part_numbers",
+        ):
             object.__setattr__(self, name, _part_number_set(getattr(self, name)))
         if self.catalog_size < 0:
             raise ValueError("catalog_size must be >= 0")
@@ -138,6 +141,7 @@ class SandboxSettings:
         data["faults"] = self.faults.as_dict()
         data["failing_part_numbers"] = sorted(self.failing_part_numbers)
         data["failing_details_part_numbers"] = sorted(self.failing_details_part_numbers)
+        data["unnumbered_part_numbers"] = sorted(self.unnumbered_part_numbers)
         data["client_secret"] = "***"
         return data
 

@@ -55,6 +55,8 @@ EXPORT_COLUMNS = (
     "pa_synced_at",
     "details_synced_at",
     "last_error",
+    "product_status_code",
+    "product_status_message",
 )
 
 
