@@ -131,3 +131,78 @@ def test_an_outage_ends_the_run_as_interrupted_within_the_limit(realistic, tmp_p
 )  # fmt: skip
 def test_errors_no_item_caused_are_recognised(status, payload, expected):
     assert account_fault(status, payload) == expected
+
+
+def open_failures(db) -> dict[str, str]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT ingram_part_number, error FROM failures WHERE resolved_at IS NULL"
+        ).fetchall()
+    return dict(rows)
+
+
+def top_level_priced(server, count: int) -> list[str]:
+    pns = server.catalog.part_numbers(200)
+    return [pn for pn in pns if "pricing" in server.catalog.price_availability_item(pn)][:count]
+
+
+def test_one_bad_item_fails_that_item_only(realistic, tmp_path):
+    server = realistic(catalog_size=200)
+    pns = top_level_priced(server, 50)
+    bad, unnumbered = pns[3], pns[7]
+    server.reconfigure(misformatted_part_numbers=[bad], unnumbered_part_numbers=[unnumbered])
+    cli = cli_of(server, tmp_path)
+    assert cli.run("products", "add", *pns).code == 0
+    result = cli.sync("--no-details")
+    assert result.code == 1, result
+    failures = open_failures(cli.db)
+    assert list(failures) == [bad], failures
+    assert f"P&A item {bad}" in failures[bad] and "customerPrice" in failures[bad]
+    exported = cli.export()
+    assert exported[unnumbered]["pa_synced_at"] is not None  # matched by elimination
+    synced = [pn for pn in pns if exported[pn]["pa_synced_at"] is not None]
+    assert len(synced) == 49
+
+
+def test_items_without_part_number_match_by_vendor_part_number(realistic, tmp_path):
+    server = realistic(catalog_size=200)
+    pns = server.catalog.part_numbers(20)
+    cli = cli_of(server, tmp_path)
+    assert cli.run("products", "add", *pns).code == 0
+    server.reconfigure(unnumbered_part_numbers=pns[:2])
+    first = cli.sync("--no-details")
+    assert first.code == 1, first  # two unnumbered, nothing known about them yet
+    assert set(open_failures(cli.db)) == set(pns[:2])
+    before = cli.export()
+    server.reconfigure(unnumbered_part_numbers=pns[2:6])  # now known by vendor part number
+    assert cli.sync("--no-details").code == 0
+    assert open_failures(cli.db) == {}
+    after = cli.export()
+    for pn in pns[2:6]:
+        assert after[pn]["pa_synced_at"] > before[pn]["pa_synced_at"]
+
+
+def test_item_status_is_kept(realistic, tmp_path):
+    server = realistic(catalog_size=200)
+    pns = server.catalog.part_numbers(200)
+    cli = cli_of(server, tmp_path)
+    assert cli.run("products", "add", *pns, "ZZNOTREAL1").code == 0
+    assert cli.sync("--no-details").code == 0
+    exported = cli.export()
+    refused = {
+        pn for pn in pns if not server.catalog.price_availability_item(pn)["productAuthorized"]
+    }
+    assert refused
+    for pn in pns:
+        row = exported[pn]
+        if pn in refused:
+            assert row["status"] == "not_authorized", row
+            assert "not authorized" in row["product_status_message"]
+            assert row["product_status_code"] == "E" and row["customer_price"] is None
+        else:
+            assert row["status"] == "active", row
+            assert row["product_status_message"].startswith("ACOPS ARE AVAILABLE")
+    assert exported["ZZNOTREAL1"]["status"] == "not_found"
+    assert exported["ZZNOTREAL1"]["product_status_code"] == "E"
+    listed = cli.run("products", "list", "--status", "not_authorized", "--json")
+    assert {json.loads(line)["ingram_part_number"] for line in listed.out.splitlines()} == refused

@@ -150,13 +150,19 @@ def details_not_offered(country: str) -> Reply:
     )
 
 
-def without_part_number(reply: Reply, part_numbers: frozenset[str]) -> Reply:
-    """P&A items of ``part_numbers`` lose their ``ingramPartNumber`` (public clients met it)."""
+def spoil_items(reply: Reply, unnumbered: frozenset[str], misformatted: frozenset[str]) -> Reply:
+    """P&A items that lose their ``ingramPartNumber`` (public clients met it), or whose
+    ``customerPrice`` comes as localised text ("1,234.56")."""
+    if not (unnumbered or misformatted):
+        return reply
     items = json.loads(reply.body)
     if not isinstance(items, list):  # a validation error
         return reply
     for item in items:
-        if str(item.get("ingramPartNumber")).upper() in part_numbers:
+        pn = str(item.get("ingramPartNumber")).upper()
+        if pn in misformatted and isinstance(item.get("pricing"), dict):
+            item["pricing"]["customerPrice"] = "1,234.56"
+        if pn in unnumbered:
             item.pop("ingramPartNumber")
     return json_reply(reply.status, items, reply.headers)
 

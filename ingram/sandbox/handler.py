@@ -296,8 +296,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
             sandbox.stats_recorder.record_fault("failing_part_number")
             return api.system_error(500)
         reply = self._real_answer(settings, endpoint, query, body, param)
-        if endpoint == "price_and_availability" and settings.unnumbered_part_numbers:
-            reply = api.without_part_number(reply, settings.unnumbered_part_numbers)
+        if endpoint == "price_and_availability":
+            reply = api.spoil_items(
+                reply, settings.unnumbered_part_numbers, settings.misformatted_part_numbers
+            )
         if fault == "truncated":
             reply.transport = "truncate"
         elif fault == "malformed":

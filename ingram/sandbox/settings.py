@@ -92,6 +92,7 @@ class SandboxSettings:
     failing_part_numbers: frozenset[str] = frozenset()
     failing_details_part_numbers: frozenset[str] = frozenset()  # their P&A still works
     unnumbered_part_numbers: frozenset[str] = frozenset()  # P&A items without ingramPartNumber
+    misformatted_part_numbers: frozenset[str] = frozenset()  # customerPrice "1,234.56"
     verbose: bool = False
     # Realistic mode (see README "Talking to the real API"): a fixed-window lockout, details
     # only for US/IN/NL, found items with status messages, unknown paths answered by the
@@ -110,6 +111,7 @@ class SandboxSettings:
             "failing_part_numbers",
             "failing_details_part_numbers",
             "unnumbered_part_numbers",
+            "misformatted_part_numbers",
         ):
             object.__setattr__(self, name, _part_number_set(getattr(self, name)))
         if self.catalog_size < 0:
@@ -142,6 +144,7 @@ class SandboxSettings:
         data["failing_part_numbers"] = sorted(self.failing_part_numbers)
         data["failing_details_part_numbers"] = sorted(self.failing_details_part_numbers)
         data["unnumbered_part_numbers"] = sorted(self.unnumbered_part_numbers)
+        data["misformatted_part_numbers"] = sorted(self.misformatted_part_numbers)
         data["client_secret"] = "***"
         return data
 

@@ -100,6 +100,7 @@ def match_items(
         f" WHERE ingram_part_number IN ({marks})",
         tuple(missing),
     ).fetchall()
+    unmatched = []
     for item in unnumbered:
         for pn, vendor_pn, upc in known:
             if pn not in answered and (
@@ -108,6 +109,11 @@ def match_items(
             ):
                 answered[pn] = replace(item, ingram_part_number=pn)
                 break
+        else:
+            unmatched.append(item)
+    left = [pn for pn in missing if pn not in answered]
+    if len(unmatched) == 1 and len(left) == 1:  # one item per product asked: the last one
+        answered[left[0]] = replace(unmatched[0], ingram_part_number=left[0])
     return answered
 
 
