@@ -34,6 +34,7 @@ from ingram.errors import (
     Cancelled,
     CredentialsError,
 )
+from ingram.models import ProductDetails
 from ingram.state.lock import SyncLock
 from ingram.state.saving import DetailsPolicy, save_details, save_failure, save_price_availability
 from ingram.state.store import DETAILS, PA, Store, batched, parse_time
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # the client (and requests) load only for commands that call 
 
 log = logging.getLogger("ingram.engine")
 STATS_EVERY = 0.5
+BARE_DETAILS_LIMIT = 20  # this many bodiless "no records" first: the URL is likely wrong
 ACCOUNT_FAULT_REPEATS = 2  # the same error no item caused, this many calls in a row: stop
 
 
@@ -193,6 +195,8 @@ class SyncRun:
         self.fatal: CredentialsError | ApiUnavailable | AccountFault | None = None
         self.outage: ApiOutage | None = None
         self.account_faults: tuple[str, int] = ("", 0)  # the last such message, times in a row
+        self.details_answered = False  # a details document or the vendor's own 404 came back
+        self.bare_details: list[str] = []  # bodiless "no records" before any real answer
         self.in_flight: dict[Future[Any], InFlight] = {}
         self.queued: dict[str, deque[tuple[int, list[str]]]] = {PA: deque(), DETAILS: deque()}
         self.cursor = {PA: 0, DETAILS: 0}
@@ -271,6 +275,8 @@ class SyncRun:
             self.stop(signalled=False)
             return
         except ApiError as error:
+            if item.kind == DETAILS and self.details_refused(error):
+                return
             self.record_failure(item, error)
             return
         except Exception as error:  # a bug on one item must not stop this and every later sync
@@ -291,7 +297,42 @@ class SyncRun:
             )
         else:
             save_details(self.store, self.run_id, item.task_id, result, 1)
+            self.watch_bare_details(result)
         self.advance(item)
+
+    def details_refused(self, error: ApiError) -> bool:
+        """The details endpoint refusing the country or the account on its first calls:
+        stop the details stream (tasks stay pending), one warning, no failure rows."""
+        status = error.http_status or 0
+        if self.details_answered or not 400 <= status < 500 or status in (404, 408, 429):
+            return False
+        self.stop_details(f"details stopped for this run: the details endpoint refused: {error}")
+        return True
+
+    def watch_bare_details(self, details: ProductDetails) -> None:
+        """A wrong base URL also answers bodiless 404s: the first 20 in a row stop the stream."""
+        if self.details_answered:
+            return
+        if not details.bare:
+            self.details_answered = True
+            return
+        self.bare_details.append(details.ingram_part_number)
+        if len(self.bare_details) >= BARE_DETAILS_LIMIT:
+            url = self.client.settings.base_url
+            self.stop_details(
+                f"details stopped for this run: the first {len(self.bare_details)} details calls"
+                f" to {url} answered without the vendor's body (204 or a bare 404): check"
+                " INGRAM_API_URL"
+            )
+            with self.store.write() as db:  # not "no details": asked again next time
+                self.store.forget_details(db, self.bare_details)
+
+    def stop_details(self, message: str) -> None:
+        if self.caps[DETAILS] == 0:
+            return
+        log.warning("%s", message)
+        self.caps[DETAILS] = 0
+        self.queued[DETAILS].clear()
 
     def on_account_fault(self, item: InFlight, error: AccountFault) -> None:
         """No failure row: the task stays pending; the same fault again in a row stops the run."""

@@ -70,6 +70,7 @@ class ProductDetails:
     product_type: str | None = None
     authorized: bool | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False)
+    bare: bool = False  # "no records" said by a 204 or a 404 without the vendor's body
 
 
 @dataclass(frozen=True, slots=True)

@@ -343,12 +343,13 @@ def test_redirect_is_not_followed(stub: Any) -> None:
     assert len(server.api_requests()) == 1
 
 
-def test_details_404_without_the_vendor_body_is_an_error(stub: Any) -> None:
-    server = stub(lambda seen: Reply(404, b"<html>no such path</html>"))
+@pytest.mark.parametrize("reply", [Reply(404, b"<html>no such path</html>"), Reply(204)])
+def test_details_204_or_404_without_the_vendor_body_is_no_records(stub: Any, reply: Any) -> None:
+    server = stub(lambda seen: reply)
     client = client_for(server)
-    with pytest.raises(ApiError) as info:
-        client.product_details("A1")
-    assert info.value.http_status == 404 and info.value.attempts == 1
+    details = client.product_details("A1")
+    assert (details.found, details.bare) == (False, True)
+    assert client.stats().details_requests == 1  # not retried as a malformed answer
 
 
 def test_connection_refused_is_retried_then_classified() -> None:

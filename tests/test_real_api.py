@@ -7,6 +7,7 @@ import sqlite3
 import time
 
 import pytest
+from client_support import Reply, stub_servers
 from clirunner import Cli, cli_env
 
 from ingram.api.parsing import account_fault
@@ -206,3 +207,50 @@ def test_item_status_is_kept(realistic, tmp_path):
     assert exported["ZZNOTREAL1"]["product_status_code"] == "E"
     listed = cli.run("products", "list", "--status", "not_authorized", "--json")
     assert {json.loads(line)["ingram_part_number"] for line in listed.out.splitlines()} == refused
+
+
+def test_details_default_off_outside_us_in_nl(realistic, tmp_path):
+    server = realistic(catalog_size=50)
+    cli = cli_of(server, tmp_path, INGRAM_COUNTRY_CODE="DE")
+    assert cli.run("products", "add", *server.catalog.part_numbers(10)).code == 0
+    result = cli.sync()
+    assert result.code == 0, result
+    assert result.err.count("details off: Ingram offers product details only in the US") == 1
+    assert server.stats()["calls"]["details"] == 0
+
+
+def test_details_refused_for_the_country_stop_the_stream_not_each_product(realistic, tmp_path):
+    server = realistic(catalog_size=50)
+    cli = cli_of(server, tmp_path, INGRAM_COUNTRY_CODE="DE")
+    assert cli.run("products", "add", *server.catalog.part_numbers(30)).code == 0
+    result = cli.sync("--details")
+    assert result.code == 0, result
+    assert result.err.count("details stopped for this run: the details endpoint refused") == 1
+    assert "not available for country code DE" in result.err
+    assert open_failures(cli.db) == {}
+    assert server.stats()["calls"]["details"] <= 2 * 1  # the calls in flight when it stopped
+
+
+@pytest.fixture
+def stub():
+    yield from stub_servers()
+
+
+def test_bodiless_404s_first_stop_the_details_stream_and_are_not_believed(stub, tmp_path):
+    def answer(seen):
+        if seen.path.startswith("/resellers/v6/catalog/priceandavailability"):
+            asked = json.loads(seen.body)["products"]
+            return Reply(200, [{"ingramPartNumber": p["ingramPartNumber"]} for p in asked])
+        return Reply(404, b"<html>Not Found</html>")
+
+    server = stub(answer)
+    cli = cli_of(server, tmp_path)
+    pns = [f"PN{i:03d}" for i in range(30)]
+    assert cli.run("products", "add", *pns).code == 0
+    result = cli.sync("--details-workers", "1")
+    assert result.code == 0, result
+    assert "the first 20 details calls to " + server.url in result.err, result
+    assert "check INGRAM_API_URL" in result.err
+    exported = cli.export()
+    assert all(row["details_synced_at"] is None for row in exported.values())
+    assert len([s for s in server.api_requests() if "/details/" in s.path]) <= 22

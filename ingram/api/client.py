@@ -235,6 +235,8 @@ class IngramClient:
         def handle(resp: _Response) -> ProductDetails:
             if resp.status == 404 and _is_vendor_not_found(resp):
                 return ProductDetails(part_number, found=False)
+            if resp.status in (204, 404):  # no records, said without the vendor's body
+                return ProductDetails(part_number, found=False, bare=True)
             if resp.status != 200:
                 raise self._status_error(self._details, resp, 0)
             return parse_details(part_number, loads(resp.body))
@@ -307,7 +309,7 @@ class IngramClient:
             page += 1
 
     def _handle_search(self, resp: _Response) -> tuple[list[SearchResult], bool]:
-        if resp.status == 404 and _is_vendor_not_found(resp):
+        if resp.status == 204 or (resp.status == 404 and _is_vendor_not_found(resp)):
             return [], False
         if resp.status != 200:
             raise self._status_error(self._search, resp, 0)

@@ -223,7 +223,9 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "--sandbox", "vendor_sandbox", is_flag=True, help="Use Ingram's own sandbox API."
     )(command)
     command = click.option(
-        "--details/--no-details", default=True, help="Fetch product details where stale."
+        "--details/--no-details",
+        default=None,
+        help="Fetch product details where stale [on in US, IN, NL: where Ingram offers them].",
     )(command)
     return click.option("--refresh-details", is_flag=True, help="Fetch details even when fresh.")(
         command
@@ -238,9 +240,30 @@ def timing_flags(kwargs: dict[str, Any]) -> dict[str, Any]:
     return flags
 
 
-def build_options(settings: Settings, kwargs: dict[str, Any], **extra: Any) -> SyncOptions:
+DETAILS_COUNTRIES = ("US", "IN", "NL")  # the spec: details "currently available" only there
+
+
+def details_wanted(settings: Settings, flag: bool | None, quiet: bool) -> bool:
+    """``--details/--no-details`` when given; else on where Ingram offers details, saying so."""
+    if flag is not None:
+        return flag
+    country = settings.country_code.upper()
+    if country in DETAILS_COUNTRIES:
+        return True
+    if not quiet:
+        click.echo(
+            f"details off: Ingram offers product details only in the US, India and the"
+            f" Netherlands, not for country {country}; --details turns them on",
+            err=True,
+        )
+    return False
+
+
+def build_options(
+    settings: Settings, kwargs: dict[str, Any], quiet: bool = False, **extra: Any
+) -> SyncOptions:
     policy = DetailsPolicy(
-        enabled=kwargs.pop("details"),
+        enabled=details_wanted(settings, kwargs.pop("details"), quiet),
         max_age=settings.details_max_age,
         refresh=kwargs.pop("refresh_details"),
     )
@@ -270,7 +293,8 @@ def sync(state: State, skus: tuple[str, ...], force: bool, **kwargs: Any) -> Non
     flags = timing_flags(kwargs)
     settings = state.settings(min_interval=kwargs.pop("min_interval"), **flags)
     client = open_client(settings)
-    options = build_options(settings, kwargs, skus=tuple(part_numbers_from_args(skus)), force=force)
+    skus_given = tuple(part_numbers_from_args(skus))
+    options = build_options(settings, kwargs, state.quiet, skus=skus_given, force=force)
     store = Store.open(settings.db)
     summary = run_sync(store, client, options, make_progress(state.quiet))
     finish(state, summary)
@@ -299,7 +323,7 @@ def retry_failed(state: State, ids: tuple[int, ...], retry_all: bool, **kwargs: 
         click.echo("nothing to retry: no unresolved failures")
         return
     client = open_client(settings)
-    options = build_options(settings, kwargs)
+    options = build_options(settings, kwargs, state.quiet)
     summary = run_retry_failed(store, client, rows, options, make_progress(state.quiet))
     finish(state, summary)
 

@@ -319,6 +319,14 @@ class Store:
         sets = ", ".join(f"{name} = {name} + ?" for name in increments)
         db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*increments.values(), run_id))
 
+    def forget_details(self, db: sqlite3.Connection, pns: Sequence[str]) -> None:
+        """Mark details as never fetched (a run's "no records" turned out not to be believed)."""
+        db.executemany(
+            "UPDATE products SET details_status = NULL, details_synced_at = NULL"
+            " WHERE ingram_part_number = ?",
+            [(pn,) for pn in pns],
+        )
+
     def set_run_pacing(self, db: sqlite3.Connection, run_id: int, pacing: Any) -> None:
         """What the vendor's rate-limit headers said, per endpoint (JSON)."""
         db.execute("UPDATE runs SET pacing = ? WHERE id = ?", (json.dumps(pacing), run_id))
