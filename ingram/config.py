@@ -38,6 +38,8 @@ ENVIRONMENT = {
     "sender_id": "INGRAM_SENDER_ID",
     "api_url": "INGRAM_API_URL",
     "token_path": "INGRAM_TOKEN_PATH",
+    "token_url": "INGRAM_TOKEN_URL",
+    "token_cache": "INGRAM_TOKEN_CACHE",
     "db": "INGRAM_SYNC_DB",
 }
 SECRETS = ("client_secret",)
@@ -57,6 +59,8 @@ class Settings:
     sender_id: str | None = None
     api_url: str = PRODUCTION_URL
     token_path: str = "/oauth/oauth20/token"
+    token_url: str | None = None  # full URL; default: the API's bare host + token_path
+    token_cache: str | None = None  # folder for the shared token; default the cache folder; off
     pa_rate: float = 60.0
     details_interval: float = 1.0
     pa_retry_waits: tuple[float, ...] = (30.0, 60.0, 120.0)
@@ -215,6 +219,10 @@ def client_settings(settings: Settings) -> ClientSettings:
     check_header_value("INGRAM_SENDER_ID", settings.sender_id, 32)
     if not re.fullmatch(r"[A-Za-z]{2}", settings.country_code):
         raise ConfigError("INGRAM_COUNTRY_CODE must be a two-letter country code such as US")
+    if settings.token_url is not None and not re.match(r"https?://[^/]", settings.token_url):
+        raise ConfigError(
+            f"INGRAM_TOKEN_URL {settings.token_url!r} must be a full URL starting with https://"
+        )
     if not re.match(r"https?://", settings.api_url):
         raise ConfigError(
             f"INGRAM_API_URL {settings.api_url!r} must start with https://"
@@ -228,6 +236,8 @@ def client_settings(settings: Settings) -> ClientSettings:
         sender_id=settings.sender_id,
         base_url=settings.api_url.rstrip("/"),
         token_path=settings.token_path,
+        token_url=settings.token_url,
+        token_cache=token_cache_folder(settings.token_cache),
         timeout=settings.timeout,
         pa_rate=settings.pa_rate,
         details_interval=settings.details_interval,
@@ -235,6 +245,16 @@ def client_settings(settings: Settings) -> ClientSettings:
         details_retry_waits=settings.details_retry_waits,
         outage_limit=settings.outage_limit,
     )
+
+
+def token_cache_folder(setting: str | None) -> str | None:
+    """Where the shared token file lives: the setting, else ``$XDG_CACHE_HOME`` or
+    ``~/.cache``; None when the setting is ``off``."""
+    if setting is not None and setting.strip().lower() in ("off", "no", "false", "0"):
+        return None
+    if setting:
+        return str(Path(setting).expanduser())
+    return os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
 
 
 def check_header_value(variable: str, value: str | None, longest: int) -> None:

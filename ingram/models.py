@@ -109,6 +109,8 @@ class ClientSettings:
     sender_id: str | None = None
     base_url: str = "https://api.ingrammicro.com:443"
     token_path: str = "/oauth/oauth20/token"
+    token_url: str | None = None  # full URL; None: the API's bare host + token_path
+    token_cache: str | None = None  # folder of the shared token file; None: not shared
     connect_timeout: float = 10.0
     timeout: float = 30.0
     deadline: float = 120.0

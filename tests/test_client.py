@@ -365,7 +365,9 @@ def test_connection_refused_is_retried_then_classified() -> None:
     with pytest.raises(ApiUnavailable) as info:  # no token: the run stops, not N failures
         client.price_and_availability(["A1"])
     assert info.value.__cause__.kind in ("connection", "timeout") and info.value.attempts == 2
-    assert str(info.value).startswith("cannot get a token from http://127.0.0.1:9: token request")
+    assert str(info.value).startswith(
+        "cannot get a token from http://127.0.0.1:9/oauth/oauth20/token: token request"
+    )
     assert "failed after 2 attempts" in str(info.value)
 
 

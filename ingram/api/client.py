@@ -16,6 +16,7 @@ Nothing here logs or raises a message holding the client secret or the token.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -23,8 +24,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
@@ -44,6 +46,7 @@ from ingram.api.ratelimiting import (
     rate_limit_delay,
     vendor_window,
 )
+from ingram.api.tokencache import TokenCache
 from ingram.errors import (
     AccountFault,
     ApiError,
@@ -85,6 +88,7 @@ class _Request:
     what: str  # for messages: "P&A request for 50 part numbers"
     params: Mapping[str, Any] | None = None
     body: bytes | None = None
+    url: str | None = None  # a full URL instead of the API base + path (the token's)
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,12 @@ class IngramClient:
         self._tokens_seen: list[str] = []
         self._pacing = _Pacing()
         self._outage = _OutageWatch(settings.outage_limit)
+        self.token_url = settings.token_url or bare_host(settings.base_url) + settings.token_path
+        self._token_cache = (
+            TokenCache.for_client(Path(settings.token_cache), settings.client_id, self.token_url)
+            if settings.token_cache
+            else None
+        )
         s = settings
         self._pa = self._endpoint("price_and_availability", _interval(s.pa_rate), s.pa_retry_waits)
         self._details = self._endpoint("details", s.details_interval, s.details_retry_waits)
@@ -488,14 +498,36 @@ class IngramClient:
         with self._token_lock:
             state = self._token
             if state is None or state[0] == failed:  # nobody has refreshed it yet
-                state = self._fetch_token(ep)
+                state = self._fetch_token(ep, failed)
             return state[0]
 
-    def _fetch_token(self, ep: _Endpoint) -> tuple[str, float]:
-        """Ask for a new token (token lock held), retried like any call of ``ep``."""
-        request = _Request("POST", self.settings.token_path, "token request")
+    def _fetch_token(self, ep: _Endpoint, failed: str | None = None) -> tuple[str, float]:
+        """A token (token lock held): the shared cache's unless it is ``failed`` or expiring,
+        else a new one asked for, retried like any call of ``ep``, and shared."""
+        cache = self._token_cache
+        with cache.exclusive() if cache else contextlib.nullcontext():
+            cached = cache.read() if cache else None
+            if cached is not None and cached[0] != failed and self._usable(cached[1]):
+                token, expires_at = cached
+            else:
+                token, expires_at = self._ask_for_token(ep)
+                if cache:
+                    cache.write(token, expires_at)
+        lifetime = expires_at - time.time()
+        margin = min(self.settings.token_refresh_margin, lifetime / 10)
+        state = (token, time.monotonic() + lifetime - margin)
+        self._token = state
+        self._tokens_seen = [*self._tokens_seen[-4:], token]
+        return state
+
+    def _usable(self, expires_at: float) -> bool:
+        return expires_at - time.time() > self.settings.token_refresh_margin
+
+    def _ask_for_token(self, ep: _Endpoint) -> tuple[str, float]:
+        """(token, Unix time it expires) from the token URL."""
+        request = _Request("POST", "", "token request", url=self.token_url)
         try:
-            state = self._retrying(
+            return self._retrying(
                 request.what,
                 ep.waits,
                 lambda retry: _nth_wait(ep.waits, retry.attempt_number),
@@ -506,14 +538,11 @@ class IngramClient:
             raise
         except ApiError as exc:
             raise ApiUnavailable(
-                f"cannot get a token from {self.settings.base_url}: {exc}; check INGRAM_API_URL"
-                " and the network, then sync again (it resumes)",
+                f"cannot get a token from {self.token_url}: {exc}; check INGRAM_API_URL,"
+                " INGRAM_TOKEN_URL and the network, then sync again (it resumes)",
                 http_status=exc.http_status,
                 attempts=exc.attempts,
             ) from exc
-        self._token = state
-        self._tokens_seen = [*self._tokens_seen[-4:], state[0]]
-        return state
 
     def _token_attempt(self, request: _Request, attempt: int) -> tuple[str, float]:
         cancellable_sleep(self._cancel, 0.0)
@@ -522,15 +551,14 @@ class IngramClient:
         form["client_secret"] = s.client_secret
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         self._stats.add("token_requests")
-        started = time.monotonic()
+        started = time.time()
         resp = self._http(request, headers, data=form)
         if resp.status == 200:
             try:
                 token, lifetime = parse_token(loads(resp.body))
             except MalformedResponse as exc:
                 raise MalformedResponse(str(exc), http_status=200) from None
-            margin = min(s.token_refresh_margin, lifetime / 10)
-            return token, started + lifetime - margin
+            return token, started + lifetime
         detail = self._redact(describe(resp))
         if 400 <= resp.status < 500 and resp.status not in (408, 429):
             raise CredentialsError(
@@ -573,7 +601,7 @@ class IngramClient:
         resp = exchange(
             self._sessions.get(),
             request.method,
-            s.base_url.rstrip("/") + request.path,
+            request.url or s.base_url.rstrip("/") + request.path,
             headers=headers,
             params=request.params,
             data=data,
@@ -611,6 +639,13 @@ def _nth_wait(waits: tuple[float, ...], attempt: int) -> float:
     if not waits:
         return 0.0
     return waits[min(attempt, len(waits)) - 1]
+
+
+def bare_host(url: str) -> str:
+    """``https://api.ingrammicro.com:443/sandbox`` -> ``https://api.ingrammicro.com:443``:
+    the portal issues tokens on the bare host, Ingram's sandbox included."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _is_vendor_not_found(resp: _Response) -> bool:

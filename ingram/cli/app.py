@@ -36,6 +36,7 @@ from ingram.state.saving import DetailsPolicy
 from ingram.state.store import Store
 
 log = logging.getLogger("ingram")
+INGRAM_SANDBOX_HELP = "Use Ingram's own sandbox API (its credentials), not the built-in one."
 
 
 class IngramGroup(click.Group):
@@ -168,7 +169,7 @@ def products_remove(state: State, skus: tuple[str, ...]) -> None:
 @click.option("--category", help="Category or subcategory.")
 @click.option("--limit", default=500, show_default=True, help="At most this many matches.")
 @click.option("--dry-run", is_flag=True, help="List what would be added; track nothing.")
-@click.option("--sandbox", "vendor_sandbox", is_flag=True, help="Use Ingram's own sandbox API.")
+@click.option("--ingram-sandbox", "vendor_sandbox", is_flag=True, help=INGRAM_SANDBOX_HELP)
 @pass_state
 def products_discover(
     state: State, limit: int, dry_run: bool, vendor_sandbox: bool, **query: Any
@@ -220,7 +221,7 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for flag, help_text in reversed(TIMING_OPTIONS):
         command = click.option(flag, metavar="VALUE", help=help_text)(command)
     command = click.option(
-        "--sandbox", "vendor_sandbox", is_flag=True, help="Use Ingram's own sandbox API."
+        "--ingram-sandbox", "vendor_sandbox", is_flag=True, help=INGRAM_SANDBOX_HELP
     )(command)
     command = click.option(
         "--details/--no-details",

@@ -1,0 +1,80 @@
+"""The token shared by every process of one API app: a 0600 file in the user's cache folder.
+
+Ingram has been seen to invalidate a client's previous token when it issues a
+new one. Two processes of this tool with one client id (a sync and a
+``products discover``, or syncs of two databases) that each asked for their
+own token would knock each other's out in a loop. So a token is kept in
+``<cache>/ingram-sync/tokens/<hash>.json``, keyed by a hash of the client id
+and the token URL (never the secret), read before asking for a new one, and
+written (0600, atomically) after. An ``flock`` on a sibling lock file makes one
+process at a time ask. Never in the database, never logged.
+
+Example::
+
+    cache = TokenCache.for_client(Path("~/.cache").expanduser(), "client-id", token_url)
+    with cache.exclusive():
+        token = cache.read() or ask_for_one()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["TokenCache"]
+
+
+class TokenCache:
+    """One API app's token file; every method is safe when the file is missing or junk."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock_path = path.with_suffix(".lock")
+
+    @classmethod
+    def for_client(cls, folder: Path, client_id: str, token_url: str) -> TokenCache:
+        key = hashlib.sha256(f"{client_id}\n{token_url}".encode()).hexdigest()[:32]
+        return cls(folder / "ingram-sync" / "tokens" / f"{key}.json")
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the app's token lock: one process at a time reads, asks, writes."""
+        self._make_folder()
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the flock
+
+    def read(self) -> tuple[str, float] | None:
+        """(token, Unix time it expires) when the file holds one; None otherwise."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, encoding="utf-8") as handle:
+                data = json.load(handle)
+            token, expires = data["access_token"], float(data["expires_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(token, str) or not token:
+            return None
+        return token, expires
+
+    def write(self, token: str, expires_at: float) -> None:
+        """Replace the file atomically, created 0600 (a token is a credential)."""
+        self._make_folder()
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({"access_token": token, "expires_at": expires_at}, handle)
+        os.replace(temporary, self.path)
+
+    def _make_folder(self) -> None:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
