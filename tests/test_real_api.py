@@ -254,3 +254,49 @@ def test_bodiless_404s_first_stop_the_details_stream_and_are_not_believed(stub, 
     exported = cli.export()
     assert all(row["details_synced_at"] is None for row in exported.values())
     assert len([s for s in server.api_requests() if "/details/" in s.path]) <= 22
+
+
+def test_discover_tolerates_short_pages_and_a_changing_records_found(realistic, tmp_path):
+    server = realistic(catalog_size=300, short_pages=True)
+    vendor = server.catalog.search_row(0)["vendorName"]
+    matches = len(list(server.catalog.search(vendors=[vendor], keywords=[], category=None)))
+    assert matches >= 20  # enough for 10 even when every page comes back 3 short
+    cli = cli_of(server, tmp_path)
+    result = cli.run("products", "discover", "--vendor", vendor, "--limit", "10")
+    assert result.code == 0, result
+    pages = server.stats()["calls"]["search"]
+    assert pages >= 2  # short pages are not the last page
+    listed = cli.run("products", "list", "--json").out.splitlines()
+    assert len(listed) == 10, (listed, pages)
+    assert f"found {len(listed)}: added {len(listed)}" in result.out
+
+
+def test_discover_keeps_the_pages_before_a_failure(stub, tmp_path):
+    def answer(seen):
+        if "pageNumber=1" in seen.path:
+            rows = [{"ingramPartNumber": f"PN{i}", "vendorName": "X"} for i in range(3)]
+            return Reply(
+                200,
+                {
+                    "recordsFound": 9,
+                    "pageSize": 3,
+                    "pageNumber": 1,
+                    "catalog": rows,
+                    "nextPage": "/resellers/v6/catalog?pageNumber=2",
+                },
+            )
+        return Reply(500, {"errors": [{"message": "Some unexpected error occurred"}]})
+
+    server = stub(answer)
+    config = tmp_path / "fast.toml"
+    config.write_text('pa_retry_waits = "0.01"\n')
+    cli = cli_of(server, tmp_path, INGRAM_SYNC_CONFIG=str(config))
+    result = cli.run("products", "discover", "--vendor", "X", "--limit", "9")
+    assert result.code == 1, result
+    assert "the search stopped early, after 3 matches" in result.err and "HTTP 500" in result.err
+    assert "Traceback" not in result.err
+    listed = [
+        json.loads(line)["ingram_part_number"]
+        for line in cli.run("products", "list", "--json").out.splitlines()
+    ]
+    assert listed == ["PN0", "PN1", "PN2"]

@@ -198,6 +198,11 @@ def products_discover(
             f"found {len(result.found)}: added {result.added},"
             f" already tracked {result.already_tracked}"
         )
+    if result.error is not None:
+        raise CliError(
+            f"the search stopped early, after {len(result.found)} matches: {result.error}",
+            ExitStatus.ITEMS_FAILED,
+        )
 
 
 # -- sync -------------------------------------------------------------------
