@@ -81,6 +81,8 @@ def discover(
     result = DiscoverResult(found, new, error=error)
     if result.new and not dry_run:
         result.added, _ = store.add_products(result.new)
+    if not dry_run:
+        store.set_product_types({item.ingram_part_number: item.product_type for item in found})
     return result
 
 

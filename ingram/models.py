@@ -67,7 +67,6 @@ class ProductDetails:
     category: str | None = None
     subcategory: str | None = None
     product_class: str | None = None
-    product_type: str | None = None
     authorized: bool | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False)
     bare: bool = False  # "no records" said by a 204 or a 404 without the vendor's body
@@ -84,6 +83,7 @@ class SearchResult:
     category: str | None = None
     subcategory: str | None = None
     upc: str | None = None
+    product_type: str | None = None  # only search answers carry it (not the details schema)
 
 
 @dataclass(frozen=True, slots=True)

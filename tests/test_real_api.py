@@ -269,6 +269,9 @@ def test_discover_tolerates_short_pages_and_a_changing_records_found(realistic, 
     listed = cli.run("products", "list", "--json").out.splitlines()
     assert len(listed) == 10, (listed, pages)
     assert f"found {len(listed)}: added {len(listed)}" in result.out
+    for pn, row in cli.export().items():  # productType comes from the search, where Ingram sends it
+        index = server.catalog.index_of(pn)
+        assert row["product_type"] == server.catalog.search_row(index)["productType"], row
 
 
 def test_discover_keeps_the_pages_before_a_failure(stub, tmp_path):

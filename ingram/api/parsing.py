@@ -370,7 +370,6 @@ def parse_details(part_number: str, payload: Any) -> ProductDetails:
             "productSubcategory",
         ),
         product_class=_text(payload.get("productClass"), "productClass"),
-        product_type=_text(payload.get("productType"), "productType"),
         authorized=_flag(payload.get("productAuthorized"), "productAuthorized"),
         raw=raw,
     )
@@ -396,6 +395,7 @@ def parse_search_page(payload: Any) -> tuple[list[SearchResult], bool]:
                 category=_text(item.get("category"), "category"),
                 subcategory=_text(_get(item, "subCategory", "subcategory"), "subCategory"),
                 upc=_text(_get(item, "upcCode", "upc"), "upcCode"),
+                product_type=_text(item.get("productType"), "productType"),
             )
         )
     return results, bool(results) and _has_next(payload)

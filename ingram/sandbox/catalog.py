@@ -373,8 +373,6 @@ class Catalog:
             "warrantyInformation": [],
             "additionalInformation": _additional_information(rng),
         }
-        if rng.random() < 0.5:
-            doc["productType"] = "IM::Physical"
         return doc
 
     # -- search ---------------------------------------------------------------
@@ -414,7 +412,7 @@ class Catalog:
             "description": p.description,
             "category": p.category,
             "subCategory": p.subcategory,
-            "productType": "",
+            "productType": p.subcategory,  # the spec's own example says "LCD Monitors"
             "ingramPartNumber": p.part_number,
             "vendorPartNumber": p.vendor_part_number,
             "upcCode": p.upc,

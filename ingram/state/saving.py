@@ -302,7 +302,7 @@ def save_details(
 
 UPDATE_DETAILS_SQL = """
 UPDATE products SET details_status = 'found', category = ?, subcategory = ?,
-    product_type = ?, authorized = ?, vendor_name = COALESCE(?, vendor_name),
+    authorized = ?, vendor_name = COALESCE(?, vendor_name),
     vendor_part_number = COALESCE(vendor_part_number, ?), upc = COALESCE(upc, ?),
     description = COALESCE(description, ?), product_class = COALESCE(?, product_class),
     details_json = ?, details_synced_at = ?
@@ -314,7 +314,6 @@ def details_row(details: ProductDetails, now: str) -> tuple[object, ...]:
     return (
         details.category,
         details.subcategory,
-        details.product_type,
         None if details.authorized is None else int(details.authorized),
         details.vendor_name,
         details.vendor_part_number,

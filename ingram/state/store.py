@@ -202,6 +202,14 @@ class Store:
             added = db.total_changes - before
         return added, len(unique) - added
 
+    def set_product_types(self, types: dict[str, str | None]) -> None:
+        """``productType`` as a search found it (the one answer that carries it)."""
+        with self.write() as db:
+            db.executemany(
+                "UPDATE products SET product_type = ? WHERE ingram_part_number = ?",
+                [(kind, pn) for pn, kind in types.items() if kind],
+            )
+
     def remove_products(self, part_numbers: Iterable[str]) -> int:
         """Stop tracking; open failures of those products go too (nothing to retry)."""
         pns = [(pn,) for pn in part_numbers]
