@@ -44,6 +44,7 @@ ENVIRONMENT = {
 }
 SECRETS = ("client_secret",)
 WARNED: set[Path] = set()  # config files already warned about in this process
+AUTO_WORKERS = 0  # --details-workers auto: the engine sizes the pool from measured latency
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -140,7 +141,9 @@ CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "pa_retry_waits": parse_waits,
     "details_retry_waits": parse_waits,
     "max_concurrent": int_in_range(1, 64),
-    "details_workers": int_in_range(1, 32),
+    "details_workers": lambda value, name: (
+        AUTO_WORKERS if str(value).strip().lower() == "auto" else int_in_range(1, 32)(value, name)
+    ),
     "batch_size": int_in_range(1, 50),
     "details_max_age": parse_duration,
     "min_interval": parse_duration,

@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import threading
 import time
@@ -44,6 +45,7 @@ if TYPE_CHECKING:  # the client (and requests) load only for commands that call 
 
 log = logging.getLogger("ingram.engine")
 STATS_EVERY = 0.5
+AUTO_MAX_WORKERS = 16  # --details-workers auto never runs more details threads than this
 BARE_DETAILS_LIMIT = 20  # this many bodiless "no records" first: the URL is likely wrong
 ACCOUNT_FAULT_REPEATS = 2  # the same error no item caused, this many calls in a row: stop
 
@@ -54,7 +56,7 @@ class SyncOptions:
 
     batch_size: int = 50
     max_concurrent: int = 5
-    details_workers: int = 1
+    details_workers: int = 1  # 0: auto, sized from the measured details latency
     details: DetailsPolicy = field(default_factory=DetailsPolicy)
     skus: tuple[str, ...] = ()
     min_interval: float = 0.0
@@ -200,10 +202,11 @@ class SyncRun:
         self.in_flight: dict[Future[Any], InFlight] = {}
         self.queued: dict[str, deque[tuple[int, list[str]]]] = {PA: deque(), DETAILS: deque()}
         self.cursor = {PA: 0, DETAILS: 0}
-        self.caps = {PA: 2 * options.max_concurrent, DETAILS: 2 * options.details_workers}
+        workers = options.details_workers or AUTO_MAX_WORKERS
+        self.caps = {PA: 2 * options.max_concurrent, DETAILS: 2 * options.details_workers or 1}
         self.pools = {
             PA: ThreadPoolExecutor(options.max_concurrent, thread_name_prefix="pa"),
-            DETAILS: ThreadPoolExecutor(options.details_workers, thread_name_prefix="details"),
+            DETAILS: ThreadPoolExecutor(workers, thread_name_prefix="details"),
         }
         self.fetchers: dict[str, Callable[[list[str]], Any]] = {
             PA: client.price_and_availability,
@@ -245,6 +248,8 @@ class SyncRun:
     def fill(self, kind: str) -> None:
         """Submit pending tasks of ``kind`` until its bound of futures in flight is reached."""
         busy = sum(1 for item in self.in_flight.values() if item.kind == kind)
+        if kind == DETAILS and self.options.details_workers == 0 and self.caps[DETAILS]:
+            self.caps[DETAILS] = self.auto_details_workers()
         queue = self.queued[kind]
         while busy < self.caps[kind]:
             if not queue:
@@ -256,6 +261,17 @@ class SyncRun:
             future = self.pools[kind].submit(self.fetchers[kind], pns)
             self.in_flight[future] = InFlight(kind, task_id, pns)
             busy += 1
+
+    def auto_details_workers(self) -> int:
+        """Enough details calls at once that slow answers still use every slot of the limiter
+        (which spaces every call whatever the count): answer latency over call spacing."""
+        seen = self.client.pacing().get("details") or {}
+        latency, spacing = seen.get("latency"), seen.get("spacing")
+        if not latency:
+            return 1
+        if not spacing:
+            return AUTO_MAX_WORKERS
+        return min(AUTO_MAX_WORKERS, math.ceil(latency / spacing) + 1)
 
     def handle(self, future: Future[Any], item: InFlight) -> None:
         try:

@@ -303,3 +303,18 @@ def test_discover_keeps_the_pages_before_a_failure(stub, tmp_path):
         for line in cli.run("products", "list", "--json").out.splitlines()
     ]
     assert listed == ["PN0", "PN1", "PN2"]
+
+
+def test_details_workers_auto_sizes_the_pool_from_latency(realistic, tmp_path):
+    server = realistic(latency=0.05, catalog_size=60)
+    pns = server.catalog.part_numbers(60)
+    cli = cli_of(server, tmp_path)
+    assert cli.run("products", "add", *pns).code == 0
+    result = cli.sync("--details-interval", "0.01", "--details-workers", "auto")
+    assert result.code == 0, result
+    assert "--details-workers" not in result.err  # no advice: auto took it
+    details = run_json(cli, 1)["streams"]["details"]
+    assert details["items"] >= 50
+    one_thread_floor = details["items"] * 0.05  # one thread: one answer at a time
+    assert details["seconds"] < one_thread_floor / 2, details
+    assert server.stats()["max_in_flight"]["details"] >= 3

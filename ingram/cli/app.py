@@ -214,7 +214,7 @@ TIMING_OPTIONS = (
     ("--details-retry-waits", "Seconds to wait before each details retry [10,30,60]."),
     ("--timeout", "Seconds per HTTP call [30]."),
     ("--max-concurrent", "P&A calls at once [5]."),
-    ("--details-workers", "Details threads sharing the one details limiter [1]."),
+    ("--details-workers", "Details threads sharing the one details limiter, or auto [1]."),
     ("--batch-size", "Part numbers per P&A call, 1..50 [50]."),
     ("--details-max-age", "Refetch details older than this, e.g. 7d [7d]."),
     ("--outage-limit", "Stop as interrupted after this long of only errors, e.g. 2m [2m]."),

@@ -182,7 +182,7 @@ def details_workers_advice(pacing: Mapping[str, Any], workers: Any) -> str | Non
     """
     seen = pacing.get("details") or {}
     latency, spacing = seen.get("latency"), seen.get("spacing")
-    if not latency or not spacing or not isinstance(workers, int):
+    if not latency or not spacing or not isinstance(workers, int) or workers == 0:  # 0: auto
         return None
     needed = math.ceil(latency / spacing)
     if needed <= workers:
