@@ -393,7 +393,7 @@ def test_no_secret_or_token_in_errors_or_logs(
     with pytest.raises(CredentialsError) as info:
         client_for(sandbox).product_details(pns[0])
     errors.append(info.value)
-    tokens = client._tokens_seen  # white box: every token this client was given
+    tokens = sandbox.tokens.issued()  # every token the sandbox gave out
     assert len(tokens) >= 2
     texts = [caplog.text] + [str(e) for e in errors] + [repr(e) for e in errors]
     texts += [repr(client.settings), repr(client.stats())]

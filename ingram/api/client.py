@@ -16,7 +16,6 @@ Nothing here logs or raises a message holding the client secret or the token.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import threading
@@ -33,7 +32,6 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from ingram.api.http import Response as _Response
 from ingram.api.http import SessionPool, build_session, describe, exchange, status_error
 from ingram.api.parsing import (
-    account_fault,
     loads,
     parse_details,
     parse_price_availability,
@@ -46,7 +44,8 @@ from ingram.api.ratelimiting import (
     rate_limit_delay,
     vendor_window,
 )
-from ingram.api.tokencache import TokenCache
+from ingram.api.tokencache import TokenCache, TokenKeeper
+from ingram.api.watch import OutageWatch, Pacing, account_fault_error
 from ingram.errors import (
     AccountFault,
     ApiError,
@@ -114,71 +113,6 @@ class _Stats:
             return ClientStats(**self._counts)
 
 
-class _Pacing:
-    """Per endpoint: what the vendor's ``X-RateLimit-*`` headers said, and answer latency."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seen: dict[str, dict[str, Any]] = {}
-
-    def _entry(self, endpoint: str) -> dict[str, Any]:
-        empty = {"limit": None, "waits": 0, "waited": 0.0, "answers": 0, "seconds": 0.0}
-        return self._seen.setdefault(endpoint, empty)
-
-    def answer(self, endpoint: str, seconds: float) -> None:
-        with self._lock:
-            seen = self._entry(endpoint)
-            seen["answers"] += 1
-            seen["seconds"] += seconds
-
-    def headers(self, endpoint: str, limit: int | None, waited: float) -> None:
-        with self._lock:
-            seen = self._entry(endpoint)
-            if limit is not None:
-                seen["limit"] = limit if seen["limit"] is None else min(seen["limit"], limit)
-            if waited > 0:
-                seen["waits"] += 1
-                seen["waited"] += waited
-
-    def snapshot(self, spacing: Mapping[str, float]) -> dict[str, dict[str, Any]]:
-        """JSON-ready: ``latency`` is the mean seconds per answer, ``spacing`` the gate's."""
-        with self._lock:
-            seen = {name: dict(entry) for name, entry in self._seen.items()}
-        for name, entry in seen.items():
-            answers, total = entry.pop("answers"), entry.pop("seconds")
-            entry["latency"] = round(total / answers, 4) if answers else None
-            entry["waited"] = round(entry["waited"], 3)
-            entry["spacing"] = round(spacing.get(name, 0.0), 4)
-        return seen
-
-
-class _OutageWatch:
-    """How long every call has met only transport errors, timeouts and 5xx (thread-safe)."""
-
-    def __init__(self, limit: float) -> None:
-        self.limit = limit
-        self._lock = threading.Lock()
-        self._since: float | None = None  # monotonic time of the first failure in a row
-
-    def answered(self) -> None:
-        with self._lock:
-            self._since = None
-
-    def failed(self) -> float:
-        """Note one more failure; return the seconds the API has been failing."""
-        now = time.monotonic()
-        with self._lock:
-            if self._since is None:
-                self._since = now
-            return now - self._since
-
-    def left(self) -> float:
-        """Seconds before the failures so far make an outage (the limit when healthy)."""
-        with self._lock:
-            since = self._since
-        return self.limit if since is None else self.limit - (time.monotonic() - since)
-
-
 def _interval(calls_per_minute: float) -> float:
     return 60.0 / calls_per_minute if calls_per_minute > 0 else 0.0
 
@@ -198,17 +132,15 @@ class IngramClient:
         self._cancel = threading.Event()
         self._stats = _Stats()
         self._sessions = SessionPool(settings.user_agent)
-        self._token_lock = threading.Lock()
-        self._token: tuple[str, float] | None = None  # (token, monotonic time to refresh)
-        self._tokens_seen: list[str] = []
-        self._pacing = _Pacing()
-        self._outage = _OutageWatch(settings.outage_limit)
+        self._pacing = Pacing()
+        self._outage = OutageWatch(settings.outage_limit)
         self.token_url = settings.token_url or bare_host(settings.base_url) + settings.token_path
-        self._token_cache = (
+        cache = (
             TokenCache.for_client(Path(settings.token_cache), settings.client_id, self.token_url)
             if settings.token_cache
             else None
         )
+        self._tokens = TokenKeeper(cache, settings.token_refresh_margin)
         s = settings
         self._pa = self._endpoint("price_and_availability", _interval(s.pa_rate), s.pa_retry_waits)
         self._details = self._endpoint("details", s.details_interval, s.details_retry_waits)
@@ -376,7 +308,9 @@ class IngramClient:
             if exc.retryable and exc.kind in ("connection", "timeout"):
                 self._check_outage(str(exc), None)
             raise
-        self._check_account_fault(resp)
+        fault = account_fault_error(resp, self._redact)
+        if fault is not None:
+            raise fault
         if resp.status >= 500:
             self._check_outage(describe(resp), resp.status)
         else:
@@ -397,24 +331,6 @@ class IngramClient:
             return min(_nth_wait(ep.waits, state.attempt_number), max(self._outage.left(), 0.0))
 
         return wait
-
-    def _check_account_fault(self, resp: _Response) -> None:
-        """Raise at once for an error no item caused (the engine stops the run if it repeats)."""
-        if resp.status < 400:
-            return
-        try:
-            kind = account_fault(resp.status, loads(resp.body)) if resp.body else None
-        except MalformedResponse:
-            return
-        if kind is None:
-            return
-        detail = self._redact(describe(resp))
-        if kind == "credentials":
-            raise CredentialsError(
-                f"the Ingram API refused the call ({detail}): the API app lacks this API product",
-                http_status=resp.status,
-            )
-        raise AccountFault(f"the Ingram API refused the call: {detail}", http_status=resp.status)
 
     def _check_outage(self, what: str, status: int | None) -> None:
         failing = self._outage.failed()
@@ -467,7 +383,7 @@ class IngramClient:
         return status_error(resp.status, detail)
 
     def _redact(self, text: str) -> str:
-        for secret in (self.settings.client_secret, *self._tokens_seen):
+        for secret in (self.settings.client_secret, *self._tokens.seen):
             if secret and secret in text:
                 text = text.replace(secret, "***")
         return text
@@ -476,52 +392,13 @@ class IngramClient:
 
     def _send_authorized(self, ep: _Endpoint, request: _Request) -> _Response:
         """Send with the current token; after a 401, refresh it once and send again."""
-        token = self._current_token(ep)
+        token = self._tokens.current(lambda: self._ask_for_token(ep))
         resp = self._send_api(ep, request, token)
         if resp.status != 401:
             return resp
         log.debug("401 on %s: refreshing the token", ep.gate.name)
-        token = self._refresh_after_401(ep, token)
+        token = self._tokens.after_401(token, lambda: self._ask_for_token(ep))
         return self._send_api(ep, request, token)
-
-    def _current_token(self, ep: _Endpoint) -> str:
-        state = self._token
-        if state is not None and time.monotonic() < state[1]:
-            return state[0]
-        with self._token_lock:
-            state = self._token
-            if state is None or time.monotonic() >= state[1]:
-                state = self._fetch_token(ep)
-            return state[0]
-
-    def _refresh_after_401(self, ep: _Endpoint, failed: str) -> str:
-        with self._token_lock:
-            state = self._token
-            if state is None or state[0] == failed:  # nobody has refreshed it yet
-                state = self._fetch_token(ep, failed)
-            return state[0]
-
-    def _fetch_token(self, ep: _Endpoint, failed: str | None = None) -> tuple[str, float]:
-        """A token (token lock held): the shared cache's unless it is ``failed`` or expiring,
-        else a new one asked for, retried like any call of ``ep``, and shared."""
-        cache = self._token_cache
-        with cache.exclusive() if cache else contextlib.nullcontext():
-            cached = cache.read() if cache else None
-            if cached is not None and cached[0] != failed and self._usable(cached[1]):
-                token, expires_at = cached
-            else:
-                token, expires_at = self._ask_for_token(ep)
-                if cache:
-                    cache.write(token, expires_at)
-        lifetime = expires_at - time.time()
-        margin = min(self.settings.token_refresh_margin, lifetime / 10)
-        state = (token, time.monotonic() + lifetime - margin)
-        self._token = state
-        self._tokens_seen = [*self._tokens_seen[-4:], token]
-        return state
-
-    def _usable(self, expires_at: float) -> bool:
-        return expires_at - time.time() > self.settings.token_refresh_margin
 
     def _ask_for_token(self, ep: _Endpoint) -> tuple[str, float]:
         """(token, Unix time it expires) from the token URL."""

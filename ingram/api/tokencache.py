@@ -23,10 +23,14 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["TokenCache"]
+__all__ = ["TokenCache", "TokenKeeper"]
+
+Ask = Callable[[], tuple[str, float]]  # asks the token URL: (token, Unix time it expires)
 
 
 class TokenCache:
@@ -78,3 +82,53 @@ class TokenCache:
 
     def _make_folder(self) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+class TokenKeeper:
+    """The client's token: in memory, shared through the cache file, renewed by one thread
+    at a time a little before it expires, and after a 401 (re-reading the file first)."""
+
+    def __init__(self, cache: TokenCache | None, refresh_margin: float) -> None:
+        self._cache = cache
+        self._margin = refresh_margin
+        self._lock = threading.Lock()
+        self._token: tuple[str, float] | None = None  # (token, monotonic time to renew)
+        self.seen: list[str] = []  # the latest tokens, for redacting messages
+
+    def current(self, ask: Ask) -> str:
+        state = self._token
+        if state is not None and time.monotonic() < state[1]:
+            return state[0]
+        with self._lock:
+            state = self._token
+            if state is None or time.monotonic() >= state[1]:
+                state = self._renew(ask)
+            return state[0]
+
+    def after_401(self, failed: str, ask: Ask) -> str:
+        with self._lock:
+            state = self._token
+            if state is None or state[0] == failed:  # nobody has renewed it yet
+                state = self._renew(ask, failed)
+            return state[0]
+
+    def _renew(self, ask: Ask, failed: str | None = None) -> tuple[str, float]:
+        """The cache's token unless it is ``failed`` or expiring; else ``ask`` and share it."""
+        cache = self._cache
+        with cache.exclusive() if cache else contextlib.nullcontext():
+            cached = cache.read() if cache else None
+            if (
+                cached is not None
+                and cached[0] != failed
+                and cached[1] - time.time() > self._margin
+            ):
+                token, expires_at = cached
+            else:
+                token, expires_at = ask()
+                if cache:
+                    cache.write(token, expires_at)
+        lifetime = expires_at - time.time()
+        state = (token, time.monotonic() + lifetime - min(self._margin, lifetime / 10))
+        self._token = state
+        self.seen = [*self.seen[-4:], token]
+        return state
