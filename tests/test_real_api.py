@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from datetime import UTC, datetime
 
 import pytest
 from client_support import Reply, stub_servers
 from clirunner import Cli, cli_env
 
 from ingram.api.parsing import account_fault
+from ingram.api.watch import maintenance_note
 
 
 @pytest.fixture
@@ -318,3 +320,31 @@ def test_details_workers_auto_sizes_the_pool_from_latency(realistic, tmp_path):
     one_thread_floor = details["items"] * 0.05  # one thread: one answer at a time
     assert details["seconds"] < one_thread_floor / 2, details
     assert server.stats()["max_in_flight"]["details"] >= 3
+
+
+@pytest.mark.parametrize(
+    ("country", "utc", "expected"),
+    [
+        ("US", "2026-11-24T08:30:00", True),  # Tuesday 00:30 GMT-8 (window began Monday 23:00)
+        ("US", "2026-11-24T07:30:00", True),  # Monday 23:30 GMT-8
+        ("US", "2026-11-24T12:30:00", False),  # Tuesday 04:30 GMT-8
+        ("US", "2026-11-29T08:30:00", False),  # Sunday 00:30 GMT-8: window began Saturday
+        ("DE", "2026-11-24T08:30:00", False),  # no published window known for the region
+    ],
+)
+def test_maintenance_window_note(country, utc, expected):
+    now = datetime.fromisoformat(utc).replace(tzinfo=UTC)
+    assert (maintenance_note(country, now) is not None) == expected
+
+
+def test_a_maintenance_window_ends_the_run_as_interrupted(realistic, tmp_path):
+    server = realistic(catalog_size=40)
+    cli = cli_of(server, tmp_path)
+    assert cli.run("products", "add", *server.catalog.part_numbers(40)).code == 0
+    assert cli.sync("--no-details").code == 0  # the token is now in the shared cache
+    server.reconfigure(maintenance=True)
+    result = cli.sync("--no-details", "--outage-limit", "1", "--pa-retry-waits", "30,60")
+    assert result.code == 1, result
+    assert "HTTP 503" in result.err and "the next sync resumes" in result.err
+    assert run_json(cli, 2)["status"] == "interrupted"
+    assert pending_tasks_and_failures(cli.db) == (1, 0)

@@ -45,7 +45,7 @@ from ingram.api.ratelimiting import (
     vendor_window,
 )
 from ingram.api.tokencache import TokenCache, TokenKeeper
-from ingram.api.watch import OutageWatch, Pacing, account_fault_error
+from ingram.api.watch import OutageWatch, Pacing, account_fault_error, maintenance_note
 from ingram.errors import (
     AccountFault,
     ApiError,
@@ -335,9 +335,11 @@ class IngramClient:
     def _check_outage(self, what: str, status: int | None) -> None:
         failing = self._outage.failed()
         if failing >= self._outage.limit:
+            note = maintenance_note(self.settings.country_code)
             raise ApiOutage(
                 f"the Ingram API has answered nothing but errors for {failing:.0f} s"
-                f" (last: {self._redact(what)}); stopped, the next sync resumes",
+                f" (last: {self._redact(what)}){'; ' + note if note else ''};"
+                " stopped, the next sync resumes",
                 http_status=status,
             )
 

@@ -12,13 +12,35 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ingram.api.http import Response, describe
 from ingram.api.parsing import account_fault, loads
 from ingram.errors import AccountFault, ApiError, CredentialsError, MalformedResponse
 
-__all__ = ["OutageWatch", "Pacing", "account_fault_error"]
+__all__ = ["OutageWatch", "Pacing", "account_fault_error", "maintenance_note"]
+
+# Ingram's published daily maintenance windows (portal FAQ), by the countries of a region:
+# (countries, UTC offset of the published times, first hour, end hour, region name).
+# Only North America's is known here; other regions get no note rather than a wrong one.
+MAINTENANCE_WINDOWS = (
+    (frozenset({"US", "CA"}), -8, 23, 4, "North America (23:00-04:00 GMT-8, weekdays)"),
+)
+
+
+def maintenance_note(country: str, now: datetime | None = None) -> str | None:
+    """Say so when ``now`` falls in the maintenance window of ``country``'s region."""
+    now = now or datetime.now(UTC)
+    for countries, offset, first, end, region in MAINTENANCE_WINDOWS:
+        if country.upper() not in countries:
+            continue
+        local = now.astimezone(UTC) + timedelta(hours=offset)
+        started = local if local.hour >= first else local - timedelta(days=1)
+        in_window = local.hour >= first or local.hour < end
+        if in_window and started.weekday() < 5:
+            return f"now is within Ingram's daily maintenance window for {region}"
+    return None
 
 
 def account_fault_error(resp: Response, redact: Callable[[str], str]) -> ApiError | None:
