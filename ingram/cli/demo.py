@@ -92,6 +92,7 @@ def fault_options(command: Any) -> Any:
 @click.option("--details-rate-limit", type=int, help="Details calls per window.")
 @click.option("--rate-window", default=60.0, show_default=True, help="Window in seconds.")
 @click.option("--retry-after", is_flag=True, help="Send Retry-After with 429s.")
+@click.option("--realistic", is_flag=True, help="As strict as the vendor (see the README).")
 @click.option("--token-lifetime", default=86400.0, show_default=True, help="Seconds.")
 @click.option("--client-id", default="sandbox-client", show_default=True)
 @click.option("--client-secret", default="sandbox-secret", show_default=True)
