@@ -188,27 +188,32 @@ def test_items_without_part_number_match_by_vendor_part_number(realistic, tmp_pa
 def test_item_status_is_kept(realistic, tmp_path):
     server = realistic(catalog_size=200)
     pns = server.catalog.part_numbers(200)
+    items = {pn: server.catalog.price_availability_item(pn) for pn in pns}
+    flagged = {pn for pn in pns if items[pn]["productAuthorized"] is False}  # one form
+    refused = {pns[0], pns[1]} - flagged  # the other: an "E" saying not authorized
+    server.reconfigure(refused_part_numbers=refused)
     cli = cli_of(server, tmp_path)
     assert cli.run("products", "add", *pns, "ZZNOTREAL1").code == 0
     assert cli.sync("--no-details").code == 0
     exported = cli.export()
-    refused = {
-        pn for pn in pns if not server.catalog.price_availability_item(pn)["productAuthorized"]
-    }
-    assert refused
+    assert flagged and refused
     for pn in pns:
         row = exported[pn]
         if pn in refused:
             assert row["status"] == "not_authorized", row
             assert "not authorized" in row["product_status_message"]
             assert row["product_status_code"] == "E" and row["customer_price"] is None
+        elif pn in flagged:
+            assert row["status"] == "not_authorized", row
+            assert row["customer_price"] is not None  # what the vendor sent is kept
         else:
             assert row["status"] == "active", row
             assert row["product_status_message"].startswith("ACOPS ARE AVAILABLE")
     assert exported["ZZNOTREAL1"]["status"] == "not_found"
     assert exported["ZZNOTREAL1"]["product_status_code"] == "E"
     listed = cli.run("products", "list", "--status", "not_authorized", "--json")
-    assert {json.loads(line)["ingram_part_number"] for line in listed.out.splitlines()} == refused
+    listed_pns = {json.loads(line)["ingram_part_number"] for line in listed.out.splitlines()}
+    assert listed_pns == flagged | refused
 
 
 def test_details_default_off_outside_us_in_nl(realistic, tmp_path):

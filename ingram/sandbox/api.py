@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from .catalog import Catalog
+from .catalog import Catalog, refused_item
 
 MAX_PA_PRODUCTS = 50
 MAX_PAGE_SIZE = 100
@@ -24,8 +24,6 @@ DEFAULT_PAGE_SIZE = 25
 VENDOR_RATE_LIMIT = 60  # per minute per endpoint (portal); shown on injected 429s
 SEARCH_PATH = "/resellers/v6/catalog"
 DETAILS_COUNTRIES = frozenset({"US", "IN", "NL"})  # the spec: details only in these countries
-FOUND_MESSAGE = "ACOPS ARE AVAILABLE FOR THIS CUSTOMER AND SKU"  # the spec's example
-NOT_AUTHORIZED_MESSAGE = "Product is not authorized for this customer"
 CUSTOMER_FAULT = (
     "Invalid customer number. The customer number provided on the API call does not match"
     " the registered customer number."
@@ -150,21 +148,26 @@ def details_not_offered(country: str) -> Reply:
     )
 
 
-def spoil_items(reply: Reply, unnumbered: frozenset[str], misformatted: frozenset[str]) -> Reply:
-    """P&A items that lose their ``ingramPartNumber`` (public clients met it), or whose
-    ``customerPrice`` comes as localised text ("1,234.56")."""
-    if not (unnumbered or misformatted):
+def spoil_items(reply: Reply, settings: Any) -> Reply:
+    """P&A items refused as not authorized ("E"), losing their ``ingramPartNumber`` (public
+    clients met it), or with ``customerPrice`` as localised text ("1,234.56")."""
+    unnumbered, misformatted = settings.unnumbered_part_numbers, settings.misformatted_part_numbers
+    refused = settings.refused_part_numbers
+    if not (unnumbered or misformatted or refused):
         return reply
     items = json.loads(reply.body)
     if not isinstance(items, list):  # a validation error
         return reply
-    for item in items:
+    for index, item in enumerate(items):
         pn = str(item.get("ingramPartNumber")).upper()
         if pn in misformatted and isinstance(item.get("pricing"), dict):
             item["pricing"]["customerPrice"] = "1,234.56"
         if pn in unnumbered:
             item.pop("ingramPartNumber")
-    return json_reply(reply.status, items, reply.headers)
+        if pn in refused:
+            items[index] = refused_item(pn)
+    status = 207 if any(item.get("productStatusCode") == "E" for item in items) else reply.status
+    return json_reply(status, items, reply.headers)
 
 
 def rate_limited(limit: int | None, reset_in: float, retry_after: bool, window: float) -> Reply:
@@ -260,9 +263,7 @@ def requested_part_numbers(body: bytes) -> list[str] | None:
     return out
 
 
-def price_and_availability(
-    catalog: Catalog, query: Mapping[str, list[str]], body: bytes, realistic: bool = False
-) -> Reply:
+def price_and_availability(catalog: Catalog, query: Mapping[str, list[str]], body: bytes) -> Reply:
     """The P&A endpoint: 200 when every item was found, 207 when some were not."""
     flags = {name: parse_bool(_first(query, name)) for name in _PA_FLAGS}
     problems = [
@@ -279,23 +280,8 @@ def price_and_availability(
         _pa_item(catalog, product, flags)
         for product in products  # type: ignore[union-attr]
     ]
-    if realistic:
-        items = [_with_status_message(item) for item in items]
     status = 207 if any(item.get("productStatusCode") == "E" for item in items) else 200
     return json_reply(status, items)
-
-
-def _with_status_message(item: dict[str, Any]) -> dict[str, Any]:
-    """Realistic: found items carry a message; one the account may not buy says so as "E"."""
-    if item.get("productStatusCode") == "E":
-        return item
-    if item.get("productAuthorized") is False:
-        return {
-            "productStatusCode": "E",
-            "productStatusMessage": NOT_AUTHORIZED_MESSAGE,
-            "ingramPartNumber": item.get("ingramPartNumber"),
-        }
-    return {**item, "productStatusMessage": FOUND_MESSAGE}
 
 
 _PA_FLAGS = ("includeAvailability", "includePricing", "includeProductAttributes")

@@ -297,9 +297,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return api.system_error(500)
         reply = self._real_answer(settings, endpoint, query, body, param)
         if endpoint == "price_and_availability":
-            reply = api.spoil_items(
-                reply, settings.unnumbered_part_numbers, settings.misformatted_part_numbers
-            )
+            reply = api.spoil_items(reply, settings)
         if fault == "truncated":
             reply.transport = "truncate"
         elif fault == "malformed":
@@ -316,7 +314,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     ) -> Reply:
         catalog = self.sandbox.catalog
         if endpoint == "price_and_availability":
-            return api.price_and_availability(catalog, query, body, settings.realistic)
+            return api.price_and_availability(catalog, query, body)
         if endpoint == "details":
             country = (self.headers.get("IM-CountryCode") or "").upper()
             if settings.realistic and country not in api.DETAILS_COUNTRIES:

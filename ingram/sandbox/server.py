@@ -146,6 +146,7 @@ class SandboxServer:
             else:
                 self._catalog.not_found_details_ratio = new.not_found_details_ratio
                 self._catalog.price_epoch = new.price_epoch
+                self._catalog.realistic = new.realistic
             self._settings = new
             return new
 

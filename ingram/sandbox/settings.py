@@ -93,6 +93,7 @@ class SandboxSettings:
     failing_details_part_numbers: frozenset[str] = frozenset()  # their P&A still works
     unnumbered_part_numbers: frozenset[str] = frozenset()  # P&A items without ingramPartNumber
     misformatted_part_numbers: frozenset[str] = frozenset()  # customerPrice "1,234.56"
+    refused_part_numbers: frozenset[str] = frozenset()  # "E": not authorized for the customer
     verbose: bool = False
     # Realistic mode (see README "Talking to the real API"): a fixed-window lockout, details
     # only for US/IN/NL, found items with status messages, unknown paths answered by the
@@ -112,6 +113,7 @@ class SandboxSettings:
             "failing_details_part_numbers",
             "unnumbered_part_numbers",
             "misformatted_part_numbers",
+            "refused_part_numbers",
         ):
             object.__setattr__(self, name, _part_number_set(getattr(self, name)))
         if self.catalog_size < 0:
@@ -145,6 +147,7 @@ class SandboxSettings:
         data["failing_details_part_numbers"] = sorted(self.failing_details_part_numbers)
         data["unnumbered_part_numbers"] = sorted(self.unnumbered_part_numbers)
         data["misformatted_part_numbers"] = sorted(self.misformatted_part_numbers)
+        data["refused_part_numbers"] = sorted(self.refused_part_numbers)
         data["client_secret"] = "***"
         return data
 
