@@ -83,3 +83,14 @@ def test_the_cli_shares_the_token_unless_told_off(sandbox_factory, tmp_path):
     assert off.run("products", "add", *pns).code == 0
     assert off.sync("--no-details").code == 0
     assert token_calls(server) == 2
+
+
+def test_an_unusable_cache_folder_costs_the_sharing_not_the_run(sandbox, tmp_path, caplog):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    client = client_for(sandbox, token_cache=str(blocker))
+    for pn in sandbox.catalog.part_numbers(2):
+        assert client.price_and_availability([pn])[0].ingram_part_number == pn
+    warnings = [r for r in caplog.records if "token cache" in r.getMessage()]
+    assert len(warnings) == 1 and "INGRAM_TOKEN_CACHE" in warnings[0].getMessage()
+    assert client.stats().token_requests == 1

@@ -22,6 +22,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -29,6 +30,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 __all__ = ["TokenCache", "TokenKeeper"]
+
+log = logging.getLogger("ingram.api.tokencache")
 
 Ask = Callable[[], tuple[str, float]]  # asks the token URL: (token, Unix time it expires)
 
@@ -113,20 +116,35 @@ class TokenKeeper:
             return state[0]
 
     def _renew(self, ask: Ask, failed: str | None = None) -> tuple[str, float]:
-        """The cache's token unless it is ``failed`` or expiring; else ``ask`` and share it."""
-        cache = self._cache
-        with cache.exclusive() if cache else contextlib.nullcontext():
-            cached = cache.read() if cache else None
-            if (
-                cached is not None
-                and cached[0] != failed
-                and cached[1] - time.time() > self._margin
-            ):
-                token, expires_at = cached
-            else:
-                token, expires_at = ask()
-                if cache:
-                    cache.write(token, expires_at)
+        """The cache's token unless it is ``failed`` or expiring; else ``ask`` and share it.
+
+        A cache folder that cannot be used (read-only, not a folder) costs the
+        sharing, with one warning, never the run.
+        """
+        if self._cache is not None:
+            try:
+                return self._keep(*self._shared(self._cache, ask, failed))
+            except OSError as exc:
+                log.warning(
+                    "the token cache in %s cannot be used (%s): tokens are not shared between"
+                    " processes; set INGRAM_TOKEN_CACHE to a writable folder, or to off",
+                    self._cache.path.parent,
+                    exc.strerror or type(exc).__name__,
+                )
+                self._cache = None
+        return self._keep(*ask())
+
+    def _shared(self, cache: TokenCache, ask: Ask, failed: str | None) -> tuple[str, float]:
+        with cache.exclusive():
+            cached = cache.read()
+            fresh = cached is not None and cached[1] - time.time() > self._margin
+            if cached is not None and fresh and cached[0] != failed:
+                return cached
+            token, expires_at = ask()
+            cache.write(token, expires_at)
+            return token, expires_at
+
+    def _keep(self, token: str, expires_at: float) -> tuple[str, float]:
         lifetime = expires_at - time.time()
         state = (token, time.monotonic() + lifetime - min(self._margin, lifetime / 10))
         self._token = state
