@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+import requests
 from client_support import Reply, stub_servers
 from clirunner import Cli, cli_env
 
@@ -129,6 +130,8 @@ def test_an_outage_ends_the_run_as_interrupted_within_the_limit(realistic, tmp_p
         (400, {"errors": [{"message": "Validation failed",
                            "fields": [{"field": "products", "message": "bad"}]}]}, None),
         (404, {"errors": [{"message": "No Records Found"}]}, None),
+        (404, {"fault": {"faultstring": "Unable to identify proxy for host: default"}},
+         "configuration"),
         (429, {"errors": [{"field": None, "message": "too many requests"}]}, None),
     ],
 )  # fmt: skip
@@ -353,3 +356,25 @@ def test_a_maintenance_window_ends_the_run_as_interrupted(realistic, tmp_path):
     assert "HTTP 503" in result.err and "the next sync resumes" in result.err
     assert run_json(cli, 2)["status"] == "interrupted"
     assert pending_tasks_and_failures(cli.db) == (1, 0)
+
+
+def test_a_wrong_api_url_stops_the_run_with_the_gateways_words(realistic, tmp_path):
+    server = realistic(catalog_size=60)
+    cli = cli_of(server, tmp_path, INGRAM_API_URL=server.url + "/wrong")
+    assert cli.run("products", "add", *server.catalog.part_numbers(60)).code == 0
+    result = cli.sync()
+    assert result.code == 2, result
+    assert "Unable to identify proxy" in result.err and "Traceback" not in result.err
+    assert pending_tasks_and_failures(cli.db) == (2, 0)
+    token_paths = {e["path"] for e in server.request_log() if e["endpoint"] == "token"}
+    assert token_paths == {"/oauth/oauth20/token"}  # the bare host, as the portal says
+
+
+def test_the_realistic_sandbox_issues_tokens_only_on_the_bare_host(realistic):
+    server = realistic()
+    form = {"grant_type": "client_credentials", "client_id": "sandbox-client",
+            "client_secret": "sandbox-secret"}  # fmt: skip
+    for path in ("/oauth/oauth20/token", "/oauth/oauth30/token"):
+        assert requests.post(server.url + path, data=form, timeout=5).status_code == 200
+    wrong = requests.post(server.url + "/sandbox/oauth/oauth20/token", data=form, timeout=5)
+    assert wrong.status_code == 404 and "fault" in wrong.json()

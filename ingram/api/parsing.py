@@ -468,11 +468,14 @@ def account_fault(status: int, payload: Any) -> str | None:
 
     The gateway's top-level ``{"faultcode", "faultstring"}`` (a customer number
     the credentials do not own), a quota reply under any status, a 400 naming
-    the ``IM-*`` headers, and a 401/403 "apiproduct" fault (the app lacks the
-    API product). None for anything else, including a 400 about the body.
+    the ``IM-*`` headers, a 401/403 "apiproduct" fault (the app lacks the API
+    product), and a 404 in the gateway's ``{"fault"}`` shape (no API at that
+    URL). None for anything else, including a 400 about the body.
     """
     if not isinstance(payload, Mapping):
         return None
+    if status == 404 and isinstance(payload.get("fault"), Mapping):
+        return "configuration"
     text = (error_message(payload) or "").lower()
     if 400 <= status < 500 and status != 429 and "apiproduct" in text:
         return "credentials" if status in (401, 403) else "configuration"
