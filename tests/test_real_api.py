@@ -14,6 +14,13 @@ from clirunner import Cli, cli_env
 
 from ingram.api.parsing import account_fault
 from ingram.api.watch import maintenance_note
+from ingram.config import client_settings, load_settings
+
+CREDENTIALS = {
+    "INGRAM_CLIENT_ID": "id",
+    "INGRAM_CLIENT_SECRET": "secret",
+    "INGRAM_CUSTOMER_NUMBER": "20-222222",
+}
 
 
 @pytest.fixture
@@ -378,3 +385,14 @@ def test_the_realistic_sandbox_issues_tokens_only_on_the_bare_host(realistic):
         assert requests.post(server.url + path, data=form, timeout=5).status_code == 200
     wrong = requests.post(server.url + "/sandbox/oauth/oauth20/token", data=form, timeout=5)
     assert wrong.status_code == 404 and "fault" in wrong.json()
+
+
+def test_defaults_follow_the_vendors_limits(tmp_path):
+    empty = tmp_path / "empty.toml"  # not the user's own config file
+    empty.write_text("")
+    settings = client_settings(load_settings({}, CREDENTIALS, str(empty)))
+    assert settings.pa_rate == 60 and settings.details_interval == 1.0
+    assert round(60 / settings.search_rate, 3) == 1.1
+    assert settings.token_url is None and settings.outage_limit == 120
+    older = client_settings(load_settings({"details_interval": "0.5"}, CREDENTIALS, str(empty)))
+    assert older.details_interval == 0.5  # the original system's pace, by flag
