@@ -43,8 +43,11 @@ class Sandbox:
     def __init__(self, **options: Any) -> None:
         self.args = [sys.executable, "-m", "ingram.sandbox", "--port", "0"]
         for name, value in options.items():
-            if value is not None:
-                self.args += ["--" + name.replace("_", "-"), str(value)]
+            flag = "--" + name.replace("_", "-")
+            if value is True:
+                self.args.append(flag)
+            elif value is not None and value is not False:
+                self.args += [flag, str(value)]
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
 

@@ -35,12 +35,14 @@ from common import (  # noqa: E402 - the path above makes benchmarks/ importable
 def main() -> None:
     p = parser("Full syncs with details latency above the details interval.", [500])
     p.add_argument("--latency-factor", type=float, default=3.0, help="latency as a multiple of d")
-    p.add_argument("--workers", type=int, nargs="+", help="details workers to try [1, ⌈L/d⌉+1]")
+    p.add_argument(
+        "--workers", nargs="+", help="details workers to try, or auto [1, ⌈L/d⌉+1, auto]"
+    )
     p.add_argument("--window", type=float, default=1.0, help="seconds of the spacing check")
     args = p.parse_args()
     d = args.details_interval
     latency = args.latency_factor * d
-    workers = args.workers or [1, math.ceil(args.latency_factor) + 1]
+    workers = args.workers or [1, math.ceil(args.latency_factor) + 1, "auto"]
     allowed = args.window / d
     print_settings(
         "latency: details slower than their interval, 1 and more details workers",

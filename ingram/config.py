@@ -6,7 +6,7 @@ Example config file (``~/.config/ingram-sync/config.toml`` or ``--config FILE``)
     client_secret = "..."      # keep this file chmod 600
     customer_number = "20-222222"
     pa_rate = 60
-    details_interval = 0.5
+    details_interval = 1.0
 
     [profiles.ca]              # selected by --profile ca or INGRAM_PROFILE=ca
     customer_number = "40-333333"
@@ -43,11 +43,14 @@ ENVIRONMENT = {
     "sender_id": "INGRAM_SENDER_ID",
     "api_url": "INGRAM_API_URL",
     "token_path": "INGRAM_TOKEN_PATH",
+    "token_url": "INGRAM_TOKEN_URL",
+    "token_cache": "INGRAM_TOKEN_CACHE",
     "db": "INGRAM_SYNC_DB",
     "webhook_secret": "INGRAM_WEBHOOK_SECRET",
 }
 SECRETS = ("client_secret", "webhook_secret")
 WARNED: set[Path] = set()  # config files already warned about in this process
+AUTO_WORKERS = 0  # --details-workers auto: the engine sizes the pool from measured latency
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -63,8 +66,10 @@ class Settings:
     sender_id: str | None = None
     api_url: str = PRODUCTION_URL
     token_path: str = "/oauth/oauth20/token"
+    token_url: str | None = None  # full URL; default: the API's bare host + token_path
+    token_cache: str | None = None  # folder for the shared token; default the cache folder; off
     pa_rate: float = 60.0
-    details_interval: float = 0.5
+    details_interval: float = 1.0
     pa_retry_waits: tuple[float, ...] = (30.0, 60.0, 120.0)
     details_retry_waits: tuple[float, ...] = (10.0, 30.0, 60.0)
     timeout: float = 30.0
@@ -73,6 +78,7 @@ class Settings:
     batch_size: int = 50
     details_max_age: float = 7 * 86400.0
     min_interval: float = 0.0
+    outage_limit: float = 120.0
     log_file: str | None = None
     profile: str | None = None
     webhook_secret: str | None = None
@@ -143,10 +149,13 @@ CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "pa_retry_waits": parse_waits,
     "details_retry_waits": parse_waits,
     "max_concurrent": int_in_range(1, 64),
-    "details_workers": int_in_range(1, 32),
+    "details_workers": lambda value, name: (
+        AUTO_WORKERS if str(value).strip().lower() == "auto" else int_in_range(1, 32)(value, name)
+    ),
     "batch_size": int_in_range(1, 50),
     "details_max_age": parse_duration,
     "min_interval": parse_duration,
+    "outage_limit": parse_duration,
 }
 
 
@@ -248,6 +257,10 @@ def client_settings(settings: Settings) -> ClientSettings:
     check_header_value("INGRAM_SENDER_ID", settings.sender_id, 32)
     if not re.fullmatch(r"[A-Za-z]{2}", settings.country_code):
         raise ConfigError("INGRAM_COUNTRY_CODE must be a two-letter country code such as US")
+    if settings.token_url is not None and not re.match(r"https?://[^/]", settings.token_url):
+        raise ConfigError(
+            f"INGRAM_TOKEN_URL {settings.token_url!r} must be a full URL starting with https://"
+        )
     if not re.match(r"https?://", settings.api_url):
         raise ConfigError(
             f"INGRAM_API_URL {settings.api_url!r} must start with https://"
@@ -261,12 +274,25 @@ def client_settings(settings: Settings) -> ClientSettings:
         sender_id=settings.sender_id,
         base_url=settings.api_url.rstrip("/"),
         token_path=settings.token_path,
+        token_url=settings.token_url,
+        token_cache=token_cache_folder(settings.token_cache),
         timeout=settings.timeout,
         pa_rate=settings.pa_rate,
         details_interval=settings.details_interval,
         pa_retry_waits=settings.pa_retry_waits,
         details_retry_waits=settings.details_retry_waits,
+        outage_limit=settings.outage_limit,
     )
+
+
+def token_cache_folder(setting: str | None) -> str | None:
+    """Where the shared token file lives: the setting, else ``$XDG_CACHE_HOME`` or
+    ``~/.cache``; None when the setting is ``off``."""
+    if setting is not None and setting.strip().lower() in ("off", "no", "false", "0"):
+        return None
+    if setting:
+        return str(Path(setting).expanduser())
+    return os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
 
 
 def check_header_value(variable: str, value: str | None, longest: int) -> None:

@@ -51,6 +51,7 @@ class DiscoverResult:
     found: list[SearchResult] = field(default_factory=list)
     new: list[str] = field(default_factory=list)
     added: int = 0
+    error: ApiError | None = None  # the search failed after ``found``; those are kept
 
     @property
     def already_tracked(self) -> int:
@@ -64,23 +65,30 @@ def discover(
     query.check()
     if limit < 1:
         raise InputError("--limit must be 1 or more")
-    found = list(
-        dict(
-            (item.ingram_part_number, item)
-            for item in client.search(
-                vendor=query.vendor,
-                keyword=query.keyword,
-                category=query.category,
-                page_size=min(PAGE_SIZE, limit),
-                limit=limit,
-            )
-        ).values()
+    matches: dict[str, SearchResult] = {}  # pages can overlap when recordsFound changes
+    error = None
+    pages = client.search(
+        vendor=query.vendor,
+        keyword=query.keyword,
+        category=query.category,
+        page_size=min(PAGE_SIZE, limit),
+        limit=limit,
     )
+    try:
+        for item in pages:
+            matches.setdefault(item.ingram_part_number, item)
+    except ApiError as exc:  # the pages fetched before it are kept and tracked
+        if not matches:
+            raise
+        error = exc
+    found = list(matches.values())
     tracked = set(store.tracked([item.ingram_part_number for item in found]))
     new = [item.ingram_part_number for item in found if item.ingram_part_number not in tracked]
-    result = DiscoverResult(found, new)
+    result = DiscoverResult(found, new, error=error)
     if result.new and not dry_run:
         result.added, _ = store.add_products(result.new)
+    if not dry_run:
+        store.set_product_types({item.ingram_part_number: item.product_type for item in found})
     return result
 
 

@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import threading
 import time
@@ -28,8 +29,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ingram.api.search_details import fetch_details_by_search
 from ingram.discover import resolve_keys
-from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
-from ingram.models import DetailsBatch, PriceAvailability
+from ingram.errors import (
+    AccountFault,
+    ApiError,
+    ApiOutage,
+    ApiUnavailable,
+    Cancelled,
+    CredentialsError,
+)
+from ingram.models import DetailsBatch, PriceAvailability, ProductDetails
 from ingram.state.lock import SyncLock
 from ingram.state.saving import (
     DetailsPolicy,
@@ -45,6 +53,9 @@ if TYPE_CHECKING:  # the client (and requests) load only for commands that call 
 
 log = logging.getLogger("ingram.engine")
 STATS_EVERY = 0.5
+AUTO_MAX_WORKERS = 16  # --details-workers auto never runs more details threads than this
+BARE_DETAILS_LIMIT = 20  # this many bodiless "no records" first: the URL is likely wrong
+ACCOUNT_FAULT_REPEATS = 2  # the same error no item caused, this many calls in a row: stop
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,7 @@ class SyncOptions:
 
     batch_size: int = 50
     max_concurrent: int = 5
-    details_workers: int = 1
+    details_workers: int = 1  # 0: auto, sized from the measured details latency
     details: DetailsPolicy = field(default_factory=DetailsPolicy)
     skus: tuple[str, ...] = ()
     min_interval: float = 0.0
@@ -69,7 +80,8 @@ class RunSummary:
     counts: dict[str, Any] = field(default_factory=dict)
     message: str | None = None
     calls_left_running: int = 0
-    fatal_kind: str | None = None  # why a "failed" run stopped: "credentials" or "unavailable"
+    # why the run stopped early: "credentials", "configuration", "unavailable" or "outage"
+    fatal_kind: str | None = None
 
 
 class Progress(Protocol):
@@ -193,14 +205,19 @@ class SyncRun:
         self.progress = progress
         self.details_total = 0  # the run's details_total, kept here as batches queue details
         self.stop = stop
-        self.fatal: CredentialsError | ApiUnavailable | None = None
+        self.fatal: CredentialsError | ApiUnavailable | AccountFault | None = None
+        self.outage: ApiOutage | None = None
+        self.account_faults: tuple[str, int] = ("", 0)  # the last such message, times in a row
+        self.details_answered = False  # a details document or the vendor's own 404 came back
+        self.bare_details: list[str] = []  # bodiless "no records" before any real answer
         self.in_flight: dict[Future[Any], InFlight] = {}
         self.queued: dict[str, deque[tuple[int, list[str]]]] = {PA: deque(), DETAILS: deque()}
         self.cursor = {PA: 0, DETAILS: 0}
-        self.caps = {PA: 2 * options.max_concurrent, DETAILS: 2 * options.details_workers}
+        workers = options.details_workers or AUTO_MAX_WORKERS
+        self.caps = {PA: 2 * options.max_concurrent, DETAILS: 2 * options.details_workers or 1}
         self.pools = {
             PA: ThreadPoolExecutor(options.max_concurrent, thread_name_prefix="pa"),
-            DETAILS: ThreadPoolExecutor(options.details_workers, thread_name_prefix="details"),
+            DETAILS: ThreadPoolExecutor(workers, thread_name_prefix="details"),
         }
         self.fetchers: dict[str, Callable[[list[str]], Any]] = {
             PA: client.price_and_availability,
@@ -256,6 +273,8 @@ class SyncRun:
     def fill(self, kind: str) -> None:
         """Submit pending tasks of ``kind`` until its bound of futures in flight is reached."""
         busy = sum(1 for item in self.in_flight.values() if item.kind == kind)
+        if kind == DETAILS and self.options.details_workers == 0 and self.caps[DETAILS]:
+            self.caps[DETAILS] = self.auto_details_workers()
         queue = self.queued[kind]
         while busy < self.caps[kind]:
             if not queue:
@@ -268,6 +287,17 @@ class SyncRun:
             self.in_flight[future] = InFlight(kind, task_id, pns)
             busy += 1
 
+    def auto_details_workers(self) -> int:
+        """Enough details calls at once that slow answers still use every slot of the limiter
+        (which spaces every call whatever the count): answer latency over call spacing."""
+        seen = self.client.pacing().get("details") or {}
+        latency, spacing = seen.get("latency"), seen.get("spacing")
+        if not latency:
+            return 1
+        if not spacing:
+            return AUTO_MAX_WORKERS
+        return min(AUTO_MAX_WORKERS, math.ceil(latency / spacing) + 1)
+
     def handle(self, future: Future[Any], item: InFlight) -> None:
         try:
             result = future.result()
@@ -278,13 +308,23 @@ class SyncRun:
             self.fatal = error
             self.stop(signalled=False)
             return
+        except AccountFault as error:
+            self.on_account_fault(item, error)
+            return
+        except ApiOutage as error:
+            self.outage = self.outage or error
+            self.stop(signalled=False)
+            return
         except ApiError as error:
+            if item.kind == DETAILS and self.details_refused(error):
+                return
             self.record_failure(item, error)
             return
         except Exception as error:  # a bug on one item must not stop this and every later sync
             log.error("internal error on %s task %d: %r", item.kind, item.task_id, error)
             self.record_failure(item, ApiError(f"internal error: {error!r}"[:300], kind="internal"))
             return
+        self.account_faults = ("", 0)
         if item.kind == PA:
             self.remember_vendor_part_numbers(result)
             self.details_total += save_price_availability(
@@ -301,6 +341,7 @@ class SyncRun:
             save_details_batch(self.store, self.run_id, item.task_id, result, 1)
         else:
             save_details(self.store, self.run_id, item.task_id, result, 1)
+            self.watch_bare_details(result)
         self.advance(item)
 
     def remember_vendor_part_numbers(self, items: Sequence[PriceAvailability]) -> None:
@@ -308,6 +349,52 @@ class SyncRun:
             for found in items:
                 if found.vendor_part_number:
                     self.vendor_part_numbers[found.ingram_part_number] = found.vendor_part_number
+
+    def details_refused(self, error: ApiError) -> bool:
+        """The details endpoint refusing the country or the account on its first calls:
+        stop the details stream (tasks stay pending), one warning, no failure rows."""
+        status = error.http_status or 0
+        if self.details_answered or not 400 <= status < 500 or status in (404, 408, 429):
+            return False
+        self.stop_details(f"details stopped for this run: the details endpoint refused: {error}")
+        return True
+
+    def watch_bare_details(self, details: ProductDetails) -> None:
+        """A wrong base URL also answers bodiless 404s: the first 20 in a row stop the stream."""
+        if self.details_answered:
+            return
+        if not details.bare:
+            self.details_answered = True
+            return
+        self.bare_details.append(details.ingram_part_number)
+        if len(self.bare_details) >= BARE_DETAILS_LIMIT:
+            url = self.client.settings.base_url
+            self.stop_details(
+                f"details stopped for this run: the first {len(self.bare_details)} details calls"
+                f" to {url} answered without the vendor's body (204 or a bare 404): check"
+                " INGRAM_API_URL"
+            )
+            with self.store.write() as db:  # not "no details": asked again next time
+                self.store.forget_details(db, self.bare_details)
+
+    def stop_details(self, message: str) -> None:
+        if self.caps[DETAILS] == 0:
+            return
+        log.warning("%s", message)
+        self.caps[DETAILS] = 0
+        self.queued[DETAILS].clear()
+
+    def on_account_fault(self, item: InFlight, error: AccountFault) -> None:
+        """No failure row: the task stays pending; the same fault again in a row stops the run."""
+        message, times = self.account_faults
+        times = times + 1 if str(error) == message else 1
+        self.account_faults = (str(error), times)
+        if times >= ACCOUNT_FAULT_REPEATS:
+            self.fatal = self.fatal or error
+            self.stop(signalled=False)
+        elif not self.stop.is_set():
+            log.debug("%s task %d: %s; trying it again later", item.kind, item.task_id, error)
+            self.queued[item.kind].append((item.task_id, item.part_numbers))
 
     def record_failure(self, item: InFlight, error: ApiError) -> None:
         log.info("%s task %d failed: %s", item.kind, item.task_id, error)
@@ -333,6 +420,7 @@ class SyncRun:
                 retries=stats.retries,
                 rate_limited=stats.rate_limited,
             )
+            self.store.set_run_pacing(db, self.run_id, self.client.pacing())
 
     def shutdown(self) -> None:
         for pool in self.pools.values():
@@ -343,6 +431,8 @@ class SyncRun:
         run = self.store.run(self.run_id)
         if self.fatal is not None:
             status, error = "failed", str(self.fatal)
+        elif self.outage is not None:
+            status, error = "interrupted", str(self.outage)
         elif self.stop.is_set():
             status, error = "interrupted", "stopped by a signal"
         elif run["failures"]:
@@ -352,7 +442,8 @@ class SyncRun:
         self.store.finish_run(self.run_id, status, error)
         self.progress.close()
         counts = dict(self.store.run(self.run_id))
-        kind = self.fatal.kind if self.fatal is not None else None
+        stopper = self.fatal or self.outage
+        kind = stopper.kind if stopper is not None else None
         return RunSummary(self.run_id, status, counts, error, len(self.in_flight), kind)
 
 

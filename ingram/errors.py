@@ -79,6 +79,25 @@ class ApiUnavailable(ApiError):
         super().__init__(message, kind="unavailable", http_status=http_status, attempts=attempts)
 
 
+class AccountFault(ApiError):
+    """An error no item caused: the gateway's fault, a header-validation 400, a quota reply.
+
+    Every call of the run would meet it, so the run stops (exit 2) with the
+    vendor's words, its tasks left pending, instead of a failure row per product.
+    """
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message, kind="configuration", http_status=http_status)
+
+
+class ApiOutage(ApiError):
+    """Nothing but connection errors, timeouts and 5xx for the outage limit: the run ends
+    as interrupted, its tasks pending for the next sync."""
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message, kind="outage", http_status=http_status)
+
+
 class Cancelled(ApiError):
     """The client was asked to stop (Ctrl-C, SIGTERM) while a call waited; not a failure."""
 

@@ -80,11 +80,18 @@ class PriceAvailability:
 
     ``found`` is False for an item with ``productStatusCode`` "E" (the vendor does
     not know the part number); ``message`` then holds the vendor's text.
+    ``authorized`` False: the account may not buy it (``productAuthorized``, or an
+    "E" saying so). ``problem`` names the item and field when this one item could
+    not be read (its neighbours still are); ``ingram_part_number`` is "" when the
+    vendor left it out (the writer matches it by vendor part number or UPC).
     """
 
     ingram_part_number: str
     found: bool = True
     message: str | None = None
+    status_code: str | None = None
+    authorized: bool | None = None
+    problem: str | None = None
     vendor_part_number: str | None = None
     upc: str | None = None
     vendor_name: str | None = None
@@ -113,11 +120,11 @@ class ProductDetails:
     category: str | None = None
     subcategory: str | None = None
     product_class: str | None = None
-    product_type: str | None = None
     authorized: bool | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False)
     extras: DetailsExtras | None = None
     source: str = "details"  # or "search": the basic fields only, from a catalog search
+    bare: bool = False  # "no records" said by a 204 or a 404 without the vendor's body
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +138,7 @@ class SearchResult:
     category: str | None = None
     subcategory: str | None = None
     upc: str | None = None
-    product_type: str | None = None
+    product_type: str | None = None  # only search answers carry it (not the details schema)
 
 
 @dataclass(frozen=True)
@@ -210,15 +217,18 @@ class ClientSettings:
     sender_id: str | None = None
     base_url: str = "https://api.ingrammicro.com:443"
     token_path: str = "/oauth/oauth20/token"
+    token_url: str | None = None  # full URL; None: the API's bare host + token_path
+    token_cache: str | None = None  # folder of the shared token file; None: not shared
     connect_timeout: float = 10.0
     timeout: float = 30.0
     deadline: float = 120.0
     pa_rate: float = 60.0
-    details_interval: float = 0.5
-    search_rate: float = 60.0
+    details_interval: float = 1.0  # the vendor: 60 calls a minute per endpoint
+    search_rate: float = 60.0 / 1.1  # one search call every 1.1 s
     pa_retry_waits: tuple[float, ...] = (30.0, 60.0, 120.0)
     details_retry_waits: tuple[float, ...] = (10.0, 30.0, 60.0)
     token_refresh_margin: float = 60.0
+    outage_limit: float = 120.0  # seconds of nothing but transport errors and 5xx: stop the run
     user_agent: str = f"ingram-sync/{__version__}"
 
     def __post_init__(self) -> None:

@@ -79,7 +79,8 @@ def cli_env(sandbox_url: str, db: Path, **extra: str) -> dict[str, str]:
         INGRAM_CLIENT_SECRET="sandbox-secret",
         INGRAM_CUSTOMER_NUMBER="20-222222",
         INGRAM_SYNC_DB=str(db),
+        INGRAM_TOKEN_CACHE=str(db.parent / "token-cache"),  # never the user's own
         HOME=str(db.parent),
-        **extra,
     )
+    env.update(extra)
     return env

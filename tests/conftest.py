@@ -17,6 +17,7 @@ def sandbox_factory() -> Iterator[Callable[..., SandboxServer]]:
 
     def factory(**overrides: Any) -> SandboxServer:
         overrides.setdefault("catalog_size", 200)
+        overrides.setdefault("realistic", True)  # as strict as the vendor unless a test says not
         server = SandboxServer(SandboxSettings(**overrides)).start()
         started.append(server)
         return server

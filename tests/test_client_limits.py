@@ -111,11 +111,12 @@ def test_eight_threads_stay_within_the_servers_limit(sandbox_factory: Any, endpo
 def test_429_waits_until_the_reset_then_succeeds(sandbox_factory: Any, retry_after: bool) -> None:
     window = 0.5
     server = sandbox_factory(pa_rate_limit=2, rate_window=window, send_retry_after=retry_after)
+    other = client_for(server)  # another process of the same API app spends the window
     client = client_for(server)  # no client-side limiter: the server's 429 must pace us
     pns = server.catalog.part_numbers(3)
     first = time.monotonic()
-    client.price_and_availability(pns[:1])
-    client.price_and_availability(pns[1:2])
+    other.price_and_availability(pns[:1])
+    other.price_and_availability(pns[1:2])
     started = time.monotonic()
     assert client.price_and_availability(pns[2:])[0].found
     elapsed = time.monotonic() - started
@@ -125,6 +126,21 @@ def test_429_waits_until_the_reset_then_succeeds(sandbox_factory: Any, retry_aft
         and server.stats()["rate_limited"]["price_and_availability"] >= 1
     )
     assert client.stats().retries >= 1
+
+
+def test_remaining_zero_waits_for_the_reset_without_a_429(sandbox_factory: Any) -> None:
+    window = 0.5
+    server = sandbox_factory(pa_rate_limit=2, rate_window=window, realistic=True)
+    client = client_for(server)
+    pns = server.catalog.part_numbers(3)
+    first = time.monotonic()
+    for pn in pns:
+        client.price_and_availability([pn])
+    assert time.monotonic() - first >= window - 0.01
+    assert server.stats()["rate_limited"]["price_and_availability"] == 0
+    assert client.stats().rate_limited == 0
+    seen = client.pacing()["price_and_availability"]
+    assert seen["limit"] == 2 and seen["waits"] == 1 and seen["waited"] > 0.3
 
 
 def test_429_blocks_every_thread_of_the_endpoint(stub: Any) -> None:

@@ -205,7 +205,8 @@ def test_export_status_filter_and_atomic_output(sandbox, cli, tmp_path):
     target.parent.mkdir()
     target.write_text("old content\n")
     old_inode = target.stat().st_ino
-    written = cli.run("export", "--status", "active", "--output", str(target))
+    statuses = ("--status", "active", "--status", "not_authorized")  # one of them is not ours
+    written = cli.run("export", *statuses, "--output", str(target))
     assert written.code == 0, written
     assert "wrote 30 products" in written.err
     assert target.stat().st_ino != old_inode  # replaced by rename, never rewritten in place

@@ -278,33 +278,56 @@ def test_item_with_only_a_part_number() -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
-    [
-        "",
-        "<html>503</html>",
-        "{}",
-        "[1]",
-        '[{"vendorPartNumber": "x"}]',
-        '[{"ingramPartNumber": "A", "pricing": {"customerPrice": 1e400}}]',
-        '[{"ingramPartNumber": "A", "pricing": {"customerPrice": 1e1000000}}]',  # was Overflow
-        '[{"ingramPartNumber": "A", "pricing": {"customerPrice": NaN}}]',
-        '[{"ingramPartNumber": "A", "pricing": {"customerPrice": Infinity}}]',
-        '[{"ingramPartNumber": "A", "pricing": {"customerPrice": "lots"}}]',
-        '[{"ingramPartNumber": "A", "pricing": []}]',
-        '[{"ingramPartNumber": "A", "availability": {"available": "maybe"}}]',
-        '[{"ingramPartNumber": "A", "availability": {"totalAvailability": 1.5}}]',
-        '[{"ingramPartNumber": "A", "availability": {"totalAvailability": "--5"}}]',
-        '[{"ingramPartNumber": "A", "availability": {"availabilityByWarehouse": {}}}]',
-        '[{"ingramPartNumber": "A", "availability": {"availabilityByWarehouse": [1]}}]',
-        '[{"ingramPartNumber": {"a": 1}}]',
-        '[{"ingramPartNumber": true}]',
-        "[" * 100000 + "]" * 100000,
-        '[{"ingramPartNumber": "A", "availability": {"totalAvailability": 1' + "0" * 5000 + "}}]",
-    ],
-)
-def test_pa_rejects_junk(body: str) -> None:
+    "body", ["", "<html>503</html>", "{}", "[" * 100000 + "]" * 100000]
+)  # fmt: skip
+def test_pa_rejects_a_junk_answer(body: str) -> None:
     with pytest.raises(MalformedResponse):
         parse_price_availability(loads(body))
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ("[1]", "not an object"),
+        ('[{"ingramPartNumber": "A", "pricing": {"customerPrice": 1e400}}]', "customerPrice"),
+        ('[{"ingramPartNumber": "A", "pricing": {"customerPrice": 1e1000000}}]', "customerPrice"),
+        ('[{"ingramPartNumber": "A", "pricing": {"customerPrice": NaN}}]', "not JSON"),
+        ('[{"ingramPartNumber": "A", "pricing": {"customerPrice": Infinity}}]', "not JSON"),
+        ('[{"ingramPartNumber": "A", "pricing": {"customerPrice": "lots"}}]', "customerPrice"),
+        ('[{"ingramPartNumber": "A", "pricing": {"customerPrice": "1,234.56"}}]', "customerPrice"),
+        ('[{"ingramPartNumber": "A", "pricing": []}]', "pricing"),
+        ('[{"ingramPartNumber": "A", "availability": {"available": "maybe"}}]', "available"),
+        ('[{"ingramPartNumber": "A", "availability": {"totalAvailability": 1.5}}]',
+         "totalAvailability"),
+        ('[{"ingramPartNumber": "A", "availability": {"totalAvailability": "--5"}}]',
+         "totalAvailability"),
+        ('[{"ingramPartNumber": "A", "availability": {"availabilityByWarehouse": {}}}]',
+         "availabilityByWarehouse"),
+        ('[{"ingramPartNumber": "A", "availability": {"availabilityByWarehouse": [1]}}]',
+         "warehouse"),
+        ('[{"ingramPartNumber": {"a": 1}}]', "ingramPartNumber"),
+        ('[{"ingramPartNumber": true}]', "ingramPartNumber"),
+        ('[{"ingramPartNumber": "A", "availability": {"totalAvailability": 1' + "0" * 5000 + "}}]",
+         "not JSON"),
+    ],
+)  # fmt: skip
+def test_a_junk_item_fails_that_item_only(body: str, field: str) -> None:
+    if field == "not JSON":  # junk JSON: the whole answer is unreadable
+        with pytest.raises(MalformedResponse, match=field):
+            loads(body)
+        return
+    items = loads(body)
+    neighbour = {"ingramPartNumber": "B", "pricing": {"customerPrice": 1}}
+    first, second = parse_price_availability([*items, neighbour])
+    assert first.problem is not None and field in first.problem, first.problem
+    assert first.problem.startswith("P&A item ")
+    assert second.problem is None and second.customer_price == 1
+
+
+def test_an_item_without_part_number_keeps_what_identifies_it() -> None:
+    (item,) = parse_price_availability([{"vendorPartNumber": "X1", "upc": "0123"}])
+    assert (item.ingram_part_number, item.vendor_part_number, item.upc) == ("", "X1", "0123")
+    assert item.found and item.problem is None
 
 
 def test_details_rejects_junk() -> None:
@@ -586,11 +609,11 @@ def test_deep_nesting_raises_only_malformed(depth: int, shape: str) -> None:
 )
 def test_huge_or_impossible_numbers_raise_only_malformed(number: Any, field: str) -> None:
     item = {"ingramPartNumber": "A1", "pricing": {field: number}}
-    with pytest.raises(MalformedResponse):
-        parse_price_availability([item])
+    (parsed,) = parse_price_availability([item])  # one bad item fails that item only
+    assert parsed.problem is not None and parsed.problem.startswith("P&A item A1: ")
     quantity = {"ingramPartNumber": "A1", "availability": {"totalAvailability": number}}
-    with contextlib.suppress(MalformedResponse):
-        assert abs(parse_price_availability([quantity])[0].total_availability) < 10**12
+    (parsed,) = parse_price_availability([quantity])
+    assert parsed.problem is not None or abs(parsed.total_availability) < 10**12
 
 
 @pytest.mark.parametrize(

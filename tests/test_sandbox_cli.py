@@ -97,6 +97,11 @@ def test_arguments_map_to_settings() -> None:
     assert build_arg_parser().parse_args([]).port == 8765
 
 
+def test_realistic_flag_maps_to_the_setting() -> None:
+    assert settings_from_args(build_arg_parser().parse_args(["--realistic"])).realistic
+    assert not settings_from_args(build_arg_parser().parse_args([])).realistic
+
+
 def test_serve_forever_in_a_thread_stops_on_event() -> None:
     stop = threading.Event()
     lines: list[str] = []

@@ -78,7 +78,8 @@ def test_retry_after_and_window_rolls(sandbox_factory) -> None:
 
 
 def test_rejected_calls_do_not_count_and_window_max_stays_within_limit(sandbox_factory) -> None:
-    server = sandbox_factory(search_rate_limit=5, rate_window=0.25)
+    # The sliding window of the lenient mode; the realistic one is a fixed window (below).
+    server = sandbox_factory(search_rate_limit=5, rate_window=0.25, realistic=False)
     token = server.issue_token()
     session = requests.Session()
     accepted = 0
@@ -207,3 +208,25 @@ def test_fault_rates_validated() -> None:
         FaultRates(slow=1.5)
     with pytest.raises(ValueError):
         FaultRates.from_value({"explode": 0.1})
+
+
+def test_realistic_fixed_window_locks_the_endpoint_out_until_it_ends(sandbox_factory) -> None:
+    server = sandbox_factory(search_rate_limit=3, rate_window=0.5, realistic=True)
+    headers = {
+        "Authorization": f"Bearer {server.issue_token()}",
+        "IM-CustomerNumber": "20-222222",
+        "IM-CountryCode": "US",
+        "IM-CorrelationID": "a" * 32,
+    }
+    url = server.url + "/resellers/v6/catalog?pageSize=1&keyword=zz"
+    session = requests.Session()
+    opened = time.time()
+    answers = [session.get(url, headers=headers, timeout=5) for _ in range(5)]
+    assert [a.status_code == 429 for a in answers] == [False, False, False, True, True]
+    remaining = [int(a.headers["X-RateLimit-Remaining"]) for a in answers]
+    assert remaining == [2, 1, 0, 0, 0]
+    reset = float(answers[-1].headers["X-RateLimit-Reset"])
+    assert opened + 0.4 <= reset <= opened + 0.6  # the window's end, not a call's age
+    time.sleep(max(0.0, reset - time.time()) + 0.02)
+    again = session.get(url, headers=headers, timeout=5)
+    assert again.status_code != 429 and again.headers["X-RateLimit-Remaining"] == "2"

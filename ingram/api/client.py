@@ -23,8 +23,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
@@ -38,8 +39,23 @@ from ingram.api.parsing import (
     parse_search_page,
     parse_token,
 )
-from ingram.api.ratelimiting import EndpointGate, cancellable_sleep, rate_limit_delay
-from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError, MalformedResponse
+from ingram.api.ratelimiting import (
+    EndpointGate,
+    cancellable_sleep,
+    rate_limit_delay,
+    vendor_window,
+)
+from ingram.api.tokencache import TokenCache, TokenKeeper
+from ingram.api.watch import OutageWatch, Pacing, account_fault_error, maintenance_note
+from ingram.errors import (
+    AccountFault,
+    ApiError,
+    ApiOutage,
+    ApiUnavailable,
+    Cancelled,
+    CredentialsError,
+    MalformedResponse,
+)
 from ingram.models import (
     ClientSettings,
     ClientStats,
@@ -74,6 +90,7 @@ class _Request:
     what: str  # for messages: "P&A request for 50 part numbers"
     params: Mapping[str, Any] | None = None
     body: bytes | None = None
+    url: str | None = None  # a full URL instead of the API base + path (the token's)
 
 
 @dataclass(frozen=True)
@@ -118,9 +135,15 @@ class IngramClient:
         self._cancel = threading.Event()
         self._stats = _Stats()
         self._sessions = SessionPool(settings.user_agent)
-        self._token_lock = threading.Lock()
-        self._token: tuple[str, float] | None = None  # (token, monotonic time to refresh)
-        self._tokens_seen: list[str] = []
+        self._pacing = Pacing()
+        self._outage = OutageWatch(settings.outage_limit)
+        self.token_url = settings.token_url or bare_host(settings.base_url) + settings.token_path
+        cache = (
+            TokenCache.for_client(Path(settings.token_cache), settings.client_id, self.token_url)
+            if settings.token_cache
+            else None
+        )
+        self._tokens = TokenKeeper(cache, settings.token_refresh_margin)
         s = settings
         self._pa = self._endpoint("price_and_availability", _interval(s.pa_rate), s.pa_retry_waits)
         self._details = self._endpoint("details", s.details_interval, s.details_retry_waits)
@@ -173,6 +196,8 @@ class IngramClient:
         def handle(resp: _Response) -> ProductDetails:
             if resp.status == 404 and _is_vendor_not_found(resp):
                 return ProductDetails(part_number, found=False)
+            if resp.status in (204, 404):  # no records, said without the vendor's body
+                return ProductDetails(part_number, found=False, bare=True)
             if resp.status != 200:
                 raise self._status_error(self._details, resp, 0)
             return parse_details(part_number, loads(resp.body))
@@ -207,6 +232,12 @@ class IngramClient:
     def stats(self) -> ClientStats:
         """A snapshot of the counters (requests sent, token requests, retries, 429s)."""
         return self._stats.snapshot()
+
+    def pacing(self) -> dict[str, dict[str, Any]]:
+        """Per endpoint: the lowest ``X-RateLimit-Limit`` seen, the waits its headers caused,
+        the mean answer latency and the spacing of calls (configured or the vendor's)."""
+        gates = (self._pa.gate, self._details.gate, self._search.gate)
+        return self._pacing.snapshot({gate.name: gate.spacing() for gate in gates})
 
     def cancel(self) -> None:
         """Make every wait (limiter, 429 block, retry backoff) end now with ``Cancelled``."""
@@ -246,7 +277,7 @@ class IngramClient:
             page += 1
 
     def _handle_search(self, resp: _Response) -> tuple[list[SearchResult], bool]:
-        if resp.status == 404 and _is_vendor_not_found(resp):
+        if resp.status == 204 or (resp.status == 404 and _is_vendor_not_found(resp)):
             return [], False
         if resp.status != 200:
             raise self._status_error(self._search, resp, 0)
@@ -287,7 +318,7 @@ class IngramClient:
         )
         try:
             return retrying(counted)
-        except (CredentialsError, ApiUnavailable, Cancelled):
+        except (CredentialsError, ApiUnavailable, AccountFault, ApiOutage, Cancelled):
             raise
         except ApiError as exc:
             if getattr(exc, "final", False):  # the token request gave up: say so as it is
@@ -297,7 +328,19 @@ class IngramClient:
     def _attempt(
         self, ep: _Endpoint, request: _Request, handle: Callable[[_Response], T], attempt: int
     ) -> T:
-        resp = self._send_authorized(ep, request)
+        try:
+            resp = self._send_authorized(ep, request)
+        except ApiError as exc:
+            if exc.retryable and exc.kind in ("connection", "timeout"):
+                self._check_outage(str(exc), None)
+            raise
+        fault = account_fault_error(resp, self._redact)
+        if fault is not None:
+            raise fault
+        if resp.status >= 500:
+            self._check_outage(describe(resp), resp.status)
+        else:
+            self._outage.answered()
         if resp.status in (401, 403, 429) or resp.status >= 500:
             raise self._status_error(ep, resp, attempt)
         try:
@@ -310,9 +353,21 @@ class IngramClient:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, ApiError) and exc.kind == "rate_limited":
                 return 0.0  # the gate holds every thread of the endpoint until the reset
-            return _nth_wait(ep.waits, state.attempt_number)
+            # No retry wait outlasts the outage limit: the attempt after it decides.
+            return min(_nth_wait(ep.waits, state.attempt_number), max(self._outage.left(), 0.0))
 
         return wait
+
+    def _check_outage(self, what: str, status: int | None) -> None:
+        failing = self._outage.failed()
+        if failing >= self._outage.limit:
+            note = maintenance_note(self.settings.country_code)
+            raise ApiOutage(
+                f"the Ingram API has answered nothing but errors for {failing:.0f} s"
+                f" (last: {self._redact(what)}){'; ' + note if note else ''};"
+                " stopped, the next sync resumes",
+                http_status=status,
+            )
 
     def _final_error(self, what: str, exc: ApiError, attempts: int) -> ApiError:
         plural = "s" if attempts != 1 else ""
@@ -356,7 +411,7 @@ class IngramClient:
         return status_error(resp.status, detail)
 
     def _redact(self, text: str) -> str:
-        for secret in (self.settings.client_secret, *self._tokens_seen):
+        for secret in (self.settings.client_secret, *self._tokens.seen):
             if secret and secret in text:
                 text = text.replace(secret, "***")
         return text
@@ -365,36 +420,19 @@ class IngramClient:
 
     def _send_authorized(self, ep: _Endpoint, request: _Request) -> _Response:
         """Send with the current token; after a 401, refresh it once and send again."""
-        token = self._current_token(ep)
+        token = self._tokens.current(lambda: self._ask_for_token(ep))
         resp = self._send_api(ep, request, token)
         if resp.status != 401:
             return resp
         log.debug("401 on %s: refreshing the token", ep.gate.name)
-        token = self._refresh_after_401(ep, token)
+        token = self._tokens.after_401(token, lambda: self._ask_for_token(ep))
         return self._send_api(ep, request, token)
 
-    def _current_token(self, ep: _Endpoint) -> str:
-        state = self._token
-        if state is not None and time.monotonic() < state[1]:
-            return state[0]
-        with self._token_lock:
-            state = self._token
-            if state is None or time.monotonic() >= state[1]:
-                state = self._fetch_token(ep)
-            return state[0]
-
-    def _refresh_after_401(self, ep: _Endpoint, failed: str) -> str:
-        with self._token_lock:
-            state = self._token
-            if state is None or state[0] == failed:  # nobody has refreshed it yet
-                state = self._fetch_token(ep)
-            return state[0]
-
-    def _fetch_token(self, ep: _Endpoint) -> tuple[str, float]:
-        """Ask for a new token (token lock held), retried like any call of ``ep``."""
-        request = _Request("POST", self.settings.token_path, "token request")
+    def _ask_for_token(self, ep: _Endpoint) -> tuple[str, float]:
+        """(token, Unix time it expires) from the token URL."""
+        request = _Request("POST", "", "token request", url=self.token_url)
         try:
-            state = self._retrying(
+            return self._retrying(
                 request.what,
                 ep.waits,
                 lambda retry: _nth_wait(ep.waits, retry.attempt_number),
@@ -405,14 +443,11 @@ class IngramClient:
             raise
         except ApiError as exc:
             raise ApiUnavailable(
-                f"cannot get a token from {self.settings.base_url}: {exc}; check INGRAM_API_URL"
-                " and the network, then sync again (it resumes)",
+                f"cannot get a token from {self.token_url}: {exc}; check INGRAM_API_URL,"
+                " INGRAM_TOKEN_URL and the network, then sync again (it resumes)",
                 http_status=exc.http_status,
                 attempts=exc.attempts,
             ) from exc
-        self._token = state
-        self._tokens_seen = [*self._tokens_seen[-4:], state[0]]
-        return state
 
     def _token_attempt(self, request: _Request, attempt: int) -> tuple[str, float]:
         cancellable_sleep(self._cancel, 0.0)
@@ -421,15 +456,14 @@ class IngramClient:
         form["client_secret"] = s.client_secret
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         self._stats.add("token_requests")
-        started = time.monotonic()
+        started = time.time()
         resp = self._http(request, headers, data=form)
         if resp.status == 200:
             try:
                 token, lifetime = parse_token(loads(resp.body))
             except MalformedResponse as exc:
                 raise MalformedResponse(str(exc), http_status=200) from None
-            margin = min(s.token_refresh_margin, lifetime / 10)
-            return token, started + lifetime - margin
+            return token, started + lifetime
         detail = self._redact(describe(resp))
         if 400 <= resp.status < 500 and resp.status not in (408, 429):
             raise CredentialsError(
@@ -456,7 +490,14 @@ class IngramClient:
         if s.sender_id:
             headers["IM-SenderID"] = s.sender_id
         self._stats.add(ep.counter)
-        return self._http(request, headers, data=request.body)
+        sent = time.monotonic()
+        resp = self._http(request, headers, data=request.body)
+        self._pacing.answer(ep.gate.name, time.monotonic() - sent)
+        window = vendor_window(resp.headers)
+        if window is not None:
+            waited = ep.gate.follow(window)
+            self._pacing.headers(ep.gate.name, window.limit, waited)
+        return resp
 
     def _http(self, request: _Request, headers: dict[str, str], data: Any = None) -> _Response:
         """One HTTP exchange within the timeouts and the overall deadline."""
@@ -465,7 +506,7 @@ class IngramClient:
         resp = exchange(
             self._sessions.get(),
             request.method,
-            s.base_url.rstrip("/") + request.path,
+            request.url or s.base_url.rstrip("/") + request.path,
             headers=headers,
             params=request.params,
             data=data,
@@ -503,6 +544,13 @@ def _nth_wait(waits: tuple[float, ...], attempt: int) -> float:
     if not waits:
         return 0.0
     return waits[min(attempt, len(waits)) - 1]
+
+
+def bare_host(url: str) -> str:
+    """``https://api.ingrammicro.com:443/sandbox`` -> ``https://api.ingrammicro.com:443``:
+    the portal issues tokens on the bare host, Ingram's sandbox included."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _is_vendor_not_found(resp: _Response) -> bool:

@@ -223,7 +223,28 @@ def parse_price_availability(payload: Any) -> list[PriceAvailability]:
     """
     if not isinstance(payload, list):
         raise _bad(f"P&A answer is a {type(payload).__name__}, not a list")
-    return [_pa_item(item) for item in payload]
+    return [_pa_item_or_problem(item) for item in payload]
+
+
+def _pa_item_or_problem(item: Any) -> PriceAvailability:
+    """One bad item fails that item only: it comes back with ``problem`` naming it."""
+    try:
+        return _pa_item(item)
+    except MalformedResponse as exc:
+        get = item.get if isinstance(item, Mapping) else (lambda key: None)
+        number = get("ingramPartNumber")
+        part_number = number.strip() if isinstance(number, str) else ""
+        vendor_pn, upc = get("vendorPartNumber"), get("upc")
+        return PriceAvailability(
+            part_number,
+            found=False,
+            problem=f"P&A item {part_number or '(no part number)'}: {exc}",
+            vendor_part_number=vendor_pn.strip() if isinstance(vendor_pn, str) else None,
+            upc=upc.strip() if isinstance(upc, str) else None,
+        )
+
+
+NOT_AUTHORIZED_WORDS = ("not authorized", "not authorised", "unauthorized")
 
 
 def _pa_item(item: Any) -> PriceAvailability:
@@ -232,13 +253,16 @@ def _pa_item(item: Any) -> PriceAvailability:
     if type(item) is not dict and not isinstance(item, Mapping):
         raise _bad("a P&A item is not an object")
     get = item.get
-    part_number = _text(get("ingramPartNumber"), "ingramPartNumber")
-    if part_number is None:
-        raise _bad("a P&A item has no ingramPartNumber")
+    part_number = _text(get("ingramPartNumber"), "ingramPartNumber") or ""
     status = _text(get("productStatusCode"), "productStatusCode")
     message = _text(get("productStatusMessage"), "productStatusMessage")
+    authorized = _flag(get("productAuthorized"), "productAuthorized")
     if status is not None and status.upper() == "E":
-        return PriceAvailability(part_number, found=False, message=message)
+        if any(words in (message or "").lower() for words in NOT_AUTHORIZED_WORDS):
+            authorized = False
+        return PriceAvailability(
+            part_number, found=False, message=message, status_code=status, authorized=authorized
+        )
     availability = _mapping(get("availability"), "availability") or {}
     pricing = _mapping(get("pricing"), "pricing")
     if pricing is None:  # one published example nests pricing inside availability
@@ -275,6 +299,8 @@ def _pa_item(item: Any) -> PriceAvailability:
         ingram_part_number=part_number,
         found=True,
         message=message,
+        status_code=status,
+        authorized=authorized,
         vendor_part_number=vendor_pn,
         upc=upc,
         vendor_name=vendor,
@@ -346,7 +372,6 @@ def parse_details(part_number: str, payload: Any) -> ProductDetails:
             "productSubcategory",
         ),
         product_class=_text(payload.get("productClass"), "productClass"),
-        product_type=_text(payload.get("productType"), "productType"),
         authorized=_flag(payload.get("productAuthorized"), "productAuthorized"),
         raw=raw,
         extras=shop_parsing.parse_details_extras(payload),
@@ -432,10 +457,47 @@ def _error_text(payload: Any) -> str | None:
     fault = payload.get("fault")
     if isinstance(fault, Mapping) and isinstance(fault.get("faultstring"), str):
         return fault["faultstring"]
-    for key in ("message", "error_description", "error"):
+    for key in ("faultstring", "message", "error_description", "error"):
         if isinstance(payload.get(key), str):
             return payload[key]
     return None
+
+
+QUOTA_WORDS = ("quota limit exceeds", "quote limit violation")
+
+
+def account_fault(status: int, payload: Any) -> str | None:
+    """ "configuration" or "credentials" when an answer is an error no item caused.
+
+    The gateway's top-level ``{"faultcode", "faultstring"}`` (a customer number
+    the credentials do not own), a quota reply under any status, a 400 naming
+    the ``IM-*`` headers, a 401/403 "apiproduct" fault (the app lacks the API
+    product), and a 404 in the gateway's ``{"fault"}`` shape (no API at that
+    URL). None for anything else, including a 400 about the body.
+    """
+    if not isinstance(payload, Mapping):
+        return None
+    if status == 404 and isinstance(payload.get("fault"), Mapping):
+        return "configuration"
+    text = (error_message(payload) or "").lower()
+    if 400 <= status < 500 and status != 429 and "apiproduct" in text:
+        return "credentials" if status in (401, 403) else "configuration"
+    if isinstance(payload.get("faultstring"), str) or any(w in text for w in QUOTA_WORDS):
+        return "configuration"
+    if status == 400 and _names_im_headers(payload.get("errors")):
+        return "configuration"
+    return None
+
+
+def _names_im_headers(errors: Any) -> bool:
+    fields = [
+        field
+        for error in (errors if isinstance(errors, list) else [])
+        if isinstance(error, Mapping) and isinstance(error.get("fields"), list)
+        for field in error["fields"]
+        if isinstance(field, Mapping)
+    ]
+    return any(str(field.get("field") or "").upper().startswith("IM-") for field in fields)
 
 
 def _field_messages(fields: Any) -> str:

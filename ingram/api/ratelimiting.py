@@ -15,12 +15,13 @@ import math
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from ratelimit import RateLimitException, limits
 
 from ingram.errors import Cancelled
 
-__all__ = ["EndpointGate", "cancellable_sleep", "rate_limit_delay"]
+__all__ = ["EndpointGate", "VendorWindow", "cancellable_sleep", "rate_limit_delay", "vendor_window"]
 
 MAX_BLOCK_SECONDS = 900.0  # a 429 that asks for more than 15 minutes is not believed
 CLOCK_SKEW_SECONDS = 2.0  # X-RateLimit-Reset this far in the past is taken as skew
@@ -32,6 +33,27 @@ def cancellable_sleep(cancel: threading.Event, seconds: float) -> None:
         raise Cancelled("cancelled while waiting to call the Ingram API")
     if seconds > 0 and cancel.wait(seconds):
         raise Cancelled("cancelled while waiting to call the Ingram API")
+
+
+@dataclass(frozen=True)
+class VendorWindow:
+    """What one answer's ``X-RateLimit-*`` headers said about the vendor's window."""
+
+    limit: int | None
+    remaining: int
+    reset_in: float  # seconds from now until the window refreshes
+
+
+def vendor_window(headers: Mapping[str, str], now: float | None = None) -> VendorWindow | None:
+    """The vendor's window from an answer's headers; None without a usable ``Remaining``."""
+    remaining = _finite(_header(headers, "X-RateLimit-Remaining") or "")
+    reset = _finite(_header(headers, "X-RateLimit-Reset") or "")
+    if remaining is None or reset is None:
+        return None
+    limit = _finite(_header(headers, "X-RateLimit-Limit") or "")
+    now = time.time() if now is None else now
+    reset_in = min(max(reset - now, 0.0), MAX_BLOCK_SECONDS)
+    return VendorWindow(int(limit) if limit else None, max(int(remaining), 0), reset_in)
 
 
 def _send() -> None:
@@ -52,6 +74,7 @@ class EndpointGate:
         self._lock = threading.Lock()
         self._blocked_until = 0.0  # time.monotonic() value
         self._next_slot = 0.0  # time.monotonic() value of the next free send slot
+        self._vendor_interval = 0.0  # the spacing the vendor's headers ask for (0: none)
         # ``ratelimit`` guards the spacing itself: one send per interval, whatever
         # the schedule says (see ``_claim_send``).
         self._one_send = (
@@ -82,8 +105,9 @@ class EndpointGate:
         with self._lock:
             now = time.monotonic()
             slot = max(now, self._next_slot)
-            if self.interval > 0:
-                self._next_slot = slot + self.interval
+            spacing = max(self.interval, self._vendor_interval)
+            if spacing > 0:
+                self._next_slot = slot + spacing
         return slot - now
 
     def _claim_send(self) -> float:
@@ -100,6 +124,30 @@ class EndpointGate:
         except RateLimitException as exc:
             return max(float(exc.period_remaining), 1e-6)
         return 0.0
+
+    def follow(self, window: VendorWindow) -> float:
+        """Pace by the vendor's window; return the seconds every thread now waits (0: none).
+
+        ``Remaining`` 0 holds every thread until ``Reset``; otherwise the calls
+        left are spread over the time left, so the window is spent evenly and never overspent.
+        The configured interval stays the floor of the spacing (a ceiling on the rate).
+        """
+        if window.remaining <= 0:
+            waited = window.reset_in - self.blocked_for()
+            self.block(window.reset_in)
+            with self._lock:
+                self._vendor_interval = 0.0  # the next window starts fresh
+            return max(waited, 0.0)
+        with self._lock:
+            # One share more than the calls left: the last of them lands before the reset,
+            # not on it, where it would meet a 429 or open the next window late.
+            self._vendor_interval = window.reset_in / (window.remaining + 1)
+        return 0.0
+
+    def spacing(self) -> float:
+        """Seconds between calls now: the configured interval or the vendor's, the longer."""
+        with self._lock:
+            return max(self.interval, self._vendor_interval)
 
     def block(self, seconds: float) -> None:
         """Make every thread of this endpoint wait ``seconds`` from now (a 429 was met)."""

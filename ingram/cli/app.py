@@ -37,6 +37,7 @@ from ingram.state.saving import DetailsPolicy
 from ingram.state.store import Store
 
 log = logging.getLogger("ingram")
+INGRAM_SANDBOX_HELP = "Use Ingram's own sandbox API (its credentials), not the built-in one."
 
 
 class IngramGroup(click.Group):
@@ -241,7 +242,7 @@ def products_remove(state: State, skus: tuple[str, ...]) -> None:
 @click.option("--category", help="Category or subcategory.")
 @click.option("--limit", default=500, show_default=True, help="At most this many matches.")
 @click.option("--dry-run", is_flag=True, help="List what would be added; track nothing.")
-@click.option("--sandbox", "vendor_sandbox", is_flag=True, help="Use Ingram's own sandbox API.")
+@click.option("--ingram-sandbox", "vendor_sandbox", is_flag=True, help=INGRAM_SANDBOX_HELP)
 @pass_state
 def products_discover(
     state: State, limit: int, dry_run: bool, vendor_sandbox: bool, **query: Any
@@ -270,20 +271,26 @@ def products_discover(
             f"found {len(result.found)}: added {result.added},"
             f" already tracked {result.already_tracked}"
         )
+    if result.error is not None:
+        raise CliError(
+            f"the search stopped early, after {len(result.found)} matches: {result.error}",
+            ExitStatus.ITEMS_FAILED,
+        )
 
 
 # -- sync -------------------------------------------------------------------
 
 TIMING_OPTIONS = (
     ("--pa-rate", "P&A calls per minute [60]."),
-    ("--details-interval", "Seconds between details calls [0.5]."),
+    ("--details-interval", "Seconds between details calls [1.0; 0.5 the old default]."),
     ("--pa-retry-waits", "Seconds to wait before each P&A retry [30,60,120]."),
     ("--details-retry-waits", "Seconds to wait before each details retry [10,30,60]."),
     ("--timeout", "Seconds per HTTP call [30]."),
     ("--max-concurrent", "P&A calls at once [5]."),
-    ("--details-workers", "Details threads sharing the one details limiter [1]."),
+    ("--details-workers", "Details threads sharing the one details limiter, or auto [1]."),
     ("--batch-size", "Part numbers per P&A call, 1..50 [50]."),
     ("--details-max-age", "Refetch details older than this, e.g. 7d [7d]."),
+    ("--outage-limit", "Stop as interrupted after this long of only errors, e.g. 2m [2m]."),
 )
 
 
@@ -292,10 +299,12 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for flag, help_text in reversed(TIMING_OPTIONS):
         command = click.option(flag, metavar="VALUE", help=help_text)(command)
     command = click.option(
-        "--sandbox", "vendor_sandbox", is_flag=True, help="Use Ingram's own sandbox API."
+        "--ingram-sandbox", "vendor_sandbox", is_flag=True, help=INGRAM_SANDBOX_HELP
     )(command)
     command = click.option(
-        "--details/--no-details", default=True, help="Fetch product details where stale."
+        "--details/--no-details",
+        default=None,
+        help="Fetch product details where stale [on in US, IN, NL: where Ingram offers them].",
     )(command)
     return click.option("--refresh-details", is_flag=True, help="Fetch details even when fresh.")(
         command
@@ -310,9 +319,30 @@ def timing_flags(kwargs: dict[str, Any]) -> dict[str, Any]:
     return flags
 
 
-def build_options(settings: Settings, kwargs: dict[str, Any], **extra: Any) -> SyncOptions:
+DETAILS_COUNTRIES = ("US", "IN", "NL")  # the spec: details "currently available" only there
+
+
+def details_wanted(settings: Settings, flag: bool | None, quiet: bool) -> bool:
+    """``--details/--no-details`` when given; else on where Ingram offers details, saying so."""
+    if flag is not None:
+        return flag
+    country = settings.country_code.upper()
+    if country in DETAILS_COUNTRIES:
+        return True
+    if not quiet:
+        click.echo(
+            f"details off: Ingram offers product details only in the US, India and the"
+            f" Netherlands, not for country {country}; --details turns them on",
+            err=True,
+        )
+    return False
+
+
+def build_options(
+    settings: Settings, kwargs: dict[str, Any], quiet: bool = False, **extra: Any
+) -> SyncOptions:
     policy = DetailsPolicy(
-        enabled=kwargs.pop("details"),
+        enabled=details_wanted(settings, kwargs.pop("details"), quiet),
         max_age=settings.details_max_age,
         refresh=kwargs.pop("refresh_details"),
         source=kwargs.pop("details_source", "details"),
@@ -351,7 +381,8 @@ def sync(state: State, skus: tuple[str, ...], force: bool, **kwargs: Any) -> Non
     flags = timing_flags(kwargs)
     settings = state.settings(min_interval=kwargs.pop("min_interval"), **flags)
     client = open_client(settings)
-    options = build_options(settings, kwargs, skus=tuple(part_numbers_from_args(skus)), force=force)
+    skus_given = tuple(part_numbers_from_args(skus))
+    options = build_options(settings, kwargs, state.quiet, skus=skus_given, force=force)
     store = Store.open(settings.db)
     summary = run_sync(store, client, options, make_progress(state.quiet))
     finish(state, summary)
@@ -380,7 +411,7 @@ def retry_failed(state: State, ids: tuple[int, ...], retry_all: bool, **kwargs: 
         click.echo("nothing to retry: no unresolved failures")
         return
     client = open_client(settings)
-    options = build_options(settings, kwargs)
+    options = build_options(settings, kwargs, state.quiet)
     summary = run_retry_failed(store, client, rows, options, make_progress(state.quiet))
     finish(state, summary)
 

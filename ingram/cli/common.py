@@ -16,7 +16,7 @@ import click
 from ingram.config import Settings, client_settings, load_settings
 from ingram.errors import ApiError, CredentialsError, IngramSyncError, LockedError
 from ingram.output.logs import FILE_ONLY
-from ingram.output.reports import describe_run
+from ingram.output.reports import describe_run, run_advice
 from ingram.state.store import Store
 
 if TYPE_CHECKING:
@@ -48,6 +48,11 @@ RUN_PROBLEMS = {
     " `ingram-sync failed`, retry with `ingram-sync retry-failed --all`",
     "failed": "Error: {error}",
     "interrupted": "interrupted: the next sync resumes where this one stopped",
+}
+FATAL_EXIT = {
+    "credentials": ExitStatus.CREDENTIALS,
+    "configuration": ExitStatus.USAGE,  # the vendor refused the account's settings
+    "outage": ExitStatus.ITEMS_FAILED,  # not a signal: cron should mail it
 }
 
 
@@ -110,16 +115,23 @@ def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> No
         if not state.quiet:
             click.echo(describe_run(summary.counts))
     problem = RUN_PROBLEMS.get(summary.status)
+    if summary.fatal_kind == "outage":
+        problem = "interrupted: {error}"
     if problem:
         message = problem.format(
             run_id=summary.run_id, failures=summary.counts.get("failures"), error=summary.message
         )
         log.warning("%s", message, extra=FILE_ONLY)
         click.echo(message, err=True)
+    advice = run_advice(summary.counts)
+    if advice and not state.quiet:
+        click.echo(advice, err=True)
     if epilogue and not state.quiet:
         click.echo(epilogue, err=True)
     code = RUN_EXIT[summary.status]
-    if summary.status == "failed" and summary.fatal_kind != "credentials":
+    if summary.fatal_kind in FATAL_EXIT:
+        code = FATAL_EXIT[summary.fatal_kind]
+    elif summary.status == "failed":
         code = ExitStatus.ITEMS_FAILED  # the API could not be reached: nothing was done
     if summary.calls_left_running:
         sys.stdout.flush()

@@ -59,7 +59,7 @@ def demo_command(state: Any, count: int) -> None:
     click.echo(
         f"Demo: a sandbox Ingram API on loopback, {count} products, database {db_path}.\n"
         f"Timings are compressed: P&A {DEMO_PA_RATE:.0f} calls/min and details every "
-        f"{DEMO_DETAILS_INTERVAL}s (Ingram's real limits: 60 calls/min, 0.5s).",
+        f"{DEMO_DETAILS_INTERVAL}s (Ingram's real limits: 60 calls/min, 1.0s).",
         err=True,
     )
     with SandboxServer(sandbox_settings) as server:
@@ -125,6 +125,7 @@ def fault_options(command: Any) -> Any:
 @click.option("--details-rate-limit", type=int, help="Details calls per window.")
 @click.option("--rate-window", default=60.0, show_default=True, help="Window in seconds.")
 @click.option("--retry-after", is_flag=True, help="Send Retry-After with 429s.")
+@click.option("--realistic", is_flag=True, help="As strict as the vendor (see the README).")
 @click.option("--token-lifetime", default=86400.0, show_default=True, help="Seconds.")
 @click.option("--client-id", default="sandbox-client", show_default=True)
 @click.option("--client-secret", default="sandbox-secret", show_default=True)

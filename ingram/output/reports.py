@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from ingram.state.history import list_failures, run_dict, stream_timings
 from ingram.state.store import DETAILS, PA, Store, parse_time
 
 STREAM_LABELS = {PA: "price & availability", DETAILS: "details"}
+ENDPOINT_LABELS = {"price_and_availability": "P&A", "details": "details", "search": "search"}
 
 
 def seconds_between(start: str | None, end: str | None) -> float | None:
@@ -111,6 +113,7 @@ def run_detail(store: Store, run: Mapping[str, Any]) -> dict[str, Any]:
     detail = run_dict(run)
     detail["seconds"] = run_duration(run) if run["finished_at"] else None
     detail["options"] = json.loads(run["options"] or "{}")
+    detail["pacing"] = json.loads(run["pacing"] or "{}")
     detail["streams"] = {kind: stream_report(run, timings.get(kind)) for kind in (PA, DETAILS)}
     detail["failures_list"] = list_failures(store, run_id=run["id"], include_resolved=True)
     return detail
@@ -144,12 +147,61 @@ def render_run_detail(detail: Mapping[str, Any]) -> list[str]:
             f" {stream['failed']} failed, {stream['pending']} pending;"
             f" {span} ({took(stream.get('seconds'))})"
         )
+    lines.extend(pacing_lines(detail["pacing"]))
+    advice = details_workers_advice(detail["pacing"], detail["options"].get("details_workers"))
+    if advice:
+        lines.append(f"  advice     {advice}")
     if detail["last_error"]:
         lines.append(f"  last error {detail['last_error']}")
     failures = detail["failures_list"]
     lines.append(f"  failures   {len(failures) or 'none'}")
     lines.extend("    " + failure_line(row) for row in failures)
     return lines
+
+
+def pacing_lines(pacing: Mapping[str, Any]) -> list[str]:
+    """What the vendor's X-RateLimit headers said per endpoint, and how fast it answered."""
+    lines = []
+    for endpoint, seen in pacing.items():
+        limit = f"limit {seen['limit']} a window" if seen.get("limit") else "no limit headers"
+        latency = seen.get("latency")
+        answers = f"answers in {latency:.3f} s on average" if latency is not None else "no answers"
+        lines.append(
+            f"  vendor     {ENDPOINT_LABELS.get(endpoint, endpoint)}: {limit};"
+            f" {seen.get('waits', 0)} waits for the window's reset ({seen.get('waited', 0):g} s);"
+            f" {answers}"
+        )
+    return lines
+
+
+def details_workers_advice(pacing: Mapping[str, Any], workers: Any) -> str | None:
+    """When slow answers keep the details threads below the allowed pace, say how many would not.
+
+    One thread sends a call only after the previous answer: with answers slower
+    than the spacing of calls, it cannot use the whole limit.
+    """
+    seen = pacing.get("details") or {}
+    latency, spacing = seen.get("latency"), seen.get("spacing")
+    if not latency or not spacing or not isinstance(workers, int) or workers == 0:  # 0: auto
+        return None
+    needed = math.ceil(latency / spacing)
+    if needed <= workers:
+        return None
+    return (
+        f"details answers took {latency:.3f} s, longer than the {spacing:g} s between calls:"
+        f" {workers} details thread{'s' if workers != 1 else ''} cannot reach the limit;"
+        f" --details-workers {needed} (or auto) would"
+    )
+
+
+def run_advice(counts: Mapping[str, Any]) -> str | None:
+    """The end-of-run advice line from a runs row (None when there is nothing to say)."""
+    try:
+        pacing = json.loads(counts.get("pacing") or "{}")
+        workers = json.loads(counts.get("options") or "{}").get("details_workers")
+    except (TypeError, ValueError):
+        return None
+    return details_workers_advice(pacing, workers)
 
 
 def format_options(options: Mapping[str, Any]) -> str:

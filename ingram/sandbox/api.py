@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from .catalog import Catalog, encode_part_number
+from .catalog import Catalog, encode_part_number, refused_item
 from .identifiers import KEY_TYPES
 
 MAX_PA_PRODUCTS = 50
@@ -24,6 +24,11 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 25
 VENDOR_RATE_LIMIT = 60  # per minute per endpoint (portal); shown on injected 429s
 SEARCH_PATH = "/resellers/v6/catalog"
+DETAILS_COUNTRIES = frozenset({"US", "IN", "NL"})  # the spec: details only in these countries
+CUSTOMER_FAULT = (
+    "Invalid customer number. The customer number provided on the API call does not match"
+    " the registered customer number."
+)
 
 _HEADER_RULES: tuple[tuple[str, int, bool, bool], ...] = (
     # name, max length, exact length, required
@@ -110,6 +115,60 @@ def malformed(choice: int) -> Reply:
 def not_found() -> Reply:
     """Details/search 404, exactly as the portal documents it."""
     return json_reply(404, {"errors": [{"message": "No Records Found"}]})
+
+
+def unknown_path(path: str, realistic: bool) -> Reply:
+    """A path no endpoint serves; realistic: the gateway's fault, unlike "No Records Found"."""
+    if not realistic:
+        return json_reply(404, {"errors": [{"message": "Resource not found"}]})
+    fault = {
+        "faultstring": f"Unable to identify proxy for host: default and url: {path[:200]}",
+        "detail": {"errorcode": "messaging.adaptors.http.flow.ApplicationNotFound"},
+    }
+    return json_reply(404, {"fault": fault})
+
+
+def gateway_check(settings: Any, headers: Mapping[str, str]) -> Reply | None:
+    """The gateway's top-level fault for a customer number the credentials do not own.
+
+    The status is a guess (undocumented): 500, so a client that judges by the
+    status alone would retry it for minutes.
+    """
+    registered = settings.registered_customer_number
+    if registered is None or headers.get("IM-CustomerNumber") == registered:
+        return None
+    return json_reply(500, {"faultcode": "Server", "faultstring": CUSTOMER_FAULT})
+
+
+def details_not_offered(country: str) -> Reply:
+    """Details outside US/IN/NL: a 400 ``errors`` body (a guess: the spec only says so)."""
+    message = f"Product details are not available for country code {country or '(none)'}"
+    return json_reply(
+        400,
+        {"errors": [{"id": error_id(), "type": "/errors/validation-failed", "message": message}]},
+    )
+
+
+def spoil_items(reply: Reply, settings: Any) -> Reply:
+    """P&A items refused as not authorized ("E"), losing their ``ingramPartNumber`` (public
+    clients met it), or with ``customerPrice`` as localised text ("1,234.56")."""
+    unnumbered, misformatted = settings.unnumbered_part_numbers, settings.misformatted_part_numbers
+    refused = settings.refused_part_numbers
+    if not (unnumbered or misformatted or refused):
+        return reply
+    items = json.loads(reply.body)
+    if not isinstance(items, list):  # a validation error
+        return reply
+    for index, item in enumerate(items):
+        pn = str(item.get("ingramPartNumber")).upper()
+        if pn in misformatted and isinstance(item.get("pricing"), dict):
+            item["pricing"]["customerPrice"] = "1,234.56"
+        if pn in unnumbered:
+            item.pop("ingramPartNumber")
+        if pn in refused:
+            items[index] = refused_item(pn)
+    status = 207 if any(item.get("productStatusCode") == "E" for item in items) else reply.status
+    return json_reply(status, items, reply.headers)
 
 
 def rate_limited(limit: int | None, reset_in: float, retry_after: bool, window: float) -> Reply:
@@ -313,8 +372,12 @@ def details(catalog: Catalog, part_number: str) -> Reply:
     return json_reply(200, document)
 
 
-def search(catalog: Catalog, query: Mapping[str, list[str]]) -> Reply:
-    """Catalog search with paging links; 404 when nothing matches at all."""
+def search(catalog: Catalog, query: Mapping[str, list[str]], unstable: int | None = None) -> Reply:
+    """Catalog search with paging links; 404 when nothing matches at all.
+
+    ``unstable`` (a random number): the page comes back a few rows short and
+    ``recordsFound`` is off by a little, as reported against production.
+    """
     try:
         page_number = int(_first(query, "pageNumber") or 1)
         page_size = int(_first(query, "pageSize") or DEFAULT_PAGE_SIZE)
@@ -344,11 +407,16 @@ def search(catalog: Catalog, query: Mapping[str, list[str]]) -> Reply:
     if not matches:
         return json_reply(404, {"errors": [{"id": error_id(), "message": "No Records Found"}]})
     start = (page_number - 1) * page_size
+    rows = [catalog.search_row(i) for i in matches[start : start + page_size]]
+    records_found = len(matches)
+    if unstable is not None:
+        rows = rows[: max(0, len(rows) - 1 - unstable % 3)]
+        records_found += unstable % 7 - 3
     payload: dict[str, Any] = {
-        "recordsFound": len(matches),
+        "recordsFound": records_found,
         "pageSize": page_size,
         "pageNumber": page_number,
-        "catalog": [catalog.search_row(i) for i in matches[start : start + page_size]],
+        "catalog": rows,
     }
     if start + page_size < len(matches):
         payload["nextPage"] = _page_link(query, page_number + 1, page_size)

@@ -42,6 +42,8 @@ _PN_INVERSE = pow(_PN_MULT, -1, _PN_SPACE)
 _SALT_STATIC, _SALT_EPOCH, _SALT_STOCK, _SALT_ID, _SALT_SHOP = 11, 19, 23, 29, 31
 
 NOT_FOUND_MESSAGE = "Product not found for IngramPartNumber:  {pn}"
+FOUND_MESSAGE = "ACOPS ARE AVAILABLE FOR THIS CUSTOMER AND SKU"  # the spec's example
+NOT_AUTHORIZED_MESSAGE = "Product is not authorized for this customer"
 
 
 def _mix(*parts: int) -> int:
@@ -144,7 +146,8 @@ class _Product:
 
 
 class Catalog:
-    """Products of one seed; ``not_found_details_ratio``/``price_epoch`` may change live."""
+    """Products of one seed; ``not_found_details_ratio``, ``price_epoch`` and ``realistic``
+    (found items carry the vendor's status message) may change live."""
 
     def __init__(
         self,
@@ -152,11 +155,13 @@ class Catalog:
         size: int = 1000,
         not_found_details_ratio: float = 0.05,
         price_epoch: int = 0,
+        realistic: bool = False,
     ) -> None:
         self.seed = seed
         self.size = size
         self.not_found_details_ratio = not_found_details_ratio
         self.price_epoch = price_epoch
+        self.realistic = realistic
         # per-instance cache: a module-level one would pin old catalogs in memory
         self._product = functools.lru_cache(maxsize=16384)(self._build_product)
         self.keys = KeyIndex(size, self.identity)
@@ -169,6 +174,7 @@ class Catalog:
             settings.catalog_size,
             settings.not_found_details_ratio,
             settings.price_epoch,
+            settings.realistic,
         )
 
     def __len__(self) -> int:
@@ -354,7 +360,7 @@ class Catalog:
                 availability["pricing"] = pricing  # the spec's 207 example does this
         if include_pricing and not (include_availability and p.nested_pricing):
             item["pricing"] = pricing
-        return item
+        return _with_status_message(item) if self.realistic else item
 
     def _availability_and_pricing(self, p: _Product) -> tuple[dict[str, Any], dict[str, Any]]:
         rng, changed = self._stock_rng(p.index)
@@ -427,8 +433,6 @@ class Catalog:
             "warrantyInformation": [],
             "additionalInformation": _additional_information(rng),
         }
-        if rng.random() < 0.5:
-            doc["productType"] = "IM::Physical"
         return doc
 
     # -- search ---------------------------------------------------------------
@@ -482,7 +486,7 @@ class Catalog:
             "description": p.description,
             "category": p.category,
             "subCategory": p.subcategory,
-            "productType": "",
+            "productType": p.subcategory,  # the spec's own example says "LCD Monitors"
             "ingramPartNumber": p.part_number,
             "vendorPartNumber": p.vendor_part_number,
             "upcCode": p.upc,
@@ -538,4 +542,20 @@ def _additional_information(rng: _Stream) -> dict[str, Any]:
         "length": str(rng.randint(5, 120)),
         "netWeight": None if rng.random() < 0.5 else str(round(weight * 0.9, 2)),
         "dimensionUnit": "CM",
+    }
+
+
+def _with_status_message(item: dict[str, Any]) -> dict[str, Any]:
+    """Realistic: a found item the account may buy carries the spec's example message."""
+    if item.get("productAuthorized") is False:
+        return item
+    return {**item, "productStatusMessage": FOUND_MESSAGE}
+
+
+def refused_item(pn: str) -> dict[str, Any]:
+    """The other form of "not ours to buy": an "E" whose message says so."""
+    return {
+        "productStatusCode": "E",
+        "productStatusMessage": NOT_AUTHORIZED_MESSAGE,
+        "ingramPartNumber": pn,
     }

@@ -147,7 +147,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             query = parse_qs(parts.query, keep_blank_values=True)
             endpoint, param = route(parts.path)
             if endpoint is None:
-                self._send(api.json_reply(404, {"errors": [{"message": "Resource not found"}]}))
+                self._send(api.unknown_path(parts.path, self.sandbox.settings.realistic))
             elif endpoint == "control":
                 self._serve_control(method, param or "", query, body)
             elif method not in _ROUTE_METHODS[endpoint]:
@@ -183,6 +183,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _serve_token(self, query: dict[str, list[str]], body: bytes) -> None:
         sandbox = self.sandbox
+        if sandbox.settings.maintenance:
+            self._log("token", 503, None, None, "maintenance")
+            self._send(api.html_503())
+            return
         with sandbox.stats_recorder.in_flight_of("token"):
             params = {k: v[-1] for k, v in query.items() if v}
             if body:
@@ -228,19 +232,26 @@ class SandboxHandler(BaseHTTPRequestHandler):
         skus: list[str] | None,
     ) -> tuple[Reply, str | None]:
         sandbox = self.sandbox
+        if settings.maintenance:
+            return api.html_503(), "maintenance"
         token = _bearer(self.headers.get("Authorization"))
         if not sandbox.tokens.is_valid(token):
             return Reply(401, b"", None), None
         problems = api.validate_headers(self.headers)
         if problems:
             return api.validation_error(problems), None
+        gateway = api.gateway_check(settings, self.headers)
+        if gateway is not None:
+            return gateway, None
         fault = sandbox.draw_fault(settings.faults)
         limit = settings.rate_limit_for(endpoint)
         if fault == "rate_limit_429":
             sandbox.stats_recorder.record_fault(fault)
             decision = sandbox.limiter.peek(endpoint, limit, settings.rate_window)
             return self._too_many(settings, decision.limit, decision.reset_in), fault
-        decision = sandbox.limiter.check(endpoint, limit, settings.rate_window)
+        decision = sandbox.limiter.check(
+            endpoint, limit, settings.rate_window, fixed=settings.realistic
+        )
         if not decision.allowed:
             return self._too_many(settings, limit, decision.reset_in), None
         sandbox.stats_recorder.record_accepted(endpoint, time.monotonic(), settings.rate_window)
@@ -284,7 +295,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if failing and skus and any(s.strip().upper() in failing for s in skus):
             sandbox.stats_recorder.record_fault("failing_part_number")
             return api.system_error(500)
-        reply = self._real_answer(endpoint, query, body, param)
+        reply = self._real_answer(settings, endpoint, query, body, param)
+        if endpoint == "price_and_availability":
+            reply = api.spoil_items(reply, settings)
         if fault == "truncated":
             reply.transport = "truncate"
         elif fault == "malformed":
@@ -292,15 +305,24 @@ class SandboxHandler(BaseHTTPRequestHandler):
         return reply
 
     def _real_answer(
-        self, endpoint: str, query: dict[str, list[str]], body: bytes, param: str | None
+        self,
+        settings: SandboxSettings,
+        endpoint: str,
+        query: dict[str, list[str]],
+        body: bytes,
+        param: str | None,
     ) -> Reply:
         catalog = self.sandbox.catalog
         if endpoint == "price_and_availability":
             country = self.headers.get("IM-CountryCode")
             return api.price_and_availability(catalog, query, body, country)
         if endpoint == "details":
+            country = (self.headers.get("IM-CountryCode") or "").upper()
+            if settings.realistic and country not in api.DETAILS_COUNTRIES:
+                return api.details_not_offered(country)
             return api.details(catalog, param or "")
-        return api.search(catalog, query)
+        unstable = self.sandbox.random_int() if settings.short_pages else None
+        return api.search(catalog, query, unstable)
 
     # -- control ----------------------------------------------------------------
 

@@ -51,6 +51,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--search-rate-limit", type=int, default=None, help="calls per window")
     p.add_argument("--rate-window", type=float, default=d.rate_window, help="seconds")
     p.add_argument("--retry-after", action="store_true", help="send Retry-After on 429")
+    p.add_argument("--realistic", action="store_true", help=REALISTIC_HELP)
     p.add_argument("--token-lifetime", type=float, default=d.token_lifetime, help="seconds")
     p.add_argument("--client-id", default=d.client_id)
     p.add_argument("--client-secret", default=d.client_secret)
@@ -77,6 +78,12 @@ def build_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--webhook-every", type=float, default=d.webhook_every, help="seconds")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return p
+
+
+REALISTIC_HELP = (
+    "as strict as the vendor: fixed-window lockout, details only for US/IN/NL,"
+    " found items with status messages, gateway answers for unknown paths"
+)
 
 
 def settings_from_options(**options: Any) -> SandboxSettings:

@@ -146,6 +146,7 @@ class SandboxServer:
             else:
                 self._catalog.not_found_details_ratio = new.not_found_details_ratio
                 self._catalog.price_epoch = new.price_epoch
+                self._catalog.realistic = new.realistic
             self._settings = new
             return new
 
@@ -154,7 +155,13 @@ class SandboxServer:
         self.tokens.revoke_all()
 
     def issue_token(self) -> str:
-        """A valid token without an HTTP round trip (handy in tests)."""
+        """A valid token without an HTTP round trip (handy in tests).
+
+        With ``single_token`` the older tokens stop working, as production has
+        been seen to do for one client id.
+        """
+        if self._settings.single_token:
+            self.tokens.revoke_all()
         return self.tokens.issue(self._settings.token_lifetime)
 
     def stats(self) -> dict[str, Any]:

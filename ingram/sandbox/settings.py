@@ -91,16 +91,33 @@ class SandboxSettings:
     slow_seconds: float = 2.0
     failing_part_numbers: frozenset[str] = frozenset()
     failing_details_part_numbers: frozenset[str] = frozenset()  # their P&A still works
+    unnumbered_part_numbers: frozenset[str] = frozenset()  # P&A items without ingramPartNumber
+    misformatted_part_numbers: frozenset[str] = frozenset()  # customerPrice "1,234.56"
+    refused_part_numbers: frozenset[str] = frozenset()  # "E": not authorized for the customer
     verbose: bool = False
     webhook_url: str | None = None  # where ``serve_forever`` pushes Stock Update events
     webhook_secret: str = ""
     webhook_every: float = 900.0  # Ingram pushes every 15 minutes
+    # Realistic mode (see README "Talking to the real API"): a fixed-window lockout, details
+    # only for US/IN/NL, found items with status messages, unknown paths answered by the
+    # gateway. The options below it are independent of it.
+    realistic: bool = False
+    registered_customer_number: str | None = None  # others get the gateway's fault
+    single_token: bool = False  # a new token invalidates the client's older ones
+    short_pages: bool = False  # search pages come back short, recordsFound changes
+    maintenance: bool = False  # every API and token call answers 503 (a maintenance window)
 
     def __post_init__(self) -> None:
         # Normalise the loose forms (dict, list) that JSON and kwargs bring in,
         # so the rest of the server can rely on the declared types.
         object.__setattr__(self, "faults", FaultRates.from_value(self.faults))
-        for name in ("failing_part_numbers", "failing_details_part_numbers"):
+        for name in (
+            "failing_part_numbers",
+            "failing_details_part_numbers",
+            "unnumbered_part_numbers",
+            "misformatted_part_numbers",
+            "refused_part_numbers",
+        ):
             object.__setattr__(self, name, _part_number_set(getattr(self, name)))
         if self.catalog_size < 0:
             raise ValueError("catalog_size must be >= 0")
@@ -135,6 +152,9 @@ class SandboxSettings:
         data["faults"] = self.faults.as_dict()
         data["failing_part_numbers"] = sorted(self.failing_part_numbers)
         data["failing_details_part_numbers"] = sorted(self.failing_details_part_numbers)
+        data["unnumbered_part_numbers"] = sorted(self.unnumbered_part_numbers)
+        data["misformatted_part_numbers"] = sorted(self.misformatted_part_numbers)
+        data["refused_part_numbers"] = sorted(self.refused_part_numbers)
         data["client_secret"] = "***"
         data["webhook_secret"] = "***" if self.webhook_secret else ""
         return data

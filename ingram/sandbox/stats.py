@@ -143,9 +143,17 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._stamps: dict[str, deque[float]] = {e: deque() for e in API_ENDPOINTS}
 
-    def check(self, endpoint: str, limit: int | None, window: float) -> RateDecision:
-        """Admit (and remember) the call, or say how long until it would be admitted."""
+    def check(
+        self, endpoint: str, limit: int | None, window: float, fixed: bool = False
+    ) -> RateDecision:
+        """Admit (and remember) the call, or say how long until it would be admitted.
+
+        ``fixed``: the vendor's fixed window, opened by the first call after the
+        previous one ended; once spent, the endpoint is refused until it ends.
+        """
         now = time.monotonic()
+        if fixed and limit is not None:
+            return self._check_fixed(endpoint, limit, window, now)
         with self._lock:
             stamps = self._stamps.setdefault(endpoint, deque())
             while stamps and stamps[0] <= now - window:
@@ -158,6 +166,17 @@ class RateLimiter:
                 return RateDecision(False, limit, 0, reset_in)
             stamps.append(now)
             reset_in = stamps[0] + window - now
+            return RateDecision(True, limit, limit - len(stamps), reset_in)
+
+    def _check_fixed(self, endpoint: str, limit: int, window: float, now: float) -> RateDecision:
+        with self._lock:
+            stamps = self._stamps.setdefault(endpoint, deque())
+            if stamps and stamps[0] <= now - window:
+                stamps.clear()  # the window ended: a new one opens with this call
+            reset_in = (stamps[0] if stamps else now) + window - now
+            if len(stamps) >= limit:
+                return RateDecision(False, limit, 0, reset_in)
+            stamps.append(now)
             return RateDecision(True, limit, limit - len(stamps), reset_in)
 
     def peek(self, endpoint: str, limit: int | None, window: float) -> RateDecision:

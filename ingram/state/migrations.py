@@ -137,6 +137,19 @@ def create_tables(db: sqlite3.Connection) -> None:
     )
 
 
+@migration(4)
+def vendor_status_and_pacing(db: sqlite3.Connection) -> None:
+    """Item status as the vendor sent it, and what its rate-limit headers said per run."""
+    execute_statements(
+        db,
+        """
+        ALTER TABLE products ADD COLUMN product_status_code TEXT;
+        ALTER TABLE products ADD COLUMN product_status_message TEXT;
+        ALTER TABLE runs ADD COLUMN pacing TEXT
+        """,
+    )
+
+
 @migration(7)
 def shop_columns(db: sqlite3.Connection) -> None:
     """What a shop needs: P&A flags, details indicators and sizes, stock per warehouse,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ingram.errors import ApiError
@@ -53,42 +53,106 @@ def save_price_availability(
     stopped run, or retried) and get no second one. Returns the number queued.
     """
     now = utc_now()
-    answered = {item.ingram_part_number: item for item in items}
-    found = [answered[pn] for pn in requested if pn in answered and answered[pn].found]
-    not_found = [answered[pn] for pn in requested if pn in answered and not answered[pn].found]
-    missing = [pn for pn in requested if pn not in answered]
     with store.write() as db:
+        answered = match_items(db, requested, items)
+        good = [answered[pn] for pn in requested if pn in answered and not answered[pn].problem]
+        found = [item for item in good if item.found]
+        unpriced = [item for item in good if not item.found]  # not found, or not ours to buy
         previous = previous_state(db, requested)
         record_changes(db, run_id, found, previous, now)
         db.executemany(UPDATE_PA_SQL, [pa_row(item, now) for item in found])
         db.executemany(
-            # Stock and prices of a product the vendor no longer knows are not current.
-            "UPDATE products SET status = 'not_found', available = NULL,"
+            # Stock and prices of a product the vendor does not sell us are not current.
+            "UPDATE products SET status = ?, available = NULL,"
             " total_availability = NULL, warehouses = NULL, customer_price = NULL,"
-            " retail_price = NULL, map_price = NULL, pa_synced_at = ?, last_error = ?"
-            " WHERE ingram_part_number = ?",
-            [(now, item.message, item.ingram_part_number) for item in not_found],
+            " retail_price = NULL, map_price = NULL, pa_synced_at = ?, last_error = ?,"
+            " product_status_code = ?, product_status_message = ? WHERE ingram_part_number = ?",
+            [
+                (
+                    item_status(item),
+                    now,
+                    item.message,
+                    item.status_code,
+                    item.message,
+                    item.ingram_part_number,
+                )
+                for item in unpriced
+            ],
         )
-        save_shop_fields(db, run_id, found, [item.ingram_part_number for item in not_found], now)
-        resolve_failures(db, run_id, PA, [item.ingram_part_number for item in found + not_found])
+        save_shop_fields(db, run_id, found, [item.ingram_part_number for item in unpriced], now)
+        resolve_failures(db, run_id, PA, [item.ingram_part_number for item in good])
         wanted = needs_details(found, previous, policy, already_queued)
         store.plan_details_tasks(db, run_id, wanted, policy.task_size)
-        if missing:
-            error = ApiError("the vendor's answer left this part number out", kind="malformed")
-            record_failures(store, db, run_id, PA, missing, error)
+        record_item_problems(store, db, run_id, requested, answered)
         store.close_task(db, task_id, "done", attempts, None)
         store.add_run_counts(
             db,
             run_id,
             pa_batches_done=1,
-            pa_products_done=len(found) + len(not_found),
-            not_found=len(not_found),
+            pa_products_done=len(good),
+            not_found=sum(item_status(item) == "not_found" for item in unpriced),
         )
     return len(wanted)
 
 
+def match_items(
+    db: sqlite3.Connection, requested: Sequence[str], items: Sequence[PriceAvailability]
+) -> dict[str, PriceAvailability]:
+    """Items by requested part number; an item without one is matched by vendor part or UPC."""
+    answered = {item.ingram_part_number: item for item in items if item.ingram_part_number}
+    unnumbered = [item for item in items if not item.ingram_part_number]
+    missing = [pn for pn in requested if pn not in answered]
+    if not unnumbered or not missing:
+        return answered
+    marks = ",".join("?" * len(missing))
+    known = db.execute(
+        "SELECT ingram_part_number, vendor_part_number, upc FROM products"
+        f" WHERE ingram_part_number IN ({marks})",
+        tuple(missing),
+    ).fetchall()
+    unmatched = []
+    for item in unnumbered:
+        for pn, vendor_pn, upc in known:
+            if pn not in answered and (
+                (item.vendor_part_number and item.vendor_part_number == vendor_pn)
+                or (item.upc and item.upc == upc)
+            ):
+                answered[pn] = replace(item, ingram_part_number=pn)
+                break
+        else:
+            unmatched.append(item)
+    left = [pn for pn in missing if pn not in answered]
+    if len(unmatched) == 1 and len(left) == 1:  # one item per product asked: the last one
+        answered[left[0]] = replace(unmatched[0], ingram_part_number=left[0])
+    return answered
+
+
+def item_status(item: PriceAvailability) -> str:
+    """``active``, ``not_authorized`` (the account may not buy it) or ``not_found``."""
+    if item.authorized is False:
+        return "not_authorized"
+    return "active" if item.found else "not_found"
+
+
+def record_item_problems(
+    store: Store,
+    db: sqlite3.Connection,
+    run_id: int,
+    requested: Sequence[str],
+    answered: dict[str, PriceAvailability],
+) -> None:
+    """A failure row for each item that could not be read, or that the answer left out."""
+    for pn in requested:
+        item = answered.get(pn)
+        if item is not None and item.problem is None:
+            continue
+        message = item.problem if item else "the vendor's answer left this part number out"
+        record_failures(store, db, run_id, PA, [pn], ApiError(message, kind="malformed"))
+
+
 UPDATE_PA_SQL = """
-UPDATE products SET status = 'active', vendor_part_number = COALESCE(?, vendor_part_number),
+UPDATE products SET status = ?, product_status_code = ?, product_status_message = ?,
+    vendor_part_number = COALESCE(?, vendor_part_number),
     upc = COALESCE(?, upc),
     vendor_name = COALESCE(?, vendor_name), description = COALESCE(?, description),
     product_class = COALESCE(?, product_class), customer_price = ?, retail_price = ?,
@@ -100,6 +164,9 @@ WHERE ingram_part_number = ?
 
 def pa_row(item: PriceAvailability, now: str) -> tuple[object, ...]:
     return (
+        item_status(item),
+        item.status_code,
+        item.message,
         item.vendor_part_number,
         item.upc,
         item.vendor_name,
@@ -273,7 +340,7 @@ def write_details(db: sqlite3.Connection, run_id: int, details: ProductDetails, 
 
 UPDATE_DETAILS_SQL = """
 UPDATE products SET details_status = 'found', category = ?, subcategory = ?,
-    product_type = ?, authorized = ?, vendor_name = COALESCE(?, vendor_name),
+    authorized = ?, vendor_name = COALESCE(?, vendor_name),
     vendor_part_number = COALESCE(vendor_part_number, ?), upc = COALESCE(upc, ?),
     description = COALESCE(description, ?), product_class = COALESCE(?, product_class),
     details_json = ?, details_synced_at = ?
@@ -307,7 +374,6 @@ def details_row(details: ProductDetails, now: str) -> tuple[object, ...]:
     return (
         details.category,
         details.subcategory,
-        details.product_type,
         None if details.authorized is None else int(details.authorized),
         details.vendor_name,
         details.vendor_part_number,

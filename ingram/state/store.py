@@ -46,6 +46,8 @@ EXPORT_COLUMNS = (
     "product_class",
     "product_type",
     "status",
+    "product_status_code",
+    "product_status_message",
     "customer_price",
     "retail_price",
     "map_price",
@@ -246,6 +248,14 @@ class Store:
             added = db.total_changes - before
         return added, len(unique) - added
 
+    def set_product_types(self, types: dict[str, str | None]) -> None:
+        """``productType`` as a search found it (the one answer that carries it)."""
+        with self.write() as db:
+            db.executemany(
+                "UPDATE products SET product_type = ? WHERE ingram_part_number = ?",
+                [(kind, pn) for pn, kind in types.items() if kind],
+            )
+
     def remove_products(self, part_numbers: Iterable[str]) -> int:
         """Stop tracking; open failures of those products go too (nothing to retry)."""
         pns = [(pn,) for pn in part_numbers]
@@ -362,6 +372,18 @@ class Store:
         """Add to a run's counters inside the caller's transaction."""
         sets = ", ".join(f"{name} = {name} + ?" for name in increments)
         db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*increments.values(), run_id))
+
+    def forget_details(self, db: sqlite3.Connection, pns: Sequence[str]) -> None:
+        """Mark details as never fetched (a run's "no records" turned out not to be believed)."""
+        db.executemany(
+            "UPDATE products SET details_status = NULL, details_synced_at = NULL"
+            " WHERE ingram_part_number = ?",
+            [(pn,) for pn in pns],
+        )
+
+    def set_run_pacing(self, db: sqlite3.Connection, run_id: int, pacing: Any) -> None:
+        """What the vendor's rate-limit headers said, per endpoint (JSON)."""
+        db.execute("UPDATE runs SET pacing = ? WHERE id = ?", (json.dumps(pacing), run_id))
 
     def set_run_counts(self, db: sqlite3.Connection, run_id: int, **values: int) -> None:
         sets = ", ".join(f"{name} = ?" for name in values)
