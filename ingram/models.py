@@ -124,6 +124,7 @@ class ProductDetails:
     raw: dict[str, Any] | None = field(default=None, compare=False)
     extras: DetailsExtras | None = None
     source: str = "details"  # or "search": the basic fields only, from a catalog search
+    product_type: str | None = None  # from a search only: the details schema lacks it
     bare: bool = False  # "no records" said by a 204 or a 404 without the vendor's body
 
 
