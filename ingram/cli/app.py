@@ -31,19 +31,52 @@ from ingram.errors import ConfigError, IngramSyncError, InputError
 from ingram.files import part_numbers_from_args, read_part_numbers
 from ingram.output.logs import FILE_ONLY, setup_logging
 from ingram.output.progress import make_progress
+from ingram.output.reports import dry_run_lines
 from ingram.state.history import failures_by_id, list_failures
+from ingram.state.planning import work_plan
 from ingram.state.saving import DetailsPolicy
 from ingram.state.store import Store
 
 log = logging.getLogger("ingram")
 
 
+GLOBAL_VALUE_OPTIONS = ("--db", "--config", "--log-file")
+GLOBAL_FLAGS = ("-v", "--verbose", "-q", "--quiet", "-V", "--version")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with the global options moved to the front, wherever they were typed.
+
+    People type ``ingram-sync sync -q --db x.db``; click only knows global options
+    before the subcommand. Nothing after ``--`` is touched.
+    """
+    hoisted: list[str] = []
+    rest: list[str] = []
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--":
+            rest += [token, *tokens]
+            break
+        name = token.split("=", 1)[0]
+        if token in GLOBAL_FLAGS or (name in GLOBAL_VALUE_OPTIONS and "=" in token):
+            hoisted.append(token)
+        elif token in GLOBAL_VALUE_OPTIONS:
+            hoisted += [token, *[value for value in [next(tokens, None)] if value is not None]]
+        else:
+            rest.append(token)
+    return hoisted + rest
+
+
 class IngramGroup(click.Group):
     """Turns library errors raised by any subcommand into ``CliError``.
 
+    Global options are accepted after the subcommand too (see ``hoist_global_options``).
     Commands in ``LAZY_COMMANDS`` are imported only when used, so that every
     other command starts without loading the sandbox.
     """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
@@ -69,7 +102,7 @@ class IngramGroup(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="More detail, including errors' causes.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 @click.option("--log-file", metavar="PATH", help="Also append timestamped log lines here.")
-@click.version_option(__version__, prog_name="ingram-sync")
+@click.version_option(__version__, "-V", "--version", prog_name="ingram-sync")
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -80,6 +113,8 @@ def cli(
     log_file: str | None,
 ) -> None:
     """Keep a local SQLite catalog of Ingram Micro price, availability and details current.
+
+    The options below also work after the subcommand: ingram-sync sync -q --db x.db
 
     Example: ingram-sync demo
     """
@@ -260,17 +295,30 @@ def build_options(settings: Settings, kwargs: dict[str, Any], **extra: Any) -> S
     "--min-interval", metavar="DURATION", help="Skip if the last full sync ended within this [0]."
 )
 @click.option("--force", is_flag=True, help="Sync even within --min-interval.")
+@click.option(
+    "--dry-run", is_flag=True, help="Say what would be called and the floor time; fetch nothing."
+)
 @pass_state
-def sync(state: State, skus: tuple[str, ...], force: bool, **kwargs: Any) -> None:
+def sync(state: State, skus: tuple[str, ...], force: bool, dry_run: bool, **kwargs: Any) -> None:
     """Fetch price and availability (and stale details) of tracked products.
 
     Example: ingram-sync sync --max-concurrent 5
     """
     flags = timing_flags(kwargs)
     settings = state.settings(min_interval=kwargs.pop("min_interval"), **flags)
-    client = open_client(settings)
     options = build_options(settings, kwargs, skus=tuple(part_numbers_from_args(skus)), force=force)
     store = Store.open(settings.db)
+    plan = work_plan(store, options.details, options.batch_size, options.skus)
+    if plan.products == 0:
+        raise InputError(
+            f"{settings.db} tracks no products: add some with `ingram-sync products add`"
+            " or `products import`, or point --db (INGRAM_SYNC_DB) at your database"
+        )
+    if dry_run:
+        for line in dry_run_lines(plan, settings.pa_rate, settings.details_interval):
+            click.echo(line)
+        return
+    client = open_client(settings)
     summary = run_sync(store, client, options, make_progress(state.quiet))
     finish(state, summary)
 
@@ -306,6 +354,7 @@ def retry_failed(state: State, ids: tuple[int, ...], retry_all: bool, **kwargs: 
 LAZY_COMMANDS = {
     "demo": ("ingram.cli.demo", "demo_command"),
     "sandbox": ("ingram.cli.demo", "sandbox_command"),
+    "config": ("ingram.cli.settings", "config_group"),
 }
 
 

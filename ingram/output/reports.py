@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ingram.state.history import list_failures, run_dict, stream_timings
+from ingram.state.planning import WorkPlan
 from ingram.state.store import DETAILS, PA, Store, parse_time
 
 STREAM_LABELS = {PA: "price & availability", DETAILS: "details"}
@@ -186,3 +187,18 @@ def changes_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
             f"{row['old_value']} -> {row['new_value']}"
         )
     return lines
+
+
+def dry_run_lines(plan: WorkPlan, pa_rate: float, details_interval: float) -> list[str]:
+    """What ``sync --dry-run`` prints: the calls a sync would make and the floor the limits set."""
+    pa_floor = plan.pa_floor(pa_rate)
+    details_floor = plan.details_floor(details_interval)
+    return [
+        f"would sync {plan.products} products: {plan.pa_calls} P&A call{'s' * (plan.pa_calls != 1)}"
+        f" (up to {plan.batch_size} part numbers each), up to {plan.details_due} details calls",
+        f"floor set by the limits: P&A {clock(pa_floor)} at {pa_rate:g} calls/min,"
+        f" details {clock(details_floor)} at one call every {details_interval:g}s;"
+        f" the run takes at least {clock(max(pa_floor, details_floor))}"
+        " (details overlap P&A)",
+        "dry run: nothing fetched, nothing written",
+    ]
