@@ -38,7 +38,15 @@ from ingram.api.parsing import (
     parse_token,
 )
 from ingram.api.ratelimiting import EndpointGate, cancellable_sleep, rate_limit_delay
-from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError, MalformedResponse
+from ingram.errors import (
+    ApiError,
+    ApiUnavailable,
+    Cancelled,
+    CredentialsError,
+    MalformedResponse,
+    TokenUrlNotFound,
+    Unreachable,
+)
 from ingram.models import (
     ClientSettings,
     ClientStats,
@@ -375,12 +383,12 @@ class IngramClient:
                 self._token_attempt,
                 request,
             )
-        except (CredentialsError, Cancelled):
+        except (CredentialsError, ApiUnavailable, Cancelled):
             raise
         except ApiError as exc:
             raise ApiUnavailable(
                 f"cannot get a token from {self.settings.base_url}: {exc}; check INGRAM_API_URL"
-                " and the network, then sync again (it resumes)",
+                " and the network",
                 http_status=exc.http_status,
                 attempts=exc.attempts,
             ) from exc
@@ -396,7 +404,17 @@ class IngramClient:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         self._stats.add("token_requests")
         started = time.monotonic()
-        resp = self._http(request, headers, data=form)
+        try:
+            resp = self._http(request, headers, data=form)
+        except Unreachable as exc:
+            if self._tokens_seen:
+                raise  # it answered before: a restart or a blip, worth the retries
+            raise ApiUnavailable(f"{exc}; check INGRAM_API_URL and the network") from None
+        if resp.status == 404:
+            raise TokenUrlNotFound(
+                f"the token URL {s.base_url.rstrip('/')}{s.token_path} answered HTTP 404:"
+                " check INGRAM_API_URL and INGRAM_TOKEN_PATH (not a credentials problem)"
+            )
         if resp.status == 200:
             try:
                 token, lifetime = parse_token(loads(resp.body))

@@ -110,12 +110,16 @@ def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> No
         message = problem.format(
             run_id=summary.run_id, failures=summary.counts.get("failures"), error=summary.message
         )
+        if summary.fatal_kind == "unavailable":
+            message += "; then run it again: it resumes where this one stopped"
         log.warning("%s", message, extra=FILE_ONLY)
         click.echo(message, err=True)
     if epilogue and not state.quiet:
         click.echo(epilogue, err=True)
     code = RUN_EXIT[summary.status]
-    if summary.status == "failed" and summary.fatal_kind != "credentials":
+    if summary.status == "failed" and summary.fatal_kind == "configuration":
+        code = ExitStatus.USAGE  # the settings point where no Ingram API is
+    elif summary.status == "failed" and summary.fatal_kind != "credentials":
         code = ExitStatus.ITEMS_FAILED  # the API could not be reached: nothing was done
     if summary.calls_left_running:
         sys.stdout.flush()
