@@ -99,3 +99,21 @@ def test_sync_of_a_database_tracking_nothing_warns_and_exits_2(cli):
     assert "tracks no products" in result.err
     assert "Traceback" not in result.err
     assert cli.run("runs", "--json").out.strip() == "[]"
+
+
+def test_quiet_prints_nothing_that_needs_no_look(cli, sandbox):
+    for args in (
+        ("products", "add", "6YE882"),
+        ("retry-failed", "--all"),
+        ("failed",),
+        ("changes",),
+        ("failed", "flush"),
+    ):
+        result = cli.run(*args, "-q")
+        assert (result.code, result.out, result.err) == (0, "", ""), (args, result)
+    loud = cli.run("retry-failed", "--all")
+    assert loud.err.strip() == "nothing to retry: no unresolved failures" and loud.out == ""
+    assert cli.run("failed").err.strip() == "no failures"
+    assert cli.run("changes").err.strip() == "no changes"
+    bad = cli.run("products", "add", "-q", "not a part number!")
+    assert bad.code == 2 and "not a part number" in bad.err  # problems still show

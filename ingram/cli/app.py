@@ -24,6 +24,7 @@ from ingram.cli.common import (
     finish,
     open_client,
     pass_state,
+    say,
 )
 from ingram.config import VENDOR_SANDBOX_URL, Settings
 from ingram.engine import SyncOptions, run_retry_failed, run_sync
@@ -143,7 +144,7 @@ def products() -> None:
 def products_add(state: State, skus: tuple[str, ...]) -> None:
     """Track part numbers. Example: ingram-sync products add 6YE881 4A0036"""
     added, already = state.store().add_products(part_numbers_from_args(skus))
-    click.echo(f"added {added}, already tracked {already}")
+    say(state, f"added {added}, already tracked {already}")
 
 
 @products.command("import")
@@ -158,7 +159,7 @@ def products_import(state: State, file: Any) -> None:
     """
     result = read_part_numbers(file, file.name)
     added, already = state.store().add_products(result.part_numbers)
-    click.echo(f"added {added}, already tracked {already}, rejected {len(result.rejected)}")
+    say(state, f"added {added}, already tracked {already}, rejected {len(result.rejected)}")
     for line, value, reason in result.rejected[:10]:
         click.echo(f"line {line}: {value!r} rejected: {reason}", err=True)
     if len(result.rejected) > 10:
@@ -194,7 +195,7 @@ def products_list(state: State, status: tuple[str, ...], as_json: bool) -> None:
 def products_remove(state: State, skus: tuple[str, ...]) -> None:
     """Stop tracking part numbers. Example: ingram-sync products remove 6YE881"""
     removed = state.store().remove_products(part_numbers_from_args(skus))
-    click.echo(f"removed {removed}")
+    say(state, f"removed {removed}")
 
 
 @products.command("discover")
@@ -343,7 +344,7 @@ def retry_failed(state: State, ids: tuple[int, ...], retry_all: bool, **kwargs: 
         raise InputError(f"no failure with id {unknown[0]}: see `ingram-sync failed`")
     rows = [row for row in rows if row["resolved_at"] is None]
     if not rows:
-        click.echo("nothing to retry: no unresolved failures")
+        say(state, "nothing to retry: no unresolved failures", err=True)
         return
     client = open_client(settings)
     options = build_options(settings, kwargs)

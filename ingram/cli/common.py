@@ -88,6 +88,12 @@ class State:
 pass_state = click.make_pass_decorator(State)
 
 
+def say(state: State, message: str, *, err: bool = False) -> None:
+    """A line for a person at the terminal; ``-q`` drops it (it needs no look)."""
+    if not state.quiet:
+        click.echo(message, err=err)
+
+
 def open_client(settings: Settings) -> IngramClient:
     """A client for the configured API, or a ConfigError naming what is missing."""
     from ingram.api.client import IngramClient  # requests loads only for commands that call

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from ingram.cli.common import State
+from ingram.cli.common import State, say
 from ingram.config import parse_duration
 from ingram.errors import InputError
 from ingram.files import FORMATS, atomic_output, write_export
@@ -54,7 +54,7 @@ def failed(ctx: click.Context, run_id: int | None, resolved: bool, as_json: bool
     for row in rows:
         click.echo(failure_line(row))
     if not rows:
-        click.echo("no failures", err=True)
+        say(state, "no failures", err=True)
 
 
 @failed.command("flush")
@@ -62,7 +62,7 @@ def failed(ctx: click.Context, run_id: int | None, resolved: bool, as_json: bool
 @click.pass_obj
 def failed_flush(state: State, everything: bool) -> None:
     """Delete resolved failures (or --all). Example: ingram-sync failed flush"""
-    click.echo(f"deleted {flush_failures(state.store(), everything=everything)} failures")
+    say(state, f"deleted {flush_failures(state.store(), everything=everything)} failures")
 
 
 @click.group(invoke_without_command=True)
@@ -122,7 +122,7 @@ def changes(state: State, since: str | None, as_json: bool) -> None:
     for line in changes_table(rows):
         click.echo(line)
     if not rows:
-        click.echo("no changes" + (f" in the last {since}" if since else ""), err=True)
+        say(state, "no changes" + (f" in the last {since}" if since else ""), err=True)
 
 
 @click.command()
