@@ -25,7 +25,7 @@ def crontab_jobs() -> list[str]:
 def parses(argv: list[str]) -> bool:
     """Whether ``ingram-sync`` accepts ``argv`` (``--help`` at the end: nothing runs)."""
     result = CliRunner().invoke(cli, [*argv, "--help"])
-    return result.exit_code == 0 and "Usage: ingram-sync sync" in result.output
+    return result.exit_code == 0 and "Usage: cli sync" in result.output
 
 
 def test_crontab_is_a_user_crontab_and_agrees_with_the_readme():
