@@ -260,6 +260,12 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option(
         "--details/--no-details", default=True, help="Fetch product details where stale."
     )(command)
+    command = click.option(
+        "--no-progress",
+        "no_progress",
+        is_flag=True,
+        help="No progress bars; progress lines only in the log file.",
+    )(command)
     return click.option("--refresh-details", is_flag=True, help="Fetch details even when fresh.")(
         command
     )
@@ -320,7 +326,8 @@ def sync(state: State, skus: tuple[str, ...], force: bool, dry_run: bool, **kwar
             click.echo(line)
         return
     client = open_client(settings)
-    summary = run_sync(store, client, options, make_progress(state.quiet))
+    progress = make_progress(state.quiet, bars=not kwargs.pop("no_progress"))
+    summary = run_sync(store, client, options, progress)
     finish(state, summary)
 
 
@@ -348,7 +355,8 @@ def retry_failed(state: State, ids: tuple[int, ...], retry_all: bool, **kwargs: 
         return
     client = open_client(settings)
     options = build_options(settings, kwargs)
-    summary = run_retry_failed(store, client, rows, options, make_progress(state.quiet))
+    progress = make_progress(state.quiet, bars=not kwargs.pop("no_progress"))
+    summary = run_retry_failed(store, client, rows, options, progress)
     finish(state, summary)
 
 
