@@ -27,6 +27,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
+from ingram.state.history import failure_counts
 from ingram.state.lock import SyncLock
 from ingram.state.saving import DetailsPolicy, save_details, save_failure, save_price_availability
 from ingram.state.store import DETAILS, PA, Store, batched, parse_time
@@ -60,6 +61,7 @@ class RunSummary:
     message: str | None = None
     calls_left_running: int = 0
     fatal_kind: str | None = None  # why a "failed" run stopped: "credentials" or "unavailable"
+    failed: dict[str, int] = field(default_factory=dict)  # failed items per kind
 
 
 class Progress(Protocol):
@@ -318,7 +320,8 @@ class SyncRun:
         self.progress.close()
         counts = dict(self.store.run(self.run_id))
         kind = self.fatal.kind if self.fatal is not None else None
-        return RunSummary(self.run_id, status, counts, error, len(self.in_flight), kind)
+        failed = failure_counts(self.store, self.run_id)
+        return RunSummary(self.run_id, status, counts, error, len(self.in_flight), kind, failed)
 
 
 class StopSwitch:

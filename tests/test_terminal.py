@@ -83,4 +83,4 @@ def test_monitor_redraws_in_place_on_a_terminal(sandbox_factory, tmp_path):
     assert "run 1 (sync) completed, took" in plain
     assert re.search(r"price & availability\s+100 / 100", plain), plain
     assert "last error: none" in plain
-    assert plain.rstrip().splitlines()[-1].startswith("run 1 completed in")
+    assert plain.rstrip().splitlines()[-2].startswith("run 1 completed in")

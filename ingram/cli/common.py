@@ -108,9 +108,10 @@ def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> No
         if not state.quiet:
             click.echo(summary.message, err=True)
     elif summary.run_id is not None:
-        log.info("%s", describe_run(summary.counts), extra=FILE_ONLY)
-        if not state.quiet:
-            click.echo(describe_run(summary.counts))
+        for line in describe_run(summary.counts, summary.failed):
+            log.info("%s", line.strip(), extra=FILE_ONLY)
+            if not state.quiet:
+                click.echo(line)
     problem = RUN_PROBLEMS.get(summary.status)
     if problem:
         message = problem.format(

@@ -296,4 +296,4 @@ def summary_lines(store: Store, view: RunView) -> list[str]:
     if view.process_gone:
         return []
     run = store.run(view.run_id)
-    return [describe_run(run)] if run is not None else []
+    return describe_run(run, failure_counts(store, view.run_id)) if run is not None else []

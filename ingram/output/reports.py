@@ -47,18 +47,36 @@ def took(seconds: float | None) -> str:
     return f"{seconds:.1f}s" if seconds < 60 else clock(seconds)
 
 
-def describe_run(counts: Mapping[str, Any]) -> str:
-    """The one-line summary printed at the end of a run (and by ``monitor``)."""
+def describe_run(counts: Mapping[str, Any], failed: Mapping[str, int]) -> list[str]:
+    """The summary printed at the end of a run (and by ``monitor``): two lines under 100 columns.
+
+    ``failed`` is the run's failed items per kind (``failure_counts``): a details item
+    whose retries were spent is counted as failed, not among the details done.
+    """
     seconds = seconds_between(counts["started_at"], counts["finished_at"])
-    took = "" if seconds is None else f" in {seconds:.1f}s"
-    priced = counts["pa_products_done"] - counts["not_found"]
-    return (
-        f"run {counts['id']} {counts['status']}{took}: {priced} products priced,"
-        f" {counts['not_found']} not found, {counts['details_done']} details,"
-        f" {counts['failures']} failed; requests: {counts['pa_requests']} P&A,"
-        f" {counts['details_requests']} details; {counts['retries']} retries,"
-        f" {counts['rate_limited']} rate-limited (429)"
-    )
+    duration = "" if seconds is None else f" in {took(seconds)}"
+    priced = counts["pa_products_done"] - counts["not_found"]  # failed batches are not done
+    details_failed = failed.get(DETAILS, 0)
+    outcome = [
+        f"{priced} priced",
+        f"{counts['not_found']} not found",
+        f"{counts['details_done'] - details_failed} details",
+    ]
+    if failed.get(PA):
+        outcome.append(f"{failed[PA]} P&A failed")
+    if details_failed:
+        outcome.append(f"{details_failed} details failed")
+    return [
+        f"run {counts['id']} {counts['status']}{duration}: {', '.join(outcome)}",
+        f"  requests: {counts['pa_requests']} P&A, {counts['details_requests']} details;"
+        f" {plural(counts['retries'], 'retry', 'retries')},"
+        f" {counts['rate_limited']} rate-limited (429)",
+    ]
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """``1 retry``, ``2 retries``."""
+    return f"{count} {one if count == 1 else many}"
 
 
 def run_duration(run: Mapping[str, Any], now: datetime | None = None) -> float:
