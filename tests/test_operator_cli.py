@@ -74,7 +74,7 @@ def test_monitor_follows_a_sync_in_another_process_to_its_end(sandbox_factory, t
     assert f"retries {row['retries']}, 429s {row['rate_limited']}, failed {row['failures']}" in (
         last_screen
     )
-    assert summary == describe_run(row, {})
+    assert summary == describe_run(row, {})  # no failures: two lines
     assert "\n".join(summary) in sync_out
     assert "\x1b" not in watched.out and "\r" not in watched.out
 

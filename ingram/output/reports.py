@@ -48,7 +48,7 @@ def took(seconds: float | None) -> str:
 
 
 def describe_run(counts: Mapping[str, Any], failed: Mapping[str, int]) -> list[str]:
-    """The summary printed at the end of a run (and by ``monitor``): two lines under 100 columns.
+    """The summary printed at the end of a run (and by ``monitor``), each line within 100 columns.
 
     ``failed`` is the run's failed items per kind (``failure_counts``): a details item
     whose retries were spent is counted as failed, not among the details done.
@@ -56,22 +56,19 @@ def describe_run(counts: Mapping[str, Any], failed: Mapping[str, int]) -> list[s
     seconds = seconds_between(counts["started_at"], counts["finished_at"])
     duration = "" if seconds is None else f" in {took(seconds)}"
     priced = counts["pa_products_done"] - counts["not_found"]  # failed batches are not done
-    details_failed = failed.get(DETAILS, 0)
-    outcome = [
-        f"{priced} priced",
-        f"{counts['not_found']} not found",
-        f"{counts['details_done'] - details_failed} details",
+    details_done = counts["details_done"] - failed.get(DETAILS, 0)
+    lines = [
+        f"run {counts['id']} {counts['status']}{duration}: {priced} priced,"
+        f" {counts['not_found']} not found, {details_done} details"
     ]
-    if failed.get(PA):
-        outcome.append(f"{failed[PA]} P&A failed")
-    if details_failed:
-        outcome.append(f"{details_failed} details failed")
-    return [
-        f"run {counts['id']} {counts['status']}{duration}: {', '.join(outcome)}",
+    if any(failed.values()):
+        lines.append(f"  failed: {failed.get(PA, 0)} P&A, {failed.get(DETAILS, 0)} details")
+    lines.append(
         f"  requests: {counts['pa_requests']} P&A, {counts['details_requests']} details;"
         f" {plural(counts['retries'], 'retry', 'retries')},"
-        f" {counts['rate_limited']} rate-limited (429)",
-    ]
+        f" {counts['rate_limited']} rate-limited (429)"
+    )
+    return lines
 
 
 def plural(count: int, one: str, many: str) -> str:
