@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import re
 import shlex
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from ingram.cli import cli
+from ingram.sandbox import Catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -63,3 +66,15 @@ def test_systemd_service_treats_130_as_success_and_readme_has_the_setup():
 
 def test_parses_refuses_a_bad_line():
     assert not parses(["-q", "sync", "--no-such-option"])
+
+
+def test_the_sandbox_catalog_holds_every_part_number_the_readme_and_examples_use():
+    used = set()
+    for match in re.finditer(r"ingram-sync[^\n`]* (?:products add|--sku) ([A-Z0-9 ]+)", README):
+        used.update(match[1].split())
+    with (ROOT / "examples" / "products.csv").open(encoding="utf-8") as rows:
+        used.update(row["ingramPartNumber"] for row in csv.DictReader(rows))
+    assert {"6YE881", "4A0036", "123512"} <= used
+    for catalog in (Catalog(size=1000), Catalog(size=10), Catalog(seed=7, size=0)):
+        assert all(pn in catalog for pn in used), sorted(pn for pn in used if pn not in catalog)
+    assert "ZZZZZ9" not in Catalog(size=10)

@@ -16,8 +16,13 @@ import click
 from ingram.api.client import ClientSettings, IngramClient
 from ingram.engine import SyncOptions, run_sync
 from ingram.output.progress import make_progress
-from ingram.sandbox import SandboxServer, SandboxSettings, serve_forever, settings_from_options
-from ingram.sandbox.runner import FAULT_OPTIONS
+from ingram.sandbox import (
+    SandboxServer,
+    SandboxSettings,
+    build_arg_parser,
+    serve_forever,
+    settings_from_options,
+)
 from ingram.state.store import Store
 
 DEMO_DB = "ingram_sync_demo.db"
@@ -73,36 +78,42 @@ def demo_command(state: Any, count: int) -> None:
     finish(state, summary, next_steps)
 
 
-def fault_options(command: Any) -> Any:
-    """One ``--fault-NAME RATE`` option per fault the sandbox can inject."""
-    for option, fault in reversed(FAULT_OPTIONS.items()):
-        flag = "--" + option.replace("_", "-")
-        help_text = f"Probability 0..1 of '{fault}' per API call."
-        command = click.option(flag, type=float, default=0.0, help=help_text)(command)
+def sandbox_options(command: Any) -> Any:
+    """Every option of ``python -m ingram.sandbox``: same names, types, defaults and help.
+
+    Read from its argparse parser, so the two never drift apart. ``--verbose`` is
+    left out: here it is the global option; ``--request-log`` says the same.
+    """
+    for action in reversed(build_arg_parser()._actions):
+        flags = [
+            flag for flag in action.option_strings if flag not in ("-h", "--help", "--verbose")
+        ]
+        if not flags:
+            continue
+        settings: dict[str, Any] = {"help": action.help}
+        if action.nargs == 0:
+            settings["is_flag"] = True
+        elif isinstance(action.default, list):
+            settings.update(multiple=True, metavar=action.metavar)
+        else:
+            settings.update(type=action.type or str, default=action.default, metavar=action.metavar)
+            settings["show_default"] = action.default is not None
+        command = click.option(*flags, action.dest, **settings)(command)
     return command
 
 
 @click.command("sandbox")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, help="0 picks a free port.")
-@click.option("--catalog-size", default=1000, show_default=True)
-@click.option("--seed", default=1, show_default=True)
-@click.option("--latency", default=0.0, show_default=True, help="Seconds added to each answer.")
-@click.option("--pa-rate-limit", type=int, help="P&A calls per window (429 past it).")
-@click.option("--details-rate-limit", type=int, help="Details calls per window.")
-@click.option("--rate-window", default=60.0, show_default=True, help="Window in seconds.")
-@click.option("--retry-after", is_flag=True, help="Send Retry-After with 429s.")
-@click.option("--token-lifetime", default=86400.0, show_default=True, help="Seconds.")
-@click.option("--client-id", default="sandbox-client", show_default=True)
-@click.option("--client-secret", default="sandbox-secret", show_default=True)
-@fault_options
+@sandbox_options
 def sandbox_command(**options: Any) -> None:
-    """Run the sandbox Ingram API server until Ctrl-C.
+    """Run the sandbox Ingram API server until Ctrl-C; prints the lines that point
+    ingram-sync at it.
 
     Example: ingram-sync sandbox --port 8765 --pa-rate-limit 60 --fault-500 0.05
     """
     try:
         settings = settings_from_options(**options)
+        sys.exit(serve_forever(settings, announce=lambda line: click.echo(line)))
     except (TypeError, ValueError) as error:
-        raise click.BadParameter(str(error)) from None
-    sys.exit(serve_forever(settings, announce=lambda line: click.echo(line)))
+        from ingram.cli.common import CliError, ExitStatus
+
+        raise CliError(str(error), ExitStatus.USAGE) from None
