@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shlex
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -78,3 +82,66 @@ def test_the_sandbox_catalog_holds_every_part_number_the_readme_and_examples_use
     for catalog in (Catalog(size=1000), Catalog(size=10), Catalog(seed=7, size=0)):
         assert all(pn in catalog for pn in used), sorted(pn for pn in used if pn not in catalog)
     assert "ZZZZZ9" not in Catalog(size=10)
+
+
+def readme_blocks(heading: str) -> list[list[str]]:
+    """The code blocks of one README section, as lists of lines."""
+    section = README.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return [block.strip().splitlines() for block in section.split("```")[1::2]]
+
+
+def start_sandbox(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """``ingram-sync sandbox ARGS``, and the variables its announcement says to export."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingram", "sandbox", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")},
+    )
+    exports: dict[str, str] = {}
+    for line in proc.stdout:  # type: ignore[union-attr]
+        if line.startswith("Stop it"):
+            return proc, exports
+        if line.strip().startswith("export "):
+            name, value = line.split("#")[0].strip()[len("export ") :].split("=", 1)
+            exports[name] = value
+    raise AssertionError("the sandbox did not announce itself")
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == 0
+
+
+def test_the_readme_sandbox_walkthrough_works_as_written(tmp_path):
+    shown, typed = readme_blocks("Try it against the local sandbox")
+    assert shown[0] == "$ ingram-sync sandbox"
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "products.csv").write_bytes(
+        (ROOT / "examples" / "products.csv").read_bytes()
+    )
+    proc, exports = start_sandbox("--port", "0")
+    assert [line.split("=")[0].split()[-1] for line in shown if "export" in line] == list(exports)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")} | exports
+
+    def run(line: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "ingram", *shlex.split(line)[1:]]
+        done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, (line, done.stderr)
+        return done
+
+    try:
+        outputs = [run(line) for line in typed]
+    finally:
+        stop(proc)
+    assert ": 3 priced, 0 not found, 3 details" in outputs[2].stdout
+    assert len(outputs[3].stdout.splitlines()) == 3 and "not_found" not in outputs[3].stdout
+    assert (tmp_path / "ingram_sync_sandbox.db").exists()
+    port = exports["INGRAM_API_URL"].rsplit(":", 1)[1]
+    proc, _ = start_sandbox("--port", port, "--price-epoch", "1")  # as the README says
+    try:
+        run("ingram-sync sync")
+        changes = run("ingram-sync changes").stdout.splitlines()
+    finally:
+        stop(proc)
+    assert {line.split()[1] for line in changes[1:]} == {"6YE881", "4A0036", "123512"}

@@ -165,13 +165,18 @@ def test_ingram_sync_sandbox_prints_the_lines_that_point_the_cli_at_it(tmp_path)
         cwd=ROOT,
     )
     try:
-        lines = [proc.stdout.readline().strip() for _ in range(6)]  # type: ignore[union-attr]
-        exports = dict(line.split(" ", 1)[1].split("=", 1) for line in lines if "export" in line)
+        lines = [proc.stdout.readline().strip() for _ in range(7)]  # type: ignore[union-attr]
+        exports = dict(
+            line.split("#")[0].split(" ", 1)[1].strip().split("=", 1)
+            for line in lines
+            if "export" in line
+        )
         assert set(exports) == {
             "INGRAM_API_URL",
             "INGRAM_CLIENT_ID",
             "INGRAM_CLIENT_SECRET",
             "INGRAM_CUSTOMER_NUMBER",
+            "INGRAM_SYNC_DB",
         }
         env = {k: v for k, v in _env().items() if not k.startswith("INGRAM_")} | exports
         db = str(tmp_path / "c.db")

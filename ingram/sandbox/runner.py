@@ -144,6 +144,7 @@ def environment_lines(url: str, settings: SandboxSettings) -> list[str]:
         f"  export INGRAM_CLIENT_ID={settings.client_id}",
         f"  export INGRAM_CLIENT_SECRET={settings.client_secret}",
         "  export INGRAM_CUSTOMER_NUMBER=20-222222",
+        "  export INGRAM_SYNC_DB=ingram_sync_sandbox.db   # keeps sandbox data apart",
         "Stop it with Ctrl-C.",
     ]
 
