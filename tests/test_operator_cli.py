@@ -101,7 +101,7 @@ def test_monitor_and_runs_without_runs_or_database_fail_cleanly(cli):
     assert no_runs.code == 2 and "no runs yet" in no_runs.err, no_runs
     unknown = cli.run("runs", "show", "7")
     assert unknown.code == 2 and "no run 7" in unknown.err and "Traceback" not in unknown.err
-    assert "no runs yet" in cli.run("runs").out
+    assert "no runs yet" in cli.run("runs").err  # "nothing to show" is not data
 
 
 def test_runs_table_json_and_show(sandbox, cli):

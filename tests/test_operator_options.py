@@ -20,7 +20,7 @@ def test_global_options_work_after_the_subcommand(cli, sandbox, tmp_path):
     other = tmp_path / "other.db"
     added = cli.run("products", "add", "-q", "6YE881", "--db", str(other))
     assert added.code == 0, added
-    listed = cli.run("products", "list", f"--db={other}", "--json")
+    listed = cli.run("products", "list", f"--db={other}", "--jsonl")
     assert [json.loads(line)["ingram_part_number"] for line in listed.out.splitlines()] == [
         "6YE881"
     ]

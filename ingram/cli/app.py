@@ -7,7 +7,6 @@ code of ``ExitStatus``; nothing here talks SQL or HTTP directly.
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import sys
 from collections.abc import Callable
@@ -26,13 +25,14 @@ from ingram.cli.common import (
     pass_state,
     say,
 )
+from ingram.cli.listing import checked_statuses, listing_options, show_rows
 from ingram.config import VENDOR_SANDBOX_URL, Settings
 from ingram.engine import SyncOptions, run_retry_failed, run_sync
 from ingram.errors import ConfigError, IngramSyncError, InputError
 from ingram.files import part_numbers_from_args, read_part_numbers
 from ingram.output.logs import FILE_ONLY, setup_logging
 from ingram.output.progress import make_progress
-from ingram.output.reports import dry_run_lines
+from ingram.output.reports import dry_run_lines, products_table
 from ingram.state.history import failures_by_id, list_failures
 from ingram.state.planning import work_plan
 from ingram.state.saving import DetailsPolicy
@@ -170,23 +170,14 @@ def products_import(state: State, file: Any) -> None:
 
 @products.command("list")
 @click.option("--status", multiple=True, help="Only products with this status (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="JSON Lines instead of a table.")
+@listing_options
 @pass_state
-def products_list(state: State, status: tuple[str, ...], as_json: bool) -> None:
+def products_list(
+    state: State, status: tuple[str, ...], output: str | None, limit: int | None
+) -> None:
     """List tracked products. Example: ingram-sync products list --status not_found"""
-    for row in state.store(readonly=True).products(status=status):
-        if as_json:
-            click.echo(json.dumps(row, default=float))
-        else:
-            price = (
-                ""
-                if row["customer_price"] is None
-                else f"{row['customer_price']} {row['currency'] or ''}"
-            )
-            stock = "" if row["total_availability"] is None else str(row["total_availability"])
-            click.echo(
-                f"{row['ingram_part_number']:<14} {row['status']:<13} {price:>14} {stock:>8}"
-            )
+    rows = state.store(readonly=True).products(status=checked_statuses(status))
+    show_rows(state, output, rows, products_table, "no products tracked", limit)
 
 
 @products.command("remove")

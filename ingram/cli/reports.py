@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
 from ingram.cli.common import State, say
+from ingram.cli.listing import checked_statuses, listing_options, show_rows
 from ingram.config import parse_duration
 from ingram.errors import InputError
 from ingram.files import FORMATS, atomic_output, write_export
 from ingram.output.monitor import LineScreen, TerminalScreen, follow, pick_run, summary_lines
 from ingram.output.reports import (
     changes_table,
-    failure_line,
+    failures_table,
     render_run_detail,
     run_detail,
     runs_table,
@@ -40,21 +42,17 @@ def cutoff_of(duration: str | None, option: str) -> str | None:
 @click.group(invoke_without_command=True)
 @click.option("--run", "run_id", type=int, help="Only failures of this run.")
 @click.option("--resolved", is_flag=True, help="Include resolved failures.")
-@click.option("--json", "as_json", is_flag=True, help="A JSON array.")
+@listing_options
 @click.pass_context
-def failed(ctx: click.Context, run_id: int | None, resolved: bool, as_json: bool) -> None:
+def failed(
+    ctx: click.Context, run_id: int | None, resolved: bool, output: str | None, limit: int | None
+) -> None:
     """List failed items. Example: ingram-sync failed --json"""
     if ctx.invoked_subcommand:
         return
     state: State = ctx.obj
     rows = list_failures(state.store(readonly=True), run_id=run_id, include_resolved=resolved)
-    if as_json:
-        echo_json(rows)
-        return
-    for row in rows:
-        click.echo(failure_line(row))
-    if not rows:
-        say(state, "no failures", err=True)
+    show_rows(state, output, rows, failures_table, "no failures", limit)
 
 
 @failed.command("flush")
@@ -66,23 +64,18 @@ def failed_flush(state: State, everything: bool) -> None:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--limit", default=20, show_default=True, help="How many recent runs.")
-@click.option("--json", "as_json", is_flag=True, help="A JSON array.")
+@listing_options
 @click.pass_context
-def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
-    """Recent runs with counts and durations, newest first.
+def runs(ctx: click.Context, output: str | None, limit: int | None) -> None:
+    """Recent runs with counts and durations, newest first (20 unless --limit).
 
     Example: ingram-sync runs --limit 5
     """
     if ctx.invoked_subcommand:
         return
     state: State = ctx.obj
-    rows = [run_dict(row) for row in state.store(readonly=True).runs(limit)]
-    if as_json:
-        echo_json(rows)
-        return
-    for line in runs_table(rows):
-        click.echo(line)
+    rows = [run_dict(row) for row in state.store(readonly=True).runs(limit or 20)]
+    show_rows(state, output, rows, runs_table, "no runs yet: start one with `ingram-sync sync`")
 
 
 @runs.command("show")
@@ -108,41 +101,52 @@ def runs_show(state: State, run_id: int, as_json: bool) -> None:
 
 @click.command()
 @click.option("--since", metavar="DURATION", help="Only changes newer than this, e.g. 1d.")
-@click.option("--json", "as_json", is_flag=True, help="A JSON array.")
+@listing_options
 @click.pass_obj
-def changes(state: State, since: str | None, as_json: bool) -> None:
+def changes(state: State, since: str | None, output: str | None, limit: int | None) -> None:
     """Price and stock changes seen by syncs (old value, new value, when).
 
     Example: ingram-sync changes --since 1d
     """
     rows = list_changes(state.store(readonly=True), since=cutoff_of(since, "--since"))
-    if as_json:
-        echo_json(rows)
-        return
-    for line in changes_table(rows):
-        click.echo(line)
-    if not rows:
-        say(state, "no changes" + (f" in the last {since}" if since else ""), err=True)
+    empty = "no changes" + (f" in the last {since}" if since else "")
+    show_rows(state, output, rows, changes_table, empty, limit)
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
-@click.option("--output", "-o", metavar="FILE", help="Write here (atomically) instead of stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS, case_sensitive=False),
+    help="csv, json or jsonl [from the --output suffix, else csv].",
+)
+@click.option("--output", "-o", metavar="FILE", help="Write here (atomically); - or none: stdout.")
 @click.option("--status", multiple=True, help="Only products with this status (repeatable).")
 @click.option(
-    "--changed-since", metavar="DURATION", help="Only products whose price or stock changed."
+    "--since",
+    "--changed-since",
+    "changed_since",
+    metavar="DURATION",
+    help="Only products whose price or stock changed since, e.g. 1d.",
 )
 @click.pass_obj
 def export(
-    state: State, fmt: str, output: str | None, status: tuple[str, ...], changed_since: str | None
+    state: State,
+    fmt: str | None,
+    output: str | None,
+    status: tuple[str, ...],
+    changed_since: str | None,
 ) -> None:
     """Write the catalog as CSV, JSON or JSON Lines.
 
     Example: ingram-sync export --format json --output catalog.json
     """
-    cutoff = cutoff_of(changed_since, "--changed-since")
-    rows = state.store(readonly=True).products(status=status, changed_since=cutoff)
-    if output is None:
+    fmt = export_format(fmt, None if output == "-" else output)
+    cutoff = cutoff_of(changed_since, "--since")
+    rows = state.store(readonly=True).products(
+        status=checked_statuses(status), changed_since=cutoff
+    )
+    if output in (None, "-"):
         write_export(rows, fmt, sys.stdout)
         return
     try:
@@ -150,8 +154,18 @@ def export(
             count = write_export(rows, fmt, out)
     except OSError as error:
         raise InputError(f"cannot write {output}: {error.strerror}") from None
-    if not state.quiet:
-        click.echo(f"wrote {count} products to {output}", err=True)
+    say(state, f"wrote {count} products to {output}", err=True)
+
+
+def export_format(fmt: str | None, output: str | None) -> str:
+    """``--format`` (any case), else the output's suffix, else csv; a contradiction is an error."""
+    suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+    if fmt is None:
+        return suffix if suffix in FORMATS else "csv"
+    fmt = fmt.lower()
+    if suffix in FORMATS and suffix != fmt:
+        raise InputError(f"--format {fmt} but --output {output} ends in .{suffix}: make them agree")
+    return fmt
 
 
 @click.command()

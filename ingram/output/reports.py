@@ -90,8 +90,6 @@ RUNS_HEADER = (
 
 def runs_table(runs: Sequence[Mapping[str, Any]]) -> list[str]:
     """The ``runs`` table, newest first, one line per run."""
-    if not runs:
-        return ["no runs yet: start one with `ingram-sync sync`"]
     lines = [RUNS_HEADER]
     for run in runs:
         started = run["started_at"][:19].replace("T", " ")
@@ -181,6 +179,25 @@ def format_options(options: Mapping[str, Any]) -> str:
     return " ".join(parts) or "-"
 
 
+FAILURES_HEADER = f"{'id':>6} {'run':<9} {'kind':<19} {'part number':<14} {'status':<12} error"
+
+
+def failures_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The ``failed`` table: a header, then one line per failed item."""
+    return [FAILURES_HEADER, *(failure_line(row) for row in rows)]
+
+
+def products_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The ``products list`` table: part number, status, customer price, total stock."""
+    lines = [f"{'part number':<14} {'status':<14} {'price':>14} {'stock':>8}"]
+    for row in rows:
+        price = row["customer_price"]
+        shown = "" if price is None else f"{price} {row['currency'] or ''}".strip()
+        stock = "" if row["total_availability"] is None else str(row["total_availability"])
+        lines.append(f"{row['ingram_part_number']:<14} {row['status']:<14} {shown:>14} {stock:>8}")
+    return lines
+
+
 def failure_line(row: Mapping[str, Any]) -> str:
     """One failure as a table line (``failed`` and ``runs show``)."""
     status = f"HTTP {row['http_status']}" if row["http_status"] else row["error_kind"]
@@ -193,8 +210,6 @@ def failure_line(row: Mapping[str, Any]) -> str:
 
 def changes_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """The ``changes`` report: when, part number, field, old -> new."""
-    if not rows:
-        return []
     lines = [f"{'changed at (UTC)':<24} {'part number':<14} {'field':<18} old -> new"]
     for row in rows:
         lines.append(
