@@ -124,7 +124,8 @@ def check_schema(db: sqlite3.Connection, path: Path, version: int, readonly: boo
     if readonly:
         db.close()
         raise StoreError(
-            f"{path} holds no ingram-sync data yet: track products with `ingram-sync products add` first"
+            f"{path} holds no ingram-sync data yet: track products first"
+            " (`ingram-sync products add`)"
         )
 
 
@@ -143,7 +144,8 @@ class Store:
         check_database_file(path, writable=not readonly)
         if readonly and not path.exists():
             raise StoreError(
-                f"no database at {path}: track products with `ingram-sync products add` first, or use --db"
+                f"no database at {path}: track products first (`ingram-sync products add`)"
+                " or use --db"
             )
         if not readonly:
             create_private_file(path)
