@@ -22,10 +22,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ingram.config import duration_text
 from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
 from ingram.state.history import failure_counts
 from ingram.state.lock import SyncLock
@@ -51,6 +52,8 @@ class SyncOptions:
     min_interval: float = 0.0
     force: bool = False
     grace_period: float = 3.0
+    # The client's settings as the user typed them ("60/min", "30,60,120"), for ``runs show``.
+    client_options: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,8 +153,20 @@ def check_min_interval(store: Store, options: SyncOptions) -> RunSummary | None:
 
 
 def options_record(options: SyncOptions) -> dict[str, Any]:
-    record = asdict(options)
-    record["skus"] = list(options.skus)[:100]
+    """Every option the run used, in the units a user types them; no internals."""
+    record: dict[str, Any] = {
+        "batch_size": options.batch_size,
+        "max_concurrent": options.max_concurrent,
+        "details_workers": options.details_workers,
+        "details": options.details.enabled,
+        "details_max_age": duration_text(options.details.max_age),
+        "refresh_details": options.details.refresh,
+        "min_interval": duration_text(options.min_interval),
+        "force": options.force,
+        **dict(options.client_options),
+    }
+    if options.skus:
+        record["skus"] = list(options.skus)[:100]
     return record
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+
 from clirunner import Cli, cli_env
+from test_operator_cli import wait_for_running_run
 
 
 def test_summary_counts_failed_details_as_failed_and_fits_100_columns(sandbox_factory, tmp_path):
@@ -24,3 +29,49 @@ def test_summary_counts_failed_details_as_failed_and_fits_100_columns(sandbox_fa
     # the failed batch and each failed details item: 1 attempt and 3 retries
     assert second == "  requests: 7 P&A, 39 details; 12 retries, 0 rate-limited (429)"
     assert all(len(line) <= 100 for line in result.out.splitlines()), result.out
+
+
+def test_runs_show_lists_every_option_as_typed_and_no_internals(sandbox, tmp_path):
+    cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
+    cli.run("products", "add", *sandbox.catalog.part_numbers(5))
+    result = cli.run(
+        "sync", "--pa-rate", "6000", "--details-interval", "0.002",
+        "--pa-retry-waits", "0.01,0.02", "--details-retry-waits", "", "--timeout", "5",
+        "--details-max-age", "3d", "--min-interval", "90m", "--batch-size", "2",
+    )  # fmt: skip
+    assert result.code == 0, result
+    options = json.loads(cli.run("runs", "show", "1", "--json").out)["options"]
+    assert options == {
+        "batch_size": 2,
+        "max_concurrent": 5,
+        "details_workers": 1,
+        "details": True,
+        "details_max_age": "3d",
+        "refresh_details": False,
+        "min_interval": "90m",
+        "force": False,
+        "pa_rate": "6000/min",
+        "details_interval": "0.002s",
+        "pa_retry_waits": "0.01,0.02",
+        "details_retry_waits": "none",
+        "timeout": "5s",
+    }
+    text = cli.run("runs", "show", "1").out
+    assert "pa_rate=6000/min" in text and "details=yes" in text and "grace" not in text
+
+
+def test_runs_shows_a_run_whose_process_died_without_waiting_for_the_next_sync(
+    sandbox_factory, tmp_path
+):
+    sandbox = sandbox_factory(catalog_size=300)
+    cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
+    cli.run("products", "add", *sandbox.catalog.part_numbers(300))
+    victim = cli.start("sync", "--pa-rate", "6000", "--details-interval", "0.05")
+    wait_for_running_run(cli.db)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(10)
+    table = cli.run("runs").out.splitlines()
+    assert table[1].split()[2] == "died", table
+    (run,) = json.loads(cli.run("runs", "--json").out)
+    assert run["status"] == "running" and run["process_gone"] is True
+    assert cli.run("runs", "show", "1").out.startswith("run 1 (sync) died")

@@ -282,7 +282,23 @@ def build_options(settings: Settings, kwargs: dict[str, Any], **extra: Any) -> S
         details_workers=settings.details_workers,
         details=policy,
         min_interval=settings.min_interval,
+        client_options=client_options_as_typed(settings),
         **extra,
+    )
+
+
+def client_options_as_typed(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The client's timing settings in a user's units, for the run's record."""
+
+    def waits(values: tuple[float, ...]) -> str:
+        return ",".join(f"{value:g}" for value in values) or "none"
+
+    return (
+        ("pa_rate", f"{settings.pa_rate:g}/min"),
+        ("details_interval", f"{settings.details_interval:g}s"),
+        ("pa_retry_waits", waits(settings.pa_retry_waits)),
+        ("details_retry_waits", waits(settings.details_retry_waits)),
+        ("timeout", f"{settings.timeout:g}s"),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,7 +19,14 @@ from ingram.cli.listing import checked_statuses, listing_options, show_rows
 from ingram.config import parse_duration
 from ingram.errors import InputError
 from ingram.files import FORMATS, atomic_output, write_export
-from ingram.output.monitor import LineScreen, TerminalScreen, follow, pick_run, summary_lines
+from ingram.output.monitor import (
+    LineScreen,
+    TerminalScreen,
+    follow,
+    pick_run,
+    process_alive,
+    summary_lines,
+)
 from ingram.output.reports import (
     changes_table,
     failures_table,
@@ -74,8 +82,19 @@ def runs(ctx: click.Context, output: str | None, limit: int | None) -> None:
     if ctx.invoked_subcommand:
         return
     state: State = ctx.obj
-    rows = [run_dict(row) for row in state.store(readonly=True).runs(limit or 20)]
+    rows = [
+        with_process_state(run_dict(row)) for row in state.store(readonly=True).runs(limit or 20)
+    ]
     show_rows(state, output, rows, runs_table, "no runs yet: start one with `ingram-sync sync`")
+
+
+def with_process_state(run: dict[str, Any]) -> dict[str, Any]:
+    """``run`` with ``process_gone``: running, but its process on this host has died.
+
+    The next sync marks such a run interrupted; until then ``runs`` says it died.
+    """
+    gone = run["status"] == "running" and process_alive(run["pid"], run["host"]) is False
+    return run | {"process_gone": gone}
 
 
 @runs.command("show")
@@ -91,7 +110,7 @@ def runs_show(state: State, run_id: int, as_json: bool) -> None:
     row = store.run(run_id)
     if row is None:
         raise InputError(f"no run {run_id}: see `ingram-sync runs`")
-    detail = run_detail(store, row)
+    detail = with_process_state(run_detail(store, row))
     if as_json:
         echo_json(detail)
         return

@@ -94,11 +94,16 @@ def runs_table(runs: Sequence[Mapping[str, Any]]) -> list[str]:
     for run in runs:
         started = run["started_at"][:19].replace("T", " ")
         lines.append(
-            f"{run['id']:>5}  {run['kind']:<5}  {run['status']:<23}  {started:<19}  "
+            f"{run['id']:>5}  {run['kind']:<5}  {shown_status(run):<23}  {started:<19}  "
             f"{took(run_duration(run)):>7}  {run['products']:>8}  {run['details_done']:>7}  "
             f"{run['failures']:>6}  {run['retries']:>7}  {run['rate_limited']:>5}"
         )
     return lines
+
+
+def shown_status(run: Mapping[str, Any]) -> str:
+    """The status, or ``died`` for a run left ``running`` by a process that is gone."""
+    return "died" if run.get("process_gone") else run["status"]
 
 
 def stream_report(run: Mapping[str, Any], timing: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -134,7 +139,7 @@ def render_run_detail(detail: Mapping[str, Any]) -> list[str]:
     """``runs show`` as readable lines."""
     priced = detail["pa_products_done"] - detail["not_found"]
     lines = [
-        f"run {detail['id']} ({detail['kind']}) {detail['status']}",
+        f"run {detail['id']} ({detail['kind']}) {shown_status(detail)}",
         f"  started    {detail['started_at']}",
         f"  finished   {detail['finished_at'] or '-'}  (took {took(run_duration(detail))})",
         f"  process    pid {detail['pid']} on {detail['host']}",
@@ -167,13 +172,15 @@ def render_run_detail(detail: Mapping[str, Any]) -> list[str]:
 
 
 def format_options(options: Mapping[str, Any]) -> str:
-    """``batch_size=50 max_concurrent=5 details.enabled=True ...`` on one line."""
+    """``batch_size=50 max_concurrent=5 details=yes pa_rate=60/min ...`` on one line."""
     parts = []
     for name, value in options.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict):  # runs recorded before options were flattened
             parts.extend(f"{name}.{key}={inner}" for key, inner in value.items())
         elif isinstance(value, list):
             parts.append(f"{name}={','.join(map(str, value)) or '-'}")
+        elif isinstance(value, bool):
+            parts.append(f"{name}={'yes' if value else 'no'}")
         else:
             parts.append(f"{name}={value}")
     return " ".join(parts) or "-"
