@@ -105,7 +105,10 @@ def run_sync(
         kinds = (PA, DETAILS) if options.details.enabled else (PA,)
         store.adopt_open_tasks(unfinished, run_id, kinds)
         if unfinished:
-            log.info("resuming the unfinished tasks of run(s) %s", ", ".join(map(str, unfinished)))
+            runs = "run" if len(unfinished) == 1 else "runs"
+            log.info(
+                "resuming the unfinished tasks of %s %s", runs, ", ".join(map(str, unfinished))
+            )
         adopted = store.open_task_part_numbers([run_id], PA)
         # Streamed, not listed: a 100,000-product catalog is never held in memory at once.
         selected = iter(options.skus) if options.skus else store.iter_tracked()
@@ -175,6 +178,16 @@ class InFlight:
     kind: str
     task_id: int
     part_numbers: list[str]
+
+
+def describe_item(item: InFlight) -> str:
+    """``details of 6YE881`` or ``P&A of 50 part numbers (6YE881 .. 9ZZ000)``, for log lines."""
+    pns = item.part_numbers
+    if item.kind == DETAILS:
+        return f"details of {pns[0]}"
+    if len(pns) == 1:
+        return f"P&A of {pns[0]}"
+    return f"P&A of {len(pns)} part numbers ({pns[0]} .. {pns[-1]})"
 
 
 class SyncRun:
@@ -273,7 +286,7 @@ class SyncRun:
             self.record_failure(item, error)
             return
         except Exception as error:  # a bug on one item must not stop this and every later sync
-            log.error("internal error on %s task %d: %r", item.kind, item.task_id, error)
+            log.error("internal error on %s: %r", describe_item(item), error)
             self.record_failure(item, ApiError(f"internal error: {error!r}"[:300], kind="internal"))
             return
         if item.kind == PA:
@@ -292,7 +305,7 @@ class SyncRun:
         self.advance(item)
 
     def record_failure(self, item: InFlight, error: ApiError) -> None:
-        log.info("%s task %d failed: %s", item.kind, item.task_id, error)
+        log.warning("%s failed: %s", describe_item(item), error)
         save_failure(self.store, self.run_id, item.task_id, item.kind, item.part_numbers, error)
         self.advance(item)
 

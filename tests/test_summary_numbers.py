@@ -75,3 +75,32 @@ def test_runs_shows_a_run_whose_process_died_without_waiting_for_the_next_sync(
     (run,) = json.loads(cli.run("runs", "--json").out)
     assert run["status"] == "running" and run["process_gone"] is True
     assert cli.run("runs", "show", "1").out.startswith("run 1 (sync) died")
+
+
+def test_item_failures_are_warnings_naming_the_stream_as_users_see_it(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory(catalog_size=10, failing_details_part_numbers=["6YE881"])
+    cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
+    cli.run("products", "add", "6YE881")
+    result = cli.sync("-q")
+    assert result.code == 1
+    assert "WARNING details of 6YE881 failed: details request for 6YE881 failed after 4" in (
+        result.err
+    )
+    assert "price_availability" not in result.err
+    table = cli.run("failed").out
+    assert "price_availability" not in table and " details " in table
+    assert json.loads(cli.run("failed", "--json").out)[0]["kind"] == "details"  # the contract
+    log = tmp_path / "s.log"
+    cli.sync("--log-file", str(log), "--sku", "4A0036")
+    assert "sync started: 1 product to price" in log.read_text()
+
+
+def test_sku_says_it_tracks_an_untracked_part_number(sandbox, tmp_path):
+    cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
+    cli.run("products", "add", "6YE881")
+    result = cli.sync("--sku", "4a0036", "--sku", "6YE881")
+    assert result.code == 0, result
+    assert "--sku: tracking 4A0036 from now on" in result.err
+    assert "4A0036" in cli.run("products", "list").out
+    again = cli.sync("--sku", "4A0036")
+    assert "tracking" not in again.err

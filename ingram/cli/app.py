@@ -304,7 +304,12 @@ def client_options_as_typed(settings: Settings) -> tuple[tuple[str, str], ...]:
 
 @cli.command()
 @run_options
-@click.option("--sku", "skus", multiple=True, help="Sync only this part number (repeatable).")
+@click.option(
+    "--sku",
+    "skus",
+    multiple=True,
+    help="Sync only this part number (repeatable); an untracked one is tracked from now on.",
+)
 @click.option(
     "--min-interval", metavar="DURATION", help="Skip if the last full sync ended within this [0]."
 )
@@ -332,6 +337,9 @@ def sync(state: State, skus: tuple[str, ...], force: bool, dry_run: bool, **kwar
         for line in dry_run_lines(plan, settings.pa_rate, settings.details_interval):
             click.echo(line)
         return
+    untracked = sorted(set(options.skus) - set(store.tracked(list(options.skus))))
+    if untracked:
+        say(state, f"--sku: tracking {', '.join(untracked[:10])} from now on", err=True)
     client = open_client(settings)
     progress = make_progress(state.quiet, bars=not kwargs.pop("no_progress"))
     summary = run_sync(store, client, options, progress)

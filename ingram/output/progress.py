@@ -18,6 +18,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from ingram.output.logs import FILE_ONLY
+from ingram.output.reports import plural
 
 log = logging.getLogger("ingram.progress")
 
@@ -159,9 +160,9 @@ class LogProgress:
     def start(self, pa_total: int, details_total: int) -> None:
         self.pa_total, self.details_sum = pa_total, details_total
         log.info(
-            "sync started: %d products to price, %d details queued",
-            pa_total,
-            details_total,
+            "sync started: %s to price, %s queued",
+            plural(pa_total, "product", "products"),
+            plural(details_total, "details call", "details calls"),
             extra=self.extra,
         )
 

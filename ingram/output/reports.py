@@ -210,7 +210,7 @@ def failure_line(row: Mapping[str, Any]) -> str:
     status = f"HTTP {row['http_status']}" if row["http_status"] else row["error_kind"]
     resolved = "  (resolved)" if row.get("resolved_at") else ""
     return (
-        f"{row['id']:>6} run {row['run_id']:<5} {row['kind']:<19} "
+        f"{row['id']:>6} run {row['run_id']:<5} {STREAM_LABELS[row['kind']]:<20} "
         f"{row['ingram_part_number']:<14} {status:<12} {row['error']}{resolved}"
     )
 
