@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 
 from clirunner import Cli, cli_env
 from test_operator_cli import wait_for_running_run
@@ -104,3 +106,22 @@ def test_sku_says_it_tracks_an_untracked_part_number(sandbox, tmp_path):
     assert "4A0036" in cli.run("products", "list").out
     again = cli.sync("--sku", "4A0036")
     assert "tracking" not in again.err
+
+
+def test_demo_states_the_documented_limits_and_says_when_it_reuses_its_database(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")}
+
+    def demo(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ingram", "demo", *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    first = demo("--catalog-size", "30")
+    assert first.returncode == 0, first.stderr
+    assert "Ingram documents 60 calls a minute per endpoint" in first.stderr
+    assert "reused" not in first.stderr
+    assert ": 30 priced, 0 not found, 30 details" in first.stdout
+    again = demo("--products", "20")  # the old name still works
+    assert again.returncode == 0, again.stderr
+    assert "ingram_sync_demo.db (reused: delete it to start fresh)" in again.stderr

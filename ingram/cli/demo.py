@@ -9,6 +9,7 @@ compressed so it ends in seconds.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -47,21 +48,27 @@ def demo_client_settings(url: str, sandbox: SandboxSettings) -> ClientSettings:
 
 
 @click.command("demo")
-@click.option("--products", "count", default=1000, show_default=True, help="Demo products.")
+@click.option(
+    "--catalog-size", "--products", "count", default=1000, show_default=True,
+    help="Demo products (the sandbox's catalog size).",
+)  # fmt: skip
 @click.pass_obj
 def demo_command(state: Any, count: int) -> None:
     """Sync demo products from the built-in sandbox API, with progress bars.
 
-    Example: ingram-sync demo --products 200
+    Example: ingram-sync demo --catalog-size 200
     """
-    from ingram.cli.common import finish
+    from ingram.cli.common import finish, say
 
     db_path = state.db_flag or DEMO_DB
     sandbox_settings = SandboxSettings(port=0, catalog_size=count, latency=DEMO_LATENCY)
-    click.echo(
-        f"Demo: a sandbox Ingram API on loopback, {count} products, database {db_path}.\n"
-        f"Timings are compressed: P&A {DEMO_PA_RATE:.0f} calls/min and details every "
-        f"{DEMO_DETAILS_INTERVAL}s (Ingram's real limits: 60 calls/min, 0.5s).",
+    reused = Path(db_path).exists()
+    say(
+        state,
+        f"Demo: a sandbox Ingram API on loopback, {count} products, database {db_path}"
+        f"{' (reused: delete it to start fresh)' if reused else ''}.\n"
+        f"Timings are compressed: P&A {DEMO_PA_RATE:.0f} calls/min and details every"
+        f" {DEMO_DETAILS_INTERVAL}s; Ingram documents 60 calls a minute per endpoint.",
         err=True,
     )
     with SandboxServer(sandbox_settings) as server:
