@@ -75,7 +75,7 @@ def test_sync_dry_run_counts_calls_and_the_floor_without_calling(cli, sandbox):
     assert "would sync 120 products: 3 P&A calls (up to 50 part numbers each)" in result.out
     assert "up to 120 details calls" in result.out
     # 3 calls at 30 a minute: the last one 4 s after the first; 119 gaps of 2 s = 3:58
-    assert "P&A 0:04 at 30 calls/min, details 3:58 at one call every 2s" in result.out
+    assert "P&A 4.0s at 30 calls/min, details 3:58 at one call every 2s" in result.out
     assert "the run takes at least 3:58" in result.out
     assert not any(sandbox.stats()["calls"].values())  # not even a token
     assert cli.run("runs", "--json").out.strip() == "[]"

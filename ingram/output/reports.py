@@ -233,9 +233,9 @@ def dry_run_lines(plan: WorkPlan, pa_rate: float, details_interval: float) -> li
     return [
         f"would sync {plan.products} products: {plan.pa_calls} P&A call{'s' * (plan.pa_calls != 1)}"
         f" (up to {plan.batch_size} part numbers each), up to {plan.details_due} details calls",
-        f"floor set by the limits: P&A {clock(pa_floor)} at {pa_rate:g} calls/min,"
-        f" details {clock(details_floor)} at one call every {details_interval:g}s;"
-        f" the run takes at least {clock(max(pa_floor, details_floor))}"
+        f"floor set by the limits: P&A {took(pa_floor)} at {pa_rate:g} calls/min,"
+        f" details {took(details_floor)} at one call every {details_interval:g}s;"
+        f" the run takes at least {took(max(pa_floor, details_floor))}"
         " (details overlap P&A)",
         "dry run: nothing fetched, nothing written",
     ]
