@@ -149,15 +149,15 @@ def check_min_interval(store: Store, options: SyncOptions) -> RunSummary | None:
     if age >= options.min_interval:
         return None
     message = (
-        f"skipped: run {last['id']} finished {age:.0f}s ago, less than --min-interval"
-        f" {options.min_interval:.0f}s; use --force to sync anyway"
+        f"skipped: run {last['id']} finished {duration_text(round(age))} ago, less than"
+        f" --min-interval {duration_text(options.min_interval)}; use --force to sync anyway"
     )
     return RunSummary(None, "skipped", message=message)
 
 
 def options_record(options: SyncOptions) -> dict[str, Any]:
     """Every option the run used, in the units a user types them; no internals."""
-    record: dict[str, Any] = {
+    return {
         "batch_size": options.batch_size,
         "max_concurrent": options.max_concurrent,
         "details_workers": options.details_workers,
@@ -166,11 +166,9 @@ def options_record(options: SyncOptions) -> dict[str, Any]:
         "refresh_details": options.details.refresh,
         "min_interval": duration_text(options.min_interval),
         "force": options.force,
+        "skus": list(options.skus)[:100],  # [] marks a full sync (see last_full_sync)
         **dict(options.client_options),
     }
-    if options.skus:
-        record["skus"] = list(options.skus)[:100]
-    return record
 
 
 @dataclass

@@ -135,7 +135,7 @@ def test_the_readme_sandbox_walkthrough_works_as_written(tmp_path):
     finally:
         stop(proc)
     assert ": 3 priced, 0 not found, 3 details" in outputs[2].stdout
-    assert len(outputs[3].stdout.splitlines()) == 3 and "not_found" not in outputs[3].stdout
+    assert len(outputs[3].stdout.splitlines()) == 1 + 3 and "not_found" not in outputs[3].stdout
     assert (tmp_path / "ingram_sync_sandbox.db").exists()
     port = exports["INGRAM_API_URL"].rsplit(":", 1)[1]
     proc, _ = start_sandbox("--port", port, "--price-epoch", "1")  # as the README says

@@ -52,6 +52,7 @@ def test_runs_show_lists_every_option_as_typed_and_no_internals(sandbox, tmp_pat
         "refresh_details": False,
         "min_interval": "90m",
         "force": False,
+        "skus": [],
         "pa_rate": "6000/min",
         "details_interval": "0.002s",
         "pa_retry_waits": "0.01,0.02",
