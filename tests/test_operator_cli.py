@@ -273,6 +273,7 @@ def test_discover_dry_run_adds_nothing_and_a_real_run_adds_the_matches(sandbox, 
     assert dry.code == 0, dry
     assert f"found {len(matches)}: would add {len(matches) - 1}, already tracked 1" in dry.out
     assert all(pn in dry.out for pn in matches)
+    assert dry.out.splitlines()[0].startswith("part number")  # the table has a header
     assert tracked_products(cli.db) == {matches[0]}
 
     limit = len(matches) - 2
@@ -283,6 +284,8 @@ def test_discover_dry_run_adds_nothing_and_a_real_run_adds_the_matches(sandbox, 
 
     none = cli.run("products", "discover", "--keyword", "no-such-product-anywhere")
     assert none.code == 0 and "found 0: added 0" in none.out
+    quiet = cli.run("-q", "products", "discover", "--vendor", vendor)
+    assert (quiet.code, quiet.out, quiet.err) == (0, "", "")
     bare = cli.run("products", "discover")
     assert bare.code == 2 and "--vendor, --keyword or --category" in bare.err
     assert sandbox.stats()["calls"].get("search", 0) >= 2

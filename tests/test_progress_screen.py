@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import fcntl
 import io
-import os
-import pty
 import re
-import select
 import signal
-import struct
 import subprocess
-import termios
 import time
 from collections.abc import Callable
 
 import pyte
-from clirunner import FAST_TIMINGS, Cli, cli_env
+from clirunner import FAST_TIMINGS, Cli, cli_env, run_on_pty
 
 from ingram.output.progress import BarProgress
 
@@ -35,35 +29,11 @@ def on_terminal(
     cli: Cli,
     *args: str,
     term: str = "xterm",
-    during: Callable[[subprocess.Popen], None] | None = None,
+    during: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> tuple[int, bytes]:
     """Run the CLI on a pseudo-terminal of COLUMNS x ROWS; return (exit code, raw output)."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
     env = {k: v for k, v in cli.env.items() if k not in ("COLUMNS", "LINES")} | {"TERM": term}
-    process = subprocess.Popen(
-        cli.command(*args), env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True
-    )
-    os.close(slave)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if during and chunks:
-            during(process)
-            during = None
-        ready, _, _ = select.select([master], [], [], 0.1)
-        if ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif process.poll() is not None:
-            break
-    os.close(master)
-    return process.wait(10), b"".join(chunks)
+    return run_on_pty(cli.command(*args), env, (ROWS, COLUMNS), during=during)
 
 
 def tty_bytes(out: io.StringIO) -> bytes:

@@ -204,13 +204,14 @@ def products_discover(
 
     Example: ingram-sync products discover --vendor Cisco --dry-run
     """
-    from ingram.discover import SearchQuery, discover, result_line
+    from ingram.discover import RESULT_HEADER, SearchQuery, discover, result_line
 
     settings = state.settings(api_url=VENDOR_SANDBOX_URL if vendor_sandbox else None)
     client = open_client(settings)
     store = Store.open(settings.db)
     result = discover(store, client, SearchQuery(**query), limit=limit, dry_run=dry_run)
-    if dry_run or state.verbose:
+    if (dry_run or state.verbose) and result.found:
+        click.echo(RESULT_HEADER)
         new = set(result.new)
         for item in result.found:
             click.echo(result_line(item, item.ingram_part_number not in new))
@@ -220,9 +221,10 @@ def products_discover(
             f" already tracked {result.already_tracked} (dry run: nothing added)"
         )
     else:
-        click.echo(
+        say(
+            state,
             f"found {len(result.found)}: added {result.added},"
-            f" already tracked {result.already_tracked}"
+            f" already tracked {result.already_tracked}",
         )
 
 

@@ -159,10 +159,11 @@ class LogProgress:
 
     def start(self, pa_total: int, details_total: int) -> None:
         self.pa_total, self.details_sum = pa_total, details_total
+        carried = f", {plural(details_total, 'details call', 'details calls')} carried over"
         log.info(
-            "sync started: %s to price, %s queued",
+            "sync started: %s to price%s",
             plural(pa_total, "product", "products"),
-            plural(details_total, "details call", "details calls"),
+            carried if details_total else "",  # the rest are queued as batches land
             extra=self.extra,
         )
 
