@@ -145,3 +145,12 @@ def test_the_readme_sandbox_walkthrough_works_as_written(tmp_path):
     finally:
         stop(proc)
     assert {line.split()[1] for line in changes[1:]} == {"6YE881", "4A0036", "123512"}
+
+
+def test_quick_start_gives_the_debian_steps_then_two_commands():
+    setup, install, tests = readme_blocks("Quick start")
+    assert any(line.startswith("git clone ") for line in setup)
+    assert "python3 -m venv .venv && . .venv/bin/activate" in setup
+    assert install == ["pip install . && ingram-sync demo"]
+    assert tests == ["pip install -e '.[test]' && python -m pytest -q"]
+    assert "externally-managed-environment" in README and "pipx install ." in README
