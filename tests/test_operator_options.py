@@ -64,7 +64,11 @@ def test_config_show_names_each_source_and_masks_the_secret(cli, tmp_path):
     assert rows["details_max_age"] == ["3d", "config", str(config)]
     assert rows["details_interval"][1:] == ["default"]
     assert shown.out.splitlines()[0] == f"config file: {config} (from --config)"
-    as_json = json.loads(Cli(env, cli.db).run("config", "show", "--json").out)
+    log = tmp_path / "s.log"
+    as_json = json.loads(
+        Cli(env, cli.db).run("config", "show", "--json", "--log-file", str(log)).out
+    )
+    assert {"setting": "log_file", "value": str(log), "source": "flag --log-file"} in as_json
     assert {"setting": "db", "value": str(cli.db), "source": "env INGRAM_SYNC_DB"} in as_json
 
 

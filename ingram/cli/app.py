@@ -119,7 +119,7 @@ def cli(
 
     Example: ingram-sync demo
     """
-    ctx.obj = state = State(db, config, verbose, quiet)
+    ctx.obj = state = State(db, config, verbose, quiet, log_file)
     setup_logging(verbose, quiet)
     try:
         settings = state.settings(log_file=log_file)

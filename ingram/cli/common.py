@@ -72,11 +72,19 @@ def exit_code_for(error: IngramSyncError) -> int:
 class State:
     """What the global options said; opens the store and resolves settings lazily."""
 
-    def __init__(self, db: str | None, config: str | None, verbose: bool, quiet: bool) -> None:
+    def __init__(
+        self,
+        db: str | None,
+        config: str | None,
+        verbose: bool,
+        quiet: bool,
+        log_file: str | None = None,
+    ) -> None:
         self.db_flag = db
         self.config = config
         self.verbose = verbose
         self.quiet = quiet
+        self.log_file_flag = log_file
 
     def settings(self, **flags: Any) -> Settings:
         return load_settings({"db": self.db_flag, **flags}, config_path=self.config)

@@ -32,8 +32,9 @@ def shown_value(name: str, value: Any) -> str:
 
 
 def effective_settings(state: State) -> list[dict[str, str]]:
-    settings = state.settings()
-    sources = setting_sources({"db": state.db_flag}, config_path=state.config)
+    flags = {"db": state.db_flag, "log_file": state.log_file_flag}
+    settings = state.settings(log_file=state.log_file_flag)
+    sources = setting_sources(flags, config_path=state.config)
     return [
         {
             "setting": field.name,
