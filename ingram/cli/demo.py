@@ -112,8 +112,10 @@ def sandbox_options(command: Any) -> Any:
 @click.command("sandbox")
 @sandbox_options
 def sandbox_command(**options: Any) -> None:
-    """Run the sandbox Ingram API server until Ctrl-C; prints the lines that point
-    ingram-sync at it.
+    """Run the sandbox Ingram API server until Ctrl-C.
+
+    On start it prints the environment lines that point ingram-sync at it. Every
+    option of python -m ingram.sandbox is here.
 
     Example: ingram-sync sandbox --port 8765 --pa-rate-limit 60 --fault-500 0.05
     """

@@ -75,7 +75,9 @@ def failed_flush(state: State, everything: bool) -> None:
 @listing_options
 @click.pass_context
 def runs(ctx: click.Context, output: str | None, limit: int | None) -> None:
-    """Recent runs with counts and durations, newest first (20 unless --limit).
+    """Recent runs with counts and durations, newest first.
+
+    The last 20 unless --limit says otherwise.
 
     Example: ingram-sync runs --limit 5
     """
