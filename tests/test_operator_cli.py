@@ -126,7 +126,7 @@ def test_runs_table_json_and_show(sandbox, cli):
     assert [run["id"] for run in listed] == [2, 1]
     assert listed[1]["failures"] == 20 and listed[1]["products"] == 60
 
-    shown = json.loads(cli.run("runs", "show", "1", "--json").out)
+    (shown,) = json.loads(cli.run("runs", "show", "1", "--json").out)
     assert shown["options"]["batch_size"] == 20
     pa, details = shown["streams"]["price_availability"], shown["streams"]["details"]
     assert (pa["tasks"], pa["items"], pa["failed"], pa["pending"]) == (3, 60, 1, 0)
@@ -142,6 +142,8 @@ def test_runs_table_json_and_show(sandbox, cli):
     assert "batch_size=20" in readable.out
     assert "price & availability" in readable.out and "details" in readable.out
     assert "failures   20" in readable.out and "(resolved)" in readable.out
+    both = json.loads(cli.run("runs", "show", "2", "1", "--json").out)
+    assert [run["id"] for run in both] == [2, 1]
 
 
 def sandbox_values(sandbox, pns) -> dict:

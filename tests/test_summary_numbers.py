@@ -42,7 +42,8 @@ def test_runs_show_lists_every_option_as_typed_and_no_internals(sandbox, tmp_pat
         "--details-max-age", "3d", "--min-interval", "90m", "--batch-size", "2",
     )  # fmt: skip
     assert result.code == 0, result
-    options = json.loads(cli.run("runs", "show", "1", "--json").out)["options"]
+    (shown,) = json.loads(cli.run("runs", "show", "1", "--json").out)  # an array, as everywhere
+    options = shown["options"]
     assert options == {
         "batch_size": 2,
         "max_concurrent": 5,

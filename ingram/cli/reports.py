@@ -100,24 +100,27 @@ def with_process_state(run: dict[str, Any]) -> dict[str, Any]:
 
 
 @runs.command("show")
-@click.argument("run_id", type=int)
-@click.option("--json", "as_json", is_flag=True, help="A JSON object.")
+@click.argument("run_ids", metavar="RUN_ID...", nargs=-1, type=int, required=True)
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per run.")
 @click.pass_obj
-def runs_show(state: State, run_id: int, as_json: bool) -> None:
-    """One run in full: options, timings per stream, failures.
+def runs_show(state: State, run_ids: tuple[int, ...], as_json: bool) -> None:
+    """Runs in full: options, timings per stream, failures.
 
     Example: ingram-sync runs show 3 --json
     """
     store = state.store(readonly=True)
-    row = store.run(run_id)
-    if row is None:
-        raise InputError(f"no run {run_id}: see `ingram-sync runs`")
-    detail = with_process_state(run_detail(store, row))
+    details = []
+    for run_id in run_ids:
+        row = store.run(run_id)
+        if row is None:
+            raise InputError(f"no run {run_id}: see `ingram-sync runs`")
+        details.append(with_process_state(run_detail(store, row)))
     if as_json:
-        echo_json(detail)
+        echo_json(details)
         return
-    for line in render_run_detail(detail):
-        click.echo(line)
+    for detail in details:
+        for line in render_run_detail(detail):
+            click.echo(line)
 
 
 @click.command()
