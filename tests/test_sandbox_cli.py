@@ -21,15 +21,20 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
 
 
-def test_module_prints_url_serves_and_stops_on_sigterm() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ingram.sandbox", "--port", "0", "--catalog-size", "20"],
+def start(module: str, *args: str) -> subprocess.Popen[str]:
+    """``python -m MODULE ARGS`` from the checkout, its output readable as text."""
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=_env(),
         cwd=ROOT,
     )
+
+
+def test_module_prints_url_serves_and_stops_on_sigterm() -> None:
+    proc = start("ingram.sandbox", "--port", "0", "--catalog-size", "20")
     try:
         line = proc.stdout.readline().strip()  # type: ignore[union-attr]
         assert line.startswith("Sandbox listening on http://127.0.0.1:"), line
@@ -156,14 +161,7 @@ def test_ingram_sync_sandbox_offers_every_option_of_the_module() -> None:
 
 
 def test_ingram_sync_sandbox_prints_the_lines_that_point_the_cli_at_it(tmp_path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ingram", "sandbox", "--port", "0", "--price-epoch", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(),
-        cwd=ROOT,
-    )
+    proc = start("ingram", "sandbox", "--port", "0", "--price-epoch", "0")
     try:
         lines = [proc.stdout.readline().strip() for _ in range(7)]  # type: ignore[union-attr]
         exports = dict(
