@@ -167,3 +167,12 @@ def test_log_lines_go_above_the_bars():
     assert screen[2].startswith("price & availability: 100%|")
     assert screen[3] == "details             : none due"
     assert len(screen) == 4
+
+
+def test_monitor_on_a_dumb_terminal_prints_lines_without_escape_codes(sandbox_factory, tmp_path):
+    cli = tracked_cli(sandbox_factory, tmp_path, 60)
+    assert cli.sync().code == 0
+    code, raw = on_terminal(cli, "monitor", "--refresh", "0.1", term="dumb")
+    assert code == 0, raw
+    assert b"\x1b" not in raw
+    assert b"run 1 completed" in raw

@@ -19,6 +19,7 @@ from ingram.cli.listing import checked_statuses, listing_options, show_rows
 from ingram.config import parse_duration
 from ingram.errors import InputError
 from ingram.files import FORMATS, atomic_output, write_export
+from ingram.output.logs import draws_in_place
 from ingram.output.monitor import (
     LineScreen,
     TerminalScreen,
@@ -214,7 +215,7 @@ def monitor(state: State, run_id: int | None, refresh: float) -> None:
     """
     store = state.store(readonly=True)
     chosen = pick_run(store, run_id)
-    screen = TerminalScreen(sys.stdout) if sys.stdout.isatty() else LineScreen(sys.stdout)
+    screen = TerminalScreen(sys.stdout) if draws_in_place(sys.stdout) else LineScreen(sys.stdout)
     try:
         view = follow(store, chosen, screen, refresh)
     except KeyboardInterrupt:

@@ -19,6 +19,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import TextIO
 
 from ingram.errors import ConfigError
 
@@ -76,6 +77,11 @@ def open_log_file(path: str) -> logging.FileHandler:
         ) from None
 
 
+def draws_in_place(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal that takes cursor movements (``TERM=dumb`` does not)."""
+    return stream.isatty() and os.environ.get("TERM", "") not in ("dumb", "")
+
+
 def setup_logging(
     verbose: bool,
     quiet: bool,
@@ -85,7 +91,7 @@ def setup_logging(
     """Route the ``ingram`` loggers to stderr (and ``log_file``), replacing earlier handlers."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     console: logging.Handler
-    if sys.stderr.isatty() and os.environ.get("TERM", "") not in ("dumb", ""):
+    if draws_in_place(sys.stderr):
         console = TerminalHandler()
     else:
         console = logging.StreamHandler(sys.stderr)

@@ -8,7 +8,6 @@ Example::
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sys
 import threading
@@ -17,7 +16,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from ingram.output.logs import FILE_ONLY
+from ingram.output.logs import FILE_ONLY, draws_in_place
 from ingram.output.reports import plural
 
 log = logging.getLogger("ingram.progress")
@@ -204,7 +203,6 @@ def make_progress(quiet: bool, bars: bool = True) -> BarProgress | LogProgress:
     """
     if not bars:
         return LogProgress(file_only=True)
-    drawable = sys.stderr.isatty() and os.environ.get("TERM", "") not in ("dumb", "")
-    if not quiet and drawable:
+    if not quiet and draws_in_place(sys.stderr):
         return BarProgress()
     return LogProgress()
