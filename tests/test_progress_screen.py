@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pyte
 from clirunner import FAST_TIMINGS, Cli, cli_env, run_on_pty
+from test_operator_cli import wait_for_running_run
 
 from ingram.output.progress import BarProgress
 
@@ -170,9 +171,19 @@ def test_log_lines_go_above_the_bars():
 
 
 def test_monitor_on_a_dumb_terminal_prints_lines_without_escape_codes(sandbox_factory, tmp_path):
-    cli = tracked_cli(sandbox_factory, tmp_path, 60)
-    assert cli.sync().code == 0
-    code, raw = on_terminal(cli, "monitor", "--refresh", "0.1", term="dumb")
-    assert code == 0, raw
-    assert b"\x1b" not in raw
-    assert b"run 1 completed" in raw
+    cli = tracked_cli(sandbox_factory, tmp_path, 200)
+    screens = {}
+    for number, term in enumerate(("xterm", "dumb"), start=1):
+        sync = cli.start(
+            "sync", "--pa-rate", "6000", "--details-interval", "0.01", "--refresh-details"
+        )
+        try:
+            wait_for_running_run(cli.db)
+            screens[term] = on_terminal(cli, "monitor", "--refresh", "0.1", term=term)
+        finally:
+            sync.communicate(timeout=60)
+        assert screens[term][0] == 0, screens[term]
+        assert f"run {number} completed".encode() in screens[term][1]
+    assert b"\x1b[" in screens["xterm"][1]  # redrawn in place where the terminal can
+    assert b"\x1b" not in screens["dumb"][1]
+    assert screens["dumb"][1].count(b"running") >= 2  # one line per refresh instead
