@@ -105,6 +105,14 @@ def parse_duration(text: str | float | int, name: str = "duration") -> float:
     return seconds
 
 
+def duration_text(seconds: float) -> str:
+    """``604800`` -> ``7d``, ``90`` -> ``90s``: the largest unit up to days that fits whole."""
+    for unit, size in sorted(DURATION_UNITS.items(), key=lambda item: -item[1])[1:]:
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
 def parse_waits(text: str | list[Any], name: str) -> tuple[float, ...]:
     """Retry waits from ``"30,60,120"`` (or a TOML array); ``""`` means no retries."""
     items = text if isinstance(text, list) else [p for p in str(text).split(",") if p.strip()]
@@ -165,20 +173,62 @@ def load_settings(
     config_path: str | None = None,
 ) -> Settings:
     """Resolve settings from flags (None = not given), environment, config file, defaults."""
+    values: dict[str, Any] = {}
+    for _, layer in setting_layers(flags, environ, config_path):
+        values.update(layer)
+    return convert(values)
+
+
+def config_file_path(
+    config_path: str | None, environ: Mapping[str, str] | None = None
+) -> tuple[Path, str]:
+    """The config file settings are read from, and what chose it."""
+    environ = os.environ if environ is None else environ
+    if config_path:
+        return Path(config_path).expanduser(), "--config"
+    if environ.get("INGRAM_SYNC_CONFIG"):
+        return Path(environ["INGRAM_SYNC_CONFIG"]).expanduser(), "INGRAM_SYNC_CONFIG"
+    return DEFAULT_CONFIG.expanduser(), "the default path"
+
+
+def setting_layers(
+    flags: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    config_path: str | None = None,
+) -> list[tuple[str, dict[str, Any]]]:
+    """(source, values) from the lowest precedence to the highest: file, profile, env, flags."""
     environ = os.environ if environ is None else environ
     path = config_path or environ.get("INGRAM_SYNC_CONFIG")
-    values = read_config_file(Path(path).expanduser() if path else None)
-    profiles = values.pop("profiles", {})
-    if "profile" in values:
+    file_values = read_config_file(Path(path).expanduser() if path else None)
+    profiles = file_values.pop("profiles", {})
+    if "profile" in file_values:
         raise ConfigError("choose a profile with --profile NAME or INGRAM_PROFILE, not in the file")
+    file_source = f"config {config_file_path(config_path, environ)[0]}"
+    layers = [(file_source, file_values)]
     profile = flags.get("profile") or environ.get("INGRAM_PROFILE")
     if profile:
-        values |= profile_values(profiles, profile, path or str(DEFAULT_CONFIG))
-    for key, variable in ENVIRONMENT.items():
-        if environ.get(variable):
-            values[key] = environ[variable]
-    values.update({key: value for key, value in flags.items() if value is not None})
-    return convert(values)
+        section = profile_values(profiles, profile, path or str(DEFAULT_CONFIG))
+        layers.append((f"{file_source} [profiles.{profile}]", section))
+    layers += [
+        (f"env {variable}", {key: environ[variable]})
+        for key, variable in ENVIRONMENT.items()
+        if environ.get(variable)
+    ]
+    flag_values = {key: value for key, value in flags.items() if value is not None}
+    layers += [(f"flag --{key.replace('_', '-')}", {key: flag_values[key]}) for key in flag_values]
+    return layers
+
+
+def setting_sources(
+    flags: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    config_path: str | None = None,
+) -> dict[str, str]:
+    """Where each setting's effective value came from; ``default`` when nothing set it."""
+    sources = {f.name: "default" for f in fields(Settings)}
+    for source, layer in setting_layers(flags, environ, config_path):
+        sources.update(dict.fromkeys(layer, source))
+    return sources
 
 
 def profile_values(profiles: Any, name: str, path: str) -> dict[str, Any]:

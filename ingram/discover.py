@@ -92,6 +92,9 @@ def discover(
     return result
 
 
+RESULT_HEADER = f"{'part number':<14} {'':<8} {'vendor':<18} {'vendor part number':<20} description"
+
+
 def result_line(item: SearchResult, tracked: bool) -> str:
     """One match as a table line: part number, vendor, vendor part number, description."""
     mark = "tracked" if tracked else "new"

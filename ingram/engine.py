@@ -23,11 +23,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ingram.api.search_details import fetch_details_by_search
+from ingram.config import duration_text
 from ingram.discover import resolve_keys
 from ingram.errors import (
     AccountFault,
@@ -38,6 +39,7 @@ from ingram.errors import (
     CredentialsError,
 )
 from ingram.models import DetailsBatch, PriceAvailability, ProductDetails
+from ingram.state.history import failure_counts
 from ingram.state.lock import SyncLock
 from ingram.state.saving import (
     DetailsPolicy,
@@ -71,6 +73,8 @@ class SyncOptions:
     force: bool = False
     grace_period: float = 3.0
     profile: str | None = None  # recorded with the run, so runs and monitor can name it
+    # The client's settings as the user typed them ("60/min", "30,60,120"), for ``runs show``.
+    client_options: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ class RunSummary:
     calls_left_running: int = 0
     # why the run stopped early: "credentials", "configuration", "unavailable" or "outage"
     fatal_kind: str | None = None
+    failed: dict[str, int] = field(default_factory=dict)  # failed items per kind
 
 
 class Progress(Protocol):
@@ -124,7 +129,10 @@ def run_sync(
         kinds = (PA, DETAILS) if options.details.enabled else (PA,)
         store.adopt_open_tasks(unfinished, run_id, kinds)
         if unfinished:
-            log.info("resuming the unfinished tasks of run(s) %s", ", ".join(map(str, unfinished)))
+            runs = "run" if len(unfinished) == 1 else "runs"
+            log.info(
+                "resuming the unfinished tasks of %s %s", runs, ", ".join(map(str, unfinished))
+            )
         adopted = store.open_task_part_numbers([run_id], PA)
         # Streamed, not listed: a 100,000-product catalog is never held in memory at once.
         selected = iter(options.skus) if options.skus else store.iter_tracked()
@@ -165,16 +173,26 @@ def check_min_interval(store: Store, options: SyncOptions) -> RunSummary | None:
     if age >= options.min_interval:
         return None
     message = (
-        f"skipped: run {last['id']} finished {age:.0f}s ago, less than --min-interval"
-        f" {options.min_interval:.0f}s; use --force to sync anyway"
+        f"skipped: run {last['id']} finished {duration_text(round(age))} ago, less than"
+        f" --min-interval {duration_text(options.min_interval)}; use --force to sync anyway"
     )
     return RunSummary(None, "skipped", message=message)
 
 
 def options_record(options: SyncOptions) -> dict[str, Any]:
-    record = asdict(options)
-    record["skus"] = list(options.skus)[:100]
-    return record
+    """Every option the run used, in the units a user types them; no internals."""
+    return {
+        "batch_size": options.batch_size,
+        "max_concurrent": options.max_concurrent,
+        "details_workers": options.details_workers,
+        "details": options.details.enabled,
+        "details_max_age": duration_text(options.details.max_age),
+        "refresh_details": options.details.refresh,
+        "min_interval": duration_text(options.min_interval),
+        "force": options.force,
+        "skus": list(options.skus)[:100],  # [] marks a full sync (see last_full_sync)
+        **dict(options.client_options),
+    }
 
 
 @dataclass
@@ -182,6 +200,16 @@ class InFlight:
     kind: str
     task_id: int
     part_numbers: list[str]
+
+
+def describe_item(item: InFlight) -> str:
+    """``details of 6YE881`` or ``P&A of 50 part numbers (6YE881 .. 9ZZ000)``, for log lines."""
+    pns = item.part_numbers
+    if item.kind == DETAILS:
+        return f"details of {pns[0]}"
+    if len(pns) == 1:
+        return f"P&A of {pns[0]}"
+    return f"P&A of {len(pns)} part numbers ({pns[0]} .. {pns[-1]})"
 
 
 class SyncRun:
@@ -321,7 +349,7 @@ class SyncRun:
             self.record_failure(item, error)
             return
         except Exception as error:  # a bug on one item must not stop this and every later sync
-            log.error("internal error on %s task %d: %r", item.kind, item.task_id, error)
+            log.error("internal error on %s: %r", describe_item(item), error)
             self.record_failure(item, ApiError(f"internal error: {error!r}"[:300], kind="internal"))
             return
         self.account_faults = ("", 0)
@@ -397,7 +425,7 @@ class SyncRun:
             self.queued[item.kind].append((item.task_id, item.part_numbers))
 
     def record_failure(self, item: InFlight, error: ApiError) -> None:
-        log.info("%s task %d failed: %s", item.kind, item.task_id, error)
+        log.warning("%s failed: %s", describe_item(item), error)
         save_failure(self.store, self.run_id, item.task_id, item.kind, item.part_numbers, error)
         self.advance(item)
 
@@ -444,7 +472,8 @@ class SyncRun:
         counts = dict(self.store.run(self.run_id))
         stopper = self.fatal or self.outage
         kind = stopper.kind if stopper is not None else None
-        return RunSummary(self.run_id, status, counts, error, len(self.in_flight), kind)
+        failed = failure_counts(self.store, self.run_id)
+        return RunSummary(self.run_id, status, counts, error, len(self.in_flight), kind, failed)
 
 
 class StopSwitch:

@@ -98,6 +98,25 @@ class ApiOutage(ApiError):
         super().__init__(message, kind="outage", http_status=http_status)
 
 
+class Unreachable(ApiError):
+    """The API's host could not be reached at all: connection refused, no such host, not TLS.
+
+    Retryable mid-run (a restarting gateway refuses for a moment), but before the
+    first token the run stops at once: nothing answers where the settings point.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, kind="connection", retryable=True)
+
+
+class TokenUrlNotFound(ApiUnavailable):
+    """The token URL answered 404: the settings point at the wrong place (exit 2)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, http_status=404)
+        self.kind = "configuration"
+
+
 class Cancelled(ApiError):
     """The client was asked to stop (Ctrl-C, SIGTERM) while a call waited; not a failure."""
 

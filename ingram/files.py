@@ -208,6 +208,13 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
         raise
 
 
+def csv_value(value: Any) -> Any:
+    """CSV cells: booleans as ``true``/``false`` (as in JSON), not Python's ``True``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
 def write_export(
     rows: Iterable[dict[str, Any]],
     fmt: str,
@@ -223,7 +230,7 @@ def write_export(
         out.write("[" if fmt == "json" else "")
     for row in rows:
         if fmt == "csv":
-            writer.writerow(row)
+            writer.writerow({key: csv_value(value) for key, value in row.items()})
         elif fmt == "jsonl":
             out.write(json.dumps(row, default=float) + "\n")
         else:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import select
+import struct
 import subprocess
 import sys
+import termios
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,3 +91,39 @@ def cli_env(sandbox_url: str, db: Path, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def run_on_pty(
+    command: list[str],
+    env: dict[str, str],
+    size: tuple[int, int],
+    timeout: float = 60,
+    during: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> tuple[int, bytes]:
+    """Run ``command`` with stdin, stdout and stderr on a pseudo-terminal of ``size``
+    (rows, columns); ``during`` is called once the first output arrived. Returns (code, bytes)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))
+    process = subprocess.Popen(
+        command, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if during and chunks:
+            during(process)
+            during = None
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif process.poll() is not None:
+            break
+    os.close(master)
+    return process.wait(10), b"".join(chunks)

@@ -355,23 +355,33 @@ def test_details_204_or_404_without_the_vendor_body_is_no_records(stub: Any, rep
     assert client.stats().details_requests == 1  # not retried as a malformed answer
 
 
-def test_connection_refused_is_retried_then_classified() -> None:
+def test_connection_refused_before_any_token_stops_at_once() -> None:
     settings = ClientSettings(
         client_id="x",
         client_secret=SECRET,
         customer_number="20-222222",
         base_url="http://127.0.0.1:9",
-        pa_retry_waits=(0.01,),
+        pa_retry_waits=(5.0,),  # waited on, this test would take 5 s
         connect_timeout=0.5,
     )
     client = IngramClient(settings)
+    started = time.monotonic()
     with pytest.raises(ApiUnavailable) as info:  # no token: the run stops, not N failures
         client.price_and_availability(["A1"])
-    assert info.value.__cause__.kind in ("connection", "timeout") and info.value.attempts == 2
-    assert str(info.value).startswith(
-        "cannot get a token from http://127.0.0.1:9/oauth/oauth20/token: token request"
-    )
-    assert "failed after 2 attempts" in str(info.value)
+    assert time.monotonic() - started < 2
+    assert str(info.value).startswith("cannot connect to 127.0.0.1:9: connection refused")
+    assert client.stats().token_requests == 1
+
+
+def test_connection_refused_after_a_token_is_retried_then_classified(sandbox_factory) -> None:
+    server = sandbox_factory()
+    client = client_for(server, pa_retry_waits=(0.01,))
+    client.price_and_availability(server.catalog.part_numbers(1))
+    server.stop()  # the API answered before: a refusal now may be a restart, worth retries
+    with pytest.raises(ApiError) as info:
+        client.price_and_availability(server.catalog.part_numbers(1))
+    assert info.value.kind == "connection" and info.value.attempts == 2
+    assert "failed after 2 attempts: cannot connect to 127.0.0.1:" in str(info.value)
 
 
 # ---------------------------------------------------------------- secrets

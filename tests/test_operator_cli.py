@@ -67,15 +67,15 @@ def test_monitor_follows_a_sync_in_another_process_to_its_end(sandbox_factory, t
     assert row["status"] == "completed"
     assert len(lines) >= 3  # several refreshes while the sync ran, then the summary
     assert " running " in lines[0]
-    last_screen, summary = lines[-2], lines[-1]
+    last_screen, summary = lines[-3], lines[-2:]
     assert f"run {row['id']} completed" in last_screen
     assert f"P&A {row['pa_products_done']}/{row['products']} products" in last_screen
     assert f"details {row['details_done']}/{row['details_total']}" in last_screen
     assert f"retries {row['retries']}, 429s {row['rate_limited']}, failed {row['failures']}" in (
         last_screen
     )
-    assert summary == describe_run(row)
-    assert summary in sync_out
+    assert summary == describe_run(row, {})  # no failures: two lines
+    assert "\n".join(summary) in sync_out
     assert "\x1b" not in watched.out and "\r" not in watched.out
 
 
@@ -101,7 +101,7 @@ def test_monitor_and_runs_without_runs_or_database_fail_cleanly(cli):
     assert no_runs.code == 2 and "no runs yet" in no_runs.err, no_runs
     unknown = cli.run("runs", "show", "7")
     assert unknown.code == 2 and "no run 7" in unknown.err and "Traceback" not in unknown.err
-    assert "no runs yet" in cli.run("runs").out
+    assert "no runs yet" in cli.run("runs").err  # "nothing to show" is not data
 
 
 def test_runs_table_json_and_show(sandbox, cli):
@@ -126,7 +126,7 @@ def test_runs_table_json_and_show(sandbox, cli):
     assert [run["id"] for run in listed] == [2, 1]
     assert listed[1]["failures"] == 20 and listed[1]["products"] == 60
 
-    shown = json.loads(cli.run("runs", "show", "1", "--json").out)
+    (shown,) = json.loads(cli.run("runs", "show", "1", "--json").out)
     assert shown["options"]["batch_size"] == 20
     pa, details = shown["streams"]["price_availability"], shown["streams"]["details"]
     assert (pa["tasks"], pa["items"], pa["failed"], pa["pending"]) == (3, 60, 1, 0)
@@ -142,6 +142,8 @@ def test_runs_table_json_and_show(sandbox, cli):
     assert "batch_size=20" in readable.out
     assert "price & availability" in readable.out and "details" in readable.out
     assert "failures   20" in readable.out and "(resolved)" in readable.out
+    both = json.loads(cli.run("runs", "show", "2", "1", "--json").out)
+    assert [run["id"] for run in both] == [2, 1]
 
 
 def sandbox_values(sandbox, pns) -> dict:
@@ -175,7 +177,8 @@ def test_changes_are_recorded_only_when_a_value_really_changes(sandbox, cli):
         if before[pn][field] != after[pn][field]
     }
     assert expected, "price_epoch=1 should change some products"
-    everything = json.loads(cli.run("changes", "--since", "1h", "--json").out)
+    # money is a JSON number with its stored decimals: read it exactly
+    everything = json.loads(cli.run("changes", "--since", "1h", "--json").out, parse_float=Decimal)
     # backorder ETAs move with stock (see test_shop_fields); price and stock are checked here
     recorded = [c for c in everything if c["field"] in ("customer_price", "total_availability")]
     assert {
@@ -235,10 +238,12 @@ def test_cron_mode_quiet_success_is_silent_and_the_log_file_has_the_story(sandbo
     failing = cli.run("-q", "--config", str(config), "sync", *FAST_TIMINGS, "--batch-size", "10")
     assert failing.code == 1, failing
     assert failing.out == ""
-    assert failing.err.strip().splitlines() == [
+    warning, summary = failing.err.strip().splitlines()  # the failed batch, then the run
+    assert "WARNING P&A of 10 part numbers (" in warning and "failed after 4 attempts" in warning
+    assert summary == (
         "run 2: 10 items failed: list them with `ingram-sync failed`, retry with"
         " `ingram-sync retry-failed --all`"
-    ]
+    )
     logged = log_file.read_text()
     assert (
         "WARNING run 2: 10 items failed" in logged
@@ -273,6 +278,7 @@ def test_discover_dry_run_adds_nothing_and_a_real_run_adds_the_matches(sandbox, 
     assert dry.code == 0, dry
     assert f"found {len(matches)}: would add {len(matches) - 1}, already tracked 1" in dry.out
     assert all(pn in dry.out for pn in matches)
+    assert dry.out.splitlines()[0].startswith("part number")  # the table has a header
     assert tracked_products(cli.db) == {matches[0]}
 
     limit = len(matches) - 2
@@ -283,6 +289,8 @@ def test_discover_dry_run_adds_nothing_and_a_real_run_adds_the_matches(sandbox, 
 
     none = cli.run("products", "discover", "--keyword", "no-such-product-anywhere")
     assert none.code == 0 and "found 0: added 0" in none.out
+    quiet = cli.run("-q", "products", "discover", "--vendor", vendor)
+    assert (quiet.code, quiet.out, quiet.err) == (0, "", "")
     bare = cli.run("products", "discover")
     assert bare.code == 2 and "--vendor, --keyword or --category" in bare.err
     assert sandbox.stats()["calls"].get("search", 0) >= 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -20,15 +21,20 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
 
 
-def test_module_prints_url_serves_and_stops_on_sigterm() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ingram.sandbox", "--port", "0", "--catalog-size", "20"],
+def start(module: str, *args: str) -> subprocess.Popen[str]:
+    """``python -m MODULE ARGS`` from the checkout, its output readable as text."""
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=_env(),
         cwd=ROOT,
     )
+
+
+def test_module_prints_url_serves_and_stops_on_sigterm() -> None:
+    proc = start("ingram.sandbox", "--port", "0", "--catalog-size", "20")
     try:
         line = proc.stdout.readline().strip()  # type: ignore[union-attr]
         assert line.startswith("Sandbox listening on http://127.0.0.1:"), line
@@ -135,3 +141,78 @@ def test_verbose_request_lines_hide_the_secret(sandbox_factory, capsys) -> None:
     err = capsys.readouterr().err
     assert "/oauth/oauth20/token" in err
     assert "sandbox-secret" not in err
+
+
+# ---------------------------------------------------------------- ingram-sync sandbox
+
+
+def ingram_sync(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ingram", *args],
+        env=_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_ingram_sync_sandbox_offers_every_option_of_the_module() -> None:
+    help_text = ingram_sync("sandbox", "--help").stdout
+    for action in build_arg_parser()._actions:
+        wanted = [flag for flag in action.option_strings if flag != "--verbose"]
+        assert all(flag in help_text for flag in wanted), wanted
+    assert "error_500" not in help_text and "rate_limit_429" not in help_text
+
+
+def test_ingram_sync_sandbox_prints_the_lines_that_point_the_cli_at_it(tmp_path) -> None:
+    proc = start("ingram", "sandbox", "--port", "0", "--price-epoch", "0")
+    try:
+        lines = [proc.stdout.readline().strip() for _ in range(7)]  # type: ignore[union-attr]
+        exports = dict(
+            line.split("#")[0].split(" ", 1)[1].strip().split("=", 1)
+            for line in lines
+            if "export" in line
+        )
+        assert set(exports) == {
+            "INGRAM_API_URL",
+            "INGRAM_CLIENT_ID",
+            "INGRAM_CLIENT_SECRET",
+            "INGRAM_CUSTOMER_NUMBER",
+            "INGRAM_SYNC_DB",
+        }
+        env = {k: v for k, v in _env().items() if not k.startswith("INGRAM_")} | exports
+        db = str(tmp_path / "c.db")
+        run = [sys.executable, "-m", "ingram", "--db", db]
+        csv_file = str(ROOT / "examples" / "products.csv")
+        subprocess.run([*run, "products", "import", csv_file], env=env, check=True, timeout=20)
+        synced = subprocess.run([*run, "sync"], env=env, capture_output=True, text=True, timeout=60)
+        assert synced.returncode == 0, synced.stderr
+        assert ": 3 priced, 0 not found, 3 details" in synced.stdout
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+
+
+def test_port_in_use_bad_host_and_bad_rates_are_one_line_exit_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cases = {
+            ("--port", str(port)): f"cannot listen on 127.0.0.1:{port}: Address already in use",
+            ("--host", "no-such-host.invalid"): "cannot listen on no-such-host.invalid:",
+            ("--fault-500", "2"): "--fault-500 2 is not a probability between 0 and 1",
+            ("--catalog-size", "-1"): "--catalog-size must be >= 0",
+        }
+        for args, message in cases.items():
+            result = ingram_sync("sandbox", *args)
+            assert result.returncode == 2, (args, result.stderr)
+            assert result.stderr.splitlines() == [f"Error: {result.stderr[7:].strip()}"]
+            assert message in result.stderr, result.stderr
+            module = subprocess.run(
+                [sys.executable, "-m", "ingram.sandbox", *args],
+                env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=20,
+            )  # fmt: skip
+            assert module.returncode == 2 and message in module.stderr
+            assert "Traceback" not in module.stderr

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
 import re
-import select
-import struct
-import subprocess
-import termios
-import time
 
-from clirunner import FAST_TIMINGS, Cli, cli_env
+from clirunner import FAST_TIMINGS, Cli, cli_env, run_on_pty
 from test_operator_cli import wait_for_running_run
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -20,30 +12,9 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 def run_on_terminal(cli: Cli, *args: str, timeout: float = 60) -> tuple[int, str]:
     """Run the CLI with stdin, stdout and stderr on a pseudo-terminal; return (code, output)."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))  # rows, columns
     env = dict(cli.env, COLUMNS="120", LINES="30", TERM="xterm")
-    process = subprocess.Popen(
-        cli.command(*args), env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True
-    )
-    os.close(slave)
-    chunks = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif process.poll() is not None:
-            break
-    os.close(master)
-    code = process.wait(10)
-    return code, b"".join(chunks).decode("utf-8", "replace")
+    code, output = run_on_pty(cli.command(*args), env, (30, 120), timeout)
+    return code, output.decode("utf-8", "replace")
 
 
 def test_bars_on_a_terminal_and_plain_lines_without_one(sandbox_factory, tmp_path):
@@ -83,4 +54,4 @@ def test_monitor_redraws_in_place_on_a_terminal(sandbox_factory, tmp_path):
     assert "run 1 (sync) completed, took" in plain
     assert re.search(r"price & availability\s+100 / 100", plain), plain
     assert "last error: none" in plain
-    assert plain.rstrip().splitlines()[-1].startswith("run 1 completed in")
+    assert plain.rstrip().splitlines()[-2].startswith("run 1 completed in")

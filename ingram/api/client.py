@@ -55,6 +55,8 @@ from ingram.errors import (
     Cancelled,
     CredentialsError,
     MalformedResponse,
+    TokenUrlNotFound,
+    Unreachable,
 )
 from ingram.models import (
     ClientSettings,
@@ -439,7 +441,7 @@ class IngramClient:
                 self._token_attempt,
                 request,
             )
-        except (CredentialsError, Cancelled):
+        except (CredentialsError, ApiUnavailable, Cancelled):
             raise
         except ApiError as exc:
             raise ApiUnavailable(
@@ -457,7 +459,17 @@ class IngramClient:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         self._stats.add("token_requests")
         started = time.time()
-        resp = self._http(request, headers, data=form)
+        try:
+            resp = self._http(request, headers, data=form)
+        except Unreachable as exc:
+            if self._tokens.seen:
+                raise  # it answered before: a restart or a blip, worth the retries
+            raise ApiUnavailable(f"{exc}; check INGRAM_API_URL and the network") from None
+        if resp.status == 404:
+            raise TokenUrlNotFound(
+                f"the token URL {self.token_url} answered HTTP 404: check INGRAM_API_URL,"
+                " INGRAM_TOKEN_URL and INGRAM_TOKEN_PATH (not a credentials problem)"
+            )
         if resp.status == 200:
             try:
                 token, lifetime = parse_token(loads(resp.body))

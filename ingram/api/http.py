@@ -10,6 +10,9 @@ every transport failure into an ``ApiError`` whose message carries no header.
 from __future__ import annotations
 
 import http
+import logging
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -20,7 +23,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from ingram.api.parsing import error_message, loads
-from ingram.errors import ApiError, MalformedResponse
+from ingram.errors import ApiError, MalformedResponse, Unreachable
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -32,6 +35,7 @@ __all__ = [
     "status_error",
 ]
 
+log = logging.getLogger("ingram.api")
 MAX_BODY_BYTES = 32 * 1024 * 1024
 CHUNK_BYTES = 16 * 1024
 
@@ -110,7 +114,47 @@ def exchange(
             body = _read_body(raw, started + deadline, deadline)
             return Response(raw.status_code, raw.reason or "", raw.headers, body)
     except requests.RequestException as exc:
+        log.debug("%s %s: %s", method, urllib3.util.parse_url(url).path, exc)  # shown by -v
+        unreachable = _unreachable_cause(exc)
+        if unreachable:
+            raise Unreachable(f"cannot connect to {_host_port(url)}: {unreachable}") from None
         raise _transport_error(exc, connect_timeout, timeout) from None
+
+
+def _host_port(url: str) -> str:
+    parsed = urllib3.util.parse_url(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    return f"{parsed.host}:{port}"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and everything it wraps (args, ``reason``, ``__cause__``, ``__context__``)."""
+    seen: list[BaseException] = []
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, BaseException) and all(item is not s for s in seen):
+            seen.append(item)
+            todo += [*item.args, getattr(item, "reason", None), item.__cause__, item.__context__]
+    return seen
+
+
+def _unreachable_cause(exc: requests.RequestException) -> str | None:
+    """Why nothing answers at all (refused, no such host, not TLS), or None if it is not that."""
+    causes = _causes(exc)
+    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "Connection refused" in str(
+        exc
+    ):
+        return "connection refused (nothing listens there)"
+    if any(isinstance(c, socket.gaierror | urllib3.exceptions.NameResolutionError) for c in causes):
+        return "no such host (DNS lookup failed)"
+    if any(isinstance(c, ssl.SSLCertVerificationError) for c in causes):
+        return "its TLS certificate is not trusted"
+    if isinstance(exc, requests.exceptions.SSLError) or any(
+        isinstance(c, ssl.SSLError) for c in causes
+    ):
+        return "TLS handshake failed (an https:// URL for a plain http port?)"
+    return None
 
 
 def _read_body(raw: requests.Response, deadline: float, budget: float) -> bytes:

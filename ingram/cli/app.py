@@ -7,7 +7,6 @@ code of ``ExitStatus``; nothing here talks SQL or HTTP directly.
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import sys
 from collections.abc import Callable
@@ -24,15 +23,25 @@ from ingram.cli.common import (
     finish,
     open_client,
     pass_state,
+    say,
 )
+from ingram.cli.listing import checked_statuses, listing_options, show_rows
 from ingram.config import VENDOR_SANDBOX_URL, Settings
 from ingram.engine import SyncOptions, run_retry_failed, run_sync
 from ingram.errors import ConfigError, IngramSyncError, InputError
 from ingram.files import keys_from_args, part_numbers_from_args, read_part_numbers
 from ingram.output.logs import FILE_ONLY, setup_logging
 from ingram.output.progress import make_progress
+from ingram.output.reports import dry_run_lines, keys_table, products_table
 from ingram.state.history import failures_by_id, list_failures
-from ingram.state.keys import add_keys, choose_candidates, forget_keys, keys_with_status
+from ingram.state.keys import (
+    add_keys,
+    choose_candidates,
+    forget_keys,
+    keys_with_status,
+    unresolved_keys,
+)
+from ingram.state.planning import work_plan
 from ingram.state.saving import DetailsPolicy
 from ingram.state.store import Store
 
@@ -40,12 +49,43 @@ log = logging.getLogger("ingram")
 INGRAM_SANDBOX_HELP = "Use Ingram's own sandbox API (its credentials), not the built-in one."
 
 
+GLOBAL_VALUE_OPTIONS = ("--db", "--config", "--profile", "--log-file")
+GLOBAL_FLAGS = ("-v", "--verbose", "-q", "--quiet", "-V", "--version")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with the global options moved to the front, wherever they were typed.
+
+    People type ``ingram-sync sync -q --db x.db``; click only knows global options
+    before the subcommand. Nothing after ``--`` is touched.
+    """
+    hoisted: list[str] = []
+    rest: list[str] = []
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--":
+            rest += [token, *tokens]
+            break
+        name = token.split("=", 1)[0]
+        if token in GLOBAL_FLAGS or (name in GLOBAL_VALUE_OPTIONS and "=" in token):
+            hoisted.append(token)
+        elif token in GLOBAL_VALUE_OPTIONS:
+            hoisted += [token, *[value for value in [next(tokens, None)] if value is not None]]
+        else:
+            rest.append(token)
+    return hoisted + rest
+
+
 class IngramGroup(click.Group):
     """Turns library errors raised by any subcommand into ``CliError``.
 
+    Global options are accepted after the subcommand too (see ``hoist_global_options``).
     Commands in ``LAZY_COMMANDS`` are imported only when used, so that every
     other command starts without loading the sandbox.
     """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
@@ -74,7 +114,7 @@ class IngramGroup(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="More detail, including errors' causes.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 @click.option("--log-file", metavar="PATH", help="Also append timestamped log lines here.")
-@click.version_option(__version__, prog_name="ingram-sync")
+@click.version_option(__version__, "-V", "--version", prog_name="ingram-sync")
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -87,9 +127,11 @@ def cli(
 ) -> None:
     """Keep a local SQLite catalog of Ingram Micro price, availability and details current.
 
+    The options below also work after the subcommand: ingram-sync sync -q --db x.db
+
     Example: ingram-sync demo
     """
-    ctx.obj = state = State(db, config, verbose, quiet, profile)
+    ctx.obj = state = State(db, config, verbose, quiet, log_file=log_file, profile=profile)
     setup_logging(verbose, quiet)
     try:
         settings = state.settings(log_file=log_file)
@@ -137,11 +179,11 @@ def products_add(
     added, already = store.add_products(pns)
     settled = choose_candidates(store, pns)
     key_added, key_known = add_keys(store, keys)
-    click.echo(f"added {added + key_added}, already tracked {already + key_known}")
+    say(state, f"added {added + key_added}, already tracked {already + key_known}")
     if settled:
-        click.echo(f"{settled} ambiguous keys now name the part number you chose")
+        say(state, f"{settled} ambiguous keys now name the part number you chose")
     if key_added:
-        click.echo(f"{key_added} keys are resolved to Ingram part numbers by the next sync")
+        say(state, f"{key_added} keys are resolved to Ingram part numbers by the next sync")
 
 
 @products.command("import")
@@ -162,9 +204,10 @@ def products_import(state: State, file: Any) -> None:
     store = state.store()
     added, already = store.add_products(result.part_numbers)
     key_added, key_known = add_keys(store, result.keys)
-    click.echo(
+    say(
+        state,
         f"added {added + key_added}, already tracked {already + key_known},"
-        f" rejected {len(result.rejected)}"
+        f" rejected {len(result.rejected)}",
     )
     for line, value, reason in result.rejected[:10]:
         click.echo(f"line {line}: {value!r} rejected: {reason}", err=True)
@@ -176,32 +219,26 @@ def products_import(state: State, file: Any) -> None:
 
 @products.command("list")
 @click.option("--status", multiple=True, help="Only products with this status (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="JSON Lines instead of a table.")
 @click.option(
     "--ambiguous", is_flag=True, help="Keys that name several Ingram part numbers, to choose from."
 )
 @click.option("--unmatched", is_flag=True, help="Keys that name no Ingram product.")
+@listing_options
 @pass_state
 def products_list(
-    state: State, status: tuple[str, ...], as_json: bool, ambiguous: bool, unmatched: bool
+    state: State,
+    status: tuple[str, ...],
+    output: str | None,
+    limit: int | None,
+    ambiguous: bool,
+    unmatched: bool,
 ) -> None:
     """List tracked products. Example: ingram-sync products list --status not_found"""
     if ambiguous or unmatched:
-        list_keys(state.store(readonly=True), "ambiguous" if ambiguous else "not_found", as_json)
+        list_keys(state, "ambiguous" if ambiguous else "not_found", output, limit)
         return
-    for row in state.store(readonly=True).products(status=status):
-        if as_json:
-            click.echo(json.dumps(row, default=float))
-        else:
-            price = (
-                ""
-                if row["customer_price"] is None
-                else f"{row['customer_price']} {row['currency'] or ''}"
-            )
-            stock = "" if row["total_availability"] is None else str(row["total_availability"])
-            click.echo(
-                f"{row['ingram_part_number']:<14} {row['status']:<13} {price:>14} {stock:>8}"
-            )
+    rows = state.store(readonly=True).products(status=checked_statuses(status))
+    show_rows(state, output, rows, products_table, "no products tracked", limit)
 
 
 KEY_LIST_HINTS = {
@@ -210,18 +247,13 @@ KEY_LIST_HINTS = {
 }
 
 
-def list_keys(store: Store, status: str, as_json: bool) -> None:
+def list_keys(state: State, status: str, output: str | None, limit: int | None) -> None:
     """Keys in ``status``: ambiguous ones with candidates, unmatched with the vendor's word."""
-    rows = keys_with_status(store, status)
-    for row in rows:
-        if as_json:
-            click.echo(json.dumps(row))
-            continue
-        said = ", ".join(row["candidates"]) if status == "ambiguous" else row["message"] or ""
-        click.echo(f"{row['key_type']} {row['key_value']}: {said}")
-    if not as_json:
-        empty, hint = KEY_LIST_HINTS[status]
-        click.echo(hint if rows else empty, err=True)
+    rows = keys_with_status(state.store(readonly=True), status)
+    empty, hint = KEY_LIST_HINTS[status]
+    show_rows(state, output, rows, keys_table, empty, limit)
+    if rows and output is None:
+        say(state, hint, err=True)
 
 
 @products.command("remove")
@@ -233,7 +265,7 @@ def products_remove(state: State, skus: tuple[str, ...]) -> None:
     pns = part_numbers_from_args(skus)
     removed = store.remove_products(pns)
     forget_keys(store, pns)
-    click.echo(f"removed {removed}")
+    say(state, f"removed {removed}")
 
 
 @products.command("discover")
@@ -251,13 +283,14 @@ def products_discover(
 
     Example: ingram-sync products discover --vendor Cisco --dry-run
     """
-    from ingram.discover import SearchQuery, discover, result_line
+    from ingram.discover import RESULT_HEADER, SearchQuery, discover, result_line
 
     settings = state.settings(api_url=VENDOR_SANDBOX_URL if vendor_sandbox else None)
     client = open_client(settings)
     store = Store.open(settings.db)
     result = discover(store, client, SearchQuery(**query), limit=limit, dry_run=dry_run)
-    if dry_run or state.verbose:
+    if (dry_run or state.verbose) and result.found:
+        click.echo(RESULT_HEADER)
         new = set(result.new)
         for item in result.found:
             click.echo(result_line(item, item.ingram_part_number not in new))
@@ -267,9 +300,10 @@ def products_discover(
             f" already tracked {result.already_tracked} (dry run: nothing added)"
         )
     else:
-        click.echo(
+        say(
+            state,
             f"found {len(result.found)}: added {result.added},"
-            f" already tracked {result.already_tracked}"
+            f" already tracked {result.already_tracked}",
         )
     if result.error is not None:
         raise CliError(
@@ -305,6 +339,12 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "--details/--no-details",
         default=None,
         help="Fetch product details where stale [on in US, IN, NL: where Ingram offers them].",
+    )(command)
+    command = click.option(
+        "--no-progress",
+        "no_progress",
+        is_flag=True,
+        help="No progress bars; progress lines only in the log file.",
     )(command)
     return click.option("--refresh-details", is_flag=True, help="Fetch details even when fresh.")(
         command
@@ -354,13 +394,34 @@ def build_options(
         details=policy,
         min_interval=settings.min_interval,
         profile=settings.profile,
+        client_options=client_options_as_typed(settings),
         **extra,
+    )
+
+
+def client_options_as_typed(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The client's timing settings in a user's units, for the run's record."""
+
+    def waits(values: tuple[float, ...]) -> str:
+        return ",".join(f"{value:g}" for value in values) or "none"
+
+    return (
+        ("pa_rate", f"{settings.pa_rate:g}/min"),
+        ("details_interval", f"{settings.details_interval:g}s"),
+        ("pa_retry_waits", waits(settings.pa_retry_waits)),
+        ("details_retry_waits", waits(settings.details_retry_waits)),
+        ("timeout", f"{settings.timeout:g}s"),
     )
 
 
 @cli.command()
 @run_options
-@click.option("--sku", "skus", multiple=True, help="Sync only this part number (repeatable).")
+@click.option(
+    "--sku",
+    "skus",
+    multiple=True,
+    help="Sync only this part number (repeatable); an untracked one is tracked from now on.",
+)
 @click.option(
     "--min-interval", metavar="DURATION", help="Skip if the last full sync ended within this [0]."
 )
@@ -372,19 +433,36 @@ def build_options(
     show_default=True,
     help="Experiment: 'search' fills basic details 100 at a time from catalog search.",
 )
+@click.option(
+    "--dry-run", is_flag=True, help="Say what would be called and the floor time; fetch nothing."
+)
 @pass_state
-def sync(state: State, skus: tuple[str, ...], force: bool, **kwargs: Any) -> None:
+def sync(state: State, skus: tuple[str, ...], force: bool, dry_run: bool, **kwargs: Any) -> None:
     """Fetch price and availability (and stale details) of tracked products.
 
     Example: ingram-sync sync --max-concurrent 5
     """
     flags = timing_flags(kwargs)
     settings = state.settings(min_interval=kwargs.pop("min_interval"), **flags)
-    client = open_client(settings)
     skus_given = tuple(part_numbers_from_args(skus))
     options = build_options(settings, kwargs, state.quiet, skus=skus_given, force=force)
     store = Store.open(settings.db)
-    summary = run_sync(store, client, options, make_progress(state.quiet))
+    plan = work_plan(store, options.details, options.batch_size, options.skus)
+    if plan.products == 0 and not unresolved_keys(store):
+        raise InputError(
+            f"{settings.db} tracks no products: add some with `ingram-sync products add`"
+            " or `products import`, or point --db (INGRAM_SYNC_DB) at your database"
+        )
+    if dry_run:
+        for line in dry_run_lines(plan, settings.pa_rate, settings.details_interval):
+            click.echo(line)
+        return
+    untracked = sorted(set(options.skus) - set(store.tracked(list(options.skus))))
+    if untracked:
+        say(state, f"--sku: tracking {', '.join(untracked[:10])} from now on", err=True)
+    client = open_client(settings)
+    progress = make_progress(state.quiet, bars=not kwargs.pop("no_progress"))
+    summary = run_sync(store, client, options, progress)
     finish(state, summary)
 
 
@@ -408,11 +486,12 @@ def retry_failed(state: State, ids: tuple[int, ...], retry_all: bool, **kwargs: 
         raise InputError(f"no failure with id {unknown[0]}: see `ingram-sync failed`")
     rows = [row for row in rows if row["resolved_at"] is None]
     if not rows:
-        click.echo("nothing to retry: no unresolved failures")
+        say(state, "nothing to retry: no unresolved failures", err=True)
         return
     client = open_client(settings)
     options = build_options(settings, kwargs, state.quiet)
-    summary = run_retry_failed(store, client, rows, options, make_progress(state.quiet))
+    progress = make_progress(state.quiet, bars=not kwargs.pop("no_progress"))
+    summary = run_retry_failed(store, client, rows, options, progress)
     finish(state, summary)
 
 
@@ -420,6 +499,7 @@ LAZY_COMMANDS = {
     "demo": ("ingram.cli.demo", "demo_command"),
     "sandbox": ("ingram.cli.demo", "sandbox_command"),
     "webhook": ("ingram.cli.webhook", "webhook_group"),
+    "config": ("ingram.cli.settings", "config_group"),
 }
 
 

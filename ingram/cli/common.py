@@ -78,13 +78,20 @@ class State:
     """What the global options said; opens the store and resolves settings lazily."""
 
     def __init__(
-        self, db: str | None, config: str | None, verbose: bool, quiet: bool, profile: str | None
+        self,
+        db: str | None,
+        config: str | None,
+        verbose: bool,
+        quiet: bool,
+        log_file: str | None = None,
+        profile: str | None = None,
     ) -> None:
         self.db_flag = db
         self.config = config
         self.profile = profile
         self.verbose = verbose
         self.quiet = quiet
+        self.log_file_flag = log_file
 
     def settings(self, **flags: Any) -> Settings:
         flags = {"db": self.db_flag, "profile": self.profile, **flags}
@@ -95,6 +102,12 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State)
+
+
+def say(state: State, message: str, *, err: bool = False) -> None:
+    """A line for a person at the terminal; ``-q`` drops it (it needs no look)."""
+    if not state.quiet:
+        click.echo(message, err=err)
 
 
 def open_client(settings: Settings) -> IngramClient:
@@ -111,9 +124,10 @@ def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> No
         if not state.quiet:
             click.echo(summary.message, err=True)
     elif summary.run_id is not None:
-        log.info("%s", describe_run(summary.counts), extra=FILE_ONLY)
-        if not state.quiet:
-            click.echo(describe_run(summary.counts))
+        for line in describe_run(summary.counts, summary.failed):
+            log.info("%s", line.strip(), extra=FILE_ONLY)
+            if not state.quiet:
+                click.echo(line)
     problem = RUN_PROBLEMS.get(summary.status)
     if summary.fatal_kind == "outage":
         problem = "interrupted: {error}"
@@ -121,6 +135,8 @@ def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> No
         message = problem.format(
             run_id=summary.run_id, failures=summary.counts.get("failures"), error=summary.message
         )
+        if summary.fatal_kind == "unavailable":
+            message += "; then run it again: it resumes where this one stopped"
         log.warning("%s", message, extra=FILE_ONLY)
         click.echo(message, err=True)
     advice = run_advice(summary.counts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -19,8 +20,13 @@ from ingram.api.client import ClientSettings, IngramClient
 from ingram.engine import SyncOptions, run_sync
 from ingram.output.progress import make_progress
 from ingram.output.reports import describe_run
-from ingram.sandbox import SandboxServer, SandboxSettings, serve_forever, settings_from_options
-from ingram.sandbox.runner import FAULT_OPTIONS
+from ingram.sandbox import (
+    SandboxServer,
+    SandboxSettings,
+    build_arg_parser,
+    serve_forever,
+    settings_from_options,
+)
 from ingram.state.store import Store
 
 DEMO_DB = "ingram_sync_demo.db"
@@ -45,21 +51,27 @@ def demo_client_settings(url: str, sandbox: SandboxSettings) -> ClientSettings:
 
 
 @click.command("demo")
-@click.option("--products", "count", default=1000, show_default=True, help="Demo products.")
+@click.option(
+    "--catalog-size", "--products", "count", default=1000, show_default=True,
+    help="Demo products (the sandbox's catalog size).",
+)  # fmt: skip
 @click.pass_obj
 def demo_command(state: Any, count: int) -> None:
     """Sync demo products from the built-in sandbox API, with progress bars.
 
-    Example: ingram-sync demo --products 200
+    Example: ingram-sync demo --catalog-size 200
     """
-    from ingram.cli.common import finish
+    from ingram.cli.common import finish, say
 
     db_path = state.db_flag or DEMO_DB
     sandbox_settings = SandboxSettings(port=0, catalog_size=count, latency=DEMO_LATENCY)
-    click.echo(
-        f"Demo: a sandbox Ingram API on loopback, {count} products, database {db_path}.\n"
-        f"Timings are compressed: P&A {DEMO_PA_RATE:.0f} calls/min and details every "
-        f"{DEMO_DETAILS_INTERVAL}s (Ingram's real limits: 60 calls/min, 1.0s).",
+    reused = Path(db_path).exists()
+    say(
+        state,
+        f"Demo: a sandbox Ingram API on loopback, {count} products, database {db_path}"
+        f"{' (reused: delete it to start fresh)' if reused else ''}.\n"
+        f"Timings are compressed: P&A {DEMO_PA_RATE:.0f} calls/min and details every"
+        f" {DEMO_DETAILS_INTERVAL}s; Ingram documents 60 calls a minute per endpoint.",
         err=True,
     )
     with SandboxServer(sandbox_settings) as server:
@@ -68,7 +80,8 @@ def demo_command(state: Any, count: int) -> None:
         client = IngramClient(demo_client_settings(server.url, sandbox_settings))
         summary = run_sync(store, client, SyncOptions(force=True), make_progress(state.quiet))
         if summary.status == "completed":
-            click.echo(describe_run(summary.counts), err=True)
+            for line in describe_run(summary.counts, summary.failed):
+                click.echo(line, err=True)
             push_stock_by_webhook(server, store, db_path)
             click.echo("A second sync: prices moved too, and webhooks carry none.", err=True)
             client = IngramClient(demo_client_settings(server.url, sandbox_settings))
@@ -106,45 +119,44 @@ def push_stock_by_webhook(server: SandboxServer, store: Store, db_path: str) -> 
     )
 
 
-def fault_options(command: Any) -> Any:
-    """One ``--fault-NAME RATE`` option per fault the sandbox can inject."""
-    for option, fault in reversed(FAULT_OPTIONS.items()):
-        flag = "--" + option.replace("_", "-")
-        help_text = f"Probability 0..1 of '{fault}' per API call."
-        command = click.option(flag, type=float, default=0.0, help=help_text)(command)
+def sandbox_options(command: Any) -> Any:
+    """Every option of ``python -m ingram.sandbox``: same names, types, defaults and help.
+
+    Read from its argparse parser, so the two never drift apart. ``--verbose`` is
+    left out: here it is the global option; ``--request-log`` says the same.
+    """
+    for action in reversed(build_arg_parser()._actions):
+        flags = [
+            flag for flag in action.option_strings if flag not in ("-h", "--help", "--verbose")
+        ]
+        if not flags:
+            continue
+        settings: dict[str, Any] = {"help": action.help}
+        if action.nargs == 0:
+            settings["is_flag"] = True
+        elif isinstance(action.default, list):
+            settings.update(multiple=True, metavar=action.metavar)
+        else:
+            settings.update(type=action.type or str, default=action.default, metavar=action.metavar)
+            settings["show_default"] = action.default is not None
+        command = click.option(*flags, action.dest, **settings)(command)
     return command
 
 
 @click.command("sandbox")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, help="0 picks a free port.")
-@click.option("--catalog-size", default=1000, show_default=True)
-@click.option("--seed", default=1, show_default=True)
-@click.option("--latency", default=0.0, show_default=True, help="Seconds added to each answer.")
-@click.option("--pa-rate-limit", type=int, help="P&A calls per window (429 past it).")
-@click.option("--details-rate-limit", type=int, help="Details calls per window.")
-@click.option("--rate-window", default=60.0, show_default=True, help="Window in seconds.")
-@click.option("--retry-after", is_flag=True, help="Send Retry-After with 429s.")
-@click.option("--realistic", is_flag=True, help="As strict as the vendor (see the README).")
-@click.option("--token-lifetime", default=86400.0, show_default=True, help="Seconds.")
-@click.option("--client-id", default="sandbox-client", show_default=True)
-@click.option("--client-secret", default="sandbox-secret", show_default=True)
-@click.option("--webhook-url", help="Push signed Stock Update events to this URL.")
-@click.option(
-    "--webhook-secret",
-    default="",
-    envvar="INGRAM_WEBHOOK_SECRET",
-    help="Key the pushed events are signed with [env INGRAM_WEBHOOK_SECRET].",
-)
-@click.option("--webhook-every", default=900.0, show_default=True, help="Seconds between pushes.")
-@fault_options
+@sandbox_options
 def sandbox_command(**options: Any) -> None:
     """Run the sandbox Ingram API server until Ctrl-C.
+
+    On start it prints the environment lines that point ingram-sync at it. Every
+    option of python -m ingram.sandbox is here.
 
     Example: ingram-sync sandbox --port 8765 --pa-rate-limit 60 --fault-500 0.05
     """
     try:
         settings = settings_from_options(**options)
+        sys.exit(serve_forever(settings, announce=lambda line: click.echo(line)))
     except (TypeError, ValueError) as error:
-        raise click.BadParameter(str(error)) from None
-    sys.exit(serve_forever(settings, announce=lambda line: click.echo(line)))
+        from ingram.cli.common import CliError, ExitStatus
+
+        raise CliError(str(error), ExitStatus.USAGE) from None

@@ -9,17 +9,28 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
-from ingram.cli.common import State
+from ingram.cli.common import State, say
+from ingram.cli.listing import checked_statuses, listing_options, show_rows
 from ingram.config import parse_duration
 from ingram.errors import InputError
 from ingram.files import FORMATS, atomic_output, write_export
-from ingram.output.monitor import LineScreen, TerminalScreen, follow, pick_run, summary_lines
+from ingram.output.logs import draws_in_place
+from ingram.output.monitor import (
+    LineScreen,
+    TerminalScreen,
+    follow,
+    pick_run,
+    process_alive,
+    summary_lines,
+)
 from ingram.output.reports import (
     changes_table,
-    failure_line,
+    failures_table,
     intake_line,
     render_run_detail,
     run_detail,
@@ -43,21 +54,17 @@ def cutoff_of(duration: str | None, option: str) -> str | None:
 @click.group(invoke_without_command=True)
 @click.option("--run", "run_id", type=int, help="Only failures of this run.")
 @click.option("--resolved", is_flag=True, help="Include resolved failures.")
-@click.option("--json", "as_json", is_flag=True, help="A JSON array.")
+@listing_options
 @click.pass_context
-def failed(ctx: click.Context, run_id: int | None, resolved: bool, as_json: bool) -> None:
+def failed(
+    ctx: click.Context, run_id: int | None, resolved: bool, output: str | None, limit: int | None
+) -> None:
     """List failed items. Example: ingram-sync failed --json"""
     if ctx.invoked_subcommand:
         return
     state: State = ctx.obj
     rows = list_failures(state.store(readonly=True), run_id=run_id, include_resolved=resolved)
-    if as_json:
-        echo_json(rows)
-        return
-    for row in rows:
-        click.echo(failure_line(row))
-    if not rows:
-        click.echo("no failures", err=True)
+    show_rows(state, output, rows, failures_table, "no failures", limit)
 
 
 @failed.command("flush")
@@ -65,15 +72,16 @@ def failed(ctx: click.Context, run_id: int | None, resolved: bool, as_json: bool
 @click.pass_obj
 def failed_flush(state: State, everything: bool) -> None:
     """Delete resolved failures (or --all). Example: ingram-sync failed flush"""
-    click.echo(f"deleted {flush_failures(state.store(), everything=everything)} failures")
+    say(state, f"deleted {flush_failures(state.store(), everything=everything)} failures")
 
 
 @click.group(invoke_without_command=True)
-@click.option("--limit", default=20, show_default=True, help="How many recent runs.")
-@click.option("--json", "as_json", is_flag=True, help="A JSON array.")
+@listing_options
 @click.pass_context
-def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
+def runs(ctx: click.Context, output: str | None, limit: int | None) -> None:
     """Recent runs with counts and durations, newest first.
+
+    The last 20 unless --limit says otherwise.
 
     Example: ingram-sync runs --limit 5
     """
@@ -81,36 +89,44 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
         return
     state: State = ctx.obj
     store = state.store(readonly=True)
-    rows = [run_dict(row) for row in store.runs(limit)]
-    if as_json:
-        echo_json(rows)
-        return
-    for line in runs_table(rows):
-        click.echo(line)
+    rows = [with_process_state(run_dict(row)) for row in store.runs(limit or 20)]
+    show_rows(state, output, rows, runs_table, "no runs yet: start one with `ingram-sync sync`")
     intake = webhook_intake(store)
-    if intake:
+    if intake and output is None:
         click.echo(intake_line(intake))
 
 
+def with_process_state(run: dict[str, Any]) -> dict[str, Any]:
+    """``run`` with ``process_gone``: running, but its process on this host has died.
+
+    The next sync marks such a run interrupted; until then ``runs`` says it died.
+    """
+    gone = run["status"] == "running" and process_alive(run["pid"], run["host"]) is False
+    return run | {"process_gone": gone}
+
+
 @runs.command("show")
-@click.argument("run_id", type=int)
-@click.option("--json", "as_json", is_flag=True, help="A JSON object.")
+@click.argument("run_ids", metavar="RUN_ID...", nargs=-1, type=int, required=True)
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per run.")
 @click.pass_obj
-def runs_show(state: State, run_id: int, as_json: bool) -> None:
-    """One run in full: options, timings per stream, failures.
+def runs_show(state: State, run_ids: tuple[int, ...], as_json: bool) -> None:
+    """Runs in full: options, timings per stream, failures.
 
     Example: ingram-sync runs show 3 --json
     """
     store = state.store(readonly=True)
-    row = store.run(run_id)
-    if row is None:
-        raise InputError(f"no run {run_id}: see `ingram-sync runs`")
-    detail = run_detail(store, row)
+    details = []
+    for run_id in run_ids:
+        row = store.run(run_id)
+        if row is None:
+            raise InputError(f"no run {run_id}: see `ingram-sync runs`")
+        details.append(with_process_state(run_detail(store, row)))
     if as_json:
-        echo_json(detail)
+        echo_json(details)
         return
-    for line in render_run_detail(detail):
-        click.echo(line)
+    for detail in details:
+        for line in render_run_detail(detail):
+            click.echo(line)
 
 
 @click.command()
@@ -120,30 +136,37 @@ def runs_show(state: State, run_id: int, as_json: bool) -> None:
     type=click.Choice(["sync", "webhook"]),
     help="Only changes seen by syncs, or pushed by Ingram's Stock Update webhook.",
 )
-@click.option("--json", "as_json", is_flag=True, help="A JSON array.")
+@listing_options
 @click.pass_obj
-def changes(state: State, since: str | None, source: str | None, as_json: bool) -> None:
+def changes(
+    state: State, since: str | None, source: str | None, output: str | None, limit: int | None
+) -> None:
     """Price, stock, backorder ETA and discontinued changes, seen by syncs or pushed by webhook.
 
     Example: ingram-sync changes --since 1d --source webhook
     """
-    store = state.store(readonly=True)
-    rows = list_changes(store, since=cutoff_of(since, "--since"), source=source)
-    if as_json:
-        echo_json(rows)
-        return
-    for line in changes_table(rows):
-        click.echo(line)
-    if not rows:
-        click.echo("no changes" + (f" in the last {since}" if since else ""), err=True)
+    rows = list_changes(
+        state.store(readonly=True), since=cutoff_of(since, "--since"), source=source
+    )
+    empty = "no changes" + (f" in the last {since}" if since else "")
+    show_rows(state, output, rows, changes_table, empty, limit)
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
-@click.option("--output", "-o", metavar="FILE", help="Write here (atomically) instead of stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS, case_sensitive=False),
+    help="csv, json or jsonl [from the --output suffix, else csv].",
+)
+@click.option("--output", "-o", metavar="FILE", help="Write here (atomically); - or none: stdout.")
 @click.option("--status", multiple=True, help="Only products with this status (repeatable).")
 @click.option(
-    "--changed-since", metavar="DURATION", help="Only products with a change (see `changes`)."
+    "--since",
+    "--changed-since",
+    "changed_since",
+    metavar="DURATION",
+    help="Only products with a change since (see `changes`), e.g. 1d.",
 )
 @click.option(
     "--warehouses", is_flag=True, help="Stock per warehouse: a CSV row each, or nested in JSON."
@@ -157,7 +180,7 @@ def changes(state: State, since: str | None, source: str | None, as_json: bool) 
 @click.pass_obj
 def export(
     state: State,
-    fmt: str,
+    fmt: str | None,
     output: str | None,
     status: tuple[str, ...],
     changed_since: str | None,
@@ -169,12 +192,13 @@ def export(
 
     Example: ingram-sync export --format json --output catalog.json
     """
-    cutoff = cutoff_of(changed_since, "--changed-since")
+    fmt = export_format(fmt, None if output == "-" else output)
+    cutoff = cutoff_of(changed_since, "--since")
     wanted = {"warehouses": warehouses, "discounts": discounts, "specs": specs}
     shape = ExportShape(tuple(name for name, on in wanted.items() if on), nested=fmt != "csv")
     store = state.store(readonly=True)
-    rows = export_rows(store, shape, status=status, changed_since=cutoff)
-    if output is None:
+    rows = export_rows(store, shape, status=checked_statuses(status), changed_since=cutoff)
+    if output in (None, "-"):
         write_export(rows, fmt, sys.stdout, shape.columns())
         return
     try:
@@ -182,9 +206,19 @@ def export(
             count = write_export(rows, fmt, out, shape.columns())
     except OSError as error:
         raise InputError(f"cannot write {output}: {error.strerror}") from None
-    if not state.quiet:
-        noun = "rows" if shape.columns() != EXPORT_COLUMNS else "products"
-        click.echo(f"wrote {count} {noun} to {output}", err=True)
+    noun = "rows" if shape.columns() != EXPORT_COLUMNS else "products"
+    say(state, f"wrote {count} {noun} to {output}", err=True)
+
+
+def export_format(fmt: str | None, output: str | None) -> str:
+    """``--format`` (any case), else the output's suffix, else csv; a contradiction is an error."""
+    suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+    if fmt is None:
+        return suffix if suffix in FORMATS else "csv"
+    fmt = fmt.lower()
+    if suffix in FORMATS and suffix != fmt:
+        raise InputError(f"--format {fmt} but --output {output} ends in .{suffix}: make them agree")
+    return fmt
 
 
 @click.command()
@@ -209,7 +243,7 @@ def monitor(state: State, run_id: int | None, refresh: float) -> None:
     """
     store = state.store(readonly=True)
     chosen = pick_run(store, run_id)
-    screen = TerminalScreen(sys.stdout) if sys.stdout.isatty() else LineScreen(sys.stdout)
+    screen = TerminalScreen(sys.stdout) if draws_in_place(sys.stdout) else LineScreen(sys.stdout)
     try:
         view = follow(store, chosen, screen, refresh)
     except KeyboardInterrupt:

@@ -1,7 +1,7 @@
 """Log lines: tqdm-friendly on a terminal, plain timestamped lines for cron and log files.
 
-On a terminal, log lines are written through tqdm so they do not tear the
-bars. When stderr is not a terminal (cron, a pipe) lines are plain text with a
+On a terminal, log lines are written above the progress bars so they do not
+tear them. When stderr is not a terminal (cron, a pipe) lines are plain text with a
 UTC timestamp and no control characters. ``--log-file`` (or the ``log_file``
 config key) appends the same lines, at INFO or more even with ``--quiet``, to
 a file; known secrets are masked in it.
@@ -19,6 +19,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import TextIO
 
 from ingram.errors import ConfigError
 
@@ -26,13 +27,13 @@ FILE_ONLY = {"file_only": True}
 MASK = "***"
 
 
-class TqdmHandler(logging.Handler):
-    """Log lines that do not tear tqdm bars apart."""
+class TerminalHandler(logging.Handler):
+    """Log lines that do not tear the progress bars apart: printed above them."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        from tqdm import tqdm
+        from ingram.output.progress import write_log_line
 
-        tqdm.write(self.format(record), file=sys.stderr)
+        write_log_line(self.format(record))
 
 
 class SkipFileOnly(logging.Filter):
@@ -76,6 +77,11 @@ def open_log_file(path: str) -> logging.FileHandler:
         ) from None
 
 
+def draws_in_place(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal that takes cursor movements (``TERM=dumb`` does not)."""
+    return stream.isatty() and os.environ.get("TERM", "") not in ("dumb", "")
+
+
 def setup_logging(
     verbose: bool,
     quiet: bool,
@@ -85,8 +91,8 @@ def setup_logging(
     """Route the ``ingram`` loggers to stderr (and ``log_file``), replacing earlier handlers."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     console: logging.Handler
-    if sys.stderr.isatty():
-        console = TqdmHandler()
+    if draws_in_place(sys.stderr):
+        console = TerminalHandler()
     else:
         console = logging.StreamHandler(sys.stderr)
         console.setFormatter(utc_formatter())

@@ -33,6 +33,7 @@ from ingram.output.reports import (
     intake_line,
     run_duration,
     stream_report,
+    took,
 )
 from ingram.state.history import failure_counts, last_failure, stream_timings
 from ingram.state.store import DETAILS, PA, Store
@@ -200,8 +201,8 @@ def rate_text(rate: float | None) -> str:
 
 def headline(view: RunView) -> str:
     where = f"pid {view.pid} on {view.host}" if view.pid else "unknown process"
-    took = "running for" if view.status == "running" else f"{view.status}, took"
-    return f"run {view.run_id} ({view.kind}) {took} {clock(view.elapsed)}, {where}"
+    phase = "running for" if view.status == "running" else f"{view.status}, took"
+    return f"run {view.run_id} ({view.kind}) {phase} {took(view.elapsed)}, {where}"
 
 
 def render_screen(view: RunView) -> list[str]:
@@ -232,7 +233,7 @@ def render_line(view: RunView) -> str:
     """One plain line per refresh (no control characters), for pipes and log files."""
     stamp = datetime.now(UTC).strftime("%H:%M:%SZ")
     parts = [
-        f"{stamp} run {view.run_id} {view.status} {clock(view.elapsed)}",
+        f"{stamp} run {view.run_id} {view.status} {took(view.elapsed)}",
         f"P&A {view.pa.done}/{view.pa.total} products {rate_text(view.pa.rate)}"
         f" ETA {clock(view.pa.eta)}",
         f"details {view.details.done}/{view.details.total} {rate_text(view.details.rate)}"
@@ -311,4 +312,4 @@ def summary_lines(store: Store, view: RunView) -> list[str]:
     if view.process_gone:
         return []
     run = store.run(view.run_id)
-    return [describe_run(run)] if run is not None else []
+    return describe_run(run, failure_counts(store, view.run_id)) if run is not None else []

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ingram.state.history import list_failures, run_dict, stream_timings
+from ingram.state.planning import WorkPlan
 from ingram.state.store import DETAILS, PA, Store, parse_time
 
 STREAM_LABELS = {PA: "price & availability", DETAILS: "details"}
@@ -48,18 +49,33 @@ def took(seconds: float | None) -> str:
     return f"{seconds:.1f}s" if seconds < 60 else clock(seconds)
 
 
-def describe_run(counts: Mapping[str, Any]) -> str:
-    """The one-line summary printed at the end of a run (and by ``monitor``)."""
+def describe_run(counts: Mapping[str, Any], failed: Mapping[str, int]) -> list[str]:
+    """The summary printed at the end of a run (and by ``monitor``), each line within 100 columns.
+
+    ``failed`` is the run's failed items per kind (``failure_counts``): a details item
+    whose retries were spent is counted as failed, not among the details done.
+    """
     seconds = seconds_between(counts["started_at"], counts["finished_at"])
-    took = "" if seconds is None else f" in {seconds:.1f}s"
-    priced = counts["pa_products_done"] - counts["not_found"]
-    return (
-        f"run {counts['id']} {counts['status']}{took}: {priced} products priced,"
-        f" {counts['not_found']} not found, {counts['details_done']} details,"
-        f" {counts['failures']} failed; requests: {counts['pa_requests']} P&A,"
-        f" {counts['details_requests']} details; {counts['retries']} retries,"
+    duration = "" if seconds is None else f" in {took(seconds)}"
+    priced = counts["pa_products_done"] - counts["not_found"]  # failed batches are not done
+    details_done = counts["details_done"] - failed.get(DETAILS, 0)
+    lines = [
+        f"run {counts['id']} {counts['status']}{duration}: {priced} priced,"
+        f" {counts['not_found']} not found, {details_done} details"
+    ]
+    if any(failed.values()):
+        lines.append(f"  failed: {failed.get(PA, 0)} P&A, {failed.get(DETAILS, 0)} details")
+    lines.append(
+        f"  requests: {counts['pa_requests']} P&A, {counts['details_requests']} details;"
+        f" {plural(counts['retries'], 'retry', 'retries')},"
         f" {counts['rate_limited']} rate-limited (429)"
     )
+    return lines
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """``1 retry``, ``2 retries``."""
+    return f"{count} {one if count == 1 else many}"
 
 
 def run_duration(run: Mapping[str, Any], now: datetime | None = None) -> float:
@@ -76,17 +92,20 @@ RUNS_HEADER = (
 
 def runs_table(runs: Sequence[Mapping[str, Any]]) -> list[str]:
     """The ``runs`` table, newest first, one line per run."""
-    if not runs:
-        return ["no runs yet: start one with `ingram-sync sync`"]
     lines = [RUNS_HEADER]
     for run in runs:
         started = run["started_at"][:19].replace("T", " ")
         lines.append(
-            f"{run['id']:>5}  {run['kind']:<5}  {run['status']:<23}  {started:<19}  "
+            f"{run['id']:>5}  {run['kind']:<5}  {shown_status(run):<23}  {started:<19}  "
             f"{took(run_duration(run)):>7}  {run['products']:>8}  {run['details_done']:>7}  "
             f"{run['failures']:>6}  {run['retries']:>7}  {run['rate_limited']:>5}"
         )
     return lines
+
+
+def shown_status(run: Mapping[str, Any]) -> str:
+    """The status, or ``died`` for a run left ``running`` by a process that is gone."""
+    return "died" if run.get("process_gone") else run["status"]
 
 
 def stream_report(run: Mapping[str, Any], timing: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -123,7 +142,7 @@ def render_run_detail(detail: Mapping[str, Any]) -> list[str]:
     """``runs show`` as readable lines."""
     priced = detail["pa_products_done"] - detail["not_found"]
     lines = [
-        f"run {detail['id']} ({detail['kind']}) {detail['status']}",
+        f"run {detail['id']} ({detail['kind']}) {shown_status(detail)}",
         f"  started    {detail['started_at']}",
         f"  finished   {detail['finished_at'] or '-'}  (took {took(run_duration(detail))})",
         f"  process    pid {detail['pid']} on {detail['host']}",
@@ -205,16 +224,46 @@ def run_advice(counts: Mapping[str, Any]) -> str | None:
 
 
 def format_options(options: Mapping[str, Any]) -> str:
-    """``batch_size=50 max_concurrent=5 details.enabled=True ...`` on one line."""
+    """``batch_size=50 max_concurrent=5 details=yes pa_rate=60/min ...`` on one line."""
     parts = []
     for name, value in options.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict):  # runs recorded before options were flattened
             parts.extend(f"{name}.{key}={inner}" for key, inner in value.items())
         elif isinstance(value, list):
             parts.append(f"{name}={','.join(map(str, value)) or '-'}")
+        elif isinstance(value, bool):
+            parts.append(f"{name}={'yes' if value else 'no'}")
         else:
             parts.append(f"{name}={value}")
     return " ".join(parts) or "-"
+
+
+FAILURES_HEADER = f"{'id':>6} {'run':<9} {'kind':<19} {'part number':<14} {'status':<12} error"
+
+
+def failures_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The ``failed`` table: a header, then one line per failed item."""
+    return [FAILURES_HEADER, *(failure_line(row) for row in rows)]
+
+
+def products_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The ``products list`` table: part number, status, customer price, total stock."""
+    lines = [f"{'part number':<14} {'status':<14} {'price':>14} {'stock':>8}"]
+    for row in rows:
+        price = row["customer_price"]
+        shown = "" if price is None else f"{price} {row['currency'] or ''}".strip()
+        stock = "" if row["total_availability"] is None else str(row["total_availability"])
+        lines.append(f"{row['ingram_part_number']:<14} {row['status']:<14} {shown:>14} {stock:>8}")
+    return lines
+
+
+def keys_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """``products list --ambiguous`` or ``--unmatched``: key, candidates or the vendor's word."""
+    lines = [f"{'key type':<18} {'key':<24} candidates or the vendor's message"]
+    for row in rows:
+        said = ", ".join(row["candidates"]) if row["status"] == "ambiguous" else row["message"]
+        lines.append(f"{row['key_type']:<18} {row['key_value']:<24} {said or ''}")
+    return lines
 
 
 def failure_line(row: Mapping[str, Any]) -> str:
@@ -222,15 +271,13 @@ def failure_line(row: Mapping[str, Any]) -> str:
     status = f"HTTP {row['http_status']}" if row["http_status"] else row["error_kind"]
     resolved = "  (resolved)" if row.get("resolved_at") else ""
     return (
-        f"{row['id']:>6} run {row['run_id']:<5} {row['kind']:<19} "
+        f"{row['id']:>6} run {row['run_id']:<5} {STREAM_LABELS[row['kind']]:<20} "
         f"{row['ingram_part_number']:<14} {status:<12} {row['error']}{resolved}"
     )
 
 
 def changes_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """The ``changes`` report: when, part number, field, old -> new."""
-    if not rows:
-        return []
     lines = [f"{'changed at (UTC)':<24} {'part number':<14} {'field':<18} {'source':<7} old -> new"]
     for row in rows:
         lines.append(
@@ -249,3 +296,18 @@ def intake_line(intake: Mapping[str, Any]) -> str:
         f" {intake['refused']:,} refused; last event {intake['last_event_at'] or 'none'}"
         f" (received {intake['last_received_at'] or 'never'})"
     )
+
+
+def dry_run_lines(plan: WorkPlan, pa_rate: float, details_interval: float) -> list[str]:
+    """What ``sync --dry-run`` prints: the calls a sync would make and the floor the limits set."""
+    pa_floor = plan.pa_floor(pa_rate)
+    details_floor = plan.details_floor(details_interval)
+    return [
+        f"would sync {plan.products} products: {plan.pa_calls} P&A call{'s' * (plan.pa_calls != 1)}"
+        f" (up to {plan.batch_size} part numbers each), up to {plan.details_due} details calls",
+        f"floor set by the limits: P&A {took(pa_floor)} at {pa_rate:g} calls/min,"
+        f" details {took(details_floor)} at one call every {details_interval:g}s;"
+        f" the run takes at least {took(max(pa_floor, details_floor))}"
+        " (details overlap P&A)",
+        "dry run: nothing fetched, nothing written",
+    ]

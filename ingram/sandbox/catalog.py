@@ -100,6 +100,11 @@ class _Stream:
         return pool[:k]
 
 
+# The part numbers the README and examples/products.csv use: every catalog holds them
+# (beyond its first ``size``), so the README's commands work against the sandbox.
+DOCUMENTED = frozenset({"6YE881", "4A0036", "123512"})
+
+
 def encode_part_number(index: int) -> str:
     """Index -> 6-char uppercase base-36 part number (a bijection below 36**6)."""
     n = (index * _PN_MULT + _PN_OFFSET) % _PN_SPACE
@@ -119,6 +124,9 @@ def decode_part_number(pn: str) -> int | None:
     for c in pn:
         n = n * 36 + _PN_ALPHABET.index(c)
     return ((n - _PN_OFFSET) * _PN_INVERSE) % _PN_SPACE
+
+
+DOCUMENTED_INDICES = frozenset(decode_part_number(pn) for pn in DOCUMENTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +198,7 @@ class Catalog:
     def index_of(self, pn: str) -> int | None:
         """Index of a catalog part number, None when unknown."""
         index = decode_part_number(pn) if isinstance(pn, str) else None
-        if index is None or index >= self.size:
+        if index is None or (index >= self.size and pn.strip().upper() not in DOCUMENTED):
             return None
         return index
 
@@ -284,14 +292,18 @@ class Catalog:
         )
 
     def _stock_rng(self, index: int) -> tuple[_Stream, bool]:
-        """Stream for price/stock: ~10% of products get a new one per non-zero epoch."""
+        """Stream for price/stock: ~10% of products get a new one per non-zero epoch.
+
+        The documented part numbers always do, so the README's ``changes`` shows some.
+        """
         variant = self._epoch_variant(index)
         return _Stream(_mix(self.seed, index, _SALT_STOCK, variant)), variant != 0
 
     def _epoch_variant(self, index: int) -> int:
         """The epoch a product's price and stock last changed in (0: never)."""
         epoch = self.price_epoch
-        changed = epoch != 0 and _mix(self.seed, index, _SALT_EPOCH, epoch) % 10 == 0
+        chosen = index in DOCUMENTED_INDICES or _mix(self.seed, index, _SALT_EPOCH, epoch) % 10 == 0
+        changed = epoch != 0 and chosen
         return epoch if changed else 0
 
     def _shop_rng(self, index: int) -> _Stream:

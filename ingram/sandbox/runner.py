@@ -33,6 +33,17 @@ FAULT_OPTIONS: dict[str, str] = {
     "fault_revoke_token": "revoke_token",
 }
 
+FAULT_HELP: dict[str, str] = {
+    "fault_500": "answer HTTP 500",
+    "fault_503": "answer an HTML 503 page, as a gateway does",
+    "fault_429": "answer 429 too many requests",
+    "fault_slow": "answer only after --slow-seconds",
+    "fault_truncated": "cut their answer short",
+    "fault_malformed": "answer JSON that breaks the schema",
+    "fault_drop": "drop the connection",
+    "fault_revoke_token": "revoke the token first (401)",
+}
+
 
 def build_arg_parser() -> argparse.ArgumentParser:
     """Options of ``python -m ingram.sandbox`` (defaults match ``SandboxSettings``)."""
@@ -55,8 +66,14 @@ def build_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--token-lifetime", type=float, default=d.token_lifetime, help="seconds")
     p.add_argument("--client-id", default=d.client_id)
     p.add_argument("--client-secret", default=d.client_secret)
-    p.add_argument("--not-found-details-ratio", type=float, default=d.not_found_details_ratio)
-    p.add_argument("--price-epoch", type=int, default=d.price_epoch)
+    p.add_argument(
+        "--not-found-details-ratio", type=float, default=d.not_found_details_ratio,
+        help="share of products without details (404)",
+    )  # fmt: skip
+    p.add_argument(
+        "--price-epoch", type=int, default=d.price_epoch,
+        help="another number changes some prices and stock (then try `ingram-sync changes`)",
+    )  # fmt: skip
     p.add_argument(
         "--failing-part-number",
         action="append",
@@ -64,19 +81,33 @@ def build_arg_parser() -> argparse.ArgumentParser:
         metavar="PN",
         help="P&A/details calls with this part number always answer 500 (repeatable)",
     )
-    for option, field_name in FAULT_OPTIONS.items():
+    for option, what in FAULT_HELP.items():
         p.add_argument(
-            "--" + option.replace("_", "-"),
+            as_typed(option),
             type=float,
             default=0.0,
             metavar="RATE",
-            help=f"probability 0..1 of fault '{field_name}' per API call",
+            help=f"share 0..1 of API calls that {what}",
         )
-    p.add_argument("--slow-seconds", type=float, default=d.slow_seconds)
+    p.add_argument(
+        "--failing-details-part-number",
+        action="append",
+        default=[],
+        metavar="PN",
+        help="details calls with this part number always answer 500; its P&A works (repeatable)",
+    )
+    p.add_argument(
+        "--slow-seconds", type=float, default=d.slow_seconds, help="how slow --fault-slow is"
+    )
     p.add_argument("--webhook-url", help="push signed Stock Update events to this URL")
     p.add_argument("--webhook-secret", default=d.webhook_secret, help="the events' secret key")
-    p.add_argument("--webhook-every", type=float, default=d.webhook_every, help="seconds")
-    p.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    p.add_argument(
+        "--webhook-every", type=float, default=d.webhook_every, help="seconds between pushes"
+    )
+    p.add_argument(
+        "--request-log", "--verbose", dest="verbose", action="store_true",
+        help="log every request to stderr",
+    )  # fmt: skip
     return p
 
 
@@ -85,13 +116,49 @@ REALISTIC_HELP = (
     " found items with status messages, gateway answers for unknown paths"
 )
 
+RENAMES = {
+    "retry_after": "send_retry_after",
+    "failing_part_number": "failing_part_numbers",
+    "failing_details_part_number": "failing_details_part_numbers",
+}
+
 
 def settings_from_options(**options: Any) -> SandboxSettings:
-    """Settings from option names as argparse/click spell them (fault_500, retry_after...)."""
+    """Settings from option names as argparse/click spell them (fault_500, retry_after...).
+
+    A bad value raises ValueError naming the option as typed (``--fault-500``).
+    """
+    for option in FAULT_OPTIONS:
+        rate = float(options.get(option) or 0.0)
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"{as_typed(option)} {rate:g} is not a probability between 0 and 1")
     faults = FaultRates(**{f: float(options.pop(o, 0.0) or 0.0) for o, f in FAULT_OPTIONS.items()})
-    renames = {"retry_after": "send_retry_after", "failing_part_number": "failing_part_numbers"}
-    fields = {renames.get(k, k): v for k, v in options.items() if v is not None}
-    return SandboxSettings(faults=faults, **fields)
+    fields = {RENAMES.get(k, k): v for k, v in options.items() if v is not None}
+    try:
+        return SandboxSettings(faults=faults, **fields)
+    except ValueError as error:
+        text = str(error)
+        for option in options:
+            text = text.replace(RENAMES.get(option, option), as_typed(option))
+        raise ValueError(text) from None
+
+
+def as_typed(option: str) -> str:
+    """``fault_500`` -> ``--fault-500``: an option as the user typed it."""
+    return "--" + option.replace("_", "-")
+
+
+def environment_lines(url: str, settings: SandboxSettings) -> list[str]:
+    """The shell lines that point ``ingram-sync`` at this sandbox."""
+    return [
+        "Point ingram-sync at it, in another terminal:",
+        f"  export INGRAM_API_URL={url}",
+        f"  export INGRAM_CLIENT_ID={settings.client_id}",
+        f"  export INGRAM_CLIENT_SECRET={settings.client_secret}",
+        "  export INGRAM_CUSTOMER_NUMBER=20-222222",
+        "  export INGRAM_SYNC_DB=ingram_sync_sandbox.db   # keeps sandbox data apart",
+        "Stop it with Ctrl-C.",
+    ]
 
 
 def settings_from_args(args: argparse.Namespace) -> SandboxSettings:
@@ -104,23 +171,37 @@ def serve_forever(
     announce: Callable[[str], Any] = print,
     stop_event: threading.Event | None = None,
 ) -> int:
-    """Serve until SIGINT/SIGTERM (or ``stop_event``); returns an exit code (0)."""
+    """Serve until SIGINT/SIGTERM (or ``stop_event``); returns an exit code (0).
+
+    An address that cannot be bound (port in use, no such host) raises ValueError
+    with one line saying which and what to do.
+    """
     stop = stop_event or threading.Event()
+    server = SandboxServer(settings)
+    try:
+        server.start()
+    except OSError as error:
+        raise ValueError(
+            f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error};"
+            " choose another --port (0 picks a free one) or --host"
+        ) from None
     previous = _install_signal_handlers(stop)
     try:
-        with SandboxServer(settings) as server:
-            announce(f"Sandbox listening on {server.url}")
-            pusher = StockPusher(server, announce) if settings.webhook_url else None
-            if pusher:
-                announce(f"Pushing stock to {settings.webhook_url} every {settings.webhook_every}s")
-                pusher.start()
-            _flush_stdout()
-            while not stop.wait(0.5):
-                pass
-            if pusher:
-                pusher.stop()
+        announce(f"Sandbox listening on {server.url}")
+        for line in environment_lines(server.url, settings):
+            announce(line)
+        pusher = StockPusher(server, announce) if settings.webhook_url else None
+        if pusher:
+            announce(f"Pushing stock to {settings.webhook_url} every {settings.webhook_every}s")
+            pusher.start()
+        _flush_stdout()
+        while not stop.wait(0.5):
+            pass
+        if pusher:
+            pusher.stop()
     finally:
         _restore_signal_handlers(previous)
+        server.stop()
     return 0
 
 
@@ -149,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_arg_parser().parse_args(argv)
     try:
         settings = settings_from_args(args)
+        return serve_forever(settings, announce=lambda line: print(line, flush=True))
     except (TypeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return serve_forever(settings, announce=lambda line: print(line, flush=True))

@@ -9,6 +9,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from ingram.state.store import Store
@@ -93,7 +94,21 @@ def list_changes(
         "SELECT id, run_id, ingram_part_number, field, old_value, new_value, changed_at, source,"
         f" event_id FROM changes {clause} ORDER BY id"
     )
-    return [dict(row) for row in store.db.execute(sql, params)]
+    return [
+        dict(row)
+        | {
+            "old_value": change_value(row["field"], row["old_value"]),
+            "new_value": change_value(row["field"], row["new_value"]),
+        }
+        for row in store.db.execute(sql, params)
+    ]
+
+
+def change_value(field: str, text: str | None) -> Decimal | int | None:
+    """A change's stored text as the number it is: money keeps its decimals, stock is whole."""
+    if text is None:
+        return None
+    return Decimal(text) if field.endswith("_price") else int(text)
 
 
 def run_dict(row: Any) -> dict[str, Any]:

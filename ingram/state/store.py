@@ -35,6 +35,9 @@ DETAILS = "details"
 TASK_CHUNK = 500
 PLAN_GROUP = 100  # P&A tasks inserted per executemany while planning
 
+# Every status a product can have (``not_authorized``: the vendor denies this account it).
+PRODUCT_STATUSES = ("active", "not_found", "never_synced", "not_authorized")
+
 EXPORT_COLUMNS = (
     "ingram_part_number",
     "vendor_part_number",
@@ -166,7 +169,10 @@ def check_schema(db: sqlite3.Connection, path: Path, version: int, readonly: boo
         )
     if readonly:
         db.close()
-        raise StoreError(f"{path} holds no ingram-sync data yet: run `ingram-sync sync` first")
+        raise StoreError(
+            f"{path} holds no ingram-sync data yet: track products first"
+            " (`ingram-sync products add`)"
+        )
 
 
 class Store:
@@ -183,7 +189,10 @@ class Store:
         path = Path(path)
         check_database_file(path, writable=not readonly)
         if readonly and not path.exists():
-            raise StoreError(f"no database at {path}: run `ingram-sync sync` first or use --db")
+            raise StoreError(
+                f"no database at {path}: track products first (`ingram-sync products add`)"
+                " or use --db"
+            )
         if not readonly:
             create_private_file(path)
         try:

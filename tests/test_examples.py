@@ -1,0 +1,156 @@
+"""The cron and systemd examples are what the README says, and the CLI accepts their lines."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ingram.cli import cli
+from ingram.sandbox import Catalog
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def crontab_jobs() -> list[str]:
+    lines = (ROOT / "examples" / "crontab").read_text(encoding="utf-8").splitlines()
+    return [
+        line
+        for line in lines
+        if line.strip() and not line.startswith("#") and "=" not in line.split()[0]
+    ]
+
+
+def parses(argv: list[str]) -> bool:
+    """Whether ``ingram-sync`` accepts ``argv`` (``--help`` at the end: nothing runs)."""
+    result = CliRunner().invoke(cli, [*argv, "--help"])
+    return result.exit_code == 0 and "Usage: cli sync" in result.output
+
+
+def test_crontab_is_a_user_crontab_and_agrees_with_the_readme(tmp_path):
+    jobs = crontab_jobs()
+    assert len(jobs) == 1
+    fields = jobs[0].split()
+    assert fields[5].startswith("/") and fields[5].endswith("/ingram-sync"), "no user field"
+    assert jobs[0] in README
+    text = (ROOT / "examples" / "crontab").read_text(encoding="utf-8")
+    for setting in [line for line in text.splitlines() if line.startswith(("MAILTO", "INGRAM_"))]:
+        assert setting in README
+    argv = shlex.split(jobs[0])[6:]
+    argv[argv.index("--log-file") + 1] = str(tmp_path / "sync.log")  # /var/log is not ours
+    assert parses(argv)
+
+
+def test_readme_says_cron_mails_on_output_not_exit_codes():
+    assert "cron mails whatever a job prints and ignores its exit code" in README
+    assert "cron sends mail only when something needs a look (exit" not in README
+
+
+def test_systemd_service_treats_130_as_success_and_readme_has_the_setup():
+    service = (ROOT / "examples" / "ingram-sync.service").read_text(encoding="utf-8")
+    settings = dict(
+        line.split("=", 1) for line in service.splitlines() if "=" in line and line[0] != "#"
+    )
+    assert "130" in settings["SuccessExitStatus"].split()
+    assert "Exit 1:" in service
+    exec_start = shlex.split(settings["ExecStart"])
+    assert exec_start[0].endswith("/ingram-sync")
+    assert parses(exec_start[1:])
+    for step in ("useradd", "install -d -o ingram", "systemctl enable --now ingram-sync.timer"):
+        assert step in README
+
+
+def test_parses_refuses_a_bad_line():
+    assert not parses(["-q", "sync", "--no-such-option"])
+
+
+def test_the_sandbox_catalog_holds_every_part_number_the_readme_and_examples_use():
+    used = set()
+    for match in re.finditer(r"ingram-sync[^\n`]* (?:products add|--sku) ([A-Z0-9 ]+)", README):
+        used.update(match[1].split())
+    with (ROOT / "examples" / "products.csv").open(encoding="utf-8") as rows:
+        used.update(row["ingramPartNumber"] for row in csv.DictReader(rows))
+    assert {"6YE881", "4A0036", "123512"} <= used
+    for catalog in (Catalog(size=1000), Catalog(size=10), Catalog(seed=7, size=0)):
+        assert all(pn in catalog for pn in used), sorted(pn for pn in used if pn not in catalog)
+    assert "ZZZZZ9" not in Catalog(size=10)
+
+
+def readme_blocks(heading: str) -> list[list[str]]:
+    """The code blocks of one README section, as lists of lines."""
+    section = README.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return [block.strip().splitlines() for block in section.split("```")[1::2]]
+
+
+def start_sandbox(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """``ingram-sync sandbox ARGS``, and the variables its announcement says to export."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingram", "sandbox", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")},
+    )
+    exports: dict[str, str] = {}
+    for line in proc.stdout:  # type: ignore[union-attr]
+        if line.startswith("Stop it"):
+            return proc, exports
+        if line.strip().startswith("export "):
+            name, value = line.split("#")[0].strip()[len("export ") :].split("=", 1)
+            exports[name] = value
+    raise AssertionError("the sandbox did not announce itself")
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == 0
+
+
+def test_the_readme_sandbox_walkthrough_works_as_written(tmp_path):
+    shown, typed = readme_blocks("Try it against the local sandbox")
+    assert shown[0] == "$ ingram-sync sandbox"
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "products.csv").write_bytes(
+        (ROOT / "examples" / "products.csv").read_bytes()
+    )
+    proc, exports = start_sandbox("--port", "0")
+    assert [line.split("=")[0].split()[-1] for line in shown if "export" in line] == list(exports)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")} | exports
+
+    def run(line: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "ingram", *shlex.split(line)[1:]]
+        done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, (line, done.stderr)
+        return done
+
+    try:
+        outputs = [run(line) for line in typed]
+    finally:
+        stop(proc)
+    assert ": 3 priced, 0 not found, 3 details" in outputs[2].stdout
+    assert len(outputs[3].stdout.splitlines()) == 1 + 3 and "not_found" not in outputs[3].stdout
+    assert (tmp_path / "ingram_sync_sandbox.db").exists()
+    port = exports["INGRAM_API_URL"].rsplit(":", 1)[1]
+    proc, _ = start_sandbox("--port", port, "--price-epoch", "1")  # as the README says
+    try:
+        run("ingram-sync sync")
+        changes = run("ingram-sync changes").stdout.splitlines()
+    finally:
+        stop(proc)
+    assert {line.split()[1] for line in changes[1:]} == {"6YE881", "4A0036", "123512"}
+
+
+def test_quick_start_gives_the_debian_steps_then_two_commands():
+    setup, install, tests = readme_blocks("Quick start")
+    assert any(line.startswith("git clone ") for line in setup)
+    assert "python3 -m venv .venv && . .venv/bin/activate" in setup
+    assert install == ["pip install . && ingram-sync demo"]
+    assert tests == ["pip install -e '.[test]' && python -m pytest -q"]
+    assert "externally-managed-environment" in README and "pipx install ." in README
