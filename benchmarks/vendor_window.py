@@ -80,7 +80,8 @@ def stream_seconds(env: dict[str, str]) -> float:
         text=True,
         check=True,
     ).stdout
-    return float(json.loads(out)["streams"]["price_availability"]["seconds"])
+    [run] = json.loads(out)
+    return float(run["streams"]["price_availability"]["seconds"])
 
 
 if __name__ == "__main__":

@@ -188,10 +188,12 @@ def options_record(options: SyncOptions) -> dict[str, Any]:
         "details": options.details.enabled,
         "details_max_age": duration_text(options.details.max_age),
         "refresh_details": options.details.refresh,
+        "details_source": options.details.source,
         "min_interval": duration_text(options.min_interval),
         "force": options.force,
         "skus": list(options.skus)[:100],  # [] marks a full sync (see last_full_sync)
         **dict(options.client_options),
+        **({"profile": options.profile} if options.profile else {}),
     }
 
 

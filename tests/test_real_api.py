@@ -40,7 +40,8 @@ def cli_of(server, tmp_path, **env) -> Cli:
 def run_json(cli: Cli, run_id: int) -> dict:
     shown = cli.run("runs", "show", str(run_id), "--json")
     assert shown.code == 0, shown
-    return json.loads(shown.out)
+    [run] = json.loads(shown.out)
+    return run
 
 
 def test_a_run_far_faster_than_the_vendor_allows_follows_its_headers(realistic, tmp_path):
@@ -222,7 +223,7 @@ def test_item_status_is_kept(realistic, tmp_path):
     assert exported["ZZNOTREAL1"]["status"] == "not_found"
     assert exported["ZZNOTREAL1"]["product_status_code"] == "E"
     listed = cli.run("products", "list", "--status", "not_authorized", "--json")
-    listed_pns = {json.loads(line)["ingram_part_number"] for line in listed.out.splitlines()}
+    listed_pns = {row["ingram_part_number"] for row in json.loads(listed.out)}
     assert listed_pns == flagged | refused
 
 
@@ -283,7 +284,7 @@ def test_discover_tolerates_short_pages_and_a_changing_records_found(realistic, 
     assert result.code == 0, result
     pages = server.stats()["calls"]["search"]
     assert pages >= 2  # short pages are not the last page
-    listed = cli.run("products", "list", "--json").out.splitlines()
+    listed = json.loads(cli.run("products", "list", "--json").out)
     assert len(listed) == 10, (listed, pages)
     assert f"found {len(listed)}: added {len(listed)}" in result.out
     for pn, row in cli.export().items():  # productType comes from the search, where Ingram sends it
@@ -316,8 +317,7 @@ def test_discover_keeps_the_pages_before_a_failure(stub, tmp_path):
     assert "the search stopped early, after 3 matches" in result.err and "HTTP 500" in result.err
     assert "Traceback" not in result.err
     listed = [
-        json.loads(line)["ingram_part_number"]
-        for line in cli.run("products", "list", "--json").out.splitlines()
+        row["ingram_part_number"] for row in json.loads(cli.run("products", "list", "--json").out)
     ]
     assert listed == ["PN0", "PN1", "PN2"]
 

@@ -241,7 +241,7 @@ def test_changes_show_backorder_eta_moves_and_discontinued_flips(sandbox, cli) -
         if c["field"] == "backorder_eta"
     } == expected_eta
     flips = {
-        (pn, str(before[pn]["discontinued"]).lower(), str(after[pn]["discontinued"]).lower())
+        (pn, before[pn]["discontinued"], after[pn]["discontinued"])
         for pn in pns
         if before[pn]["discontinued"] is not None
         and after[pn]["discontinued"] is not None

@@ -51,6 +51,7 @@ def test_runs_show_lists_every_option_as_typed_and_no_internals(sandbox, tmp_pat
         "details": True,
         "details_max_age": "3d",
         "refresh_details": False,
+        "details_source": "details",
         "min_interval": "90m",
         "force": False,
         "skus": [],
@@ -59,6 +60,7 @@ def test_runs_show_lists_every_option_as_typed_and_no_internals(sandbox, tmp_pat
         "pa_retry_waits": "0.01,0.02",
         "details_retry_waits": "none",
         "timeout": "5s",
+        "outage_limit": "2m",
     }
     text = cli.run("runs", "show", "1").out
     assert "pa_rate=6000/min" in text and "details=yes" in text and "grace" not in text
@@ -123,7 +125,9 @@ def test_demo_states_the_documented_limits_and_says_when_it_reuses_its_database(
     assert first.returncode == 0, first.stderr
     assert "Ingram documents 60 calls a minute per endpoint" in first.stderr
     assert "reused" not in first.stderr
-    assert ": 30 priced, 0 not found, 30 details" in first.stdout
+    # the first sync's summary, then stock pushed by webhook, then the second sync's on stdout
+    assert ": 30 priced, 0 not found, 30 details" in first.stderr
+    assert "run 2 completed" in first.stdout and ": 30 priced, 0 not found" in first.stdout
     again = demo("--products", "20")  # the old name still works
     assert again.returncode == 0, again.stderr
     assert "ingram_sync_demo.db (reused: delete it to start fresh)" in again.stderr

@@ -225,6 +225,9 @@ def test_two_profiles_sync_at_once_each_into_its_own_database(sandbox, tmp_path)
     for name, db, tracked in (("us", "us.db", us), ("ca", "ingram_sync_ca.db", ca)):
         rows = sqlite3.connect(tmp_path / db).execute("SELECT ingram_part_number FROM products")
         assert sorted(r[0] for r in rows) == sorted(tracked)
-        shown = json.loads(cli.run("--profile", name, "runs", "show", "1", "--json").out)
-        assert shown["options"]["profile"] == name
+        [listed] = json.loads(cli.run("runs", "--json", "--profile", name).out)
+        assert listed["profile"] == name
+        assert f"profile {name}: the runs of {db}" in cli.run("runs", "--profile", name).err
+        watched = cli.run("--profile", name, "monitor", "--refresh", "0.05")
+        assert f"run 1 (profile {name}) completed" in watched.out, watched  # not a terminal
     assert not (tmp_path / "unused.db").exists()

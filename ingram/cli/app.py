@@ -26,7 +26,7 @@ from ingram.cli.common import (
     say,
 )
 from ingram.cli.listing import checked_statuses, listing_options, show_rows
-from ingram.config import VENDOR_SANDBOX_URL, Settings
+from ingram.config import VENDOR_SANDBOX_URL, Settings, duration_text
 from ingram.engine import SyncOptions, run_retry_failed, run_sync
 from ingram.errors import ConfigError, IngramSyncError, InputError
 from ingram.files import keys_from_args, part_numbers_from_args, read_part_numbers
@@ -411,6 +411,7 @@ def client_options_as_typed(settings: Settings) -> tuple[tuple[str, str], ...]:
         ("pa_retry_waits", waits(settings.pa_retry_waits)),
         ("details_retry_waits", waits(settings.details_retry_waits)),
         ("timeout", f"{settings.timeout:g}s"),
+        ("outage_limit", duration_text(settings.outage_limit)),
     )
 
 

@@ -139,8 +139,14 @@ def sandbox_options(command: Any) -> Any:
         else:
             settings.update(type=action.type or str, default=action.default, metavar=action.metavar)
             settings["show_default"] = action.default is not None
+        if action.dest in OPTION_ENVVARS:  # a secret: from the environment, never shown
+            settings.update(envvar=OPTION_ENVVARS[action.dest], show_default=False)
+            settings["help"] = f"{action.help} [env {OPTION_ENVVARS[action.dest]}]"
         command = click.option(*flags, action.dest, **settings)(command)
     return command
+
+
+OPTION_ENVVARS = {"webhook_secret": "INGRAM_WEBHOOK_SECRET"}
 
 
 @click.command("sandbox")

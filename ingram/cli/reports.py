@@ -38,7 +38,7 @@ from ingram.output.reports import (
 )
 from ingram.state.export import ExportShape, export_rows
 from ingram.state.history import flush_failures, list_changes, list_failures, run_dict
-from ingram.state.store import EXPORT_COLUMNS, details_cutoff
+from ingram.state.store import EXPORT_COLUMNS, Store, details_cutoff
 from ingram.state.webhook import webhook_intake
 
 
@@ -88,8 +88,11 @@ def runs(ctx: click.Context, output: str | None, limit: int | None) -> None:
     if ctx.invoked_subcommand:
         return
     state: State = ctx.obj
-    store = state.store(readonly=True)
+    settings = state.settings()
+    store = Store.open(settings.db, readonly=True)
     rows = [with_process_state(run_dict(row)) for row in store.runs(limit or 20)]
+    if settings.profile and output is None:
+        say(state, f"profile {settings.profile}: the runs of {settings.db}", err=True)
     show_rows(state, output, rows, runs_table, "no runs yet: start one with `ingram-sync sync`")
     intake = webhook_intake(store)
     if intake and output is None:

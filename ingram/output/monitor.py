@@ -35,7 +35,7 @@ from ingram.output.reports import (
     stream_report,
     took,
 )
-from ingram.state.history import failure_counts, last_failure, stream_timings
+from ingram.state.history import failure_counts, last_failure, run_profile, stream_timings
 from ingram.state.store import DETAILS, PA, Store
 from ingram.state.webhook import webhook_intake
 
@@ -74,6 +74,7 @@ class RunView:
     last_error: str | None
     process_gone: bool
     webhook_intake: str | None = None  # the Stock Update receiver's line, when it received any
+    profile: str | None = None  # the config profile the run was started with
 
     @property
     def running(self) -> bool:
@@ -168,6 +169,7 @@ def build_view(
         failures=run["failures"],
         last_error=last_error,
         process_gone=gone,
+        profile=run_profile(run),
     )
 
 
@@ -202,7 +204,8 @@ def rate_text(rate: float | None) -> str:
 def headline(view: RunView) -> str:
     where = f"pid {view.pid} on {view.host}" if view.pid else "unknown process"
     phase = "running for" if view.status == "running" else f"{view.status}, took"
-    return f"run {view.run_id} ({view.kind}) {phase} {took(view.elapsed)}, {where}"
+    profile = f", profile {view.profile}" if view.profile else ""
+    return f"run {view.run_id} ({view.kind}{profile}) {phase} {took(view.elapsed)}, {where}"
 
 
 def render_screen(view: RunView) -> list[str]:
@@ -233,7 +236,8 @@ def render_line(view: RunView) -> str:
     """One plain line per refresh (no control characters), for pipes and log files."""
     stamp = datetime.now(UTC).strftime("%H:%M:%SZ")
     parts = [
-        f"{stamp} run {view.run_id} {view.status} {took(view.elapsed)}",
+        f"{stamp} run {view.run_id}{f' (profile {view.profile})' if view.profile else ''}"
+        f" {view.status} {took(view.elapsed)}",
         f"P&A {view.pa.done}/{view.pa.total} products {rate_text(view.pa.rate)}"
         f" ETA {clock(view.pa.eta)}",
         f"details {view.details.done}/{view.details.total} {rate_text(view.details.rate)}"

@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -104,16 +105,32 @@ def list_changes(
     ]
 
 
-def change_value(field: str, text: str | None) -> Decimal | int | None:
-    """A change's stored text as the number it is: money keeps its decimals, stock is whole."""
+def change_value(field: str, text: str | None) -> Decimal | int | bool | str | None:
+    """A change's stored text as what it is: money keeps its decimals, stock is whole,
+    ``discontinued`` a flag, a backorder ETA its date."""
     if text is None:
         return None
-    return Decimal(text) if field.endswith("_price") else int(text)
+    if field.endswith("_price"):
+        return Decimal(text)
+    if field == "total_availability":
+        return int(text)
+    if field == "discontinued":
+        return text == "true"
+    return text
 
 
 def run_dict(row: Any) -> dict[str, Any]:
     """A runs row as the stable ``runs --json`` object."""
-    return {name: row[name] for name in RUN_FIELDS}
+    return {**{name: row[name] for name in RUN_FIELDS}, "profile": run_profile(row)}
+
+
+def run_profile(row: Any) -> str | None:
+    """The config profile a run was started with (``--profile``), from its recorded options."""
+    try:
+        options = json.loads(row["options"] or "{}")
+    except (IndexError, KeyError, TypeError, ValueError):  # no options column, or not JSON
+        return None
+    return options.get("profile") if isinstance(options, dict) else None
 
 
 def stream_timings(store: Store, run_id: int) -> dict[str, dict[str, Any]]:
