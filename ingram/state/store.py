@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ingram.errors import StoreError
+from ingram.state.lock import locked_error, process_alive
 from ingram.state.migrations import LATEST, migrate, recorded_version
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -277,13 +278,19 @@ class Store:
     def interrupt_dead_runs(self) -> list[sqlite3.Row]:
         """Mark runs left ``running`` as interrupted; return them, oldest first.
 
-        Call only while holding the sync lock: a live sync would hold it, so
-        every run still ``running`` then belongs to a process that died.
+        Call only while holding the sync lock. A live sync would hold it, but
+        its lock file may have been deleted under it: a run whose process
+        still runs on this host is never declared dead (LockedError instead).
         """
         with self.write() as db:
             dead = db.execute(
-                "SELECT id, started_at FROM runs WHERE status = 'running' ORDER BY id"
+                "SELECT id, started_at, pid, host FROM runs WHERE status = 'running' ORDER BY id"
             ).fetchall()
+            for run in dead:
+                if run["pid"] != os.getpid() and process_alive(
+                    run["pid"], run["host"], parse_time(run["started_at"])
+                ):
+                    raise locked_error(run["pid"])
             db.execute(
                 "UPDATE runs SET status = 'interrupted', finished_at = ?,"
                 " last_error = COALESCE(last_error, 'the process died; resumed by a later sync')"
