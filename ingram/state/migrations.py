@@ -152,26 +152,36 @@ LATEST = max(MIGRATIONS)
 
 
 def migrate(db: sqlite3.Connection) -> list[int]:
-    """Apply every migration not yet recorded; return the numbers applied."""
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (number INTEGER PRIMARY KEY, applied_at TEXT)"
-    )
-    done = {row[0] for row in db.execute("SELECT number FROM _migrations")}
+    """Apply every migration not yet recorded; return the numbers applied.
+
+    Each migration, and ``_migrations`` itself, is created inside one write
+    transaction that first re-reads what is recorded: a first run killed at
+    any moment leaves either nothing or whole migrations, and processes racing
+    on a fresh file apply each migration exactly once.
+    """
     applied = []
-    for number in sorted(set(MIGRATIONS) - done):
+    while True:
         db.execute("BEGIN IMMEDIATE")
         try:
-            MIGRATIONS[number](db)
             db.execute(
-                "INSERT INTO _migrations VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-                (number,),
+                "CREATE TABLE IF NOT EXISTS _migrations"
+                " (number INTEGER PRIMARY KEY, applied_at TEXT)"
             )
+            done = {row[0] for row in db.execute("SELECT number FROM _migrations")}
+            pending = sorted(set(MIGRATIONS) - done)
+            if pending:
+                MIGRATIONS[pending[0]](db)
+                db.execute(
+                    "INSERT INTO _migrations VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                    (pending[0],),
+                )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        applied.append(number)
-    return applied
+        if not pending:
+            return applied
+        applied.append(pending[0])
 
 
 def recorded_version(db: sqlite3.Connection) -> int:

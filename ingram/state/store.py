@@ -18,6 +18,7 @@ import os
 import socket
 import sqlite3
 import stat
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -112,7 +113,10 @@ def check_schema(db: sqlite3.Connection, path: Path, version: int, readonly: boo
     """Refuse an SQLite file that another program made, or an empty one for reading."""
     if version:
         return
-    tables = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+    # An empty ``_migrations`` alone is a first run that an older version left half-done.
+    tables = db.execute(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name != '_migrations'"
+    ).fetchone()[0]
     if tables:
         db.close()
         raise StoreError(
@@ -122,6 +126,42 @@ def check_schema(db: sqlite3.Connection, path: Path, version: int, readonly: boo
     if readonly:
         db.close()
         raise StoreError(f"{path} holds no ingram-sync data yet: run `ingram-sync sync` first")
+
+
+def check_version(db: sqlite3.Connection, path: Path, readonly: bool) -> None:
+    """Refuse a foreign or newer database, reading its schema in one consistent snapshot.
+
+    One read transaction: a racing first run that commits its migration between
+    two separate reads would make its tables look like another program's.
+    """
+    db.execute("BEGIN")
+    version = recorded_version(db)
+    check_schema(db, path, version, readonly)
+    db.execute("COMMIT")
+    if version > LATEST:
+        db.close()
+        raise StoreError(
+            f"{path} was written by a newer ingram-sync (schema {version}, this "
+            f"version knows {LATEST}): upgrade ingram-sync to use it"
+        )
+
+
+def enable_wal(db: sqlite3.Connection) -> None:
+    """Switch to WAL mode, waiting out other first runs doing the same.
+
+    Changing the journal mode fails at once with "database is locked" while
+    another connection reads the file in rollback mode (SQLite's busy timeout
+    does not apply), which is what racing first runs on a fresh file do.
+    """
+    give_up = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > give_up:
+                raise
+            time.sleep(0.005)
 
 
 class Store:
@@ -146,16 +186,9 @@ class Store:
             db.row_factory = sqlite3.Row
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA foreign_keys = ON")
-            version = recorded_version(db)
-            check_schema(db, path, version, readonly)
-            if version > LATEST:
-                db.close()
-                raise StoreError(
-                    f"{path} was written by a newer ingram-sync (schema {version}, this "
-                    f"version knows {LATEST}): upgrade ingram-sync to use it"
-                )
+            check_version(db, path, readonly)
             if not readonly:
-                db.execute("PRAGMA journal_mode = WAL")
+                enable_wal(db)
                 db.execute("PRAGMA synchronous = NORMAL")
                 migrate(db)
         except sqlite3.DatabaseError as error:
