@@ -62,6 +62,7 @@ class Settings:
     pa_retry_waits: tuple[float, ...] = (30.0, 60.0, 120.0)
     details_retry_waits: tuple[float, ...] = (10.0, 30.0, 60.0)
     timeout: float = 30.0
+    deadline: float = 120.0
     max_concurrent: int = 5
     details_workers: int = 1
     batch_size: int = 50
@@ -132,6 +133,7 @@ CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "pa_rate": positive_number,
     "details_interval": non_negative,
     "timeout": positive_number,
+    "deadline": positive_number,
     "pa_retry_waits": parse_waits,
     "details_retry_waits": parse_waits,
     "max_concurrent": int_in_range(1, 64),
@@ -226,7 +228,9 @@ def client_settings(settings: Settings) -> ClientSettings:
         sender_id=settings.sender_id,
         base_url=settings.api_url.rstrip("/"),
         token_path=settings.token_path,
+        connect_timeout=settings.timeout,  # also bounds the TLS handshake
         timeout=settings.timeout,
+        deadline=settings.deadline,
         pa_rate=settings.pa_rate,
         details_interval=settings.details_interval,
         pa_retry_waits=settings.pa_retry_waits,

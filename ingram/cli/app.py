@@ -169,9 +169,21 @@ def products_remove(state: State, skus: tuple[str, ...]) -> None:
 @click.option("--limit", default=500, show_default=True, help="At most this many matches.")
 @click.option("--dry-run", is_flag=True, help="List what would be added; track nothing.")
 @click.option("--sandbox", "vendor_sandbox", is_flag=True, help="Use Ingram's own sandbox API.")
+@click.option(
+    "--timeout", metavar="VALUE", help="Seconds per HTTP read, connect and TLS handshake [30]."
+)
+@click.option(
+    "--deadline", metavar="VALUE", help="Seconds per HTTP attempt, connect to last body byte [120]."
+)
 @pass_state
 def products_discover(
-    state: State, limit: int, dry_run: bool, vendor_sandbox: bool, **query: Any
+    state: State,
+    limit: int,
+    dry_run: bool,
+    vendor_sandbox: bool,
+    timeout: str | None,
+    deadline: str | None,
+    **query: Any,
 ) -> None:
     """Track the products a vendor catalog search finds.
 
@@ -179,7 +191,9 @@ def products_discover(
     """
     from ingram.discover import SearchQuery, discover, result_line
 
-    settings = state.settings(api_url=VENDOR_SANDBOX_URL if vendor_sandbox else None)
+    settings = state.settings(
+        api_url=VENDOR_SANDBOX_URL if vendor_sandbox else None, timeout=timeout, deadline=deadline
+    )
     client = open_client(settings)
     store = Store.open(settings.db)
     result = discover(store, client, SearchQuery(**query), limit=limit, dry_run=dry_run)
@@ -206,7 +220,8 @@ TIMING_OPTIONS = (
     ("--details-interval", "Seconds between details calls [0.5]."),
     ("--pa-retry-waits", "Seconds to wait before each P&A retry [30,60,120]."),
     ("--details-retry-waits", "Seconds to wait before each details retry [10,30,60]."),
-    ("--timeout", "Seconds per HTTP call [30]."),
+    ("--timeout", "Seconds per HTTP read, connect and TLS handshake [30]."),
+    ("--deadline", "Seconds per HTTP attempt, connect to last body byte [120]."),
     ("--max-concurrent", "P&A calls at once [5]."),
     ("--details-workers", "Details threads sharing the one details limiter [1]."),
     ("--batch-size", "Part numbers per P&A call, 1..50 [50]."),
