@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -29,13 +30,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
 from ingram.state.lock import SyncLock
 from ingram.state.saving import DetailsPolicy, save_details, save_failure, save_price_availability
-from ingram.state.store import DETAILS, PA, Store, batched, parse_time
+from ingram.state.store import DETAILS, PA, Store, batched, parse_time, storage_error
 
 if TYPE_CHECKING:  # the client (and requests) load only for commands that call the API
     from ingram.api.client import IngramClient
 
 log = logging.getLogger("ingram.engine")
 STATS_EVERY = 0.5
+# A sync waits this long for another program's write lock (backing off, results kept in hand).
+SYNC_BUSY_WAIT = 3600.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ def run_sync(
 ) -> RunSummary:
     """A full sync of the tracked products (or ``options.skus``), resuming a dead run first."""
     stop = StopSwitch(client)
+    store.busy_wait = SYNC_BUSY_WAIT
     with handle_stop_signals(stop), SyncLock(store.path):
         skipped = check_min_interval(store, options)
         if skipped:
@@ -118,6 +122,7 @@ def run_retry_failed(
 ) -> RunSummary:
     """Re-run exactly the given failure rows (P&A items re-batched, details one by one)."""
     stop = StopSwitch(client)
+    store.busy_wait = SYNC_BUSY_WAIT
     with handle_stop_signals(stop), SyncLock(store.path):
         store.interrupt_dead_runs()
         ids = [row["id"] for row in failures]
@@ -201,9 +206,24 @@ class SyncRun:
         self.progress.start(run["products"], run["details_total"])
         try:
             self.loop()
+        except sqlite3.Error as error:
+            self.progress.close()
+            self.abandon(error)
+            raise storage_error(error, self.store.path) from error
         finally:
             self.shutdown()
         return self.finish()
+
+    def abandon(self, error: sqlite3.Error) -> None:
+        """After a storage fault: mark the run interrupted if the disk still lets us.
+
+        If it does not, the run stays ``running`` with a pid that is gone, and the
+        next sync marks it interrupted; either way that sync resumes its tasks.
+        """
+        try:
+            self.store.finish_run(self.run_id, "interrupted", f"storage fault: {error}"[:300])
+        except sqlite3.Error:
+            log.debug("could not mark run %d interrupted", self.run_id, exc_info=True)
 
     def loop(self) -> None:
         deadline: float | None = None

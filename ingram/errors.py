@@ -28,6 +28,10 @@ class LockedError(IngramSyncError):
         self.holder_pid = holder_pid
 
 
+class DatabaseBusy(LockedError):
+    """Another program held the database's write lock for longer than we wait (exit 3)."""
+
+
 class ApiError(IngramSyncError):
     """A call to the Ingram API failed, after whatever retries it was owed.
 

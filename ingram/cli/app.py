@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -33,7 +34,7 @@ from ingram.output.logs import FILE_ONLY, setup_logging
 from ingram.output.progress import make_progress
 from ingram.state.history import failures_by_id, list_failures
 from ingram.state.saving import DetailsPolicy
-from ingram.state.store import Store
+from ingram.state.store import Store, storage_error
 
 log = logging.getLogger("ingram")
 
@@ -57,10 +58,23 @@ class IngramGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except sqlite3.Error as error:  # a storage fault met mid-command: full disk, I/O, damage
+            raise self.fail(storage_error(error, database_label(ctx))) from None
         except IngramSyncError as error:
-            log.debug("error detail", exc_info=True)
-            log.error("%s", error, extra=FILE_ONLY)
-            raise CliError(str(error), exit_code_for(error)) from None
+            raise self.fail(error) from None
+
+    def fail(self, error: IngramSyncError) -> CliError:
+        log.debug("error detail", exc_info=True)
+        log.error("%s", error, extra=FILE_ONLY)
+        return CliError(str(error), exit_code_for(error))
+
+
+def database_label(ctx: click.Context) -> str:
+    """The database the command used, for an error message (settings may be broken)."""
+    try:
+        return ctx.obj.settings().db
+    except IngramSyncError:
+        return "(the database)"
 
 
 @click.group(cls=IngramGroup, context_settings={"help_option_names": ["-h", "--help"]})

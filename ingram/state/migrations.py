@@ -159,6 +159,8 @@ def migrate(db: sqlite3.Connection) -> list[int]:
     any moment leaves either nothing or whole migrations, and processes racing
     on a fresh file apply each migration exactly once.
     """
+    if recorded_version(db) and not set(MIGRATIONS) - recorded_numbers(db):
+        return []  # up to date: no write lock needed, so a busy database still opens
     applied = []
     while True:
         db.execute("BEGIN IMMEDIATE")
@@ -167,8 +169,7 @@ def migrate(db: sqlite3.Connection) -> list[int]:
                 "CREATE TABLE IF NOT EXISTS _migrations"
                 " (number INTEGER PRIMARY KEY, applied_at TEXT)"
             )
-            done = {row[0] for row in db.execute("SELECT number FROM _migrations")}
-            pending = sorted(set(MIGRATIONS) - done)
+            pending = sorted(set(MIGRATIONS) - recorded_numbers(db))
             if pending:
                 MIGRATIONS[pending[0]](db)
                 db.execute(
@@ -182,6 +183,10 @@ def migrate(db: sqlite3.Connection) -> list[int]:
         if not pending:
             return applied
         applied.append(pending[0])
+
+
+def recorded_numbers(db: sqlite3.Connection) -> set[int]:
+    return {row[0] for row in db.execute("SELECT number FROM _migrations")}
 
 
 def recorded_version(db: sqlite3.Connection) -> int:

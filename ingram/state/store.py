@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sqlite3
@@ -26,15 +27,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ingram.errors import StoreError
+from ingram.errors import DatabaseBusy, IngramSyncError, StoreError
 from ingram.state.lock import locked_error, process_alive
 from ingram.state.migrations import LATEST, migrate, recorded_version
+
+log = logging.getLogger("ingram.state")
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
 PA = "price_availability"
 DETAILS = "details"
 TASK_CHUNK = 500
+WRITE_CHUNK = 20_000  # rows per commit of a bulk write (a fraction of a second each)
 PLAN_GROUP = 100  # P&A tasks inserted per executemany while planning
 
 EXPORT_COLUMNS = (
@@ -128,6 +132,38 @@ def check_schema(db: sqlite3.Connection, path: Path, version: int, readonly: boo
         raise StoreError(f"{path} holds no ingram-sync data yet: run `ingram-sync sync` first")
 
 
+def is_busy(error: sqlite3.Error) -> bool:
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    )
+
+
+def busy_error(path: Path) -> DatabaseBusy:
+    return DatabaseBusy(
+        f"database busy: another program holds the write lock of {path}; try again when it is done"
+    )
+
+
+STORAGE_PROBLEMS = {
+    sqlite3.SQLITE_FULL: "the disk is full (or a file-size limit was reached)"
+    ": free space, then run it again (a sync resumes)",
+    sqlite3.SQLITE_IOERR: "an I/O error: check the disk, then run it again (a sync resumes)",
+    sqlite3.SQLITE_CORRUPT: "the file is damaged: run `ingram-sync db check`, restore a backup",
+    sqlite3.SQLITE_NOTADB: "the file is damaged: run `ingram-sync db check`, restore a backup",
+    sqlite3.SQLITE_READONLY: "it cannot be written: check its permissions and the disk",
+    sqlite3.SQLITE_CANTOPEN: "it cannot be opened: check the path and its folder",
+}
+
+
+def storage_error(error: sqlite3.Error, path: Path | str) -> IngramSyncError:
+    """The one-line error for an SQLite failure met in the middle of a command."""
+    if is_busy(error):
+        return busy_error(Path(path))
+    problem = STORAGE_PROBLEMS.get(getattr(error, "sqlite_errorcode", 0) & 0xFF)
+    return StoreError(f"database {path}: {problem or error}")
+
+
 def check_version(db: sqlite3.Connection, path: Path, readonly: bool) -> None:
     """Refuse a foreign or newer database, reading its schema in one consistent snapshot.
 
@@ -171,6 +207,9 @@ class Store:
         self.db = db
         self.path = path
         self._writing = False  # inside ``write``: a nested ``write`` joins that transaction
+        # Seconds to keep retrying the write lock after the busy timeout, before DatabaseBusy.
+        # A sync sets it long: it waits out another writer instead of crashing its run.
+        self.busy_wait = 0.0
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> Store:
@@ -192,6 +231,8 @@ class Store:
                 db.execute("PRAGMA synchronous = NORMAL")
                 migrate(db)
         except sqlite3.DatabaseError as error:
+            if is_busy(error):
+                raise busy_error(path) from None
             raise StoreError(f"cannot use database {path}: {error}") from error
         return cls(db, path)
 
@@ -208,16 +249,41 @@ class Store:
         if self._writing:
             yield self.db
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        self.begin()
         self._writing = True
         try:
             yield self.db
         except BaseException:
             self._writing = False
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite already rolled back after a full disk or I/O error
+                self.db.execute("ROLLBACK")
             raise
         self._writing = False
         self.db.execute("COMMIT")
+
+    def begin(self) -> None:
+        """``BEGIN IMMEDIATE``; past the busy timeout, retried with backoff for ``busy_wait`` s."""
+        started = time.monotonic()
+        pause = 0.05
+        warned = False
+        while True:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if not is_busy(error):
+                    raise
+                if time.monotonic() - started >= self.busy_wait:
+                    raise busy_error(self.path) from None
+                if not warned:
+                    warned = True
+                    log.warning(
+                        "warning: database %s is busy (another program holds its write lock);"
+                        " waiting for it, results are kept",
+                        self.path,
+                    )
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
 
     # -- products -----------------------------------------------------------
 
@@ -225,13 +291,16 @@ class Store:
         """Track part numbers; return (added, already tracked)."""
         unique = list(dict.fromkeys(part_numbers))
         now = utc_now()
-        with self.write() as db:
-            before = db.total_changes
-            db.executemany(
-                "INSERT OR IGNORE INTO products (ingram_part_number, added_at) VALUES (?, ?)",
-                ((pn, now) for pn in unique),
-            )
-            added = db.total_changes - before
+        added = 0
+        # A commit per chunk: a 3-million-line import never holds the write lock for long.
+        for chunk in batched(unique, WRITE_CHUNK):
+            with self.write() as db:
+                before = db.total_changes
+                db.executemany(
+                    "INSERT OR IGNORE INTO products (ingram_part_number, added_at) VALUES (?, ?)",
+                    ((pn, now) for pn in chunk),
+                )
+                added += db.total_changes - before
         return added, len(unique) - added
 
     def remove_products(self, part_numbers: Iterable[str]) -> int:
