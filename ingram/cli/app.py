@@ -340,10 +340,12 @@ LAZY_COMMANDS = {
 
 def register_extra_commands() -> None:
     """Commands that live in their own modules (the reports; demo and sandbox load lazily)."""
-    from ingram.cli.reports import REPORT_COMMANDS  # imports common, never this module
+    from ingram.cli.db import db_group  # these import common, never this module
+    from ingram.cli.reports import REPORT_COMMANDS
 
     for command in REPORT_COMMANDS:
         cli.add_command(command)
+    cli.add_command(db_group)
 
 
 register_extra_commands()

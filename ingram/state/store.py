@@ -90,6 +90,10 @@ def check_database_file(path: Path, *, writable: bool) -> None:
         if not path.parent.exists():
             raise StoreError(f"folder {path.parent} does not exist: create it or choose --db")
         return
+    if not path.is_file():  # a FIFO would hang the read below; a device would get -journal litter
+        raise StoreError(
+            f"database path {path} is not a regular file (a FIFO or a device?): choose another --db"
+        )
     try:
         with path.open("rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
@@ -145,9 +149,10 @@ def busy_error(path: Path) -> DatabaseBusy:
     )
 
 
+SQLITE_IOERR_WRITE = 778  # SQLITE_IOERR | 3 << 8: the OS refused a write
 STORAGE_PROBLEMS = {
-    sqlite3.SQLITE_FULL: "the disk is full (or a file-size limit was reached)"
-    ": free space, then run it again (a sync resumes)",
+    sqlite3.SQLITE_FULL: "cannot write: the disk is full, a file-size limit was reached or"
+    " the disk failed; free space or check the disk, then run it again (a sync resumes)",
     sqlite3.SQLITE_IOERR: "an I/O error: check the disk, then run it again (a sync resumes)",
     sqlite3.SQLITE_CORRUPT: "the file is damaged: run `ingram-sync db check`, restore a backup",
     sqlite3.SQLITE_NOTADB: "the file is damaged: run `ingram-sync db check`, restore a backup",
@@ -160,7 +165,10 @@ def storage_error(error: sqlite3.Error, path: Path | str) -> IngramSyncError:
     """The one-line error for an SQLite failure met in the middle of a command."""
     if is_busy(error):
         return busy_error(Path(path))
-    problem = STORAGE_PROBLEMS.get(getattr(error, "sqlite_errorcode", 0) & 0xFF)
+    code = getattr(error, "sqlite_errorcode", 0)
+    if code == SQLITE_IOERR_WRITE:  # a write refused: EFBIG (file-size limit) or EIO
+        code = sqlite3.SQLITE_FULL
+    problem = STORAGE_PROBLEMS.get(code & 0xFF)
     return StoreError(f"database {path}: {problem or error}")
 
 
