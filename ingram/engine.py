@@ -28,9 +28,10 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
+from ingram.state.dbfile import storage_error
 from ingram.state.lock import SyncLock
 from ingram.state.saving import DetailsPolicy, save_details, save_failure, save_price_availability
-from ingram.state.store import DETAILS, PA, Store, batched, parse_time, storage_error
+from ingram.state.store import DETAILS, PA, Store, batched, parse_time
 
 if TYPE_CHECKING:  # the client (and requests) load only for commands that call the API
     from ingram.api.client import IngramClient

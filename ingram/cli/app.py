@@ -32,9 +32,10 @@ from ingram.errors import ConfigError, IngramSyncError, InputError
 from ingram.files import part_numbers_from_args, read_part_numbers
 from ingram.output.logs import FILE_ONLY, setup_logging
 from ingram.output.progress import make_progress
+from ingram.state.dbfile import storage_error
 from ingram.state.history import failures_by_id, list_failures
 from ingram.state.saving import DetailsPolicy
-from ingram.state.store import Store, storage_error
+from ingram.state.store import Store
 
 log = logging.getLogger("ingram")
 

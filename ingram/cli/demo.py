@@ -9,6 +9,7 @@ compressed so it ends in seconds.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,6 +19,7 @@ from ingram.engine import SyncOptions, run_sync
 from ingram.output.progress import make_progress
 from ingram.sandbox import SandboxServer, SandboxSettings, serve_forever, settings_from_options
 from ingram.sandbox.runner import FAULT_OPTIONS
+from ingram.state.maintenance import check_demo_database, mark_demo
 from ingram.state.store import Store
 
 DEMO_DB = "ingram_sync_demo.db"
@@ -51,7 +53,8 @@ def demo_command(state: Any, count: int) -> None:
     """
     from ingram.cli.common import finish
 
-    db_path = state.db_flag or DEMO_DB
+    db_path = Path(state.db_flag or DEMO_DB)
+    check_demo_database(db_path)
     sandbox_settings = SandboxSettings(port=0, catalog_size=count, latency=DEMO_LATENCY)
     click.echo(
         f"Demo: a sandbox Ingram API on loopback, {count} products, database {db_path}.\n"
@@ -61,6 +64,7 @@ def demo_command(state: Any, count: int) -> None:
     )
     with SandboxServer(sandbox_settings) as server:
         store = Store.open(db_path)
+        mark_demo(store)
         store.add_products(server.catalog.part_numbers(count))
         client = IngramClient(demo_client_settings(server.url, sandbox_settings))
         summary = run_sync(store, client, SyncOptions(force=True), make_progress(state.quiet))

@@ -1,5 +1,7 @@
 """Looking after the database file: integrity check and online backup.
 
+Also what marks a demo database, so that the demo never touches a real catalog.
+
 Example::
 
     problems = integrity_problems(store)      # [] when the file is sound
@@ -54,3 +56,30 @@ def backup(store: Store, target: Path) -> int:
     finally:
         partial.unlink(missing_ok=True)
     return pages
+
+
+DEMO_APPLICATION_ID = 0x494E4744  # "INGD" in the SQLite header: a database the demo made
+
+
+def check_demo_database(path: Path) -> None:
+    """Refuse ``path`` for the demo unless it is new, empty or a demo database already.
+
+    The demo marks every product not in its fake catalog ``not_found`` and adds
+    fake part numbers that later real syncs would send to Ingram.
+    """
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        return
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except OSError as error:
+        raise StoreError(f"cannot read {path}: {error.strerror}") from error
+    if int.from_bytes(header[68:72], "big") != DEMO_APPLICATION_ID:
+        raise StoreError(
+            f"{path} is not a demo database: the demo never touches a real catalog;"
+            " run it without --db (it uses its own file) or give a new file"
+        )
+
+
+def mark_demo(store: Store) -> None:
+    store.db.execute(f"PRAGMA application_id = {DEMO_APPLICATION_ID}")
