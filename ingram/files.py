@@ -14,6 +14,7 @@ import io
 import json
 import os
 import re
+import signal
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -96,13 +97,27 @@ def find_column(
 
 @contextmanager
 def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
-    """A text file that appears at ``path`` complete, or not at all."""
+    """A text file that appears at ``path`` complete, or not at all.
+
+    Only a regular file is ever replaced: a symlink, FIFO or device at ``path``
+    (``/dev/stdout`` is a symlink) is refused, never swapped for the export.
+    """
     target = Path(path)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)  # an export is an ordinary file, not mkstemp's 0600
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise InputError(
+            f"{target} is not a regular file (a symlink, FIFO or device): give a file path,"
+            " or -o - for stdout"
+        )
+    # SIGTERM (raised as an exception by the CLI) waits until the cleanup below is armed.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # an export is an ordinary file, not mkstemp's 0600
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
             handle.flush()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
+import signal
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -352,6 +354,28 @@ def register_extra_commands() -> None:
 register_extra_commands()
 
 
+class Terminated(BaseException):
+    """SIGTERM outside a sync: unwinds like Ctrl-C, so temporary files and transactions end."""
+
+
+def raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
 def main() -> None:
     """The console script ``ingram-sync``."""
-    cli(prog_name="ingram-sync")
+    for name in ("stdout", "stderr"):  # closed by the caller (2>&-): write nowhere, still run
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+    signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        try:
+            cli(prog_name="ingram-sync")
+        finally:
+            sys.stdout.flush()
+    except Terminated:
+        sys.exit(ExitStatus.INTERRUPTED)
+    except OSError as error:  # stdout on a full disk, or gone: one line, not a traceback
+        sys.stderr.write(f"Error: cannot write the output: {error.strerror or error}\n")
+        sys.stderr.flush()
+        os._exit(ExitStatus.USAGE)  # the interpreter's own last flush would fail again

@@ -127,7 +127,7 @@ def changes(state: State, since: str | None, as_json: bool) -> None:
 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
-@click.option("--output", "-o", metavar="FILE", help="Write here (atomically) instead of stdout.")
+@click.option("--output", "-o", metavar="FILE", help="Write here (atomically); - for stdout.")
 @click.option("--status", multiple=True, help="Only products with this status (repeatable).")
 @click.option(
     "--changed-since", metavar="DURATION", help="Only products whose price or stock changed."
@@ -142,14 +142,14 @@ def export(
     """
     cutoff = cutoff_of(changed_since, "--changed-since")
     rows = state.store(readonly=True).products(status=status, changed_since=cutoff)
-    if output is None:
+    if output in (None, "-"):
         write_export(rows, fmt, sys.stdout)
         return
     try:
         with atomic_output(output) as out:
             count = write_export(rows, fmt, out)
     except OSError as error:
-        raise InputError(f"cannot write {output}: {error.strerror}") from None
+        raise InputError(f"cannot write {output}: {error.strerror or error}") from None
     if not state.quiet:
         click.echo(f"wrote {count} products to {output}", err=True)
 

@@ -20,8 +20,6 @@ import sys
 import time
 from collections.abc import Sequence
 
-from ingram.errors import ConfigError
-
 FILE_ONLY = {"file_only": True}
 MASK = "***"
 
@@ -66,14 +64,37 @@ def utc_formatter(with_pid: bool = False) -> logging.Formatter:
     return formatter
 
 
-def open_log_file(path: str) -> logging.FileHandler:
-    """A handler appending to ``path``, or a ConfigError saying why it cannot be opened."""
+class LogFile(logging.FileHandler):
+    """Appends to the log file; the first write that fails warns once on stderr, then it stops.
+
+    A full disk or a revoked permission must not print logging's traceback on
+    every line, nor stop the command the log is only a record of.
+    """
+
+    failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        if not self.failed:
+            self.failed = True
+            warn_log_file(self.baseFilename, sys.exc_info()[1])
+
+
+def warn_log_file(path: str, error: BaseException | None) -> None:
+    reason = getattr(error, "strerror", None) or str(error)
+    sys.stderr.write(f"warning: cannot write log file {path}: {reason}; logging to stderr only\n")
+
+
+def open_log_file(path: str) -> logging.FileHandler | None:
+    """A handler appending to ``path``, or None after a warning saying why it cannot be opened."""
     try:
-        return logging.FileHandler(os.path.expanduser(path), "a", encoding="utf-8")
+        return LogFile(os.path.expanduser(path), "a", encoding="utf-8")
     except OSError as error:
-        raise ConfigError(
-            f"cannot open log file {path}: {error.strerror}; fix the path or --log-file"
-        ) from None
+        warn_log_file(path, error)
+        return None
 
 
 def setup_logging(
@@ -95,8 +116,8 @@ def setup_logging(
     masking = MaskSecrets(secrets)
     console.addFilter(masking)
     handlers: list[logging.Handler] = [console]
-    if log_file:
-        file_handler = open_log_file(log_file)
+    file_handler = open_log_file(log_file) if log_file else None
+    if file_handler:
         file_handler.setFormatter(utc_formatter(with_pid=True))
         file_handler.setLevel(logging.DEBUG if verbose else logging.INFO)
         file_handler.addFilter(masking)
