@@ -144,6 +144,14 @@ def check_min_interval(store: Store, options: SyncOptions) -> RunSummary | None:
     if last is None:
         return None
     age = time.time() - parse_time(last["finished_at"]).timestamp()
+    if age < 0:  # the clock stepped back: skipping would go on until it catches up
+        log.warning(
+            "warning: run %d finished %.0fs in the future (the clock stepped back?);"
+            " ignoring --min-interval",
+            last["id"],
+            -age,
+        )
+        return None
     if age >= options.min_interval:
         return None
     message = (

@@ -62,6 +62,8 @@ def read_part_numbers(raw: IO[bytes], name: str) -> ImportResult:
         raise InputError(f"{name} is not UTF-8 text: save it as a UTF-8 CSV file") from None
     if "\x00" in text:
         raise InputError(f"{name} holds binary data, not CSV text")
+    # No field can be longer than the file: a huge one is then a rejected line, not a crash.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     rows = [(number, row) for number, row in enumerate(csv.reader(io.StringIO(text)), 1) if row]
     if not rows:
         raise InputError(f"{name} is empty: give a CSV with an ingramPartNumber column")

@@ -386,6 +386,9 @@ def _has_next(payload: Mapping[str, Any]) -> bool:
     return number * size < found
 
 
+TOKEN_CHARACTERS = re.compile(r"[\x21-\x7e]+")
+
+
 def parse_token(payload: Any) -> tuple[str, float]:
     """The token answer: ``(access_token, expires_in seconds)``; a missing lifetime means 1 h."""
     if not isinstance(payload, Mapping):
@@ -393,6 +396,8 @@ def parse_token(payload: Any) -> tuple[str, float]:
     token = payload.get("access_token")
     if not isinstance(token, str) or not token.strip() or len(token) > 8192:
         raise _bad("token answer has no access_token")
+    if not TOKEN_CHARACTERS.fullmatch(token.strip()):  # a CR/LF would break every request's headers
+        raise _bad("token answer's access_token holds characters no header can carry")
     raw_lifetime = payload.get("expires_in")
     if raw_lifetime is None or raw_lifetime == "":
         return token.strip(), DEFAULT_TOKEN_LIFETIME

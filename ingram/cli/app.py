@@ -20,6 +20,7 @@ import click
 
 from ingram import __version__
 from ingram.cli.common import (
+    ROW_ID,
     CliError,
     ExitStatus,
     State,
@@ -308,7 +309,7 @@ def sync(state: State, skus: tuple[str, ...], force: bool, **kwargs: Any) -> Non
 
 
 @cli.command("retry-failed")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ROW_ID)
 @click.option("--all", "retry_all", is_flag=True, help="Retry every unresolved failure.")
 @run_options
 @pass_state

@@ -87,6 +87,9 @@ class State:
 
 pass_state = click.make_pass_decorator(State)
 
+# Run and failure ids are SQLite integers: 10**25 is a usage error, not an overflow traceback.
+ROW_ID = click.IntRange(1, 2**63 - 1)
+
 
 def open_client(settings: Settings) -> IngramClient:
     """A client for the configured API, or a ConfigError naming what is missing."""

@@ -44,7 +44,14 @@ def demo_client_settings(url: str, sandbox: SandboxSettings) -> ClientSettings:
 
 
 @click.command("demo")
-@click.option("--products", "count", default=1000, show_default=True, help="Demo products.")
+@click.option(
+    "--products",
+    "count",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="Demo products.",
+)
 @click.pass_obj
 def demo_command(state: Any, count: int) -> None:
     """Sync demo products from the built-in sandbox API, with progress bars.

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from ingram.cli.common import State
+from ingram.cli.common import ROW_ID, State
 from ingram.config import parse_duration
 from ingram.errors import InputError
 from ingram.files import FORMATS, atomic_output, write_export
@@ -38,7 +38,7 @@ def cutoff_of(duration: str | None, option: str) -> str | None:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--run", "run_id", type=int, help="Only failures of this run.")
+@click.option("--run", "run_id", type=ROW_ID, help="Only failures of this run.")
 @click.option("--resolved", is_flag=True, help="Include resolved failures.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array.")
 @click.pass_context
@@ -86,7 +86,7 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
 
 
 @runs.command("show")
-@click.argument("run_id", type=int)
+@click.argument("run_id", type=ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="A JSON object.")
 @click.pass_obj
 def runs_show(state: State, run_id: int, as_json: bool) -> None:
@@ -155,7 +155,7 @@ def export(
 
 
 @click.command()
-@click.argument("run_id", type=int, required=False)
+@click.argument("run_id", type=ROW_ID, required=False)
 @click.option(
     "--refresh",
     default=2.0,
