@@ -38,7 +38,15 @@ from ingram.api.parsing import (
     parse_token,
 )
 from ingram.api.ratelimiting import EndpointGate, cancellable_sleep, rate_limit_delay
-from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError, MalformedResponse
+from ingram.errors import (
+    ApiError,
+    ApiUnavailable,
+    Cancelled,
+    CredentialsError,
+    MalformedResponse,
+    mask_secrets,
+    secret_forms,
+)
 from ingram.models import (
     ClientSettings,
     ClientStats,
@@ -118,6 +126,7 @@ class IngramClient:
         self._token_lock = threading.Lock()
         self._token: tuple[str, float] | None = None  # (token, monotonic time to refresh)
         self._tokens_seen: list[str] = []
+        self._secret_forms = forms_of(settings.client_secret)
         s = settings
         self._pa = self._endpoint("price_and_availability", _interval(s.pa_rate), s.pa_retry_waits)
         self._details = self._endpoint("details", s.details_interval, s.details_retry_waits)
@@ -330,10 +339,8 @@ class IngramClient:
         return status_error(resp.status, detail)
 
     def _redact(self, text: str) -> str:
-        for secret in (self.settings.client_secret, *self._tokens_seen):
-            if secret and secret in text:
-                text = text.replace(secret, "***")
-        return text
+        """``text`` without the secret or a recent token, in any encoding they come back in."""
+        return mask_secrets(text, self._secret_forms)
 
     # ------------------------------------------------------------ token
 
@@ -386,6 +393,7 @@ class IngramClient:
             ) from exc
         self._token = state
         self._tokens_seen = [*self._tokens_seen[-4:], state[0]]
+        self._secret_forms = forms_of(self.settings.client_secret, *self._tokens_seen)
         return state
 
     def _token_attempt(self, request: _Request, attempt: int) -> tuple[str, float]:
@@ -459,6 +467,12 @@ class IngramClient:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def forms_of(*secrets: str) -> list[str]:
+    """Every encoded form of ``secrets``, longest first (see ``secret_forms``)."""
+    forms = {form for secret in secrets for form in secret_forms(secret)}
+    return sorted(forms, key=len, reverse=True)
 
 
 def _check_part_numbers(part_numbers: Sequence[str]) -> list[str]:

@@ -20,8 +20,9 @@ import sys
 import time
 from collections.abc import Sequence
 
+from ingram.errors import mask_secrets, secret_forms
+
 FILE_ONLY = {"file_only": True}
-MASK = "***"
 
 
 class TqdmHandler(logging.Handler):
@@ -45,14 +46,13 @@ class MaskSecrets(logging.Filter):
 
     def __init__(self, secrets: Sequence[str]) -> None:
         super().__init__()
-        self.secrets = [secret for secret in secrets if secret and len(secret) >= 4]
+        # Every encoding too: a gateway may echo the token form URL-encoded, or as JSON.
+        forms = {form for secret in secrets if len(secret) >= 4 for form in secret_forms(secret)}
+        self.forms = sorted(forms, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, MASK)
-            record.msg, record.args = message, None
+        if self.forms:
+            record.msg, record.args = mask_secrets(record.getMessage(), self.forms), None
         return True
 
 
