@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from types import FrameType
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
 from ingram.state.dbfile import storage_error
+from ingram.state.history import list_failures
 from ingram.state.lock import SyncLock
 from ingram.state.saving import DetailsPolicy, save_details, save_failure, save_price_availability
 from ingram.state.store import DETAILS, PA, Store, batched, parse_time
@@ -98,20 +99,31 @@ def run_sync(
         if options.skus:
             store.add_products(options.skus)
         run_id = store.create_run("sync", options_record(options))
-        # Not only the runs just found dead: any earlier run that stopped with work
-        # pending (a signal, a kill right after it marked a dead run) is finished too.
-        unfinished = store.runs_with_open_tasks(exclude=run_id)
-        # Without details this run takes over only P&A; the details stay owed to a later sync.
-        kinds = (PA, DETAILS) if options.details.enabled else (PA,)
-        store.adopt_open_tasks(unfinished, run_id, kinds)
-        if unfinished:
-            log.info("resuming the unfinished tasks of run(s) %s", ", ".join(map(str, unfinished)))
-        adopted = store.open_task_part_numbers([run_id], PA)
-        # Streamed, not listed: a 100,000-product catalog is never held in memory at once.
-        selected = iter(options.skus) if options.skus else store.iter_tracked()
-        plan = (pn for pn in selected if pn not in adopted)
-        store.plan_pa_tasks(run_id, batched(plan, options.batch_size))
+        with store.write():  # taking over owed work and planning are one transaction
+            plan_sync(store, run_id, options)
         return SyncRun(store, client, run_id, options, progress, stop).execute()
+
+
+def plan_sync(store: Store, run_id: int, options: SyncOptions) -> None:
+    """Take over the work stopped runs left, then plan this run's P&A batches.
+
+    Not only the runs just found dead: any earlier run that stopped with work
+    pending (a signal, a kill right after it marked a dead run) is finished too.
+    Their P&A part numbers are planned afresh in this run's full batches, so ten
+    killed retries of the same items cost one call per 50 products, not ten.
+    """
+    unfinished = store.runs_with_open_tasks(exclude=run_id)
+    owed = store.supersede_open_tasks(unfinished, PA)
+    # Without details this run takes over only P&A; the details stay owed to a later sync.
+    if options.details.enabled:
+        store.adopt_open_tasks(unfinished, run_id, (DETAILS,))
+    if unfinished:
+        log.info("resuming the unfinished tasks of run(s) %s", ", ".join(map(str, unfinished)))
+    if options.skus:  # owed part numbers no longer tracked are dropped with their products
+        plan: Iterable[str] = dict.fromkeys([*options.skus, *store.tracked(sorted(owed))])
+    else:  # streamed, not listed: a 100,000-product catalog is never held in memory at once
+        plan = store.iter_tracked()
+    store.plan_pa_tasks(run_id, batched(plan, options.batch_size))
 
 
 def run_retry_failed(
@@ -129,12 +141,30 @@ def run_retry_failed(
         ids = [row["id"] for row in failures]
         record = options_record(options) | {"retry_failures": ids[:100], "retried": len(ids)}
         run_id = store.create_run("retry", record)
-        pa_items = list(dict.fromkeys(r["ingram_part_number"] for r in failures if r["kind"] == PA))
-        details_items = [r["ingram_part_number"] for r in failures if r["kind"] == DETAILS]
-        store.plan_pa_tasks(run_id, batched(pa_items, options.batch_size))
-        with store.write() as db:
-            store.plan_details_tasks(db, run_id, list(dict.fromkeys(details_items)))
+        with store.write() as db:  # taking over owed work and planning are one transaction
+            items = owed_retries(store, run_id)
+            for row in failures:
+                items[row["kind"]].setdefault(row["ingram_part_number"])
+            store.plan_pa_tasks(run_id, batched(items[PA], options.batch_size))
+            store.plan_details_tasks(db, run_id, list(items[DETAILS]))
         return SyncRun(store, client, run_id, options, progress, stop).execute()
+
+
+def owed_retries(store: Store, run_id: int) -> dict[str, dict[str, None]]:
+    """The items that stopped retry runs left pending and that still have an open failure.
+
+    Their tasks are closed: this run retries the items in its own batches. An item
+    whose failure was resolved (or removed with its product) since is dropped.
+    """
+    stopped = store.runs_with_open_tasks(exclude=run_id, kind="retry")
+    still_failing = {(row["kind"], row["ingram_part_number"]) for row in list_failures(store)}
+    items: dict[str, dict[str, None]] = {PA: {}, DETAILS: {}}
+    for kind, found in items.items():
+        owed = store.supersede_open_tasks(stopped, kind)
+        found.update(dict.fromkeys(pn for pn in sorted(owed) if (kind, pn) in still_failing))
+    if stopped:
+        log.info("taking over the open retries of run(s) %s", ", ".join(map(str, stopped)))
+    return items
 
 
 def check_min_interval(store: Store, options: SyncOptions) -> RunSummary | None:

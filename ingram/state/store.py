@@ -372,6 +372,13 @@ class Store:
         kind_marks = ",".join("?" * len(kinds))
         scope = f"run_id IN ({marks}) AND state = 'pending' AND kind IN ({kind_marks})"
         with self.write() as db:
+            # Several stopped runs may owe the same item: it is adopted once.
+            db.execute(
+                f"UPDATE tasks SET state = 'superseded', finished_at = ? WHERE {scope}"
+                f" AND id NOT IN (SELECT MIN(id) FROM tasks WHERE {scope}"
+                " GROUP BY kind, part_numbers)",
+                (utc_now(), *from_runs, *kinds, *from_runs, *kinds),
+            )
             totals = dict.fromkeys((PA, DETAILS), (0, 0))
             for kind, count, size in db.execute(
                 f"SELECT kind, COUNT(*), SUM(size) FROM tasks WHERE {scope} GROUP BY kind",
@@ -387,7 +394,24 @@ class Store:
                 details_total=totals[DETAILS][1],
             )
 
-    def runs_with_open_tasks(self, exclude: int) -> list[int]:
+    def supersede_open_tasks(self, from_runs: Sequence[int], kind: str) -> set[str]:
+        """Close the pending ``kind`` tasks of stopped runs; return their part numbers.
+
+        The caller plans them afresh in its own full batches (in the same
+        transaction), so items owed by several killed runs cost one call, not one each.
+        """
+        owed = self.open_task_part_numbers(from_runs, kind) if from_runs else set()
+        if owed:
+            marks = ",".join("?" * len(from_runs))
+            with self.write() as db:
+                db.execute(
+                    "UPDATE tasks SET state = 'superseded', finished_at = ?"
+                    f" WHERE run_id IN ({marks}) AND kind = ? AND state = 'pending'",
+                    (utc_now(), *from_runs, kind),
+                )
+        return owed
+
+    def runs_with_open_tasks(self, exclude: int, kind: str | None = None) -> list[int]:
         """Runs other than ``exclude`` that are over but left pending tasks, oldest first.
 
         Call only while holding the sync lock. A run stopped by a signal or a
@@ -396,10 +420,10 @@ class Store:
         run that is no longer ``running``: all of these are still owed.
         """
         rows = self.db.execute(
-            "SELECT id FROM runs WHERE id != ? AND status != 'running' AND EXISTS"
-            " (SELECT 1 FROM tasks WHERE tasks.run_id = runs.id AND tasks.state = 'pending')"
-            " ORDER BY id",
-            (exclude,),
+            "SELECT id FROM runs WHERE id != ? AND status != 'running' AND kind = COALESCE(?, kind)"
+            " AND EXISTS (SELECT 1 FROM tasks WHERE tasks.run_id = runs.id"
+            " AND tasks.state = 'pending') ORDER BY id",
+            (exclude, kind),
         )
         return [row[0] for row in rows]
 
