@@ -281,9 +281,13 @@ def record_failures(
     pns: Sequence[str],
     error: ApiError,
 ) -> None:
-    """Open (or refresh the open) failure of each item; never two open rows for one item."""
+    """Open (or refresh the open) failure of each item; never two open rows for one item.
+
+    An item removed while its call was in flight gets none: nothing is left to retry.
+    """
     now = utc_now()
     message = str(error)
+    pns = store.tracked(pns)
     db.executemany(
         "INSERT INTO failures (run_id, kind, ingram_part_number, error_kind, error, http_status,"
         " attempts, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
