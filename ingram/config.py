@@ -71,6 +71,7 @@ class Settings:
     batch_size: int = 50
     details_max_age: float = 7 * 86400.0
     min_interval: float = 0.0
+    keep_days: float = 90.0
     log_file: str | None = None
 
     def __repr__(self) -> str:
@@ -116,6 +117,15 @@ def positive_number(value: Any, name: str, most: float = LONGEST_WAIT) -> float:
     return number
 
 
+def days_to_keep(value: Any, name: str) -> float:
+    """Days of history to keep; 0 keeps everything."""
+    try:
+        is_zero = not isinstance(value, bool) and float(value) == 0
+    except (TypeError, ValueError):
+        is_zero = False
+    return 0.0 if is_zero else positive_number(value, name, most=LONGEST_DURATION / 86400)
+
+
 def calls_per_minute(value: Any, name: str) -> float:
     """A rate of at least one call a day: a slower one would schedule calls past year 9999."""
     rate = positive_number(value, name, most=1e9)
@@ -157,6 +167,7 @@ CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "batch_size": int_in_range(1, 50),
     "details_max_age": parse_duration,
     "min_interval": parse_duration,
+    "keep_days": days_to_keep,
 }
 
 

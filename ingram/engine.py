@@ -27,10 +27,11 @@ from dataclasses import asdict, dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
+from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError, IngramSyncError
 from ingram.state.dbfile import storage_error
 from ingram.state.history import list_failures
 from ingram.state.lock import SyncLock
+from ingram.state.maintenance import prune
 from ingram.state.saving import DetailsPolicy, save_details, save_failure, save_price_availability
 from ingram.state.store import DETAILS, PA, Store, batched, parse_time
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:  # the client (and requests) load only for commands that call 
 
 log = logging.getLogger("ingram.engine")
 STATS_EVERY = 0.5
+COMMIT_EVERY = 1.0  # seconds between the writer's commits while results keep coming
 # A sync waits this long for another program's write lock (backing off, results kept in hand).
 SYNC_BUSY_WAIT = 3600.0
 
@@ -55,6 +57,7 @@ class SyncOptions:
     min_interval: float = 0.0
     force: bool = False
     grace_period: float = 3.0
+    keep_days: float = 90.0  # history pruned after each run; 0 keeps everything
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,28 @@ def run_sync(
         run_id = store.create_run("sync", options_record(options))
         with store.write():  # taking over owed work and planning are one transaction
             plan_sync(store, run_id, options)
-        return SyncRun(store, client, run_id, options, progress, stop).execute()
+        summary = SyncRun(store, client, run_id, options, progress, stop).execute()
+        apply_retention(store, options)
+        return summary
+
+
+def apply_retention(store: Store, options: SyncOptions) -> None:
+    """Prune history older than ``keep_days`` after a run; a failure here fails no run."""
+    if options.keep_days <= 0:
+        return
+    try:
+        pruned = prune(store, options.keep_days * 86400)
+    except (sqlite3.Error, IngramSyncError) as error:
+        log.warning("warning: could not prune old history: %s", error)
+        return
+    if pruned.runs or pruned.changes or pruned.failures:
+        log.info(
+            "pruned %d runs, %d changes and %d resolved failures older than %g days",
+            pruned.runs,
+            pruned.changes,
+            pruned.failures,
+            options.keep_days,
+        )
 
 
 def plan_sync(store: Store, run_id: int, options: SyncOptions) -> None:
@@ -147,7 +171,9 @@ def run_retry_failed(
                 items[row["kind"]].setdefault(row["ingram_part_number"])
             store.plan_pa_tasks(run_id, batched(items[PA], options.batch_size))
             store.plan_details_tasks(db, run_id, list(items[DETAILS]))
-        return SyncRun(store, client, run_id, options, progress, stop).execute()
+        summary = SyncRun(store, client, run_id, options, progress, stop).execute()
+        apply_retention(store, options)
+        return summary
 
 
 def owed_retries(store: Store, run_id: int) -> dict[str, dict[str, None]]:
@@ -265,26 +291,42 @@ class SyncRun:
             log.debug("could not mark run %d interrupted", self.run_id, exc_info=True)
 
     def loop(self) -> None:
-        deadline: float | None = None
+        grace_ends: float | None = None
         last_stats = 0.0
+        ready: list[tuple[Future[Any], InFlight]] = []
+        next_commit = time.monotonic() + COMMIT_EVERY
         while True:
             if not self.stop.is_set():
                 self.fill(PA)
                 self.fill(DETAILS)
-            elif deadline is None:
-                deadline = time.monotonic() + self.options.grace_period
-            if not self.in_flight or (deadline is not None and time.monotonic() > deadline):
+            elif grace_ends is None:
+                grace_ends = time.monotonic() + self.options.grace_period
+            out_of_time = grace_ends is not None and time.monotonic() > grace_ends
+            idle = not self.in_flight or out_of_time
+            if ready and (idle or self.stop.is_set() or time.monotonic() >= next_commit):
+                self.save(ready)  # saved results may queue details: fill again before ending
+                ready = []
+                next_commit = time.monotonic() + COMMIT_EVERY
+                continue
+            if idle:
                 return
-            done, _ = wait(list(self.in_flight), timeout=STATS_EVERY, return_when=FIRST_COMPLETED)
-            if done:
-                # Every result that is ready goes in one commit: when the workers outpace the
-                # writer, a commit per result would be the bottleneck (each is a WAL write).
-                with self.store.write():
-                    for future in done:
-                        self.handle(future, self.in_flight.pop(future))
+            wait_for = min(STATS_EVERY, max(next_commit - time.monotonic(), 0.0) if ready else 1.0)
+            done, _ = wait(list(self.in_flight), timeout=wait_for, return_when=FIRST_COMPLETED)
+            ready.extend((future, self.in_flight.pop(future)) for future in done)
             if time.monotonic() - last_stats >= STATS_EVERY:
                 self.save_client_stats()
                 last_stats = time.monotonic()
+
+    def save(self, ready: list[tuple[Future[Any], InFlight]]) -> None:
+        """Every result ready is written in one commit, at most once every ``COMMIT_EVERY``.
+
+        A commit per result would write the same pages (and their WAL frames) again
+        for each product; a kill loses at most the last second of results, which
+        the next run refetches (their tasks are still pending).
+        """
+        with self.store.write():
+            for future, item in ready:
+                self.handle(future, item)
 
     def fill(self, kind: str) -> None:
         """Submit pending tasks of ``kind`` until its bound of futures in flight is reached."""

@@ -282,6 +282,7 @@ def build_options(settings: Settings, kwargs: dict[str, Any], **extra: Any) -> S
         details_workers=settings.details_workers,
         details=policy,
         min_interval=settings.min_interval,
+        keep_days=settings.keep_days,
         **extra,
     )
 

@@ -110,8 +110,9 @@ def storage_error(error: sqlite3.Error, path: Path | str) -> IngramSyncError:
     return StoreError(f"database {path}: {problem or error}")
 
 
-def check_version(db: sqlite3.Connection, path: Path, readonly: bool) -> None:
-    """Refuse a foreign or newer database, reading its schema in one consistent snapshot.
+def check_version(db: sqlite3.Connection, path: Path, readonly: bool) -> bool:
+    """Refuse a foreign or newer database, reading its schema in one consistent snapshot;
+    True for a database with no migration yet.
 
     One read transaction: a racing first run that commits its migration between
     two separate reads would make its tables look like another program's.
@@ -126,6 +127,7 @@ def check_version(db: sqlite3.Connection, path: Path, readonly: bool) -> None:
             f"{path} was written by a newer ingram-sync (schema {version}, this "
             f"version knows {LATEST}): upgrade ingram-sync to use it"
         )
+    return version == 0
 
 
 def enable_wal(db: sqlite3.Connection) -> None:

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ingram.errors import StoreError
-from ingram.state.store import Store
+from ingram.state.store import Store, format_time
+
+PRUNE_CHUNK = 2_000  # rows deleted per commit: a sync waiting for the lock waits briefly
 
 
 def integrity_problems(store: Store, most: int = 20) -> list[str]:
@@ -83,3 +87,65 @@ def check_demo_database(path: Path) -> None:
 
 def mark_demo(store: Store) -> None:
     store.db.execute(f"PRAGMA application_id = {DEMO_APPLICATION_ID}")
+
+
+@dataclass(frozen=True)
+class Pruned:
+    runs: int
+    failures: int
+    changes: int
+    pages_freed: int
+
+
+# What retention deletes, oldest first. A run still owed work, the newest run and an
+# unresolved failure are never pruned; deleting a run deletes its tasks (ON DELETE CASCADE).
+PRUNE_STATEMENTS = {
+    "runs": "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE finished_at < :cutoff"
+    " AND status != 'running' AND id < (SELECT MAX(id) FROM runs) AND NOT EXISTS"
+    " (SELECT 1 FROM tasks WHERE tasks.run_id = runs.id AND tasks.state = 'pending')"
+    " ORDER BY id LIMIT :chunk)",
+    "failures": "DELETE FROM failures WHERE id IN (SELECT id FROM failures"
+    " WHERE resolved_at < :cutoff ORDER BY id LIMIT :chunk)",
+    "changes": "DELETE FROM changes WHERE id IN (SELECT id FROM changes"
+    " WHERE changed_at < :cutoff ORDER BY id LIMIT :chunk)",
+}
+
+
+def prune(store: Store, older_than: float, *, compact: bool = False) -> Pruned:
+    """Delete runs (with their tasks), resolved failures and changes older than ``older_than`` s.
+
+    A chunk per commit, so a sync waiting for the write lock never waits long.
+    The freed pages go back to the file system (incremental vacuum); ``compact``
+    first converts a database made before that was possible (a full VACUUM).
+    """
+    cutoff = format_time(datetime.now(UTC) - timedelta(seconds=older_than))
+    deleted = dict.fromkeys(PRUNE_STATEMENTS, 0)
+    for table, statement in PRUNE_STATEMENTS.items():
+        while True:
+            with store.write() as db:
+                count = db.execute(statement, {"cutoff": cutoff, "chunk": PRUNE_CHUNK}).rowcount
+            deleted[table] += count
+            if count < PRUNE_CHUNK:
+                break
+    return Pruned(deleted["runs"], deleted["failures"], deleted["changes"], reclaim(store, compact))
+
+
+def reclaim(store: Store, compact: bool) -> int:
+    """Give free pages back to the file system; return how many."""
+    free = store.db.execute("PRAGMA freelist_count").fetchone()[0]
+    if not free:
+        return 0
+    incremental = store.db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
+    if incremental:
+        with store.write() as db:
+            # Python's sqlite3 steps this pragma once, and each step frees one page.
+            for _ in range(free):
+                db.execute("PRAGMA incremental_vacuum(1)")
+    elif compact:
+        store.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        store.db.execute("VACUUM")  # once: from then on the database vacuums incrementally
+    else:
+        return 0
+    # The file shrinks when the pages are checkpointed: now, not at some later command.
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    return free

@@ -113,7 +113,9 @@ class Store:
             db.row_factory = sqlite3.Row
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA foreign_keys = ON")
-            check_version(db, path, readonly)
+            fresh = check_version(db, path, readonly)
+            if fresh and not readonly:  # only before the first table: pruning can free pages
+                db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             if not readonly:
                 enable_wal(db)
                 db.execute("PRAGMA synchronous = NORMAL")
