@@ -84,14 +84,18 @@ def test_a_fifo_or_device_as_database_is_refused_at_once(tmp_path, kind):
 
 
 def damaged_database(tmp_path: Path) -> Cli:
-    """A catalog of 3,000 products, then one page in the middle of the file overwritten."""
+    """A catalog of 3,000 products, then a leaf page of the products table overwritten."""
     db = tmp_path / "c.db"
     cli = Cli(cli_env("http://127.0.0.1:9", db), db)
     assert cli.run("products", "add", *[f"PN{n:05d}" for n in range(3000)]).code == 0
     assert cli.run("db", "check").code == 0
+    with sqlite3.connect(db) as conn:
+        leaves = conn.execute(
+            "SELECT pageno FROM dbstat WHERE name = 'products' AND pagetype = 'leaf' ORDER BY 1"
+        ).fetchall()
     page = 4096
     with db.open("r+b") as handle:
-        handle.seek(page * (db.stat().st_size // page // 2))
+        handle.seek(page * (leaves[len(leaves) // 2][0] - 1))
         handle.write(b"\xa5" * page)
     return cli
 

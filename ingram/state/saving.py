@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -220,14 +221,24 @@ def save_details(
     """Write one details result; a 404 is saved as "no details" with its time."""
     now = utc_now()
     with store.write() as db:
+        pn = details.ingram_part_number
         if details.found:
             db.execute(UPDATE_DETAILS_SQL, details_row(details, now))
         else:
             db.execute(
-                "UPDATE products SET details_status = 'none', details_json = NULL,"
-                " details_synced_at = ? WHERE ingram_part_number = ?",
-                (now, details.ingram_part_number),
+                "UPDATE products SET details_status = 'none', details_synced_at = ?"
+                " WHERE ingram_part_number = ?",
+                (now, pn),
             )
+        if details.found and details.raw is not None and store.tracked([pn]):
+            # Replaced, not updated: the new row is appended, so documents fill pages in turn.
+            db.execute(
+                "INSERT OR REPLACE INTO product_documents (ingram_part_number, json_zlib)"
+                " VALUES (?, ?)",
+                (pn, zlib.compress(json.dumps(details.raw, default=str).encode())),
+            )
+        else:
+            db.execute("DELETE FROM product_documents WHERE ingram_part_number = ?", (pn,))
         resolve_failures(db, run_id, DETAILS, [details.ingram_part_number])
         store.close_task(db, task_id, "done", attempts, None)
         store.add_run_counts(db, run_id, details_done=1)
@@ -238,7 +249,7 @@ UPDATE products SET details_status = 'found', category = ?, subcategory = ?,
     product_type = ?, authorized = ?, vendor_name = COALESCE(?, vendor_name),
     vendor_part_number = COALESCE(vendor_part_number, ?), upc = COALESCE(upc, ?),
     description = COALESCE(description, ?), product_class = COALESCE(?, product_class),
-    details_json = ?, details_synced_at = ?
+    details_synced_at = ?
 WHERE ingram_part_number = ?
 """
 
@@ -254,7 +265,6 @@ def details_row(details: ProductDetails, now: str) -> tuple[object, ...]:
         details.upc,
         details.description,
         details.product_class,
-        json.dumps(details.raw, default=str) if details.raw is not None else None,
         now,
         details.ingram_part_number,
     )
