@@ -89,7 +89,9 @@ def main() -> None:
                 end = database_bytes(db)
                 growth = f"{(end - start) / start:+.1%}"
                 rows.append((f"{size:,}", label, written / args.resyncs / size / 1024, growth, end))
-            run_cli(box.env(db), "db", "prune", "--older-than", "0")
+            pruned = run_cli(box.env(db), "db", "prune", "--older-than", "0")
+            if pruned.code != 0:
+                raise RuntimeError(f"db prune exited {pruned.code}: {pruned.stderr[-2000:]}")
             rows.append((f"{size:,}", "after db prune --older-than 0", "", "", database_bytes(db)))
     print_table(("products", "run", "KB written per product", "growth", "db bytes"), rows)
 

@@ -24,6 +24,7 @@ FAST = ("--pa-rate", "6000", "--details-interval", "0.002", "--latency", "0.001"
         ("versus_sequential.py", ("--sizes", "60", *FAST)),
         ("latency.py", ("--sizes", "40", "--pa-rate", "6000", "--details-interval", "0.004")),
         ("overhead.py", ("--sizes", "100", "200")),
+        ("write_volume.py", ("--sizes", "60", "--resyncs", "1", "--latency", "0.001")),
     ],
 )
 def test_benchmark_runs(script: str, args: tuple[str, ...]) -> None:
