@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # the client (and requests) load only for commands that call 
 log = logging.getLogger("ingram.engine")
 STATS_EVERY = 0.5
 COMMIT_EVERY = 1.0  # seconds between the writer's commits while results keep coming
+READY_MAX = 500  # products' results held for one commit at most: memory stays flat
 # A sync waits this long for another program's write lock (backing off, results kept in hand).
 SYNC_BUSY_WAIT = 3600.0
 
@@ -93,7 +94,7 @@ def run_sync(
 ) -> RunSummary:
     """A full sync of the tracked products (or ``options.skus``), resuming a dead run first."""
     stop = StopSwitch(client)
-    store.busy_wait = SYNC_BUSY_WAIT
+    store.busy_wait, store.stop_waiting = SYNC_BUSY_WAIT, stop.is_set
     with handle_stop_signals(stop), SyncLock(store.path):
         skipped = check_min_interval(store, options)
         if skipped:
@@ -159,7 +160,7 @@ def run_retry_failed(
 ) -> RunSummary:
     """Re-run exactly the given failure rows (P&A items re-batched, details one by one)."""
     stop = StopSwitch(client)
-    store.busy_wait = SYNC_BUSY_WAIT
+    store.busy_wait, store.stop_waiting = SYNC_BUSY_WAIT, stop.is_set
     with handle_stop_signals(stop), SyncLock(store.path):
         store.interrupt_dead_runs()
         ids = [row["id"] for row in failures]
@@ -303,7 +304,9 @@ class SyncRun:
                 grace_ends = time.monotonic() + self.options.grace_period
             out_of_time = grace_ends is not None and time.monotonic() > grace_ends
             idle = not self.in_flight or out_of_time
-            if ready and (idle or self.stop.is_set() or time.monotonic() >= next_commit):
+            held = sum(len(item.part_numbers) for _, item in ready)
+            due = time.monotonic() >= next_commit or held >= READY_MAX
+            if ready and (idle or self.stop.is_set() or due):
                 self.save(ready)  # saved results may queue details: fill again before ending
                 ready = []
                 next_commit = time.monotonic() + COMMIT_EVERY
@@ -318,7 +321,7 @@ class SyncRun:
                 last_stats = time.monotonic()
 
     def save(self, ready: list[tuple[Future[Any], InFlight]]) -> None:
-        """Every result ready is written in one commit, at most once every ``COMMIT_EVERY``.
+        """Results are written together: once every ``COMMIT_EVERY``, or per ``READY_MAX`` products.
 
         A commit per result would write the same pages (and their WAL frames) again
         for each product; a kill loses at most the last second of results, which

@@ -19,7 +19,7 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -99,6 +99,7 @@ class Store:
         # Seconds to keep retrying the write lock after the busy timeout, before DatabaseBusy.
         # A sync sets it long: it waits out another writer instead of crashing its run.
         self.busy_wait = 0.0
+        self.stop_waiting: Callable[[], bool] = lambda: False  # a signal ends that wait early
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> Store:
@@ -167,7 +168,7 @@ class Store:
             except sqlite3.OperationalError as error:
                 if not is_busy(error):
                     raise
-                if time.monotonic() - started >= self.busy_wait:
+                if time.monotonic() - started >= self.busy_wait or self.stop_waiting():
                     raise busy_error(self.path) from None
                 if not warned:
                     warned = True
