@@ -106,13 +106,16 @@ def run_sync(
         with store.write():  # taking over owed work and planning are one transaction
             plan_sync(store, run_id, options)
         summary = SyncRun(store, client, run_id, options, progress, stop).execute()
-        apply_retention(store, options)
+        apply_retention(store, options, summary)
         return summary
 
 
-def apply_retention(store: Store, options: SyncOptions) -> None:
-    """Prune history older than ``keep_days`` after a run; a failure here fails no run."""
-    if options.keep_days <= 0:
+def apply_retention(store: Store, options: SyncOptions, summary: RunSummary) -> None:
+    """Prune history older than ``keep_days`` after a run; a failure here fails no run.
+
+    Not after a signal: the process is asked to end within its grace period.
+    """
+    if options.keep_days <= 0 or summary.status == "interrupted":
         return
     try:
         pruned = prune(store, options.keep_days * 86400)
@@ -173,7 +176,7 @@ def run_retry_failed(
             store.plan_pa_tasks(run_id, batched(items[PA], options.batch_size))
             store.plan_details_tasks(db, run_id, list(items[DETAILS]))
         summary = SyncRun(store, client, run_id, options, progress, stop).execute()
-        apply_retention(store, options)
+        apply_retention(store, options, summary)
         return summary
 
 
