@@ -168,6 +168,8 @@ BAD_OPTIONS = {
     "rate overflowing": (["sync", "--pa-rate", "1e-300"], "less than one call a day"),
     "timeout of years": (["sync", "--timeout", "1e12"], "at most 86400"),
     "deadline 0": (["sync", "--deadline", "0"], "deadline: must be a number above 0"),
+    "discover deadline": (["products", "discover", "--deadline", "-1"], "deadline: must be"),
+    "retry deadline": (["retry-failed", "--all", "--deadline", "nan"], "deadline: must be"),
     "db with a newline": (["--db", "c.db\nx", "sync"], "line break"),
 }
 
