@@ -110,12 +110,14 @@ class Timed:
     stderr: str
 
 
-def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> Timed:
+def run_cli(
+    env: dict[str, str], *args: str, stdin: str | None = None, command: Sequence[str] = CLI
+) -> Timed:
     """Run ``ingram-sync ARGS`` and measure it alone: ``wait4`` gives that child's own rusage."""
     with tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [*CLI, *args],
+            [*command, *args],
             env=env,
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

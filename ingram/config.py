@@ -52,6 +52,9 @@ SECRETS = ("client_secret", "webhook_secret")
 WARNED: set[Path] = set()  # config files already warned about in this process
 AUTO_WORKERS = 0  # --details-workers auto: the engine sizes the pool from measured latency
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+LONGEST_DURATION = 100 * 365 * 86400.0
+LONGEST_WAIT = 86400.0  # seconds: longer timeouts, intervals or waits are mistakes
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,14 @@ class Settings:
     pa_retry_waits: tuple[float, ...] = (30.0, 60.0, 120.0)
     details_retry_waits: tuple[float, ...] = (10.0, 30.0, 60.0)
     timeout: float = 30.0
+    deadline: float = 120.0
     max_concurrent: int = 5
     details_workers: int = 1
     batch_size: int = 50
     details_max_age: float = 7 * 86400.0
     min_interval: float = 0.0
     outage_limit: float = 120.0
+    keep_days: float = 90.0
     log_file: str | None = None
     profile: str | None = None
     webhook_secret: str | None = None
@@ -102,6 +107,8 @@ def parse_duration(text: str | float | int, name: str = "duration") -> float:
         seconds = float(match[1]) * DURATION_UNITS.get(match[2] or "s", 1)
     if seconds < 0:
         raise ConfigError(f"{name}: a duration cannot be negative")
+    if not seconds <= LONGEST_DURATION:  # also nan and inf
+        raise ConfigError(f"{name}: {text!r} is longer than 100 years; give a shorter duration")
     return seconds
 
 
@@ -119,14 +126,34 @@ def parse_waits(text: str | list[Any], name: str) -> tuple[float, ...]:
     return tuple(parse_duration(item, name) for item in items)
 
 
-def positive_number(value: Any, name: str) -> float:
+def positive_number(value: Any, name: str, most: float = LONGEST_WAIT) -> float:
+    """A number above 0 and at most ``most`` (a day by default: longer ones overflow times)."""
     try:
+        if isinstance(value, bool):  # TOML true is no timeout
+            raise TypeError
         number = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name}: {value!r} is not a number") from None
-    if not number > 0 or number == float("inf"):
-        raise ConfigError(f"{name}: must be a number above 0, got {value!r}")
+    if not 0 < number <= most:  # also nan
+        raise ConfigError(f"{name}: must be a number above 0 and at most {most:g}, got {value!r}")
     return number
+
+
+def days_to_keep(value: Any, name: str) -> float:
+    """Days of history to keep; 0 keeps everything."""
+    try:
+        is_zero = not isinstance(value, bool) and float(value) == 0
+    except (TypeError, ValueError):
+        is_zero = False
+    return 0.0 if is_zero else positive_number(value, name, most=LONGEST_DURATION / 86400)
+
+
+def calls_per_minute(value: Any, name: str) -> float:
+    """A rate of at least one call a day: a slower one would schedule calls past year 9999."""
+    rate = positive_number(value, name, most=1e9)
+    if rate < 1 / 1440:
+        raise ConfigError(f"{name}: {value!r} is less than one call a day; give 0.001 or more")
+    return rate
 
 
 def int_in_range(low: int, high: int) -> Callable[[Any, str], int]:
@@ -151,9 +178,10 @@ def non_negative(value: Any, name: str) -> float:
 
 
 CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
-    "pa_rate": positive_number,
+    "pa_rate": calls_per_minute,
     "details_interval": non_negative,
     "timeout": positive_number,
+    "deadline": positive_number,
     "pa_retry_waits": parse_waits,
     "details_retry_waits": parse_waits,
     "max_concurrent": int_in_range(1, 64),
@@ -164,6 +192,7 @@ CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "details_max_age": parse_duration,
     "min_interval": parse_duration,
     "outage_limit": parse_duration,
+    "keep_days": days_to_keep,
 }
 
 
@@ -254,8 +283,17 @@ def convert(values: Mapping[str, Any]) -> Settings:
             raise ConfigError(f"unknown setting {key!r}; see the README's configuration section")
         label = ENVIRONMENT.get(key) or key.replace("_", "-")
         converter = CONVERTERS.get(key)
-        settings[key] = converter(value, label) if converter else str(value)
+        settings[key] = converter(value, label) if converter else text_setting(value, label)
     return replace(Settings(), **settings)
+
+
+def text_setting(value: Any, name: str) -> str:
+    """A text setting: a string without control characters (a CR/LF would forge headers)."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{name}: must be text, got {type(value).__name__} {value!r}"[:200])
+    if CONTROL_CHARACTERS.search(value):
+        raise ConfigError(f"{name} holds a line break or another control character: remove it")
+    return value
 
 
 def read_config_file(path: Path | None) -> dict[str, Any]:
@@ -326,7 +364,9 @@ def client_settings(settings: Settings) -> ClientSettings:
         token_path=settings.token_path,
         token_url=settings.token_url,
         token_cache=token_cache_folder(settings.token_cache),
+        connect_timeout=settings.timeout,  # also bounds the TLS handshake
         timeout=settings.timeout,
+        deadline=settings.deadline,
         pa_rate=settings.pa_rate,
         details_interval=settings.details_interval,
         pa_retry_waits=settings.pa_retry_waits,

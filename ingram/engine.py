@@ -18,10 +18,11 @@ from __future__ import annotations
 import logging
 import math
 import signal
+import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from types import FrameType
@@ -37,10 +38,13 @@ from ingram.errors import (
     ApiUnavailable,
     Cancelled,
     CredentialsError,
+    IngramSyncError,
 )
 from ingram.models import DetailsBatch, PriceAvailability, ProductDetails
-from ingram.state.history import failure_counts
+from ingram.state.dbfile import storage_error
+from ingram.state.history import failure_counts, list_failures
 from ingram.state.lock import SyncLock
+from ingram.state.maintenance import prune
 from ingram.state.saving import (
     DetailsPolicy,
     save_details,
@@ -58,6 +62,10 @@ STATS_EVERY = 0.5
 AUTO_MAX_WORKERS = 16  # --details-workers auto never runs more details threads than this
 BARE_DETAILS_LIMIT = 20  # this many bodiless "no records" first: the URL is likely wrong
 ACCOUNT_FAULT_REPEATS = 2  # the same error no item caused, this many calls in a row: stop
+COMMIT_EVERY = 1.0  # seconds between the writer's commits while results keep coming
+READY_MAX = 500  # products' results held for one commit at most: memory stays flat
+# A sync waits this long for another program's write lock (backing off, results kept in hand).
+SYNC_BUSY_WAIT = 3600.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,7 @@ class SyncOptions:
     profile: str | None = None  # recorded with the run, so runs and monitor can name it
     # The client's settings as the user typed them ("60/min", "30,60,120"), for ``runs show``.
     client_options: tuple[tuple[str, str], ...] = ()
+    keep_days: float = 90.0  # history pruned after each run; 0 keeps everything
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,7 @@ def run_sync(
 ) -> RunSummary:
     """A full sync of the tracked products (or ``options.skus``), resuming a dead run first."""
     stop = StopSwitch(client)
+    store.busy_wait, store.stop_waiting = SYNC_BUSY_WAIT, stop.is_set
     with handle_stop_signals(stop), SyncLock(store.path):
         skipped = check_min_interval(store, options)
         if skipped:
@@ -122,23 +132,56 @@ def run_sync(
         else:  # keys added since the last sync become tracked part numbers first
             resolve_keys(store, client)
         run_id = store.create_run("sync", options_record(options))
-        # Not only the runs just found dead: any earlier run that stopped with work
-        # pending (a signal, a kill right after it marked a dead run) is finished too.
-        unfinished = store.runs_with_open_tasks(exclude=run_id)
-        # Without details this run takes over only P&A; the details stay owed to a later sync.
-        kinds = (PA, DETAILS) if options.details.enabled else (PA,)
-        store.adopt_open_tasks(unfinished, run_id, kinds)
-        if unfinished:
-            runs = "run" if len(unfinished) == 1 else "runs"
-            log.info(
-                "resuming the unfinished tasks of %s %s", runs, ", ".join(map(str, unfinished))
-            )
-        adopted = store.open_task_part_numbers([run_id], PA)
-        # Streamed, not listed: a 100,000-product catalog is never held in memory at once.
-        selected = iter(options.skus) if options.skus else store.iter_tracked()
-        plan = (pn for pn in selected if pn not in adopted)
-        store.plan_pa_tasks(run_id, batched(plan, options.batch_size))
-        return SyncRun(store, client, run_id, options, progress, stop).execute()
+        with store.write():  # taking over owed work and planning are one transaction
+            plan_sync(store, run_id, options)
+        summary = SyncRun(store, client, run_id, options, progress, stop).execute()
+        apply_retention(store, options, summary)
+        return summary
+
+
+def apply_retention(store: Store, options: SyncOptions, summary: RunSummary) -> None:
+    """Prune history older than ``keep_days`` after a run; a failure here fails no run.
+
+    Not after a signal: the process is asked to end within its grace period.
+    """
+    if options.keep_days <= 0 or summary.status == "interrupted":
+        return
+    try:
+        pruned = prune(store, options.keep_days * 86400)
+    except (sqlite3.Error, IngramSyncError) as error:
+        log.warning("warning: could not prune old history: %s", error)
+        return
+    if pruned.runs or pruned.changes or pruned.failures:
+        log.info(
+            "pruned %d runs, %d changes and %d resolved failures older than %g days",
+            pruned.runs,
+            pruned.changes,
+            pruned.failures,
+            options.keep_days,
+        )
+
+
+def plan_sync(store: Store, run_id: int, options: SyncOptions) -> None:
+    """Take over the work stopped runs left, then plan this run's P&A batches.
+
+    Not only the runs just found dead: any earlier run that stopped with work
+    pending (a signal, a kill right after it marked a dead run) is finished too.
+    Their P&A part numbers are planned afresh in this run's full batches, so ten
+    killed retries of the same items cost one call per 50 products, not ten.
+    """
+    unfinished = store.runs_with_open_tasks(exclude=run_id)
+    owed = store.supersede_open_tasks(unfinished, PA)
+    # Without details this run takes over only P&A; the details stay owed to a later sync.
+    if options.details.enabled:
+        store.adopt_open_tasks(unfinished, run_id, (DETAILS,))
+    if unfinished:
+        runs = "run" if len(unfinished) == 1 else "runs"
+        log.info("resuming the unfinished tasks of %s %s", runs, ", ".join(map(str, unfinished)))
+    if options.skus:  # owed part numbers no longer tracked are dropped with their products
+        plan: Iterable[str] = dict.fromkeys([*options.skus, *store.tracked(sorted(owed))])
+    else:  # streamed, not listed: a 100,000-product catalog is never held in memory at once
+        plan = store.iter_tracked()
+    store.plan_pa_tasks(run_id, batched(plan, options.batch_size))
 
 
 def run_retry_failed(
@@ -150,17 +193,38 @@ def run_retry_failed(
 ) -> RunSummary:
     """Re-run exactly the given failure rows (P&A items re-batched, details one by one)."""
     stop = StopSwitch(client)
+    store.busy_wait, store.stop_waiting = SYNC_BUSY_WAIT, stop.is_set
     with handle_stop_signals(stop), SyncLock(store.path):
         store.interrupt_dead_runs()
         ids = [row["id"] for row in failures]
         record = options_record(options) | {"retry_failures": ids[:100], "retried": len(ids)}
         run_id = store.create_run("retry", record)
-        pa_items = list(dict.fromkeys(r["ingram_part_number"] for r in failures if r["kind"] == PA))
-        details_items = [r["ingram_part_number"] for r in failures if r["kind"] == DETAILS]
-        store.plan_pa_tasks(run_id, batched(pa_items, options.batch_size))
-        with store.write() as db:
-            store.plan_details_tasks(db, run_id, list(dict.fromkeys(details_items)))
-        return SyncRun(store, client, run_id, options, progress, stop).execute()
+        with store.write() as db:  # taking over owed work and planning are one transaction
+            items = owed_retries(store, run_id)
+            for row in failures:
+                items[row["kind"]].setdefault(row["ingram_part_number"])
+            store.plan_pa_tasks(run_id, batched(items[PA], options.batch_size))
+            store.plan_details_tasks(db, run_id, list(items[DETAILS]))
+        summary = SyncRun(store, client, run_id, options, progress, stop).execute()
+        apply_retention(store, options, summary)
+        return summary
+
+
+def owed_retries(store: Store, run_id: int) -> dict[str, dict[str, None]]:
+    """The items that stopped retry runs left pending and that still have an open failure.
+
+    Their tasks are closed: this run retries the items in its own batches. An item
+    whose failure was resolved (or removed with its product) since is dropped.
+    """
+    stopped = store.runs_with_open_tasks(exclude=run_id, kind="retry")
+    still_failing = {(row["kind"], row["ingram_part_number"]) for row in list_failures(store)}
+    items: dict[str, dict[str, None]] = {PA: {}, DETAILS: {}}
+    for kind, found in items.items():
+        owed = store.supersede_open_tasks(stopped, kind)
+        found.update(dict.fromkeys(pn for pn in sorted(owed) if (kind, pn) in still_failing))
+    if stopped:
+        log.info("taking over the open retries of run(s) %s", ", ".join(map(str, stopped)))
+    return items
 
 
 def check_min_interval(store: Store, options: SyncOptions) -> RunSummary | None:
@@ -170,6 +234,14 @@ def check_min_interval(store: Store, options: SyncOptions) -> RunSummary | None:
     if last is None:
         return None
     age = time.time() - parse_time(last["finished_at"]).timestamp()
+    if age < 0:  # the clock stepped back: skipping would go on until it catches up
+        log.warning(
+            "warning: run %d finished %.0fs in the future (the clock stepped back?);"
+            " ignoring --min-interval",
+            last["id"],
+            -age,
+        )
+        return None
     if age >= options.min_interval:
         return None
     message = (
@@ -190,6 +262,7 @@ def options_record(options: SyncOptions) -> dict[str, Any]:
         "refresh_details": options.details.refresh,
         "details_source": options.details.source,
         "min_interval": duration_text(options.min_interval),
+        "keep_days": f"{options.keep_days:g}d",
         "force": options.force,
         "skus": list(options.skus)[:100],  # [] marks a full sync (see last_full_sync)
         **dict(options.client_options),
@@ -274,31 +347,64 @@ class SyncRun:
         self.progress.start(run["products"], run["details_total"])
         try:
             self.loop()
+        except sqlite3.Error as error:
+            self.progress.close()
+            self.abandon(error)
+            raise storage_error(error, self.store.path) from error
         finally:
             self.shutdown()
         return self.finish()
 
+    def abandon(self, error: sqlite3.Error) -> None:
+        """After a storage fault: mark the run interrupted if the disk still lets us.
+
+        If it does not, the run stays ``running`` with a pid that is gone, and the
+        next sync marks it interrupted; either way that sync resumes its tasks.
+        """
+        try:
+            self.store.finish_run(self.run_id, "interrupted", f"storage fault: {error}"[:300])
+        except sqlite3.Error:
+            log.debug("could not mark run %d interrupted", self.run_id, exc_info=True)
+
     def loop(self) -> None:
-        deadline: float | None = None
+        grace_ends: float | None = None
         last_stats = 0.0
+        ready: list[tuple[Future[Any], InFlight]] = []
+        next_commit = time.monotonic() + COMMIT_EVERY
         while True:
             if not self.stop.is_set():
                 self.fill(PA)
                 self.fill(DETAILS)
-            elif deadline is None:
-                deadline = time.monotonic() + self.options.grace_period
-            if not self.in_flight or (deadline is not None and time.monotonic() > deadline):
+            elif grace_ends is None:
+                grace_ends = time.monotonic() + self.options.grace_period
+            out_of_time = grace_ends is not None and time.monotonic() > grace_ends
+            idle = not self.in_flight or out_of_time
+            held = sum(len(item.part_numbers) for _, item in ready)
+            due = time.monotonic() >= next_commit or held >= READY_MAX
+            if ready and (idle or self.stop.is_set() or due):
+                self.save(ready)  # saved results may queue details: fill again before ending
+                ready = []
+                next_commit = time.monotonic() + COMMIT_EVERY
+                continue
+            if idle:
                 return
-            done, _ = wait(list(self.in_flight), timeout=STATS_EVERY, return_when=FIRST_COMPLETED)
-            if done:
-                # Every result that is ready goes in one commit: when the workers outpace the
-                # writer, a commit per result would be the bottleneck (each is a WAL write).
-                with self.store.write():
-                    for future in done:
-                        self.handle(future, self.in_flight.pop(future))
+            wait_for = min(STATS_EVERY, max(next_commit - time.monotonic(), 0.0) if ready else 1.0)
+            done, _ = wait(list(self.in_flight), timeout=wait_for, return_when=FIRST_COMPLETED)
+            ready.extend((future, self.in_flight.pop(future)) for future in done)
             if time.monotonic() - last_stats >= STATS_EVERY:
                 self.save_client_stats()
                 last_stats = time.monotonic()
+
+    def save(self, ready: list[tuple[Future[Any], InFlight]]) -> None:
+        """Results are written together: once every ``COMMIT_EVERY``, or per ``READY_MAX`` products.
+
+        A commit per result would write the same pages (and their WAL frames) again
+        for each product; a kill loses at most the last second of results, which
+        the next run refetches (their tasks are still pending).
+        """
+        with self.store.write():
+            for future, item in ready:
+                self.handle(future, item)
 
     def fill(self, kind: str) -> None:
         """Submit pending tasks of ``kind`` until its bound of futures in flight is reached."""

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import re
+import signal
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -113,6 +114,8 @@ def read_part_numbers(raw: IO[bytes], name: str) -> ImportResult:
         raise InputError(f"{name} is not UTF-8 text: save it as a UTF-8 CSV file") from None
     if "\x00" in text:
         raise InputError(f"{name} holds binary data, not CSV text")
+    # No field can be longer than the file: a huge one is then a rejected line, not a crash.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     rows = [(number, row) for number, row in enumerate(csv.reader(io.StringIO(text)), 1) if row]
     if not rows:
         raise InputError(f"{name} is empty: give a CSV with an ingramPartNumber column")
@@ -191,13 +194,27 @@ def find_column(
 
 @contextmanager
 def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
-    """A text file that appears at ``path`` complete, or not at all."""
+    """A text file that appears at ``path`` complete, or not at all.
+
+    Only a regular file is ever replaced: a symlink, FIFO or device at ``path``
+    (``/dev/stdout`` is a symlink) is refused, never swapped for the export.
+    """
     target = Path(path)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)  # an export is an ordinary file, not mkstemp's 0600
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise InputError(
+            f"{target} is not a regular file (a symlink, FIFO or device): give a file path,"
+            " or -o - for stdout"
+        )
+    # SIGTERM (raised as an exception by the CLI) waits until the cleanup below is armed.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # an export is an ordinary file, not mkstemp's 0600
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
             handle.flush()

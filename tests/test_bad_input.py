@@ -158,6 +158,19 @@ BAD_OPTIONS = {
     "unknown option": (["sync", "--frobnicate"], "No such option"),
     "retry nothing": (["retry-failed"], "give failure ids"),
     "unknown failure": (["retry-failed", "999"], "no failure with id 999"),
+    "huge duration": (["changes", "--since", "999999d"], "longer than 100 years"),
+    "duration inf": (["sync", "--details-max-age", "inf"], "not a duration"),
+    "duration nan": (["sync", "--min-interval", "nan"], "not a duration"),
+    "huge failure id": (["retry-failed", str(10**25)], "is not in the range"),
+    "huge run id": (["runs", "show", str(10**25)], "is not in the range"),
+    "huge failed run": (["failed", "--run", str(10**25)], "is not in the range"),
+    "demo products -5": (["demo", "--products", "-5"], "is not in the range"),
+    "rate overflowing": (["sync", "--pa-rate", "1e-300"], "less than one call a day"),
+    "timeout of years": (["sync", "--timeout", "1e12"], "at most 86400"),
+    "deadline 0": (["sync", "--deadline", "0"], "deadline: must be a number above 0"),
+    "discover deadline": (["products", "discover", "--deadline", "-1"], "deadline: must be"),
+    "retry deadline": (["retry-failed", "--all", "--deadline", "nan"], "deadline: must be"),
+    "db with a newline": (["--db", "c.db\nx", "sync"], "line break"),
 }
 
 
@@ -189,6 +202,9 @@ CONFIG_FILES = {
     "not UTF-8": (b"client_id = '\xff\xfe'\n", "cannot read config file"),
     "unknown key": (b"colour = 'blue'\n", "unknown setting 'colour'"),
     "bad value": (b"batch_size = 500\n", "batch-size: must be between 1 and 50"),
+    "timeout true": (b"timeout = true\n", "timeout: True is not a number"),
+    "log file list": (b"log_file = ['a', 'b']\n", "log-file: must be text"),
+    "duration in TOML inf": (b"min_interval = inf\n", "longer than 100 years"),
 }
 
 
@@ -199,6 +215,22 @@ def test_a_bad_config_file_is_a_usage_error(world, name):
     config.write_bytes(data)
     config.chmod(0o600)
     refused(world, world.run("--config", str(config), "sync"), USAGE, message)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("INGRAM_CUSTOMER_NUMBER", "20-2\r\nX: y"),
+        ("INGRAM_SENDER_ID", "me\nX-Evil: 1"),
+        ("INGRAM_API_URL", "http://127.0.0.1:9/\nX: 1"),
+        ("INGRAM_SYNC_DB", "c.db\r\n"),
+    ],
+)
+def test_a_line_break_in_a_header_url_or_path_setting_is_a_usage_error(world, variable, value):
+    before = world.catalog()
+    result = world.run("sync", env=world.env | {variable: value})
+    refused(world, result, USAGE, f"{variable} holds a line break")
+    assert world.catalog() == before
 
 
 def test_an_unreadable_config_file_is_a_usage_error(world):

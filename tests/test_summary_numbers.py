@@ -53,6 +53,7 @@ def test_runs_show_lists_every_option_as_typed_and_no_internals(sandbox, tmp_pat
         "refresh_details": False,
         "details_source": "details",
         "min_interval": "90m",
+        "keep_days": "90d",
         "force": False,
         "skus": [],
         "pa_rate": "6000/min",
@@ -60,6 +61,7 @@ def test_runs_show_lists_every_option_as_typed_and_no_internals(sandbox, tmp_pat
         "pa_retry_waits": "0.01,0.02",
         "details_retry_waits": "none",
         "timeout": "5s",
+        "deadline": "120s",
         "outage_limit": "2m",
     }
     text = cli.run("runs", "show", "1").out

@@ -57,6 +57,8 @@ from ingram.errors import (
     MalformedResponse,
     TokenUrlNotFound,
     Unreachable,
+    mask_secrets,
+    secret_forms,
 )
 from ingram.models import (
     ClientSettings,
@@ -413,10 +415,8 @@ class IngramClient:
         return status_error(resp.status, detail)
 
     def _redact(self, text: str) -> str:
-        for secret in (self.settings.client_secret, *self._tokens.seen):
-            if secret and secret in text:
-                text = text.replace(secret, "***")
-        return text
+        """``text`` without the secret or a recent token, in any encoding they come back in."""
+        return mask_secrets(text, forms_of(self.settings.client_secret, *self._tokens.seen))
 
     # ------------------------------------------------------------ token
 
@@ -538,6 +538,12 @@ class IngramClient:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def forms_of(*secrets: str) -> list[str]:
+    """Every encoded form of ``secrets``, longest first (see ``secret_forms``)."""
+    forms = {form for secret in secrets for form in secret_forms(secret)}
+    return sorted(forms, key=len, reverse=True)
 
 
 def _check_part_numbers(part_numbers: Sequence[str]) -> list[str]:

@@ -22,6 +22,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from ingram.api.deadline import WATCHDOG, WatchedPool, WatchedTLSPool
 from ingram.api.parsing import error_message, loads
 from ingram.errors import ApiError, MalformedResponse, Unreachable
 
@@ -55,6 +56,8 @@ def build_session(user_agent: str) -> requests.Session:
     session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
     session.auth = lambda request: request  # set, so requests never applies .netrc credentials
     adapter = HTTPAdapter(pool_connections=2, pool_maxsize=4, max_retries=0)
+    # Pools whose connections tell the deadline watchdog which socket an exchange uses.
+    adapter.poolmanager.pool_classes_by_scheme = {"http": WatchedPool, "https": WatchedTLSPool}
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -98,27 +101,40 @@ def exchange(
     timeout: float,
     deadline: float,
 ) -> Response:
-    """One HTTP exchange; ``deadline`` seconds bound it from sending to the body's last byte."""
+    """One HTTP exchange; ``deadline`` seconds bound it from connecting to the body's last byte.
+
+    The bound holds however the server trickles its bytes: past the deadline
+    the watchdog shuts the connection's socket, which ends any read at once.
+    """
     started = time.monotonic()
-    try:
-        with session.request(
-            method,
-            url,
-            params=params,
-            data=data,
-            headers=dict(headers),
-            timeout=(connect_timeout, min(timeout, deadline)),
-            allow_redirects=False,
-            stream=True,
-        ) as raw:
-            body = _read_body(raw, started + deadline, deadline)
-            return Response(raw.status_code, raw.reason or "", raw.headers, body)
-    except requests.RequestException as exc:
-        log.debug("%s %s: %s", method, urllib3.util.parse_url(url).path, exc)  # shown by -v
-        unreachable = _unreachable_cause(exc)
-        if unreachable:
-            raise Unreachable(f"cannot connect to {_host_port(url)}: {unreachable}") from None
-        raise _transport_error(exc, connect_timeout, timeout) from None
+    with WATCHDOG.watch(deadline) as watch:
+        try:
+            with session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=dict(headers),
+                timeout=(connect_timeout, min(timeout, deadline)),
+                allow_redirects=False,
+                stream=True,
+            ) as raw:
+                body = _read_body(raw, started + deadline, deadline)
+                return Response(raw.status_code, raw.reason or "", raw.headers, body)
+        except (requests.RequestException, OSError) as exc:
+            if watch.expired:
+                raise _deadline_error(deadline) from None
+            if not isinstance(exc, requests.RequestException):
+                raise
+            log.debug("%s %s: %s", method, urllib3.util.parse_url(url).path, exc)  # shown by -v
+            unreachable = _unreachable_cause(exc)
+            if unreachable:
+                raise Unreachable(f"cannot connect to {_host_port(url)}: {unreachable}") from None
+            raise _transport_error(exc, connect_timeout, timeout) from None
+
+
+def _deadline_error(deadline: float) -> ApiError:
+    return ApiError(f"no complete answer within {deadline:g} s", kind="timeout", retryable=True)
 
 
 def _host_port(url: str) -> str:
@@ -165,9 +181,7 @@ def _read_body(raw: requests.Response, deadline: float, budget: float) -> bytes:
         if size > MAX_BODY_BYTES:
             raise MalformedResponse(f"answer larger than {MAX_BODY_BYTES} bytes")
         if time.monotonic() > deadline:
-            raise ApiError(
-                f"no complete answer within {budget:g} s", kind="timeout", retryable=True
-            )
+            raise _deadline_error(budget)
         chunks.append(chunk)
     return b"".join(chunks)
 

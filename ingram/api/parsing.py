@@ -115,10 +115,11 @@ def _decimal(value: Any, field: str) -> Decimal:
 
 
 def _money(value: Any, field: str) -> Decimal | None:
-    """A price: a JSON number (or numeric text), finite, below a trillion, at most 10 decimals."""
+    """A price: a JSON number (or numeric text), finite, 0 or more, below a trillion, at most
+    10 decimals. A negative price is no price a reseller can use: the item is malformed."""
     if type(value) is Decimal and value.is_finite():  # what ``loads`` gives: the checks inline
         exponent = value.as_tuple().exponent
-        if -MAX_MONEY < value < MAX_MONEY and exponent >= MIN_MONEY_EXPONENT:  # type: ignore[operator]
+        if 0 <= value < MAX_MONEY and exponent >= MIN_MONEY_EXPONENT:  # type: ignore[operator]
             return value  # anything else takes the general path below, which says why
     if value is None or value == "":
         return None
@@ -131,6 +132,8 @@ def _money(value: Any, field: str) -> Decimal | None:
     exponent = number.as_tuple().exponent
     if abs(number) >= MAX_MONEY or (isinstance(exponent, int) and exponent < MIN_MONEY_EXPONENT):
         raise _bad(f"{field} is out of range")
+    if number < 0:
+        raise _bad(f"{field} is negative")
     return number
 
 
@@ -415,6 +418,9 @@ def _has_next(payload: Mapping[str, Any]) -> bool:
     return number * size < found
 
 
+TOKEN_CHARACTERS = re.compile(r"[\x21-\x7e]+")
+
+
 def parse_token(payload: Any) -> tuple[str, float]:
     """The token answer: ``(access_token, expires_in seconds)``; a missing lifetime means 1 h."""
     if not isinstance(payload, Mapping):
@@ -422,6 +428,8 @@ def parse_token(payload: Any) -> tuple[str, float]:
     token = payload.get("access_token")
     if not isinstance(token, str) or not token.strip() or len(token) > 8192:
         raise _bad("token answer has no access_token")
+    if not TOKEN_CHARACTERS.fullmatch(token.strip()):  # a CR/LF would break every request's headers
+        raise _bad("token answer's access_token holds characters no header can carry")
     raw_lifetime = payload.get("expires_in")
     if raw_lifetime is None or raw_lifetime == "":
         return token.strip(), DEFAULT_TOKEN_LIFETIME

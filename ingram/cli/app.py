@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import signal
+import sqlite3
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +19,7 @@ import click
 
 from ingram import __version__
 from ingram.cli.common import (
+    ROW_ID,
     CliError,
     ExitStatus,
     State,
@@ -33,6 +37,7 @@ from ingram.files import keys_from_args, part_numbers_from_args, read_part_numbe
 from ingram.output.logs import FILE_ONLY, setup_logging
 from ingram.output.progress import make_progress
 from ingram.output.reports import dry_run_lines, keys_table, products_table
+from ingram.state.dbfile import storage_error
 from ingram.state.history import failures_by_id, list_failures
 from ingram.state.keys import (
     add_keys,
@@ -99,10 +104,23 @@ class IngramGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except sqlite3.Error as error:  # a storage fault met mid-command: full disk, I/O, damage
+            raise self.fail(storage_error(error, database_label(ctx))) from None
         except IngramSyncError as error:
-            log.debug("error detail", exc_info=True)
-            log.error("%s", error, extra=FILE_ONLY)
-            raise CliError(str(error), exit_code_for(error)) from None
+            raise self.fail(error) from None
+
+    def fail(self, error: IngramSyncError) -> CliError:
+        log.debug("error detail", exc_info=True)
+        log.error("%s", error, extra=FILE_ONLY)
+        return CliError(str(error), exit_code_for(error))
+
+
+def database_label(ctx: click.Context) -> str:
+    """The database the command used, for an error message (settings may be broken)."""
+    try:
+        return ctx.obj.settings().db
+    except IngramSyncError:
+        return "(the database)"
 
 
 @click.group(cls=IngramGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -275,9 +293,21 @@ def products_remove(state: State, skus: tuple[str, ...]) -> None:
 @click.option("--limit", default=500, show_default=True, help="At most this many matches.")
 @click.option("--dry-run", is_flag=True, help="List what would be added; track nothing.")
 @click.option("--ingram-sandbox", "vendor_sandbox", is_flag=True, help=INGRAM_SANDBOX_HELP)
+@click.option(
+    "--timeout", metavar="VALUE", help="Seconds per HTTP read, connect and TLS handshake [30]."
+)
+@click.option(
+    "--deadline", metavar="VALUE", help="Seconds per HTTP attempt, connect to last body byte [120]."
+)
 @pass_state
 def products_discover(
-    state: State, limit: int, dry_run: bool, vendor_sandbox: bool, **query: Any
+    state: State,
+    limit: int,
+    dry_run: bool,
+    vendor_sandbox: bool,
+    timeout: str | None,
+    deadline: str | None,
+    **query: Any,
 ) -> None:
     """Track the products a vendor catalog search finds.
 
@@ -285,7 +315,9 @@ def products_discover(
     """
     from ingram.discover import RESULT_HEADER, SearchQuery, discover, result_line
 
-    settings = state.settings(api_url=VENDOR_SANDBOX_URL if vendor_sandbox else None)
+    settings = state.settings(
+        api_url=VENDOR_SANDBOX_URL if vendor_sandbox else None, timeout=timeout, deadline=deadline
+    )
     client = open_client(settings)
     store = Store.open(settings.db)
     result = discover(store, client, SearchQuery(**query), limit=limit, dry_run=dry_run)
@@ -319,7 +351,8 @@ TIMING_OPTIONS = (
     ("--details-interval", "Seconds between details calls [1.0; 0.5 the old default]."),
     ("--pa-retry-waits", "Seconds to wait before each P&A retry [30,60,120]."),
     ("--details-retry-waits", "Seconds to wait before each details retry [10,30,60]."),
-    ("--timeout", "Seconds per HTTP call [30]."),
+    ("--timeout", "Seconds per HTTP read, connect and TLS handshake [30]."),
+    ("--deadline", "Seconds per HTTP attempt, connect to last body byte [120]."),
     ("--max-concurrent", "P&A calls at once [5]."),
     ("--details-workers", "Details threads sharing the one details limiter, or auto [1]."),
     ("--batch-size", "Part numbers per P&A call, 1..50 [50]."),
@@ -395,6 +428,7 @@ def build_options(
         min_interval=settings.min_interval,
         profile=settings.profile,
         client_options=client_options_as_typed(settings),
+        keep_days=settings.keep_days,
         **extra,
     )
 
@@ -411,6 +445,7 @@ def client_options_as_typed(settings: Settings) -> tuple[tuple[str, str], ...]:
         ("pa_retry_waits", waits(settings.pa_retry_waits)),
         ("details_retry_waits", waits(settings.details_retry_waits)),
         ("timeout", f"{settings.timeout:g}s"),
+        ("deadline", f"{settings.deadline:g}s"),
         ("outage_limit", duration_text(settings.outage_limit)),
     )
 
@@ -468,7 +503,7 @@ def sync(state: State, skus: tuple[str, ...], force: bool, dry_run: bool, **kwar
 
 
 @cli.command("retry-failed")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ROW_ID)
 @click.option("--all", "retry_all", is_flag=True, help="Retry every unresolved failure.")
 @run_options
 @pass_state
@@ -506,15 +541,39 @@ LAZY_COMMANDS = {
 
 def register_extra_commands() -> None:
     """Commands that live in their own modules (the reports; demo and sandbox load lazily)."""
-    from ingram.cli.reports import REPORT_COMMANDS  # imports common, never this module
+    from ingram.cli.db import db_group  # these import common, never this module
+    from ingram.cli.reports import REPORT_COMMANDS
 
     for command in REPORT_COMMANDS:
         cli.add_command(command)
+    cli.add_command(db_group)
 
 
 register_extra_commands()
 
 
+class Terminated(BaseException):
+    """SIGTERM outside a sync: unwinds like Ctrl-C, so temporary files and transactions end."""
+
+
+def raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
 def main() -> None:
     """The console script ``ingram-sync``."""
-    cli(prog_name="ingram-sync")
+    for name in ("stdout", "stderr"):  # closed by the caller (2>&-): write nowhere, still run
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+    signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        try:
+            cli(prog_name="ingram-sync")
+        finally:
+            sys.stdout.flush()
+    except Terminated:
+        sys.exit(ExitStatus.INTERRUPTED)
+    except OSError as error:  # stdout on a full disk, or gone: one line, not a traceback
+        sys.stderr.write(f"Error: cannot write the output: {error.strerror or error}\n")
+        sys.stderr.flush()
+        os._exit(ExitStatus.USAGE)  # the interpreter's own last flush would fail again

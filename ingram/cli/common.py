@@ -103,6 +103,9 @@ class State:
 
 pass_state = click.make_pass_decorator(State)
 
+# Run and failure ids are SQLite integers: 10**25 is a usage error, not an overflow traceback.
+ROW_ID = click.IntRange(1, 2**63 - 1)
+
 
 def say(state: State, message: str, *, err: bool = False) -> None:
     """A line for a person at the terminal; ``-q`` drops it (it needs no look)."""

@@ -27,6 +27,7 @@ from ingram.sandbox import (
     serve_forever,
     settings_from_options,
 )
+from ingram.state.maintenance import check_demo_database, mark_demo
 from ingram.state.store import Store
 
 DEMO_DB = "ingram_sync_demo.db"
@@ -53,7 +54,7 @@ def demo_client_settings(url: str, sandbox: SandboxSettings) -> ClientSettings:
 @click.command("demo")
 @click.option(
     "--catalog-size", "--products", "count", default=1000, show_default=True,
-    help="Demo products (the sandbox's catalog size).",
+    type=click.IntRange(1, 1_000_000), help="Demo products (the sandbox's catalog size).",
 )  # fmt: skip
 @click.pass_obj
 def demo_command(state: Any, count: int) -> None:
@@ -63,7 +64,8 @@ def demo_command(state: Any, count: int) -> None:
     """
     from ingram.cli.common import finish, say
 
-    db_path = state.db_flag or DEMO_DB
+    db_path = Path(state.db_flag or DEMO_DB)
+    check_demo_database(db_path)
     sandbox_settings = SandboxSettings(port=0, catalog_size=count, latency=DEMO_LATENCY)
     reused = Path(db_path).exists()
     say(
@@ -76,13 +78,14 @@ def demo_command(state: Any, count: int) -> None:
     )
     with SandboxServer(sandbox_settings) as server:
         store = Store.open(db_path)
+        mark_demo(store)
         store.add_products(server.catalog.part_numbers(count))
         client = IngramClient(demo_client_settings(server.url, sandbox_settings))
         summary = run_sync(store, client, SyncOptions(force=True), make_progress(state.quiet))
         if summary.status == "completed":
             for line in describe_run(summary.counts, summary.failed):
                 click.echo(line, err=True)
-            push_stock_by_webhook(server, store, db_path)
+            push_stock_by_webhook(server, store, str(db_path))
             click.echo("A second sync: prices moved too, and webhooks carry none.", err=True)
             client = IngramClient(demo_client_settings(server.url, sandbox_settings))
             summary = run_sync(store, client, SyncOptions(force=True), make_progress(state.quiet))

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ingram.cli.common import State, say
+from ingram.cli.common import ROW_ID, State, say
 from ingram.cli.listing import checked_statuses, listing_options, show_rows
 from ingram.config import parse_duration
 from ingram.errors import InputError
@@ -52,7 +52,7 @@ def cutoff_of(duration: str | None, option: str) -> str | None:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--run", "run_id", type=int, help="Only failures of this run.")
+@click.option("--run", "run_id", type=ROW_ID, help="Only failures of this run.")
 @click.option("--resolved", is_flag=True, help="Include resolved failures.")
 @listing_options
 @click.pass_context
@@ -109,7 +109,7 @@ def with_process_state(run: dict[str, Any]) -> dict[str, Any]:
 
 
 @runs.command("show")
-@click.argument("run_ids", metavar="RUN_ID...", nargs=-1, type=int, required=True)
+@click.argument("run_ids", metavar="RUN_ID...", nargs=-1, type=ROW_ID, required=True)
 @click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per run.")
 @click.pass_obj
 def runs_show(state: State, run_ids: tuple[int, ...], as_json: bool) -> None:
@@ -208,7 +208,7 @@ def export(
         with atomic_output(output) as out:
             count = write_export(rows, fmt, out, shape.columns())
     except OSError as error:
-        raise InputError(f"cannot write {output}: {error.strerror}") from None
+        raise InputError(f"cannot write {output}: {error.strerror or error}") from None
     noun = "rows" if shape.columns() != EXPORT_COLUMNS else "products"
     say(state, f"wrote {count} {noun} to {output}", err=True)
 
@@ -225,7 +225,7 @@ def export_format(fmt: str | None, output: str | None) -> str:
 
 
 @click.command()
-@click.argument("run_id", type=int, required=False)
+@click.argument("run_id", type=ROW_ID, required=False)
 @click.option(
     "--refresh",
     default=2.0,

@@ -21,10 +21,9 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from ingram.errors import ConfigError
+from ingram.errors import mask_secrets, secret_forms
 
 FILE_ONLY = {"file_only": True}
-MASK = "***"
 
 
 class TerminalHandler(logging.Handler):
@@ -48,14 +47,13 @@ class MaskSecrets(logging.Filter):
 
     def __init__(self, secrets: Sequence[str]) -> None:
         super().__init__()
-        self.secrets = [secret for secret in secrets if secret and len(secret) >= 4]
+        # Every encoding too: a gateway may echo the token form URL-encoded, or as JSON.
+        forms = {form for secret in secrets if len(secret) >= 4 for form in secret_forms(secret)}
+        self.forms = sorted(forms, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, MASK)
-            record.msg, record.args = message, None
+        if self.forms:
+            record.msg, record.args = mask_secrets(record.getMessage(), self.forms), None
         return True
 
 
@@ -67,14 +65,37 @@ def utc_formatter(with_pid: bool = False) -> logging.Formatter:
     return formatter
 
 
-def open_log_file(path: str) -> logging.FileHandler:
-    """A handler appending to ``path``, or a ConfigError saying why it cannot be opened."""
+class LogFile(logging.FileHandler):
+    """Appends to the log file; the first write that fails warns once on stderr, then it stops.
+
+    A full disk or a revoked permission must not print logging's traceback on
+    every line, nor stop the command the log is only a record of.
+    """
+
+    failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        if not self.failed:
+            self.failed = True
+            warn_log_file(self.baseFilename, sys.exc_info()[1])
+
+
+def warn_log_file(path: str, error: BaseException | None) -> None:
+    reason = getattr(error, "strerror", None) or str(error)
+    sys.stderr.write(f"warning: cannot write log file {path}: {reason}; logging to stderr only\n")
+
+
+def open_log_file(path: str) -> logging.FileHandler | None:
+    """A handler appending to ``path``, or None after a warning saying why it cannot be opened."""
     try:
-        return logging.FileHandler(os.path.expanduser(path), "a", encoding="utf-8")
+        return LogFile(os.path.expanduser(path), "a", encoding="utf-8")
     except OSError as error:
-        raise ConfigError(
-            f"cannot open log file {path}: {error.strerror}; fix the path or --log-file"
-        ) from None
+        warn_log_file(path, error)
+        return None
 
 
 def draws_in_place(stream: TextIO) -> bool:
@@ -101,8 +122,8 @@ def setup_logging(
     masking = MaskSecrets(secrets)
     console.addFilter(masking)
     handlers: list[logging.Handler] = [console]
-    if log_file:
-        file_handler = open_log_file(log_file)
+    file_handler = open_log_file(log_file) if log_file else None
+    if file_handler:
         file_handler.setFormatter(utc_formatter(with_pid=True))
         file_handler.setLevel(logging.DEBUG if verbose else logging.INFO)
         file_handler.addFilter(masking)

@@ -16,9 +16,7 @@ Example::
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -36,7 +34,8 @@ from ingram.output.reports import (
     took,
 )
 from ingram.state.history import failure_counts, last_failure, run_profile, stream_timings
-from ingram.state.store import DETAILS, PA, Store
+from ingram.state.lock import process_alive
+from ingram.state.store import DETAILS, PA, Store, parse_time
 from ingram.state.webhook import webhook_intake
 
 ERASE_UP = "\x1b[{n}F\x1b[J"  # cursor up n lines to column 1, clear to the end of the screen
@@ -79,19 +78,6 @@ class RunView:
     @property
     def running(self) -> bool:
         return self.status == "running" and not self.process_gone
-
-
-def process_alive(pid: int | None, host: str | None) -> bool | None:
-    """Whether ``pid`` runs on this host; None when that cannot be known (another host)."""
-    if not pid or host != socket.gethostname():
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def pick_run(store: Store, run_id: int | None) -> int:
@@ -178,7 +164,8 @@ def read_view(store: Store, run_id: int, now: Callable[[], datetime] | None = No
     first = store.run(run_id)
     if first is None:
         raise InputError(f"run {run_id} is gone from the database")
-    alive = process_alive(first["pid"], first["host"])
+    # The start times tell a pid reused by another process from the run's own.
+    alive = process_alive(first["pid"], first["host"], parse_time(first["started_at"]))
     run = store.run(run_id) if first["status"] == "running" else first
     moment = now() if now else datetime.now(UTC)
     failed = failure_counts(store, run_id)

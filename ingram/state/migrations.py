@@ -9,6 +9,7 @@ ingram-sync and is refused rather than guessed at.
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from collections.abc import Callable
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -133,6 +134,46 @@ def create_tables(db: sqlite3.Connection) -> None:
         );
         CREATE INDEX changes_when ON changes(changed_at);
         CREATE INDEX changes_product ON changes(ingram_part_number);
+        """,
+    )
+
+
+@migration(2)
+def documents_apart(db: sqlite3.Connection) -> None:
+    """Details documents move to a table of their own, zlib-compressed, appended in turn.
+
+    Inline, each 2-3 KB document grew its product's row tenfold and made every
+    later write of that row (each P&A update) rewrite a page of its own; a
+    compressed document takes a third of the space, so several share a page.
+    """
+    db.execute(
+        "CREATE TABLE product_documents (id INTEGER PRIMARY KEY,"
+        " ingram_part_number TEXT NOT NULL UNIQUE"
+        " REFERENCES products(ingram_part_number) ON DELETE CASCADE,"
+        " json_zlib BLOB NOT NULL)"
+    )
+    rows = db.execute(
+        "SELECT ingram_part_number, details_json FROM products"
+        " WHERE details_json IS NOT NULL ORDER BY ingram_part_number"
+    )
+    db.executemany(
+        "INSERT INTO product_documents (ingram_part_number, json_zlib) VALUES (?, ?)",
+        ((pn, zlib.compress(text.encode())) for pn, text in rows.fetchall()),
+    )
+    db.execute("ALTER TABLE products DROP COLUMN details_json")
+
+
+@migration(3)
+def drop_unread_indexes(db: sqlite3.Connection) -> None:
+    """No query reads these indexes (products are read by part number or status), yet
+    every product saved updated them: by measurement 44 % of a full sync's writes."""
+    execute_statements(
+        db,
+        """
+        DROP INDEX IF EXISTS products_vendor;
+        DROP INDEX IF EXISTS products_category;
+        DROP INDEX IF EXISTS products_pa_synced;
+        DROP INDEX IF EXISTS products_details_synced
         """,
     )
 
@@ -307,26 +348,41 @@ LATEST = max(MIGRATIONS)
 
 
 def migrate(db: sqlite3.Connection) -> list[int]:
-    """Apply every migration not yet recorded; return the numbers applied."""
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (number INTEGER PRIMARY KEY, applied_at TEXT)"
-    )
-    done = {row[0] for row in db.execute("SELECT number FROM _migrations")}
+    """Apply every migration not yet recorded; return the numbers applied.
+
+    Each migration, and ``_migrations`` itself, is created inside one write
+    transaction that first re-reads what is recorded: a first run killed at
+    any moment leaves either nothing or whole migrations, and processes racing
+    on a fresh file apply each migration exactly once.
+    """
+    if recorded_version(db) and not set(MIGRATIONS) - recorded_numbers(db):
+        return []  # up to date: no write lock needed, so a busy database still opens
     applied = []
-    for number in sorted(set(MIGRATIONS) - done):
+    while True:
         db.execute("BEGIN IMMEDIATE")
         try:
-            MIGRATIONS[number](db)
             db.execute(
-                "INSERT INTO _migrations VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-                (number,),
+                "CREATE TABLE IF NOT EXISTS _migrations"
+                " (number INTEGER PRIMARY KEY, applied_at TEXT)"
             )
+            pending = sorted(set(MIGRATIONS) - recorded_numbers(db))
+            if pending:
+                MIGRATIONS[pending[0]](db)
+                db.execute(
+                    "INSERT INTO _migrations VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                    (pending[0],),
+                )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        applied.append(number)
-    return applied
+        if not pending:
+            return applied
+        applied.append(pending[0])
+
+
+def recorded_numbers(db: sqlite3.Connection) -> set[int]:
+    return {row[0] for row in db.execute("SELECT number FROM _migrations")}
 
 
 def recorded_version(db: sqlite3.Connection) -> int:

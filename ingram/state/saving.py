@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from ingram.errors import ApiError
 from ingram.models import DetailsBatch, PriceAvailability, ProductDetails, WarehouseStock
@@ -330,12 +332,27 @@ def write_details(db: sqlite3.Connection, run_id: int, details: ProductDetails, 
         db.execute(UPDATE_DETAILS_SQL, details_row(details, now))
     else:
         db.execute(
-            "UPDATE products SET details_status = 'none', details_json = NULL,"
-            " details_synced_at = ? WHERE ingram_part_number = ?",
+            "UPDATE products SET details_status = 'none', details_synced_at = ?"
+            " WHERE ingram_part_number = ?",
             (now, details.ingram_part_number),
         )
+    save_document(db, details.ingram_part_number, details.raw if details.found else None)
     extras = details.extras if details.found else None
     save_details_extras(db, run_id, details.ingram_part_number, extras, now)
+
+
+def save_document(db: sqlite3.Connection, pn: str, raw: dict[str, Any] | None) -> None:
+    """The raw details document, zlib-compressed in a table of its own; None removes it."""
+    if raw is None:
+        db.execute("DELETE FROM product_documents WHERE ingram_part_number = ?", (pn,))
+        return
+    # Replaced, not updated: the new row is appended, so documents fill pages in turn.
+    # A product removed while its call was in flight gets none.
+    db.execute(
+        "INSERT OR REPLACE INTO product_documents (ingram_part_number, json_zlib)"
+        " SELECT ?, ? WHERE EXISTS (SELECT 1 FROM products WHERE ingram_part_number = ?)",
+        (pn, zlib.compress(json.dumps(raw, default=str).encode()), pn),
+    )
 
 
 UPDATE_DETAILS_SQL = """
@@ -343,7 +360,7 @@ UPDATE products SET details_status = 'found', category = ?, subcategory = ?,
     authorized = ?, vendor_name = COALESCE(?, vendor_name),
     vendor_part_number = COALESCE(vendor_part_number, ?), upc = COALESCE(upc, ?),
     description = COALESCE(description, ?), product_class = COALESCE(?, product_class),
-    details_json = ?, details_synced_at = ?
+    details_synced_at = ?
 WHERE ingram_part_number = ?
 """
 
@@ -380,7 +397,6 @@ def details_row(details: ProductDetails, now: str) -> tuple[object, ...]:
         details.upc,
         details.description,
         details.product_class,
-        json.dumps(details.raw, default=str) if details.raw is not None else None,
         now,
         details.ingram_part_number,
     )
@@ -407,9 +423,13 @@ def record_failures(
     pns: Sequence[str],
     error: ApiError,
 ) -> None:
-    """Open (or refresh the open) failure of each item; never two open rows for one item."""
+    """Open (or refresh the open) failure of each item; never two open rows for one item.
+
+    An item removed while its call was in flight gets none: nothing is left to retry.
+    """
     now = utc_now()
     message = str(error)
+    pns = store.tracked(pns)
     db.executemany(
         "INSERT INTO failures (run_id, kind, ingram_part_number, error_kind, error, http_status,"
         " attempts, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"

@@ -14,11 +14,12 @@ Example::
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sqlite3
-import stat
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -26,13 +27,25 @@ from pathlib import Path
 from typing import Any
 
 from ingram.errors import StoreError
+from ingram.state.dbfile import (
+    BUSY_TIMEOUT_MS,
+    busy_error,
+    check_database_file,
+    check_version,
+    create_private_file,
+    enable_wal,
+    is_busy,
+)
+from ingram.state.lock import locked_error, process_alive
 from ingram.state.migrations import LATEST, migrate, recorded_version
 
-SQLITE_HEADER = b"SQLite format 3\x00"
-BUSY_TIMEOUT_MS = 10_000
+log = logging.getLogger("ingram.state")
+
 PA = "price_availability"
 DETAILS = "details"
 TASK_CHUNK = 500
+WAL_CHECKPOINT_PAGES = 10_000
+WRITE_CHUNK = 20_000  # rows per commit of a bulk write (a fraction of a second each)
 PLAN_GROUP = 100  # P&A tasks inserted per executemany while planning
 
 # Every status a product can have (``not_authorized``: the vendor denies this account it).
@@ -125,56 +138,6 @@ def money(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def check_database_file(path: Path, *, writable: bool) -> None:
-    """Refuse, without touching it, a path that cannot be an ingram-sync database."""
-    if path.is_dir():
-        raise StoreError(f"database path {path} is a folder: give a file path with --db")
-    if not path.exists():
-        if not path.parent.exists():
-            raise StoreError(f"folder {path.parent} does not exist: create it or choose --db")
-        return
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
-    except OSError as error:
-        raise StoreError(f"cannot read database {path}: {error.strerror}") from error
-    if header and header != SQLITE_HEADER:
-        raise StoreError(
-            f"{path} is not an SQLite database; it was left untouched: choose another --db"
-        )
-    if writable and not path.stat().st_mode & stat.S_IWUSR:
-        raise StoreError(f"database {path} is read-only: make it writable or choose another --db")
-
-
-def create_private_file(path: Path) -> None:
-    """Create the database file with mode 0600 before SQLite does (it would use 0644)."""
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        pass
-    except OSError as error:
-        raise StoreError(f"cannot create database {path}: {error.strerror}") from error
-
-
-def check_schema(db: sqlite3.Connection, path: Path, version: int, readonly: bool) -> None:
-    """Refuse an SQLite file that another program made, or an empty one for reading."""
-    if version:
-        return
-    tables = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
-    if tables:
-        db.close()
-        raise StoreError(
-            f"{path} is an SQLite database of another program; it was left untouched:"
-            " choose another --db"
-        )
-    if readonly:
-        db.close()
-        raise StoreError(
-            f"{path} holds no ingram-sync data yet: track products first"
-            " (`ingram-sync products add`)"
-        )
-
-
 class Store:
     """One SQLite connection and the statements ingram-sync runs on it."""
 
@@ -182,6 +145,10 @@ class Store:
         self.db = db
         self.path = path
         self._writing = False  # inside ``write``: a nested ``write`` joins that transaction
+        # Seconds to keep retrying the write lock after the busy timeout, before DatabaseBusy.
+        # A sync sets it long: it waits out another writer instead of crashing its run.
+        self.busy_wait = 0.0
+        self.stop_waiting: Callable[[], bool] = lambda: False  # a signal ends that wait early
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> Store:
@@ -200,21 +167,21 @@ class Store:
             db.row_factory = sqlite3.Row
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA foreign_keys = ON")
-            version = recorded_version(db)
-            check_schema(db, path, version, readonly)
-            if version > LATEST:
-                db.close()
-                raise StoreError(
-                    f"{path} was written by a newer ingram-sync (schema {version}, this "
-                    f"version knows {LATEST}): upgrade ingram-sync to use it"
-                )
+            fresh = check_version(db, path, readonly)
+            if fresh and not readonly:  # only before the first table: pruning can free pages
+                db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             if not readonly:
-                db.execute("PRAGMA journal_mode = WAL")
+                enable_wal(db)
                 db.execute("PRAGMA synchronous = NORMAL")
+                # A page rewritten by many commits is copied back once per checkpoint:
+                # fewer, larger checkpoints (a 40 MB log at most) halve a full sync's writes.
+                db.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
                 migrate(db)
-            elif version < LATEST:
+            elif recorded_version(db) < LATEST:
                 migrate(db)  # read by a newer version: its new columns must exist to be read
         except sqlite3.DatabaseError as error:
+            if is_busy(error):
+                raise busy_error(path) from None
             raise StoreError(f"cannot use database {path}: {error}") from error
         return cls(db, path)
 
@@ -231,16 +198,41 @@ class Store:
         if self._writing:
             yield self.db
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        self.begin()
         self._writing = True
         try:
             yield self.db
         except BaseException:
             self._writing = False
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite already rolled back after a full disk or I/O error
+                self.db.execute("ROLLBACK")
             raise
         self._writing = False
         self.db.execute("COMMIT")
+
+    def begin(self) -> None:
+        """``BEGIN IMMEDIATE``; past the busy timeout, retried with backoff for ``busy_wait`` s."""
+        started = time.monotonic()
+        pause = 0.05
+        warned = False
+        while True:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if not is_busy(error):
+                    raise
+                if time.monotonic() - started >= self.busy_wait or self.stop_waiting():
+                    raise busy_error(self.path) from None
+                if not warned:
+                    warned = True
+                    log.warning(
+                        "warning: database %s is busy (another program holds its write lock);"
+                        " waiting for it, results are kept",
+                        self.path,
+                    )
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
 
     # -- products -----------------------------------------------------------
 
@@ -248,13 +240,16 @@ class Store:
         """Track part numbers; return (added, already tracked)."""
         unique = list(dict.fromkeys(part_numbers))
         now = utc_now()
-        with self.write() as db:
-            before = db.total_changes
-            db.executemany(
-                "INSERT OR IGNORE INTO products (ingram_part_number, added_at) VALUES (?, ?)",
-                ((pn, now) for pn in unique),
-            )
-            added = db.total_changes - before
+        added = 0
+        # A commit per chunk: a 3-million-line import never holds the write lock for long.
+        for chunk in batched(unique, WRITE_CHUNK):
+            with self.write() as db:
+                before = db.total_changes
+                db.executemany(
+                    "INSERT OR IGNORE INTO products (ingram_part_number, added_at) VALUES (?, ?)",
+                    ((pn, now) for pn in chunk),
+                )
+                added += db.total_changes - before
         return added, len(unique) - added
 
     def set_product_types(self, types: dict[str, str | None]) -> None:
@@ -290,16 +285,19 @@ class Store:
         return [pn for pn in part_numbers if pn in found]
 
     def iter_tracked(self, page: int = TASK_CHUNK) -> Iterator[str]:
-        """Every tracked part number in order, read a page at a time (memory stays flat)."""
-        sql = "SELECT ingram_part_number FROM products {} ORDER BY ingram_part_number LIMIT ?"
-        rows = self.db.execute(sql.format(""), (page,)).fetchall()
-        while rows:
-            yield from (row[0] for row in rows)
-            if len(rows) < page:
-                return
-            rows = self.db.execute(
-                sql.format("WHERE ingram_part_number > ?"), (rows[-1][0], page)
-            ).fetchall()
+        """Every tracked part number in the table's own (rowid) order, a page at a time.
+
+        Memory stays flat, and a batch of 50 is 50 neighbouring rows: its results
+        rewrite a few pages, not 50 pages scattered over the table (as part-number
+        order would, the rows being stored in the order they were added).
+        """
+        sql = (
+            "SELECT rowid, ingram_part_number FROM products WHERE rowid > ? ORDER BY rowid LIMIT ?"
+        )
+        last = -(2**63)
+        while rows := self.db.execute(sql, (last, page)).fetchall():
+            yield from (row[1] for row in rows)
+            last = rows[-1][0]
 
     def products(
         self, *, status: Sequence[str] = (), changed_since: str | None = None
@@ -342,13 +340,19 @@ class Store:
     def interrupt_dead_runs(self) -> list[sqlite3.Row]:
         """Mark runs left ``running`` as interrupted; return them, oldest first.
 
-        Call only while holding the sync lock: a live sync would hold it, so
-        every run still ``running`` then belongs to a process that died.
+        Call only while holding the sync lock. A live sync would hold it, but
+        its lock file may have been deleted under it: a run whose process
+        still runs on this host is never declared dead (LockedError instead).
         """
         with self.write() as db:
             dead = db.execute(
-                "SELECT id, started_at FROM runs WHERE status = 'running' ORDER BY id"
+                "SELECT id, started_at, pid, host FROM runs WHERE status = 'running' ORDER BY id"
             ).fetchall()
+            for run in dead:
+                if run["pid"] != os.getpid() and process_alive(
+                    run["pid"], run["host"], parse_time(run["started_at"])
+                ):
+                    raise locked_error(run["pid"])
             db.execute(
                 "UPDATE runs SET status = 'interrupted', finished_at = ?,"
                 " last_error = COALESCE(last_error, 'the process died; resumed by a later sync')"
@@ -454,6 +458,13 @@ class Store:
         kind_marks = ",".join("?" * len(kinds))
         scope = f"run_id IN ({marks}) AND state = 'pending' AND kind IN ({kind_marks})"
         with self.write() as db:
+            # Several stopped runs may owe the same item: it is adopted once.
+            db.execute(
+                f"UPDATE tasks SET state = 'superseded', finished_at = ? WHERE {scope}"
+                f" AND id NOT IN (SELECT MIN(id) FROM tasks WHERE {scope}"
+                " GROUP BY kind, part_numbers)",
+                (utc_now(), *from_runs, *kinds, *from_runs, *kinds),
+            )
             totals = dict.fromkeys((PA, DETAILS), (0, 0))
             for kind, count, size in db.execute(
                 f"SELECT kind, COUNT(*), SUM(size) FROM tasks WHERE {scope} GROUP BY kind",
@@ -469,7 +480,24 @@ class Store:
                 details_total=totals[DETAILS][1],
             )
 
-    def runs_with_open_tasks(self, exclude: int) -> list[int]:
+    def supersede_open_tasks(self, from_runs: Sequence[int], kind: str) -> set[str]:
+        """Close the pending ``kind`` tasks of stopped runs; return their part numbers.
+
+        The caller plans them afresh in its own full batches (in the same
+        transaction), so items owed by several killed runs cost one call, not one each.
+        """
+        owed = self.open_task_part_numbers(from_runs, kind) if from_runs else set()
+        if owed:
+            marks = ",".join("?" * len(from_runs))
+            with self.write() as db:
+                db.execute(
+                    "UPDATE tasks SET state = 'superseded', finished_at = ?"
+                    f" WHERE run_id IN ({marks}) AND kind = ? AND state = 'pending'",
+                    (utc_now(), *from_runs, kind),
+                )
+        return owed
+
+    def runs_with_open_tasks(self, exclude: int, kind: str | None = None) -> list[int]:
         """Runs other than ``exclude`` that are over but left pending tasks, oldest first.
 
         Call only while holding the sync lock. A run stopped by a signal or a
@@ -478,10 +506,10 @@ class Store:
         run that is no longer ``running``: all of these are still owed.
         """
         rows = self.db.execute(
-            "SELECT id FROM runs WHERE id != ? AND status != 'running' AND EXISTS"
-            " (SELECT 1 FROM tasks WHERE tasks.run_id = runs.id AND tasks.state = 'pending')"
-            " ORDER BY id",
-            (exclude,),
+            "SELECT id FROM runs WHERE id != ? AND status != 'running' AND kind = COALESCE(?, kind)"
+            " AND EXISTS (SELECT 1 FROM tasks WHERE tasks.run_id = runs.id"
+            " AND tasks.state = 'pending') ORDER BY id",
+            (exclude, kind),
         )
         return [row[0] for row in rows]
 

@@ -1,0 +1,83 @@
+"""A busy database: a sync waits another writer out; other commands say so in one line, exit 3."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from client_support import client_for
+from clirunner import Cli, cli_env
+from reliability import assert_catalog_matches, assert_consistent
+
+from ingram.engine import NoProgress, SyncOptions, run_sync
+from ingram.state.store import Store
+
+# Holds the write lock of argv[1] for argv[2] seconds, saying "held" once it has it.
+HOLDER = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+db.execute("ROLLBACK")
+"""
+
+
+def hold_write_lock(db, seconds: float) -> subprocess.Popen[str]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_sync_waits_out_a_writer_holding_the_lock_past_the_busy_timeout(
+    sandbox_factory, tmp_path, caplog
+):
+    sandbox = sandbox_factory(catalog_size=200, latency=0.01)
+    store = Store.open(tmp_path / "c.db")
+    store.add_products(sandbox.catalog.part_numbers(200))
+    store.db.execute("PRAGMA busy_timeout = 100")  # compressed: the holder outlasts it 15 times
+    holders: list[subprocess.Popen[str]] = []
+
+    def hold_once_the_run_is_under_way() -> None:
+        while not sandbox.stats()["calls"]["price_and_availability"]:
+            time.sleep(0.005)
+        holders.append(hold_write_lock(store.path, 1.5))
+
+    watcher = threading.Thread(target=hold_once_the_run_is_under_way)
+    watcher.start()
+    options = SyncOptions(batch_size=10, max_concurrent=2)
+    with caplog.at_level(logging.WARNING), client_for(sandbox) as client:
+        started = time.monotonic()
+        summary = run_sync(store, client, options, NoProgress())
+    watcher.join()
+    [holder] = holders
+    assert holder.wait(5) == 0
+    assert summary.status == "completed", summary
+    assert time.monotonic() - started >= 1.4  # it really waited for the holder
+    assert any("is busy" in r.getMessage() for r in caplog.records)
+    store.close()
+    assert_consistent(tmp_path / "c.db")
+    cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
+    assert_catalog_matches(sandbox, cli.export(), {})
+
+
+@pytest.mark.slow
+def test_another_command_on_a_busy_database_says_so_and_exits_3(tmp_path):
+    db = tmp_path / "c.db"
+    cli = Cli(cli_env("http://127.0.0.1:9", db), db)
+    assert cli.run("products", "add", "6YE881").code == 0
+    holder = hold_write_lock(db, 15)  # past the 10 s busy timeout
+    try:
+        result = cli.run("products", "add", "4A0036")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.code == 3, result
+    assert result.err.startswith("Error: database busy") and result.err.count("\n") == 1, result
+    assert cli.run("products", "add", "4A0036").code == 0  # nothing was left half-done

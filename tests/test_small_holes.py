@@ -1,0 +1,60 @@
+"""Smaller holes: failures of removed products, a reused pid under monitor, negative prices."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from clirunner import Cli, cli_env
+
+from ingram.api.parsing import parse_price_availability
+from ingram.errors import ApiError, MalformedResponse
+from ingram.state.saving import save_failure
+from ingram.state.store import PA, Store, format_time
+
+
+def test_a_failure_recorded_after_its_products_removal_is_dropped(tmp_path):
+    store = Store.open(tmp_path / "s.db")
+    store.add_products(["KEEP1", "GONE2"])
+    run_id = store.create_run("sync", {})
+    store.plan_pa_tasks(run_id, [["KEEP1", "GONE2"]])
+    [(task_id, pns)] = store.open_tasks([run_id], PA, 0)
+    store.remove_products(["GONE2"])  # while the batch's call was in flight
+    save_failure(store, run_id, task_id, PA, pns, ApiError("HTTP 500", http_status=500))
+    rows = store.db.execute("SELECT ingram_part_number FROM failures").fetchall()
+    assert [row[0] for row in rows] == ["KEEP1"]
+    assert store.run(run_id)["failures"] == 1
+
+
+def test_monitor_ends_when_the_runs_pid_now_belongs_to_another_process(tmp_path):
+    db = tmp_path / "c.db"
+    store = Store.open(db)
+    run_id = store.create_run("sync", {})
+    younger = subprocess.Popen(["sleep", "30"])  # the pid a reboot or wrap-around handed on
+    try:
+        store.db.execute(
+            "UPDATE runs SET pid = ?, started_at = ? WHERE id = ?",
+            (younger.pid, format_time(datetime.now(UTC) - timedelta(hours=1)), run_id),
+        )
+        store.close()
+        cli = Cli(cli_env("http://127.0.0.1:9", db), db)
+        watched = cli.run("monitor", "--refresh", "0.05", timeout=20)
+    finally:
+        younger.kill()
+        younger.wait()
+    assert watched.code == 1, watched
+    assert f"process {younger.pid} is gone" in watched.out
+
+
+@pytest.mark.parametrize("field", ["customerPrice", "retailPrice", "mapPrice"])
+def test_a_negative_price_is_malformed(field):
+    item = {
+        "ingramPartNumber": "6YE881",
+        "productStatusCode": "",
+        "pricing": {"customerPrice": 74.34, "retailPrice": 99.0, field: -0.01},
+        "availability": {"available": True, "totalAvailability": 3},
+    }
+    with pytest.raises(MalformedResponse, match=f"{field} is negative"):
+        parse_price_availability(json.loads(json.dumps([item])))
