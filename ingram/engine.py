@@ -372,21 +372,24 @@ class SyncRun:
         ready: list[tuple[Future[Any], InFlight]] = []
         next_commit = time.monotonic() + COMMIT_EVERY
         while True:
+            if self.stop.is_set() and grace_ends is None:
+                grace_ends = time.monotonic() + self.options.grace_period
+            out_of_time = grace_ends is not None and time.monotonic() > grace_ends
+            if ready and (
+                not self.in_flight
+                or out_of_time
+                or self.stop.is_set()
+                or self.due(ready, next_commit)
+            ):
+                self.save(ready)  # before dispatching: a result may stop a stream or the run
+                ready = []
+                next_commit = time.monotonic() + COMMIT_EVERY
             if not self.stop.is_set():
                 self.fill(PA)
                 self.fill(DETAILS)
-            elif grace_ends is None:
-                grace_ends = time.monotonic() + self.options.grace_period
-            out_of_time = grace_ends is not None and time.monotonic() > grace_ends
-            idle = not self.in_flight or out_of_time
-            held = sum(len(item.part_numbers) for _, item in ready)
-            due = time.monotonic() >= next_commit or held >= READY_MAX
-            if ready and (idle or self.stop.is_set() or due):
-                self.save(ready)  # saved results may queue details: fill again before ending
-                ready = []
-                next_commit = time.monotonic() + COMMIT_EVERY
-                continue
-            if idle:
+            if not self.in_flight or out_of_time:
+                if ready:
+                    continue
                 return
             wait_for = min(STATS_EVERY, max(next_commit - time.monotonic(), 0.0) if ready else 1.0)
             done, _ = wait(list(self.in_flight), timeout=wait_for, return_when=FIRST_COMPLETED)
@@ -394,6 +397,21 @@ class SyncRun:
             if time.monotonic() - last_stats >= STATS_EVERY:
                 self.save_client_stats()
                 last_stats = time.monotonic()
+
+    def due(self, ready: list[tuple[Future[Any], InFlight]], next_commit: float) -> bool:
+        """Whether held results are written now rather than with the next grouped commit.
+
+        An error, or a details answer while the details stream is still on probation,
+        may stop a stream or the run: it is handled before anything more is sent.
+        """
+        if time.monotonic() >= next_commit:
+            return True
+        if sum(len(item.part_numbers) for _, item in ready) >= READY_MAX:
+            return True
+        return any(
+            future.exception() is not None or (item.kind == DETAILS and not self.details_answered)
+            for future, item in ready
+        )
 
     def save(self, ready: list[tuple[Future[Any], InFlight]]) -> None:
         """Results are written together: once every ``COMMIT_EVERY``, or per ``READY_MAX`` products.

@@ -43,4 +43,4 @@ def test_the_demo_reruns_on_its_own_database_and_on_a_new_one(tmp_path):
         done = run_in(tmp_path, env, "--db", "mine.db", "demo", "--products", "20")
         assert done.returncode == 0, done.stderr
     listed = run_in(tmp_path, env, "--db", "mine.db", "products", "list")
-    assert len(listed.stdout.splitlines()) == 20
+    assert len(listed.stdout.splitlines()) == 1 + 20  # the header, then the demo products
