@@ -38,6 +38,7 @@ from ingram.errors import (
     ApiUnavailable,
     Cancelled,
     CredentialsError,
+    DatabaseBusy,
     IngramSyncError,
 )
 from ingram.models import DetailsBatch, PriceAvailability, ProductDetails
@@ -351,6 +352,14 @@ class SyncRun:
             self.progress.close()
             self.abandon(error)
             raise storage_error(error, self.store.path) from error
+        except DatabaseBusy:
+            if not self.stop.is_set():
+                raise
+            # Signalled while another program held the write lock: nothing more can be
+            # written, so the run row stays "running" and the next sync, finding its
+            # process gone, marks it interrupted and resumes its tasks.
+            self.progress.close()
+            return RunSummary(None, "interrupted", message="stopped while the database was busy")
         finally:
             self.shutdown()
         return self.finish()
@@ -493,6 +502,8 @@ class SyncRun:
             )
         elif isinstance(result, DetailsBatch):
             save_details_batch(self.store, self.run_id, item.task_id, result, 1)
+            for details in result.details:
+                self.watch_bare_details(details)
         else:
             save_details(self.store, self.run_id, item.task_id, result, 1)
             self.watch_bare_details(result)

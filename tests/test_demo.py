@@ -44,3 +44,10 @@ def test_the_demo_reruns_on_its_own_database_and_on_a_new_one(tmp_path):
         assert done.returncode == 0, done.stderr
     listed = run_in(tmp_path, env, "--db", "mine.db", "products", "list")
     assert len(listed.stdout.splitlines()) == 1 + 20  # the header, then the demo products
+
+
+def test_the_demo_is_quiet_with_q(tmp_path):
+    env = cli_env("http://127.0.0.1:9", tmp_path / "unused.db")
+    done = run_in(tmp_path, env, "-q", "demo", "--products", "20")
+    assert done.returncode == 0, done.stderr
+    assert (done.stdout, done.stderr) == ("", "")  # both syncs and the webhook step included

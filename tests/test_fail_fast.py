@@ -69,6 +69,13 @@ def test_token_url_404_points_at_the_url_settings_not_the_credentials(sandbox, t
     assert "INGRAM_CLIENT_SECRET" not in result.err
 
 
+def test_a_token_url_404_outside_a_sync_is_a_configuration_error_too(sandbox, tmp_path):
+    cli = cli_for(sandbox.url, tmp_path, INGRAM_TOKEN_PATH="/oauth/wrong")
+    result = cli.run("products", "discover", "--vendor", "Cisco", timeout=60)
+    assert result.code == 2, result  # as the README's exit codes say, not 1
+    assert "answered HTTP 404" in result.err and "Traceback" not in result.err
+
+
 def test_discover_advice_fits_discover(tmp_path):
     cli = cli_for(f"http://127.0.0.1:{closed_port()}", tmp_path)
     result = cli.run("products", "discover", "--vendor", "Cisco", timeout=60)

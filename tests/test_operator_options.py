@@ -72,6 +72,22 @@ def test_config_show_names_each_source_and_masks_the_secret(cli, tmp_path):
     assert {"setting": "db", "value": str(cli.db), "source": "env INGRAM_SYNC_DB"} in as_json
 
 
+def test_config_show_names_the_profile_section_chosen_by_flag(cli, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('pa_rate = 30\n[profiles.ca]\ncountry_code = "CA"\n')
+    config.chmod(0o600)
+    env = {k: v for k, v in cli.env.items() if k != "INGRAM_SYNC_DB"}
+    shown = Cli(env, cli.db).run(
+        "config", "show", "--json", "--config", str(config), "--profile", "ca"
+    )
+    assert shown.code == 0, shown
+    rows = {row["setting"]: row for row in json.loads(shown.out)}
+    section = f"config {config} [profiles.ca]"
+    assert (rows["country_code"]["value"], rows["country_code"]["source"]) == ("CA", section)
+    assert (rows["db"]["value"], rows["db"]["source"]) == ("ingram_sync_ca.db", section)
+    assert rows["pa_rate"]["source"] == f"config {config}"
+
+
 def test_sync_dry_run_counts_calls_and_the_floor_without_calling(cli, sandbox):
     cli.run("products", "add", *sandbox.catalog.part_numbers(120))
     result = cli.run("sync", "--dry-run", "--pa-rate", "30", "--details-interval", "2")

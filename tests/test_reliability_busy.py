@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -81,3 +83,38 @@ def test_another_command_on_a_busy_database_says_so_and_exits_3(tmp_path):
     assert result.code == 3, result
     assert result.err.startswith("Error: database busy") and result.err.count("\n") == 1, result
     assert cli.run("products", "add", "4A0036").code == 0  # nothing was left half-done
+
+
+def test_a_signal_during_the_wait_for_a_busy_database_interrupts_the_run(
+    sandbox_factory, tmp_path, caplog
+):
+    sandbox = sandbox_factory(catalog_size=200, latency=0.01)
+    store = Store.open(tmp_path / "c.db")
+    store.add_products(sandbox.catalog.part_numbers(200))
+    store.db.execute("PRAGMA busy_timeout = 100")
+    holders: list[subprocess.Popen[str]] = []
+
+    def hold_then_signal() -> None:
+        while not sandbox.stats()["calls"]["price_and_availability"]:
+            time.sleep(0.005)
+        holders.append(hold_write_lock(store.path, 3))
+        while not any("is busy" in r.getMessage() for r in caplog.records):
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGTERM)  # as `kill` would: the run's handler takes it
+
+    watcher = threading.Thread(target=hold_then_signal)
+    options = SyncOptions(batch_size=10, max_concurrent=2, grace_period=0.2)
+    with caplog.at_level(logging.WARNING), client_for(sandbox) as client:
+        watcher.start()
+        started = time.monotonic()
+        summary = run_sync(store, client, options, NoProgress())
+        stopped_after = time.monotonic() - started
+    watcher.join()
+    [holder] = holders
+    assert summary.status == "interrupted", summary
+    assert stopped_after < 2.5  # it did not wait for the holder
+    assert holder.wait(10) == 0
+    with client_for(sandbox) as client:  # the next sync finds the run's work and finishes it
+        assert run_sync(store, client, SyncOptions(), NoProgress()).status == "completed"
+    store.close()
+    assert_consistent(tmp_path / "c.db")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -232,6 +233,24 @@ def test_events_are_acknowledged_while_another_program_holds_the_write_lock(
     wait_for(lambda: applied_events(db) == 1, what="applied once the lock is free")
     assert stock_of(db, "AAA111")["total_availability"] == 42
     wait_for(lambda: not list(receiver.receiver.spool_dir.glob("*.json")), what="spool emptied")
+
+
+def test_the_writer_outlasts_a_lock_held_past_the_busy_timeout(db: Path) -> None:
+    with WebhookServer(WebhookSettings(db=str(db), secret=SECRET, port=0)) as server:
+        server.receiver.store.db.execute("PRAGMA busy_timeout = 50")  # compressed: outlasted 20x
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            assert post(server.url, stock_event("EV-8", LATER, {"AAA111": 5})).status_code == 200
+            time.sleep(0.6)  # the lock outlives the busy timeout many times over
+            assert server.receiver.writer.is_alive()
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        wait_for(lambda: applied_events(db) == 1, what="applied once the lock is free")
+        assert stock_of(db, "AAA111")["total_availability"] == 5
+        assert post(server.url, stock_event("EV-9", LATER, {"AAA111": 6})).status_code == 200
+        wait_for(lambda: applied_events(db) == 2, what="the writer still applies later events")
 
 
 def test_create_app_reads_the_environment_for_other_wsgi_servers(

@@ -15,7 +15,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError
+from ingram.errors import (
+    AccountFault,
+    ApiError,
+    ApiOutage,
+    ApiUnavailable,
+    Cancelled,
+    CredentialsError,
+)
 from ingram.models import DetailsBatch, ProductDetails, SearchResult
 
 if TYPE_CHECKING:
@@ -50,11 +57,15 @@ def fetch_details_by_search(
             continue
         try:
             details.append(client.product_details(pn))
-        except (CredentialsError, ApiUnavailable, Cancelled):
+        except RUN_STOPPERS:
             raise
         except ApiError as error:
             failed.append((pn, error))
     return DetailsBatch(details, failed)
+
+
+# Errors no product caused: they stop the run or end it (tasks pending), never a failure row.
+RUN_STOPPERS = (CredentialsError, ApiUnavailable, Cancelled, AccountFault, ApiOutage)
 
 
 def _search(client: IngramClient, vendor_part_numbers: list[str]) -> list[SearchResult]:
@@ -63,7 +74,7 @@ def _search(client: IngramClient, vendor_part_numbers: list[str]) -> list[Search
         return []
     try:
         return client.search_vendor_part_numbers(vendor_part_numbers)
-    except (CredentialsError, ApiUnavailable, Cancelled):
+    except RUN_STOPPERS:
         raise
     except ApiError as error:
         log.warning("search for details failed, using the details endpoint: %s", error)

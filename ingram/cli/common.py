@@ -40,7 +40,7 @@ RUN_EXIT = {
     "skipped": ExitStatus.OK,
     "completed_with_failures": ExitStatus.ITEMS_FAILED,
     "interrupted": ExitStatus.INTERRUPTED,
-    "failed": ExitStatus.CREDENTIALS,
+    "failed": ExitStatus.ITEMS_FAILED,  # the API could not be reached; FATAL_EXIT refines it
 }
 
 RUN_PROBLEMS = {
@@ -69,6 +69,8 @@ def exit_code_for(error: IngramSyncError) -> int:
         return ExitStatus.CREDENTIALS
     if isinstance(error, LockedError):
         return ExitStatus.LOCKED
+    if isinstance(error, ApiError) and error.kind == "configuration":
+        return ExitStatus.USAGE  # the settings point at no Ingram API, or the vendor refused them
     if isinstance(error, ApiError):
         return ExitStatus.ITEMS_FAILED  # the API could not be reached or answered nonsense
     return ExitStatus.USAGE

@@ -84,9 +84,9 @@ def demo_command(state: Any, count: int) -> None:
         summary = run_sync(store, client, SyncOptions(force=True), make_progress(state.quiet))
         if summary.status == "completed":
             for line in describe_run(summary.counts, summary.failed):
-                click.echo(line, err=True)
-            push_stock_by_webhook(server, store, str(db_path))
-            click.echo("A second sync: prices moved too, and webhooks carry none.", err=True)
+                say(state, line, err=True)
+            say(state, push_stock_by_webhook(server, store, str(db_path)), err=True)
+            say(state, "A second sync: prices moved too, and webhooks carry none.", err=True)
             client = IngramClient(demo_client_settings(server.url, sandbox_settings))
             summary = run_sync(store, client, SyncOptions(force=True), make_progress(state.quiet))
     next_steps = (
@@ -99,8 +99,9 @@ def demo_command(state: Any, count: int) -> None:
     finish(state, summary, next_steps)
 
 
-def push_stock_by_webhook(server: SandboxServer, store: Store, db_path: str) -> None:
-    """Between the syncs, the sandbox pushes signed stock events to a real receiver."""
+def push_stock_by_webhook(server: SandboxServer, store: Store, db_path: str) -> str:
+    """Between the syncs, the sandbox pushes signed stock events to a real receiver;
+    returns what happened, in a line."""
     from ingram.sandbox.pushes import push_stock
     from ingram.state.webhook import webhook_intake
     from ingram.webhook.server import WebhookServer, WebhookSettings
@@ -114,11 +115,10 @@ def push_stock_by_webhook(server: SandboxServer, store: Store, db_path: str) -> 
                 raise click.ClickException("the demo's pushed stock events were not applied")
             time.sleep(0.05)
     intake = webhook_intake(store) or {}
-    click.echo(
+    return (
         f"Ingram's Stock Update webhook, simulated: the sandbox pushed {len(pushed)} signed"
         f" event(s) to {receiver.url}; {intake.get('applied', 0)} products got new stock"
-        " without an API call.",
-        err=True,
+        " without an API call."
     )
 
 

@@ -32,7 +32,7 @@ def shown_value(name: str, value: Any) -> str:
 
 
 def effective_settings(state: State) -> list[dict[str, str]]:
-    flags = {"db": state.db_flag, "log_file": state.log_file_flag}
+    flags = {"db": state.db_flag, "log_file": state.log_file_flag, "profile": state.profile}
     settings = state.settings(log_file=state.log_file_flag)
     sources = setting_sources(flags, config_path=state.config)
     return [
@@ -56,7 +56,7 @@ def config_group() -> None:
 def config_show(state: State, as_json: bool) -> None:
     """Effective settings and where each came from; secrets masked.
 
-    Precedence: flag > environment variable > config file > default.
+    Precedence: flag > environment variable > config profile > config file > default.
 
     Example: ingram-sync --config ~/ingram.toml config show
     """

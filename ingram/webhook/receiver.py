@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import os
 import queue
 import sqlite3
@@ -26,7 +27,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from ingram.errors import StoreError
+from ingram.errors import DatabaseBusy, StoreError
 from ingram.models import StockEvent, StockResource
 from ingram.state.store import Store, details_cutoff, utc_now
 from ingram.state.webhook import StockOutcome, prune_webhook_events, save_refusals, save_stock_event
@@ -50,6 +51,9 @@ class Receiver:
 
     def __init__(self, store: Store, spool_dir: Path, *, queue_size: int = QUEUE_SIZE) -> None:
         self.store = store
+        # The writer waits out another program's write lock for as long as it lasts (the
+        # events are safe in the spool meanwhile); only stopping ends the wait.
+        store.busy_wait = math.inf
         self.spool_dir = Path(spool_dir)
         self.queue: queue.Queue[Path] = queue.Queue(maxsize=queue_size)
         self.overflowed = threading.Event()
@@ -59,6 +63,7 @@ class Receiver:
         self.refused: Counter[int] = Counter()
         self.writer = threading.Thread(target=self.write_loop, name="webhook-writer", daemon=True)
         self.last_prune = 0.0
+        store.stop_waiting = self.stopping.is_set
 
     # -- request threads ---------------------------------------------------------
 
@@ -149,7 +154,7 @@ class Receiver:
             try:
                 outcome = save_stock_event(self.store, event, received_at)
                 break
-            except sqlite3.OperationalError as error:
+            except (sqlite3.OperationalError, DatabaseBusy) as error:
                 if not is_locked(error):
                     log.error("webhook event %s not applied: %s", event.event_id, error)
                 if not is_locked(error) or self.stopping.is_set():
@@ -178,7 +183,7 @@ class Receiver:
             if time.monotonic() - self.last_prune > PRUNE_EVERY:
                 self.last_prune = time.monotonic()
                 prune_webhook_events(self.store, details_cutoff(KEEP_EVENT_IDS))
-        except sqlite3.OperationalError as error:
+        except (sqlite3.OperationalError, DatabaseBusy) as error:
             if not is_locked(error):
                 log.error("webhook bookkeeping not saved: %s", error)
             with self.lock:
