@@ -104,6 +104,16 @@ def test_monitor_and_runs_without_runs_or_database_fail_cleanly(cli):
     assert "no runs yet" in cli.run("runs").err  # "nothing to show" is not data
 
 
+def test_monitor_takes_the_run_as_run_too_the_name_failed_uses(sandbox, cli):
+    cli.run("products", "add", *sandbox.catalog.part_numbers(5))
+    assert cli.sync().code == 0 and cli.sync().code == 0
+    first = cli.run("monitor", "--run", "1", "--refresh", "0.05")
+    assert first.code == 0 and "run 1 " in first.out and "run 2 " not in first.out, first
+    assert cli.run("monitor", "1", "--run", "1", "--refresh", "0.05").code == 0
+    clash = cli.run("monitor", "1", "--run", "2")
+    assert clash.code == 2 and "disagree" in clash.err and "Traceback" not in clash.err
+
+
 def test_runs_table_json_and_show(sandbox, cli):
     pns = sandbox.catalog.part_numbers(60)
     cli.run("products", "add", *pns)

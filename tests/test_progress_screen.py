@@ -154,6 +154,15 @@ def test_no_progress_flag_draws_no_bars_and_logs_progress_to_the_file(sandbox_fa
     assert "sync started: 60 products to price" in log.read_text()
 
 
+def test_demo_takes_no_progress_too(tmp_path):
+    cli = Cli(cli_env("http://127.0.0.1:9", tmp_path / "unused.db"), tmp_path / "unused.db")
+    demo_db = str(tmp_path / "demo.db")  # a new file: the demo makes it its own
+    code, raw = on_terminal(cli, "--db", demo_db, "demo", "--products", "30", "--no-progress")
+    assert code == 0, raw
+    assert b"%|" not in raw and b"price & availability" not in raw
+    assert b"run 2 completed" in raw
+
+
 def test_log_lines_go_above_the_bars():
     out = io.StringIO()
     progress = BarProgress(out)

@@ -56,8 +56,11 @@ def demo_client_settings(url: str, sandbox: SandboxSettings) -> ClientSettings:
     "--catalog-size", "--products", "count", default=1000, show_default=True,
     type=click.IntRange(1, 1_000_000), help="Demo products (the sandbox's catalog size).",
 )  # fmt: skip
+@click.option(
+    "--no-progress", is_flag=True, help="No progress bars; progress lines only in the log file."
+)
 @click.pass_obj
-def demo_command(state: Any, count: int) -> None:
+def demo_command(state: Any, count: int, no_progress: bool) -> None:
     """Sync demo products from the built-in sandbox API, with progress bars.
 
     Example: ingram-sync demo --catalog-size 200
@@ -81,14 +84,16 @@ def demo_command(state: Any, count: int) -> None:
         mark_demo(store)
         store.add_products(server.catalog.part_numbers(count))
         client = IngramClient(demo_client_settings(server.url, sandbox_settings))
-        summary = run_sync(store, client, SyncOptions(force=True), make_progress(state.quiet))
+        progress = make_progress(state.quiet, bars=not no_progress)
+        summary = run_sync(store, client, SyncOptions(force=True), progress)
         if summary.status == "completed":
             for line in describe_run(summary.counts, summary.failed):
                 say(state, line, err=True)
             say(state, push_stock_by_webhook(server, store, str(db_path)), err=True)
             say(state, "A second sync: prices moved too, and webhooks carry none.", err=True)
             client = IngramClient(demo_client_settings(server.url, sandbox_settings))
-            summary = run_sync(store, client, SyncOptions(force=True), make_progress(state.quiet))
+            progress = make_progress(state.quiet, bars=not no_progress)
+            summary = run_sync(store, client, SyncOptions(force=True), progress)
     next_steps = (
         f"\nYour data is in {db_path}. Try next:\n"
         f"  ingram-sync --db {db_path} changes --source webhook | head\n"

@@ -227,6 +227,9 @@ def export_format(fmt: str | None, output: str | None) -> str:
 @click.command()
 @click.argument("run_id", type=ROW_ID, required=False)
 @click.option(
+    "--run", "run_option", type=ROW_ID, help="The run to watch (as RUN_ID, the name failed uses)."
+)
+@click.option(
     "--refresh",
     default=2.0,
     show_default=True,
@@ -235,7 +238,7 @@ def export_format(fmt: str | None, output: str | None) -> str:
     help="Seconds between refreshes.",
 )
 @click.pass_obj
-def monitor(state: State, run_id: int | None, refresh: float) -> None:
+def monitor(state: State, run_id: int | None, run_option: int | None, refresh: float) -> None:
     """Watch a run live from another terminal; ends with the run's summary.
 
     Reads the database only (never takes the sync lock). Without RUN_ID it
@@ -244,8 +247,10 @@ def monitor(state: State, run_id: int | None, refresh: float) -> None:
 
     Example: ingram-sync monitor --refresh 1
     """
+    if run_id is not None and run_option is not None and run_id != run_option:
+        raise InputError(f"RUN_ID {run_id} and --run {run_option} disagree: give one")
     store = state.store(readonly=True)
-    chosen = pick_run(store, run_id)
+    chosen = pick_run(store, run_option if run_id is None else run_id)
     screen = TerminalScreen(sys.stdout) if draws_in_place(sys.stdout) else LineScreen(sys.stdout)
     try:
         view = follow(store, chosen, screen, refresh)
