@@ -344,6 +344,13 @@ def webhook_intake(db: sqlite3.Connection) -> None:
     )
 
 
+@migration(9)
+def drop_warehouses_json(db: sqlite3.Connection) -> None:
+    """Stock per warehouse lives in ``product_warehouses`` (migration 7, which copied the
+    old JSON there); the JSON column was still written on every P&A and never read."""
+    db.execute("ALTER TABLE products DROP COLUMN warehouses")
+
+
 LATEST = max(MIGRATIONS)
 
 

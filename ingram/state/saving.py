@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from ingram.errors import ApiError
-from ingram.models import DetailsBatch, PriceAvailability, ProductDetails, WarehouseStock
+from ingram.models import DetailsBatch, PriceAvailability, ProductDetails
 from ingram.state.shop import save_details_extras, save_shop_fields
 from ingram.state.store import DETAILS, PA, Store, details_cutoff, money, utc_now
 
@@ -66,7 +66,7 @@ def save_price_availability(
         db.executemany(
             # Stock and prices of a product the vendor does not sell us are not current.
             "UPDATE products SET status = ?, available = NULL,"
-            " total_availability = NULL, warehouses = NULL, customer_price = NULL,"
+            " total_availability = NULL, customer_price = NULL,"
             " retail_price = NULL, map_price = NULL, pa_synced_at = ?, last_error = ?,"
             " product_status_code = ?, product_status_message = ? WHERE ingram_part_number = ?",
             [
@@ -158,7 +158,7 @@ UPDATE products SET status = ?, product_status_code = ?, product_status_message 
     upc = COALESCE(?, upc),
     vendor_name = COALESCE(?, vendor_name), description = COALESCE(?, description),
     product_class = COALESCE(?, product_class), customer_price = ?, retail_price = ?,
-    map_price = ?, currency = ?, available = ?, total_availability = ?, warehouses = ?,
+    map_price = ?, currency = ?, available = ?, total_availability = ?,
     pa_synced_at = ?, last_error = NULL
 WHERE ingram_part_number = ?
 """
@@ -180,55 +180,9 @@ def pa_row(item: PriceAvailability, now: str) -> tuple[object, ...]:
         item.currency,
         None if item.available is None else int(item.available),
         item.total_availability,
-        warehouses_json(item.warehouses),
         now,
         item.ingram_part_number,
     )
-
-
-_QUOTE = json.encoder.encode_basestring_ascii  # what json.dumps uses for a str
-_WAREHOUSE = (
-    '{"warehouse_id": %s, "location": %s, "quantity_available": %s, "quantity_backordered": %s}'
-)
-
-
-def warehouses_json(stocks: Sequence[WarehouseStock]) -> str:
-    """``json.dumps([warehouse_json(w) for w in stocks])``, the same text at a third of the cost."""
-    parts = []
-    for w in stocks:
-        wid, loc, available, backordered = (
-            w.warehouse_id,
-            w.location,
-            w.quantity_available,
-            w.quantity_backordered,
-        )
-        if (
-            type(wid) is str
-            and (loc is None or type(loc) is str)
-            and (available is None or type(available) is int)
-            and (backordered is None or type(backordered) is int)
-        ):
-            parts.append(
-                _WAREHOUSE
-                % (
-                    _QUOTE(wid),
-                    "null" if loc is None else _QUOTE(loc),
-                    "null" if available is None else available,
-                    "null" if backordered is None else backordered,
-                )
-            )
-        else:  # not what the parser makes; json.dumps knows every other case
-            parts.append(json.dumps(warehouse_json(w)))
-    return "[" + ", ".join(parts) + "]"
-
-
-def warehouse_json(stock: WarehouseStock) -> dict[str, object]:
-    return {
-        "warehouse_id": stock.warehouse_id,
-        "location": stock.location,
-        "quantity_available": stock.quantity_available,
-        "quantity_backordered": stock.quantity_backordered,
-    }
 
 
 def previous_state(db: sqlite3.Connection, pns: Sequence[str]) -> dict[str, sqlite3.Row]:

@@ -49,8 +49,6 @@ def save_shop_fields(
     """Flags, warehouses and discounts of a P&A batch; a product not found loses them."""
     previous = _previous(db, [item.ingram_part_number for item in found], "backorder_eta")
     tracked = [item for item in found if item.ingram_part_number in previous]
-    pns = [item.ingram_part_number for item in tracked] + list(not_found)
-    _delete_rows(db, ("product_warehouses", "product_discounts"), pns)
     db.executemany(
         "UPDATE products SET accept_back_order = NULL, end_user_info_required = NULL,"
         " bundle_part = NULL, backorder_eta = NULL WHERE ingram_part_number = ?",
@@ -62,25 +60,19 @@ def save_shop_fields(
         " WHERE ingram_part_number = ?",
         [_flags_row(item, now) for item in tracked],
     )
-    db.executemany(
-        f"INSERT INTO product_warehouses (ingram_part_number, {', '.join(WAREHOUSE_COLUMNS)})"
-        f" VALUES (?{', ?' * len(WAREHOUSE_COLUMNS)})",
-        [
-            (item.ingram_part_number, *warehouse_row(stock))
-            for item in tracked
-            for stock in _unique_warehouses(item.warehouses)
-        ],
-    )
-    db.executemany(
-        f"INSERT INTO product_discounts (ingram_part_number, {', '.join(DISCOUNT_COLUMNS)})"
-        f" VALUES (?{', ?' * len(DISCOUNT_COLUMNS)})",
-        [
-            (item.ingram_part_number, *discount_row(discount))
-            for item in tracked
-            if item.shop is not None
-            for discount in item.shop.discounts
-        ],
-    )
+    gone: dict[str, list[tuple[object, ...]]] = {pn: [] for pn in not_found}
+    warehouses = {
+        item.ingram_part_number: [warehouse_row(s) for s in _unique_warehouses(item.warehouses)]
+        for item in tracked
+    }
+    discounts = {
+        item.ingram_part_number: [
+            discount_row(d) for d in (item.shop.discounts if item.shop else ())
+        ]
+        for item in tracked
+    }
+    replace_changed_rows(db, "product_warehouses", WAREHOUSE_COLUMNS, warehouses | gone)
+    replace_changed_rows(db, "product_discounts", DISCOUNT_COLUMNS, discounts | gone)
     changed = [
         (item.ingram_part_number, previous[item.ingram_part_number], earliest_eta(item.warehouses))
         for item in tracked
@@ -142,6 +134,35 @@ def _previous(db: sqlite3.Connection, pns: Sequence[str], column: str) -> dict[s
         tuple(pns),
     )
     return {row[0]: row for row in rows}
+
+
+def replace_changed_rows(
+    db: sqlite3.Connection,
+    table: str,
+    columns: Sequence[str],
+    wanted: dict[str, list[tuple[object, ...]]],
+) -> None:
+    """Each product's rows in ``table`` become ``wanted[pn]``; a product whose rows are
+    already those is left alone, so a routine re-sync rewrites no page of the table."""
+    if not wanted:
+        return
+    current: dict[str, list[tuple[object, ...]]] = {pn: [] for pn in wanted}
+    marks = ",".join("?" * len(wanted))
+    for row in db.execute(
+        f"SELECT ingram_part_number, {', '.join(columns)} FROM {table}"
+        f" WHERE ingram_part_number IN ({marks})",
+        tuple(wanted),
+    ):
+        current[row[0]].append(tuple(row[1:]))
+    changed = [
+        pn for pn, rows in wanted.items() if sorted(rows, key=repr) != sorted(current[pn], key=repr)
+    ]
+    _delete_rows(db, (table,), changed)
+    db.executemany(
+        f"INSERT INTO {table} (ingram_part_number, {', '.join(columns)})"
+        f" VALUES (?{', ?' * len(columns)})",
+        [(pn, *row) for pn in changed for row in wanted[pn]],
+    )
 
 
 def _delete_rows(db: sqlite3.Connection, tables: Iterable[str], pns: Sequence[str]) -> None:
