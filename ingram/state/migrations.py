@@ -351,6 +351,55 @@ def drop_warehouses_json(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE products DROP COLUMN warehouses")
 
 
+@migration(10)
+def child_rows_in_sync_order(db: sqlite3.Connection) -> None:
+    """Warehouse and spec rows move to rowid tables, appended in the order a sync saves
+    them, with a narrow index by part number. Clustered by part number, every product
+    saved rewrote a page of its own in each commit: half of a full sync's writes."""
+    execute_statements(
+        db,
+        """
+        CREATE TABLE product_warehouses_new (
+            id INTEGER PRIMARY KEY,
+            ingram_part_number TEXT NOT NULL
+                REFERENCES products(ingram_part_number) ON DELETE CASCADE,
+            warehouse_id TEXT NOT NULL,
+            location TEXT,
+            quantity_available INTEGER,
+            quantity_backordered INTEGER,
+            quantity_on_order INTEGER,
+            backorder_eta TEXT,
+            backorder_info TEXT
+        );
+        INSERT INTO product_warehouses_new (ingram_part_number, warehouse_id, location,
+            quantity_available, quantity_backordered, quantity_on_order, backorder_eta,
+            backorder_info)
+        SELECT ingram_part_number, warehouse_id, location, quantity_available,
+            quantity_backordered, quantity_on_order, backorder_eta, backorder_info
+        FROM product_warehouses;
+        DROP TABLE product_warehouses;
+        ALTER TABLE product_warehouses_new RENAME TO product_warehouses;
+        CREATE UNIQUE INDEX product_warehouses_key
+            ON product_warehouses(ingram_part_number, warehouse_id);
+
+        CREATE TABLE product_specs_new (
+            id INTEGER PRIMARY KEY,
+            ingram_part_number TEXT NOT NULL
+                REFERENCES products(ingram_part_number) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            header TEXT,
+            name TEXT NOT NULL,
+            value TEXT
+        );
+        INSERT INTO product_specs_new (ingram_part_number, position, header, name, value)
+        SELECT ingram_part_number, position, header, name, value FROM product_specs;
+        DROP TABLE product_specs;
+        ALTER TABLE product_specs_new RENAME TO product_specs;
+        CREATE INDEX product_specs_product ON product_specs(ingram_part_number)
+        """,
+    )
+
+
 LATEST = max(MIGRATIONS)
 
 
