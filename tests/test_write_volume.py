@@ -49,3 +49,33 @@ def test_a_sync_stores_each_document_once_and_whole(sandbox, tmp_path):
     stored = {pn: json.loads(zlib.decompress(packed)) for pn, packed in rows}
     expected = {pn: sandbox.catalog.details_document(pn) for pn in pns}
     assert stored == {pn: doc for pn, doc in expected.items() if doc is not None}
+
+
+def test_a_routine_resync_rewrites_only_the_rows_that_changed(sandbox, tmp_path):
+    db = tmp_path / "c.db"
+    cli = Cli(cli_env(sandbox.url, db), db)
+    pns = sandbox.catalog.part_numbers(120)
+    assert cli.run("products", "add", *pns).code == 0
+    assert cli.sync().code == 0
+
+    def rows() -> dict[str, list[tuple]]:
+        with sqlite3.connect(db) as conn:
+            found = conn.execute(
+                "SELECT ingram_part_number, id, warehouse_id, quantity_available"
+                " FROM product_warehouses ORDER BY id"
+            ).fetchall()
+        by_product: dict[str, list[tuple]] = {}
+        for pn, *row in found:
+            by_product.setdefault(pn, []).append(tuple(row))
+        return by_product
+
+    first = rows()
+    assert cli.sync().code == 0
+    assert rows() == first  # same stock: not one warehouse row deleted and inserted again
+    sandbox.reconfigure(price_epoch=1)
+    moved = {pn for pn in pns if sandbox.catalog.stock_changed(sandbox.catalog.index_of(pn))}
+    assert cli.sync().code == 0
+    after = rows()
+    rewritten = {pn for pn in first if after[pn] != first[pn]}
+    assert moved and rewritten <= moved  # only products whose stock moved got new rows
+    assert {pn for pn in moved if [r[1:] for r in after[pn]] != [r[1:] for r in first[pn]]}
