@@ -148,6 +148,8 @@ class IngramClient:
             else None
         )
         self._tokens = TokenKeeper(cache, settings.token_refresh_margin)
+        # The encoded forms of the secret and recent tokens, rebuilt only when a token is new.
+        self._mask_forms: tuple[tuple[str, ...], list[str]] = ((), [])
         s = settings
         self._pa = self._endpoint("price_and_availability", _interval(s.pa_rate), s.pa_retry_waits)
         self._details = self._endpoint("details", s.details_interval, s.details_retry_waits)
@@ -416,7 +418,10 @@ class IngramClient:
 
     def _redact(self, text: str) -> str:
         """``text`` without the secret or a recent token, in any encoding they come back in."""
-        return mask_secrets(text, forms_of(self.settings.client_secret, *self._tokens.seen))
+        secrets = (self.settings.client_secret, *self._tokens.seen)
+        if self._mask_forms[0] != secrets:
+            self._mask_forms = (secrets, forms_of(*secrets))
+        return mask_secrets(text, self._mask_forms[1])
 
     # ------------------------------------------------------------ token
 
