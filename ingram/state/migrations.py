@@ -194,7 +194,13 @@ def vendor_status_and_pacing(db: sqlite3.Connection) -> None:
 @migration(7)
 def shop_columns(db: sqlite3.Connection) -> None:
     """What a shop needs: P&A flags, details indicators and sizes, stock per warehouse,
-    discounts and the spec table. Existing warehouse stock is carried into its table."""
+    discounts and the spec table. Existing warehouse stock moves from the products
+    row's JSON into its table.
+
+    Child rows live in rowid tables, appended in the order a sync saves them, with
+    a narrow index by part number: clustered by part number, every product saved
+    rewrote a page of its own in each commit (half of a full sync's writes).
+    """
     for column in (
         "accept_back_order INTEGER",
         "end_user_info_required INTEGER",
@@ -218,6 +224,7 @@ def shop_columns(db: sqlite3.Connection) -> None:
         db,
         """
         CREATE TABLE product_warehouses (
+            id INTEGER PRIMARY KEY,
             ingram_part_number TEXT NOT NULL
                 REFERENCES products(ingram_part_number) ON DELETE CASCADE,
             warehouse_id TEXT NOT NULL,
@@ -226,9 +233,10 @@ def shop_columns(db: sqlite3.Connection) -> None:
             quantity_backordered INTEGER,
             quantity_on_order INTEGER,
             backorder_eta TEXT,
-            backorder_info TEXT,
-            PRIMARY KEY (ingram_part_number, warehouse_id)
-        ) WITHOUT ROWID;
+            backorder_info TEXT
+        );
+        CREATE UNIQUE INDEX product_warehouses_key
+            ON product_warehouses(ingram_part_number, warehouse_id);
         INSERT OR IGNORE INTO product_warehouses (ingram_part_number, warehouse_id, location,
             quantity_available, quantity_backordered)
         SELECT products.ingram_part_number, json_extract(stock.value, '$.warehouse_id'),
@@ -238,6 +246,7 @@ def shop_columns(db: sqlite3.Connection) -> None:
         FROM products, json_each(products.warehouses) AS stock
         WHERE json_valid(products.warehouses)
             AND json_extract(stock.value, '$.warehouse_id') IS NOT NULL;
+        ALTER TABLE products DROP COLUMN warehouses;
 
         CREATE TABLE product_discounts (
             id INTEGER PRIMARY KEY,
@@ -257,14 +266,15 @@ def shop_columns(db: sqlite3.Connection) -> None:
         CREATE INDEX product_discounts_product ON product_discounts(ingram_part_number);
 
         CREATE TABLE product_specs (
+            id INTEGER PRIMARY KEY,
             ingram_part_number TEXT NOT NULL
                 REFERENCES products(ingram_part_number) ON DELETE CASCADE,
             position INTEGER NOT NULL,
             header TEXT,
             name TEXT NOT NULL,
-            value TEXT,
-            PRIMARY KEY (ingram_part_number, position)
-        ) WITHOUT ROWID
+            value TEXT
+        );
+        CREATE INDEX product_specs_product ON product_specs(ingram_part_number)
         """,
     )
 
@@ -340,62 +350,6 @@ def webhook_intake(db: sqlite3.Connection) -> None:
             count INTEGER NOT NULL,
             last_at TEXT NOT NULL
         )
-        """,
-    )
-
-
-@migration(9)
-def drop_warehouses_json(db: sqlite3.Connection) -> None:
-    """Stock per warehouse lives in ``product_warehouses`` (migration 7, which copied the
-    old JSON there); the JSON column was still written on every P&A and never read."""
-    db.execute("ALTER TABLE products DROP COLUMN warehouses")
-
-
-@migration(10)
-def child_rows_in_sync_order(db: sqlite3.Connection) -> None:
-    """Warehouse and spec rows move to rowid tables, appended in the order a sync saves
-    them, with a narrow index by part number. Clustered by part number, every product
-    saved rewrote a page of its own in each commit: half of a full sync's writes."""
-    execute_statements(
-        db,
-        """
-        CREATE TABLE product_warehouses_new (
-            id INTEGER PRIMARY KEY,
-            ingram_part_number TEXT NOT NULL
-                REFERENCES products(ingram_part_number) ON DELETE CASCADE,
-            warehouse_id TEXT NOT NULL,
-            location TEXT,
-            quantity_available INTEGER,
-            quantity_backordered INTEGER,
-            quantity_on_order INTEGER,
-            backorder_eta TEXT,
-            backorder_info TEXT
-        );
-        INSERT INTO product_warehouses_new (ingram_part_number, warehouse_id, location,
-            quantity_available, quantity_backordered, quantity_on_order, backorder_eta,
-            backorder_info)
-        SELECT ingram_part_number, warehouse_id, location, quantity_available,
-            quantity_backordered, quantity_on_order, backorder_eta, backorder_info
-        FROM product_warehouses;
-        DROP TABLE product_warehouses;
-        ALTER TABLE product_warehouses_new RENAME TO product_warehouses;
-        CREATE UNIQUE INDEX product_warehouses_key
-            ON product_warehouses(ingram_part_number, warehouse_id);
-
-        CREATE TABLE product_specs_new (
-            id INTEGER PRIMARY KEY,
-            ingram_part_number TEXT NOT NULL
-                REFERENCES products(ingram_part_number) ON DELETE CASCADE,
-            position INTEGER NOT NULL,
-            header TEXT,
-            name TEXT NOT NULL,
-            value TEXT
-        );
-        INSERT INTO product_specs_new (ingram_part_number, position, header, name, value)
-        SELECT ingram_part_number, position, header, name, value FROM product_specs;
-        DROP TABLE product_specs;
-        ALTER TABLE product_specs_new RENAME TO product_specs;
-        CREATE INDEX product_specs_product ON product_specs(ingram_part_number)
         """,
     )
 
