@@ -1,9 +1,9 @@
 """One sync run: plan, the two pools, the single writer loop, resume and retry-failed.
 
 Worker threads only call the client (HTTP and parsing). Results come back to
-the calling thread through futures; that thread alone writes SQLite, one short
-transaction for the results that are ready together (one, or a few when the
-workers outpace the writer). Work lives in the ``tasks`` table: the loop pulls
+the calling thread through futures; that thread alone writes SQLite, holding
+results and writing them together in one short transaction when a commit is due
+(``HeldResults``: a second of P&A, fifty details). Work lives in the ``tasks`` table: the loop pulls
 pending tasks in id order, a bounded number at a time, so memory stays flat
 however many products are tracked, and a dead run's tasks can be adopted by
 the next one.
@@ -63,7 +63,12 @@ STATS_EVERY = 0.5
 AUTO_MAX_WORKERS = 16  # --details-workers auto never runs more details threads than this
 BARE_DETAILS_LIMIT = 20  # this many bodiless "no records" first: the URL is likely wrong
 ACCOUNT_FAULT_REPEATS = 2  # the same error no item caused, this many calls in a row: stop
-COMMIT_EVERY = 1.0  # seconds between the writer's commits while results keep coming
+# When the writer commits the results it holds (see ``HeldResults``): a P&A result waits
+# a second at most; details results, one a second at the vendor's pace, wait until there
+# are DETAILS_GROUP of them, or a minute: each commit rewrites a page of every table.
+COMMIT_EVERY = 1.0
+DETAILS_GROUP = 50
+DETAILS_HOLD = 60.0
 READY_MAX = 500  # products' results held for one commit at most: memory stays flat
 # A sync waits this long for another program's write lock (backing off, results kept in hand).
 SYNC_BUSY_WAIT = 3600.0
@@ -278,6 +283,58 @@ class InFlight:
     part_numbers: list[str]
 
 
+class HeldResults:
+    """Results the writer holds until a commit is due, to write them together.
+
+    Each commit rewrites at least one page of every table it touches: a commit per
+    details result (one a second at the vendor's pace) wrote ~40 KB per product.
+    P&A and details results are held apart, so the P&A commit each second does not
+    also take the one details result that came with it. A hard kill loses what is
+    held, and the next run asks for it again: a second of results, or DETAILS_GROUP
+    details results if a second brings fewer, never more than READY_MAX products.
+    A clean stop (Ctrl-C, SIGTERM, the end of the run) writes everything held first.
+    """
+
+    def __init__(self) -> None:
+        self.items: dict[str, list[tuple[Future[Any], InFlight]]] = {PA: [], DETAILS: []}
+        self.products = {PA: 0, DETAILS: 0}
+        self.since = {PA: math.inf, DETAILS: math.inf}  # when the oldest one held came back
+        self.urgent = False
+
+    def __bool__(self) -> bool:
+        return bool(self.items[PA] or self.items[DETAILS])
+
+    def add(self, future: Future[Any], item: InFlight, urgent: bool) -> None:
+        """Hold one result; an ``urgent`` one (it may stop a stream or the run) is due now."""
+        self.items[item.kind].append((future, item))
+        self.products[item.kind] += len(item.part_numbers)
+        self.since[item.kind] = min(self.since[item.kind], time.monotonic())
+        self.urgent = self.urgent or urgent
+
+    def next_due(self) -> float:
+        """When the oldest result held is due by age alone (``time.monotonic`` clock)."""
+        return min(self.since[PA] + COMMIT_EVERY, self.since[DETAILS] + DETAILS_HOLD)
+
+    def take(self, everything: bool = False) -> list[tuple[Future[Any], InFlight]]:
+        """The results due now (all of them if ``everything``), no longer held."""
+        everything = everything or self.urgent or sum(self.products.values()) >= READY_MAX
+        kinds = [kind for kind in (PA, DETAILS) if everything or self.due(kind)]
+        taken = [result for kind in kinds for result in self.items[kind]]
+        for kind in kinds:
+            self.items[kind], self.products[kind], self.since[kind] = [], 0, math.inf
+        self.urgent = self.urgent and not everything
+        return taken
+
+    def due(self, kind: str) -> bool:
+        age = time.monotonic() - self.since[kind]
+        if kind == PA:
+            return age >= COMMIT_EVERY
+        # details coming fast still make one commit a second, as P&A results do
+        return age >= DETAILS_HOLD or (
+            self.products[DETAILS] >= DETAILS_GROUP and age >= COMMIT_EVERY
+        )
+
+
 def describe_item(item: InFlight) -> str:
     """``details of 6YE881`` or ``P&A of 50 part numbers (6YE881 .. 9ZZ000)``, for log lines."""
     pns = item.part_numbers
@@ -329,6 +386,7 @@ class SyncRun:
         }
         # --details-source search: the vendor part numbers P&A gave, for the search to ask by
         self.vendor_part_numbers: dict[str, str] = {}
+        self.stats_saved: tuple[Any, Any] = (None, None)
 
     def fetch_details(self, pns: list[str]) -> Any:
         """In a worker: one product's details, or a group's (search, then details calls).
@@ -377,61 +435,52 @@ class SyncRun:
 
     def loop(self) -> None:
         grace_ends: float | None = None
-        last_stats = 0.0
-        ready: list[tuple[Future[Any], InFlight]] = []
-        next_commit = time.monotonic() + COMMIT_EVERY
+        held = HeldResults()
         while True:
             if self.stop.is_set() and grace_ends is None:
                 grace_ends = time.monotonic() + self.options.grace_period
             out_of_time = grace_ends is not None and time.monotonic() > grace_ends
-            if ready and (
-                not self.in_flight
-                or out_of_time
-                or self.stop.is_set()
-                or self.due(ready, next_commit)
-            ):
+            ready = held.take(everything=out_of_time or self.stop.is_set())
+            if ready:
                 self.save(ready)  # before dispatching: a result may stop a stream or the run
-                ready = []
-                next_commit = time.monotonic() + COMMIT_EVERY
             if not self.stop.is_set():
                 self.fill(PA)
                 self.fill(DETAILS)
             if not self.in_flight or out_of_time:
-                if ready:
-                    continue
-                return
-            wait_for = min(STATS_EVERY, max(next_commit - time.monotonic(), 0.0) if ready else 1.0)
+                if not held:
+                    return
+                self.save(held.take(everything=True))  # saved P&A may queue details
+                continue
+            wait_for = min(STATS_EVERY, max(held.next_due() - time.monotonic(), 0.0))
             done, _ = wait(list(self.in_flight), timeout=wait_for, return_when=FIRST_COMPLETED)
-            ready.extend((future, self.in_flight.pop(future)) for future in done)
-            if time.monotonic() - last_stats >= STATS_EVERY:
+            for future in done:
+                self.hold(held, future, self.in_flight.pop(future))
+            if not held:  # held results carry the counters with them
                 self.save_client_stats()
-                last_stats = time.monotonic()
 
-    def due(self, ready: list[tuple[Future[Any], InFlight]], next_commit: float) -> bool:
-        """Whether held results are written now rather than with the next grouped commit.
+    def hold(self, held: HeldResults, future: Future[Any], item: InFlight) -> None:
+        """Hold a result for the next commit; a details answer shows on the bar at once.
 
         An error, or a details answer while the details stream is still on probation,
-        may stop a stream or the run: it is handled before anything more is sent.
+        may stop a stream or the run: it is written before anything more is sent.
         """
-        if time.monotonic() >= next_commit:
-            return True
-        if sum(len(item.part_numbers) for _, item in ready) >= READY_MAX:
-            return True
-        return any(
-            future.exception() is not None or (item.kind == DETAILS and not self.details_answered)
-            for future, item in ready
-        )
+        failed = future.exception() is not None
+        if item.kind == DETAILS and not failed:
+            self.progress.details_advance(len(item.part_numbers))
+        on_probation = item.kind == DETAILS and not self.details_answered
+        held.add(future, item, urgent=failed or on_probation)
 
     def save(self, ready: list[tuple[Future[Any], InFlight]]) -> None:
-        """Results are written together: once every ``COMMIT_EVERY``, or per ``READY_MAX`` products.
+        """The held results in one transaction, with the client's counters.
 
         A commit per result would write the same pages (and their WAL frames) again
-        for each product; a kill loses at most the last second of results, which
-        the next run refetches (their tasks are still pending).
+        for each product; a kill loses what was held, which the next run refetches
+        (their tasks are still pending).
         """
         with self.store.write():
             for future, item in ready:
                 self.handle(future, item)
+            self.save_client_stats()
 
     def fill(self, kind: str) -> None:
         """Submit pending tasks of ``kind`` until its bound of futures in flight is reached."""
@@ -500,6 +549,7 @@ class SyncRun:
                 self.options.details,
                 self.details_queued,
             )
+            self.advance(item)  # a details answer was counted as it came (``hold``)
         elif isinstance(result, DetailsBatch):
             save_details_batch(self.store, self.run_id, item.task_id, result, 1)
             for details in result.details:
@@ -507,7 +557,6 @@ class SyncRun:
         else:
             save_details(self.store, self.run_id, item.task_id, result, 1)
             self.watch_bare_details(result)
-        self.advance(item)
 
     def remember_vendor_part_numbers(self, items: Sequence[PriceAvailability]) -> None:
         if self.options.details.source == "search":
@@ -574,7 +623,12 @@ class SyncRun:
             self.progress.details_advance(len(item.part_numbers))
 
     def save_client_stats(self) -> None:
+        """The client's counters and pacing on the run row, when they changed (for ``monitor``)."""
         stats = self.client.stats()
+        pacing = self.client.pacing()
+        if (stats, pacing) == self.stats_saved:
+            return
+        self.stats_saved = (stats, pacing)
         with self.store.write() as db:
             self.store.set_run_counts(
                 db,
@@ -585,7 +639,7 @@ class SyncRun:
                 retries=stats.retries,
                 rate_limited=stats.rate_limited,
             )
-            self.store.set_run_pacing(db, self.run_id, self.client.pacing())
+            self.store.set_run_pacing(db, self.run_id, pacing)
 
     def shutdown(self) -> None:
         for pool in self.pools.values():

@@ -104,7 +104,11 @@ def discounts_of(store: Store, pn: str) -> list[dict[str, Any]]:
 def _entries(
     store: Store, table: str, columns: Sequence[str], order: str, pn: str
 ) -> list[dict[str, Any]]:
-    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE ingram_part_number = ? ORDER BY {order}"
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {table}"
+        f" WHERE product_seq = (SELECT seq FROM products WHERE ingram_part_number = ?)"
+        f" ORDER BY {order}"
+    )
     return [dict(row) for row in store.db.execute(sql, (pn,))]
 
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ingram.models import KeyResolution, ProductKey
-from ingram.state.store import Store, utc_now
+from ingram.state.store import INSERT_PRODUCT_SQL, Store, utc_now
 
 KEY_FIELDS = ("key_type", "key_value", "status", "ingram_part_number", "candidates", "message")
 
@@ -47,9 +47,7 @@ def add_keys(store: Store, keys: Sequence[ProductKey]) -> tuple[int, int]:
 
 
 def _track(db: sqlite3.Connection, key_type: str, value: str, pn: str, now: str) -> None:
-    db.execute(
-        "INSERT OR IGNORE INTO products (ingram_part_number, added_at) VALUES (?, ?)", (pn, now)
-    )
+    db.execute(INSERT_PRODUCT_SQL, (pn, now))
     db.execute(
         "UPDATE products SET user_key_type = ?, user_key = ? WHERE ingram_part_number = ?",
         (key_type, value, pn),

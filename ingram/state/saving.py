@@ -8,9 +8,7 @@ replayed result writes the same rows again (idempotent upserts).
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -18,6 +16,7 @@ from typing import Any
 
 from ingram.errors import ApiError
 from ingram.models import DetailsBatch, PriceAvailability, ProductDetails
+from ingram.state.documents import pack_document
 from ingram.state.shop import save_details_extras, save_shop_fields
 from ingram.state.store import DETAILS, PA, Store, details_cutoff, money, utc_now
 
@@ -296,16 +295,21 @@ def write_details(db: sqlite3.Connection, run_id: int, details: ProductDetails, 
 
 
 def save_document(db: sqlite3.Connection, pn: str, raw: dict[str, Any] | None) -> None:
-    """The raw details document, zlib-compressed in a table of its own; None removes it."""
+    """The raw details document, compressed (``pack_document``) in a table of its own;
+    None removes it."""
     if raw is None:
-        db.execute("DELETE FROM product_documents WHERE ingram_part_number = ?", (pn,))
+        db.execute(
+            "DELETE FROM product_documents"
+            " WHERE product_seq = (SELECT seq FROM products WHERE ingram_part_number = ?)",
+            (pn,),
+        )
         return
     # Replaced, not updated: the new row is appended, so documents fill pages in turn.
     # A product removed while its call was in flight gets none.
     db.execute(
-        "INSERT OR REPLACE INTO product_documents (ingram_part_number, json_zlib)"
-        " SELECT ?, ? WHERE EXISTS (SELECT 1 FROM products WHERE ingram_part_number = ?)",
-        (pn, zlib.compress(json.dumps(raw, default=str).encode()), pn),
+        "INSERT OR REPLACE INTO product_documents (product_seq, ingram_part_number, json_zlib)"
+        " SELECT seq, ingram_part_number, ? FROM products WHERE ingram_part_number = ?",
+        (pack_document(raw), pn),
     )
 
 

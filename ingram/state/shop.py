@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from ingram.models import DetailsExtras, Discount, PriceAvailability, WarehouseStock
 from ingram.state.store import money
@@ -49,6 +49,7 @@ def save_shop_fields(
     """Flags, warehouses and discounts of a P&A batch; a product not found loses them."""
     previous = _previous(db, [item.ingram_part_number for item in found], "backorder_eta")
     tracked = [item for item in found if item.ingram_part_number in previous]
+    numbers = {pn: row["seq"] for pn, row in (previous | _previous(db, not_found, "seq")).items()}
     db.executemany(
         "UPDATE products SET accept_back_order = NULL, end_user_info_required = NULL,"
         " bundle_part = NULL, backorder_eta = NULL WHERE ingram_part_number = ?",
@@ -71,8 +72,8 @@ def save_shop_fields(
         ]
         for item in tracked
     }
-    replace_changed_rows(db, "product_warehouses", WAREHOUSE_COLUMNS, warehouses | gone)
-    replace_changed_rows(db, "product_discounts", DISCOUNT_COLUMNS, discounts | gone)
+    replace_changed_rows(db, "product_warehouses", WAREHOUSE_COLUMNS, warehouses | gone, numbers)
+    replace_changed_rows(db, "product_discounts", DISCOUNT_COLUMNS, discounts | gone, numbers)
     changed = [
         (item.ingram_part_number, previous[item.ingram_part_number], earliest_eta(item.warehouses))
         for item in tracked
@@ -95,11 +96,12 @@ def save_details_extras(
         " width = ?, length = ?, dimension_unit = ? WHERE ingram_part_number = ?",
         (*_details_values(extras), pn),
     )
-    _delete_rows(db, ("product_specs",), [pn])
+    number = previous[pn]["seq"]
+    _delete_rows(db, "product_specs", [number])
     db.executemany(
-        "INSERT INTO product_specs (ingram_part_number, position, header, name, value)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [(pn, position, *row) for position, row in enumerate(extras.specs, 1)],
+        "INSERT INTO product_specs (product_seq, ingram_part_number, position, header, name, value)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(number, pn, position, *row) for position, row in enumerate(extras.specs, 1)],
     )
     old = previous[pn]["old"]
     if old is not None and extras.discontinued is not None:
@@ -129,7 +131,7 @@ def _previous(db: sqlite3.Connection, pns: Sequence[str], column: str) -> dict[s
         return {}
     marks = ",".join("?" * len(pns))
     rows = db.execute(
-        f"SELECT ingram_part_number, {column} AS old, shop_synced_at FROM products"
+        f"SELECT ingram_part_number, {column} AS old, shop_synced_at, seq FROM products"
         f" WHERE ingram_part_number IN ({marks})",
         tuple(pns),
     )
@@ -141,36 +143,43 @@ def replace_changed_rows(
     table: str,
     columns: Sequence[str],
     wanted: dict[str, list[tuple[object, ...]]],
+    numbers: dict[str, int],
 ) -> None:
     """Each product's rows in ``table`` become ``wanted[pn]``; a product whose rows are
-    already those is left alone, so a routine re-sync rewrites no page of the table."""
+    already those is left alone, so a routine re-sync rewrites no page of the table.
+
+    Rows are found by the product's number (``numbers[pn]``, its ``seq``); a product
+    without one was removed while its call was in flight and gets none.
+    """
+    wanted = {pn: rows for pn, rows in wanted.items() if pn in numbers}
     if not wanted:
         return
-    current: dict[str, list[tuple[object, ...]]] = {pn: [] for pn in wanted}
-    marks = ",".join("?" * len(wanted))
+    current: dict[int, list[tuple[object, ...]]] = {numbers[pn]: [] for pn in wanted}
+    marks = ",".join("?" * len(current))
     for row in db.execute(
-        f"SELECT ingram_part_number, {', '.join(columns)} FROM {table}"
-        f" WHERE ingram_part_number IN ({marks})",
-        tuple(wanted),
+        f"SELECT product_seq, {', '.join(columns)} FROM {table} WHERE product_seq IN ({marks})",
+        tuple(current),
     ):
         current[row[0]].append(tuple(row[1:]))
     changed = [
-        pn for pn, rows in wanted.items() if sorted(rows, key=repr) != sorted(current[pn], key=repr)
+        pn
+        for pn, rows in wanted.items()
+        if sorted(rows, key=repr) != sorted(current[numbers[pn]], key=repr)
     ]
-    _delete_rows(db, (table,), changed)
+    _delete_rows(db, table, [numbers[pn] for pn in changed])
     db.executemany(
-        f"INSERT INTO {table} (ingram_part_number, {', '.join(columns)})"
-        f" VALUES (?{', ?' * len(columns)})",
-        [(pn, *row) for pn in changed for row in wanted[pn]],
+        f"INSERT INTO {table} (product_seq, ingram_part_number, {', '.join(columns)})"
+        f" VALUES (?, ?{', ?' * len(columns)})",
+        [(numbers[pn], pn, *row) for pn in changed for row in wanted[pn]],
     )
 
 
-def _delete_rows(db: sqlite3.Connection, tables: Iterable[str], pns: Sequence[str]) -> None:
-    if not pns:
+def _delete_rows(db: sqlite3.Connection, table: str, numbers: Sequence[int]) -> None:
+    """Delete the rows of the products numbered ``numbers`` (their ``seq``) from ``table``."""
+    if not numbers:
         return
-    marks = ",".join("?" * len(pns))
-    for table in tables:
-        db.execute(f"DELETE FROM {table} WHERE ingram_part_number IN ({marks})", tuple(pns))
+    marks = ",".join("?" * len(numbers))
+    db.execute(f"DELETE FROM {table} WHERE product_seq IN ({marks})", tuple(numbers))
 
 
 def _record(

@@ -138,6 +138,14 @@ def money(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
+# Tracks a part number. Its number (``seq``) counts up in the order products are added:
+# child rows are found by it, so a sync, which saves in that order, appends to indexes.
+INSERT_PRODUCT_SQL = (
+    "INSERT OR IGNORE INTO products (ingram_part_number, added_at, seq)"
+    " VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM products))"
+)
+
+
 class Store:
     """One SQLite connection and the statements ingram-sync runs on it."""
 
@@ -244,12 +252,7 @@ class Store:
         # A commit per chunk: a 3-million-line import never holds the write lock for long.
         for chunk in batched(unique, WRITE_CHUNK):
             with self.write() as db:
-                before = db.total_changes
-                db.executemany(
-                    "INSERT OR IGNORE INTO products (ingram_part_number, added_at) VALUES (?, ?)",
-                    ((pn, now) for pn in chunk),
-                )
-                added += db.total_changes - before
+                added += db.executemany(INSERT_PRODUCT_SQL, ((pn, now) for pn in chunk)).rowcount
         return added, len(unique) - added
 
     def set_product_types(self, types: dict[str, str | None]) -> None:
@@ -264,9 +267,9 @@ class Store:
         """Stop tracking; open failures of those products go too (nothing to retry)."""
         pns = [(pn,) for pn in part_numbers]
         with self.write() as db:
-            before = db.total_changes
-            db.executemany("DELETE FROM products WHERE ingram_part_number = ?", pns)
-            removed = db.total_changes - before
+            # rowcount, not total_changes: the child rows the delete cascades to do not count
+            delete = "DELETE FROM products WHERE ingram_part_number = ?"
+            removed = db.executemany(delete, pns).rowcount
             db.executemany(
                 "DELETE FROM failures WHERE ingram_part_number = ? AND resolved_at IS NULL", pns
             )
