@@ -108,6 +108,7 @@ class Timed:
     cpu: float
     peak_rss_mb: float
     stderr: str
+    written: int  # bytes the process handed to write() and pwrite(): its wchar, at exit
 
 
 def run_cli(
@@ -128,13 +129,27 @@ def run_cli(
             assert process.stdin is not None
             process.stdin.write(stdin)
             process.stdin.close()
+        written = bytes_written_at_exit(process.pid)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         text = err.read()
     cpu = usage.ru_utime + usage.ru_stime
-    return Timed(process.returncode, wall, cpu, usage.ru_maxrss / 1024, text)
+    return Timed(process.returncode, wall, cpu, usage.ru_maxrss / 1024, text, written)
+
+
+def bytes_written_at_exit(pid: int) -> int:
+    """The child's ``wchar`` once it has exited, read before it is reaped.
+
+    Read at exit, not by the child itself: SQLite writes the last checkpoint when
+    the connection closes, which can come after the child's own ``atexit``.
+    """
+    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # a zombie keeps its /proc entry
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("wchar:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no wchar in /proc/{pid}/io")
 
 
 def run_sync(env: dict[str, str], *args: str) -> Timed:

@@ -1,20 +1,25 @@
 """Bytes written per product by a full sync, and how the database grows with re-syncs.
 
 The sync runs as the real command in its own process (the sandbox in another
-one); a wrapper reads that process's ``wchar`` from ``/proc/self/io`` as it
-exits: every byte it handed to ``write`` (the database, its write-ahead log,
-checkpoints), socket traffic not included. Then ten routine re-syncs, with no
-price change and with a tenth of the prices changed, show how the file grows,
-and ``db prune`` what retention takes back.
+one); its ``wchar`` is read from ``/proc/PID/io`` once it has exited: every byte
+it handed to ``write`` and ``pwrite`` (the database, its write-ahead log, every
+checkpoint, the last one included, which SQLite makes as the connection closes).
 
-    python benchmarks/write_volume.py [--sizes 10000] [--resyncs 10]
+Two full syncs: one as fast as the sandbox answers, and one at the vendor's pace
+(a P&A call and a details call a second) with time compressed ``--pace`` times:
+the limits and the writer's own cadences (``engine.COMMIT_EVERY``,
+``STATS_EVERY``, the holds) divided alike, so results group as they would
+in a real sync of 10,000 products, which takes 2.8 hours. Then ten routine
+re-syncs, with no price change and with a tenth of the prices changed, show how
+the file grows, and ``db prune`` what retention takes back.
+
+    python benchmarks/write_volume.py [--sizes 10000] [--resyncs 10] [--pace 100]
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -29,28 +34,35 @@ from common import (  # noqa: E402 - the path above makes benchmarks/ importable
     workdir,
 )
 
-# The CLI in this process; at exit it appends the process's write counter to $WRITE_COUNTER.
-COUNTED = """
-import atexit, os, sys
-def report():
-    counters = dict(line.split(": ") for line in open("/proc/self/io").read().splitlines())
-    with open(os.environ["WRITE_COUNTER"], "a") as out:
-        out.write(counters["wchar"] + "\\n")
-atexit.register(report)
+# The CLI, with the writer's own cadences divided by $PACE (the limits are options).
+PACED = """
+import os, sys
 sys.argv[0] = "ingram-sync"
+from ingram import engine
+pace = float(os.environ["PACE"])
+engine.COMMIT_EVERY /= pace
+engine.STATS_EVERY /= pace
+engine.DETAILS_HOLD /= pace
+engine.DETAILS_AGE /= pace
+engine.PA_HOLD /= pace
 from ingram.cli import main
 main()
 """
+FAST = ("--pa-rate", "60000", "--details-interval", "0", "--max-concurrent", "5")
 
 
-def written_by_sync(env: dict[str, str], *args: str) -> int:
-    """Bytes the ``ingram-sync -q sync ARGS`` process wrote (its ``wchar``)."""
-    with tempfile.NamedTemporaryFile("r", suffix=".io") as counter:
-        counted = {**env, "WRITE_COUNTER": counter.name}
-        timed = run_cli(counted, "-q", "sync", *args, command=(sys.executable, "-c", COUNTED))
-        if timed.code != 0:
-            raise RuntimeError(f"sync exited {timed.code}: {timed.stderr[-2000:]}")
-        return int(Path(counter.name).read_text().split()[-1])
+def vendor_pace(pace: float) -> tuple[str, ...]:
+    """The vendor's limits (60 P&A calls a minute, a details call a second), ``pace`` times."""
+    return ("--pa-rate", f"{60 * pace:g}", "--details-interval", f"{1 / pace:g}")
+
+
+def written_by_sync(env: dict[str, str], *args: str, pace: float = 1.0) -> int:
+    """Bytes the ``ingram-sync -q sync ARGS`` process wrote (its ``wchar``, read at exit)."""
+    paced = {**env, "PACE": str(pace)}
+    timed = run_cli(paced, "-q", "sync", *args, command=(sys.executable, "-c", PACED))
+    if timed.code != 0:
+        raise RuntimeError(f"sync exited {timed.code}: {timed.stderr[-2000:]}")
+    return timed.written
 
 
 def database_bytes(db: Path) -> int:
@@ -64,36 +76,50 @@ def database_bytes(db: Path) -> int:
 def main() -> None:
     p = parser("Bytes written per product and growth over re-syncs.", [10000])
     p.add_argument("--resyncs", type=int, default=10)
+    p.add_argument("--pace", type=float, default=100.0, help="the vendor's pace, this many times")
     args = p.parse_args()
-    limits = ("--pa-rate", "60000", "--details-interval", "0", "--max-concurrent", "5")
     print_settings(
         "write_volume: bytes written by ingram-sync sync (wchar of its process)",
         {
             "sandbox latency": f"{args.latency:g} s",
+            "vendor's pace compressed": f"{args.pace:g} times",
             "re-syncs": args.resyncs,
         },
     )
     rows = []
     with workdir() as folder, Sandbox(catalog_size=max(args.sizes), latency=args.latency) as box:
         for size in args.sizes:
+            paced = fresh_db(box, size, folder, name="paced")
+            written = written_by_sync(box.env(paced), *vendor_pace(args.pace), pace=args.pace)
+            label = "full sync at the vendor's pace"
+            rows.append((f"{size:,}", label, written / size / 1024, "", database_bytes(paced)))
             db = fresh_db(box, size, folder)
-            full = written_by_sync(box.env(db), *limits)
-            rows.append((f"{size:,}", "full sync", full / size / 1024, "", database_bytes(db)))
-            for label, epoch_step in (("re-sync, no change", 0), ("re-sync, 10% prices", 1)):
-                start = database_bytes(db)
-                written = 0
-                for n in range(args.resyncs):
-                    if epoch_step:
-                        box.control("config", {"price_epoch": n + 1})  # a tenth of prices move
-                    written += written_by_sync(box.env(db), *limits)
-                end = database_bytes(db)
-                growth = f"{(end - start) / start:+.1%}"
-                rows.append((f"{size:,}", label, written / args.resyncs / size / 1024, growth, end))
-            pruned = run_cli(box.env(db), "db", "prune", "--older-than", "0")
-            if pruned.code != 0:
-                raise RuntimeError(f"db prune exited {pruned.code}: {pruned.stderr[-2000:]}")
-            rows.append((f"{size:,}", "after db prune --older-than 0", "", "", database_bytes(db)))
+            written = written_by_sync(box.env(db), *FAST)
+            rows.append(
+                (f"{size:,}", "full sync, fast", written / size / 1024, "", database_bytes(db))
+            )
+            rows += resyncs(box, db, size, args.resyncs)
     print_table(("products", "run", "KB written per product", "growth", "db bytes"), rows)
+
+
+def resyncs(box: Sandbox, db: Path, size: int, count: int) -> list[tuple[object, ...]]:
+    """Growth over ``count`` re-syncs without and with price moves, then ``db prune``."""
+    rows: list[tuple[object, ...]] = []
+    for label, epoch_step in (("re-sync, no change", 0), ("re-sync, 10% prices", 1)):
+        start = database_bytes(db)
+        written = 0
+        for n in range(count):
+            if epoch_step:
+                box.control("config", {"price_epoch": n + 1})  # a tenth of prices move
+            written += written_by_sync(box.env(db), *FAST)
+        end = database_bytes(db)
+        growth = f"{(end - start) / start:+.1%}"
+        rows.append((f"{size:,}", label, written / count / size / 1024, growth, end))
+    pruned = run_cli(box.env(db), "db", "prune", "--older-than", "0")
+    if pruned.code != 0:
+        raise RuntimeError(f"db prune exited {pruned.code}: {pruned.stderr[-2000:]}")
+    rows.append((f"{size:,}", "after db prune --older-than 0", "", "", database_bytes(db)))
+    return rows
 
 
 if __name__ == "__main__":

@@ -63,12 +63,17 @@ STATS_EVERY = 0.5
 AUTO_MAX_WORKERS = 16  # --details-workers auto never runs more details threads than this
 BARE_DETAILS_LIMIT = 20  # this many bodiless "no records" first: the URL is likely wrong
 ACCOUNT_FAULT_REPEATS = 2  # the same error no item caused, this many calls in a row: stop
-# When the writer commits the results it holds (see ``HeldResults``): a P&A result waits
-# a second at most; details results, one a second at the vendor's pace, wait until there
-# are DETAILS_GROUP of them, or a minute: each commit rewrites a page of every table.
+# When the writer commits what it holds (``HeldResults``): each commit rewrites a page of
+# every table it touches, so results wait for company. Details wait for a group of
+# DETAILS_GROUP at least DETAILS_AGE old (a minute at most: at the vendor's one a second,
+# a group takes 50 s); P&A results wait a second, or, while details are being fetched,
+# for a group of PA_GROUP (5 s at most, at the vendor's 50 products a second).
 COMMIT_EVERY = 1.0
 DETAILS_GROUP = 50
+DETAILS_AGE = 5.0
 DETAILS_HOLD = 60.0
+PA_GROUP = 250
+PA_HOLD = 5.0
 READY_MAX = 500  # products' results held for one commit at most: memory stays flat
 # A sync waits this long for another program's write lock (backing off, results kept in hand).
 SYNC_BUSY_WAIT = 3600.0
@@ -288,11 +293,12 @@ class HeldResults:
 
     Each commit rewrites at least one page of every table it touches: a commit per
     details result (one a second at the vendor's pace) wrote ~40 KB per product.
-    P&A and details results are held apart, so the P&A commit each second does not
-    also take the one details result that came with it. A hard kill loses what is
-    held, and the next run asks for it again: a second of results, or DETAILS_GROUP
-    details results if a second brings fewer, never more than READY_MAX products.
-    A clean stop (Ctrl-C, SIGTERM, the end of the run) writes everything held first.
+    P&A and details results are held apart, each kind until it has a group a
+    old enough or has waited its longest (see the constants above). A hard kill
+    loses what is held, and the next run asks for it again: at most 5 s of P&A and
+    a minute of details at the vendor's pace, 5 s of details when they come
+    faster, and never more than READY_MAX products. A clean stop (Ctrl-C,
+    SIGTERM, the end of the run) writes everything held first.
     """
 
     def __init__(self) -> None:
@@ -312,27 +318,33 @@ class HeldResults:
         self.urgent = self.urgent or urgent
 
     def next_due(self) -> float:
-        """When the oldest result held is due by age alone (``time.monotonic`` clock)."""
-        return min(self.since[PA] + COMMIT_EVERY, self.since[DETAILS] + DETAILS_HOLD)
+        """The earliest moment (``time.monotonic``) a group held could be due."""
+        return min(self.since[PA] + COMMIT_EVERY, self.since[DETAILS] + DETAILS_AGE)
 
-    def take(self, everything: bool = False) -> list[tuple[Future[Any], InFlight]]:
-        """The results due now (all of them if ``everything``), no longer held."""
+    def take(
+        self, everything: bool = False, details_busy: bool = False
+    ) -> list[tuple[Future[Any], InFlight]]:
+        """The results due now (all of them if ``everything``), no longer held.
+
+        ``details_busy``: details are being fetched, so P&A results may wait for a group.
+        """
         everything = everything or self.urgent or sum(self.products.values()) >= READY_MAX
-        kinds = [kind for kind in (PA, DETAILS) if everything or self.due(kind)]
+        kinds = [kind for kind in (PA, DETAILS) if everything or self.due(kind, details_busy)]
         taken = [result for kind in kinds for result in self.items[kind]]
         for kind in kinds:
             self.items[kind], self.products[kind], self.since[kind] = [], 0, math.inf
         self.urgent = self.urgent and not everything
         return taken
 
-    def due(self, kind: str) -> bool:
+    def due(self, kind: str, details_busy: bool) -> bool:
         age = time.monotonic() - self.since[kind]
-        if kind == PA:
-            return age >= COMMIT_EVERY
-        # details coming fast still make one commit a second, as P&A results do
-        return age >= DETAILS_HOLD or (
-            self.products[DETAILS] >= DETAILS_GROUP and age >= COMMIT_EVERY
-        )
+        if kind == DETAILS:
+            return age >= DETAILS_HOLD or (
+                self.products[DETAILS] >= DETAILS_GROUP and age >= DETAILS_AGE
+            )
+        if not details_busy:
+            return age >= COMMIT_EVERY  # nothing else is being fetched: a second is enough
+        return age >= PA_HOLD or (self.products[PA] >= PA_GROUP and age >= COMMIT_EVERY)
 
 
 def describe_item(item: InFlight) -> str:
@@ -440,7 +452,8 @@ class SyncRun:
             if self.stop.is_set() and grace_ends is None:
                 grace_ends = time.monotonic() + self.options.grace_period
             out_of_time = grace_ends is not None and time.monotonic() > grace_ends
-            ready = held.take(everything=out_of_time or self.stop.is_set())
+            details_busy = any(item.kind == DETAILS for item in self.in_flight.values())
+            ready = held.take(out_of_time or self.stop.is_set(), details_busy)
             if ready:
                 self.save(ready)  # before dispatching: a result may stop a stream or the run
             if not self.stop.is_set():

@@ -17,7 +17,7 @@ import pytest
 from clirunner import FAST_TIMINGS, Cli, cli_env
 from reliability import expected_status
 
-from ingram.engine import COMMIT_EVERY, DETAILS_GROUP
+from ingram.engine import DETAILS_AGE, DETAILS_GROUP
 
 UNKNOWN = ["ZZNOTREAL1", "ZZNOTREAL2"]
 
@@ -184,9 +184,9 @@ def test_killed_sync_is_finished_by_the_next_one(sandbox_factory, tmp_path):
     assert missing == 0
     assert db.execute("SELECT COUNT(*) FROM tasks WHERE state = 'pending'").fetchone()[0] == 0
     asked = sandbox.stats()["details_part_numbers"]
-    # Results are committed in groups (a second's, or DETAILS_GROUP details if a second
-    # brings fewer): a kill loses at most one group, refetched next run, and calls in flight.
-    assert len(asked) - len(set(asked)) <= max(DETAILS_GROUP, COMMIT_EVERY / DETAILS_INTERVAL) + 2
+    # Details are committed in groups (DETAILS_GROUP, at least DETAILS_AGE old): a kill loses
+    # at most one group, refetched by the next run, and the calls in flight.
+    assert len(asked) - len(set(asked)) <= max(DETAILS_GROUP, DETAILS_AGE / DETAILS_INTERVAL) + 2
 
 
 def test_a_spot_check_does_not_count_for_min_interval(sandbox, cli):

@@ -94,7 +94,7 @@ def warehouses_of(store: Store, pn: str) -> list[dict[str, Any]]:
 
 def discounts_of(store: Store, pn: str) -> list[dict[str, Any]]:
     """A product's special prices, quantity breaks and service fees, as the vendor listed them."""
-    entries = _entries(store, "product_discounts", DISCOUNT_COLUMNS, "id", pn)
+    entries = _entries(store, "product_discounts", DISCOUNT_COLUMNS, "position", pn)
     for entry in entries:
         if entry["amount"] is not None:
             entry["amount"] = Decimal(entry["amount"])

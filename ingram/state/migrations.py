@@ -307,68 +307,90 @@ def product_keys(db: sqlite3.Connection) -> None:
 @migration(9)
 def child_rows_by_product_number(db: sqlite3.Connection) -> None:
     """Each product gets a number (``seq``) in the order it was added; its documents,
-    warehouses, discounts and specs are found by that number, not by part number.
+    warehouses, discounts and specs are kept in that order, keyed by it.
 
     A sync saves products in the order they were added, and part numbers come in no
     order: each commit of fifty details results inserted into fifty scattered pages of
     every part-number index (9 KB written per product at the vendor's pace, 3,000
-    products). An index on the number grows at its end. The part number stays in each
-    row for queries by hand.
+    products). Keyed by the number, each table grows at its end, and needs no index
+    of its own. The part number stays in each row for queries by hand.
     """
     execute_statements(
         db,
         """
         ALTER TABLE products ADD COLUMN seq INTEGER;
         UPDATE products SET seq = rowid;
-        CREATE UNIQUE INDEX products_seq ON products(seq)
+        CREATE UNIQUE INDEX products_seq ON products(seq);
+
+        CREATE TABLE documents_by_number (
+            product_seq INTEGER PRIMARY KEY REFERENCES products(seq) ON DELETE CASCADE,
+            ingram_part_number TEXT NOT NULL,
+            json_zlib BLOB NOT NULL
+        );
+        INSERT INTO documents_by_number
+        SELECT products.seq, old.ingram_part_number, old.json_zlib
+        FROM product_documents AS old JOIN products USING (ingram_part_number);
+
+        CREATE TABLE warehouses_by_number (
+            product_seq INTEGER NOT NULL REFERENCES products(seq) ON DELETE CASCADE,
+            ingram_part_number TEXT NOT NULL,
+            warehouse_id TEXT NOT NULL,
+            location TEXT,
+            quantity_available INTEGER,
+            quantity_backordered INTEGER,
+            quantity_on_order INTEGER,
+            backorder_eta TEXT,
+            backorder_info TEXT,
+            PRIMARY KEY (product_seq, warehouse_id)
+        ) WITHOUT ROWID;
+        INSERT INTO warehouses_by_number
+        SELECT products.seq, old.ingram_part_number, old.warehouse_id, old.location,
+            old.quantity_available, old.quantity_backordered, old.quantity_on_order,
+            old.backorder_eta, old.backorder_info
+        FROM product_warehouses AS old JOIN products USING (ingram_part_number);
+
+        CREATE TABLE discounts_by_number (
+            product_seq INTEGER NOT NULL REFERENCES products(seq) ON DELETE CASCADE,
+            ingram_part_number TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            discount_type TEXT,
+            bid_number TEXT,
+            amount TEXT,
+            quantity INTEGER,
+            available_quantity INTEGER,
+            effective_date TEXT,
+            expiration_date TEXT,
+            currency TEXT,
+            description TEXT,
+            PRIMARY KEY (product_seq, position)
+        ) WITHOUT ROWID;
+        INSERT INTO discounts_by_number
+        SELECT products.seq, old.ingram_part_number,
+            ROW_NUMBER() OVER (PARTITION BY old.ingram_part_number ORDER BY old.id),
+            old.kind, old.discount_type, old.bid_number, old.amount, old.quantity,
+            old.available_quantity, old.effective_date, old.expiration_date, old.currency,
+            old.description
+        FROM product_discounts AS old JOIN products USING (ingram_part_number);
+
+        CREATE TABLE specs_by_number (
+            product_seq INTEGER NOT NULL REFERENCES products(seq) ON DELETE CASCADE,
+            ingram_part_number TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            header TEXT,
+            name TEXT NOT NULL,
+            value TEXT,
+            PRIMARY KEY (product_seq, position)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO specs_by_number
+        SELECT products.seq, old.ingram_part_number, old.position, old.header, old.name,
+            old.value
+        FROM product_specs AS old JOIN products USING (ingram_part_number)
         """,
     )
-    _rebuild_by_number(db, "product_documents", "json_zlib BLOB NOT NULL", "(product_seq)")
-    _rebuild_by_number(
-        db,
-        "product_warehouses",
-        "warehouse_id TEXT NOT NULL, location TEXT, quantity_available INTEGER,"
-        " quantity_backordered INTEGER, quantity_on_order INTEGER, backorder_eta TEXT,"
-        " backorder_info TEXT",
-        "(product_seq, warehouse_id)",
-    )
-    _rebuild_by_number(
-        db,
-        "product_discounts",
-        "kind TEXT NOT NULL, discount_type TEXT, bid_number TEXT, amount TEXT, quantity INTEGER,"
-        " available_quantity INTEGER, effective_date TEXT, expiration_date TEXT, currency TEXT,"
-        " description TEXT",
-        "",
-    )
-    _rebuild_by_number(
-        db,
-        "product_specs",
-        "position INTEGER NOT NULL, header TEXT, name TEXT NOT NULL, value TEXT",
-        "",
-    )
-
-
-def _rebuild_by_number(db: sqlite3.Connection, table: str, columns: str, unique: str) -> None:
-    """``table`` again with ``product_seq`` (indexed, cascading) in place of the part-number
-    key; rows keep their ids and order. ``unique``: the key it must keep, if any."""
-    names = ", ".join(column.split()[0] for column in columns.split(", "))
-    old_names = ", ".join(f"old.{column.split()[0]}" for column in columns.split(", "))
-    db.execute(
-        f"CREATE TABLE {table}_new (id INTEGER PRIMARY KEY,"
-        " product_seq INTEGER NOT NULL REFERENCES products(seq) ON DELETE CASCADE,"
-        f" ingram_part_number TEXT NOT NULL, {columns})"
-    )
-    db.execute(
-        f"INSERT INTO {table}_new (id, product_seq, ingram_part_number, {names})"
-        f" SELECT old.id, products.seq, old.ingram_part_number, {old_names}"
-        f" FROM {table} AS old JOIN products USING (ingram_part_number) ORDER BY old.id"
-    )
-    db.execute(f"DROP TABLE {table}")
-    db.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
-    if unique:
-        db.execute(f"CREATE UNIQUE INDEX {table}_key ON {table}{unique}")
-    else:
-        db.execute(f"CREATE INDEX {table}_product ON {table}(product_seq)")
+    for table in ("documents", "warehouses", "discounts", "specs"):
+        db.execute(f"DROP TABLE product_{table}")
+        db.execute(f"ALTER TABLE {table}_by_number RENAME TO product_{table}")
 
 
 def execute_statements(db: sqlite3.Connection, script: str) -> None:

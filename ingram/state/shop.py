@@ -66,14 +66,16 @@ def save_shop_fields(
         item.ingram_part_number: [warehouse_row(s) for s in _unique_warehouses(item.warehouses)]
         for item in tracked
     }
-    discounts = {
+    discounts = {  # numbered in the vendor's order, which the table keeps
         item.ingram_part_number: [
-            discount_row(d) for d in (item.shop.discounts if item.shop else ())
+            (position, *discount_row(d))
+            for position, d in enumerate(item.shop.discounts if item.shop else (), 1)
         ]
         for item in tracked
     }
     replace_changed_rows(db, "product_warehouses", WAREHOUSE_COLUMNS, warehouses | gone, numbers)
-    replace_changed_rows(db, "product_discounts", DISCOUNT_COLUMNS, discounts | gone, numbers)
+    columns = ("position", *DISCOUNT_COLUMNS)
+    replace_changed_rows(db, "product_discounts", columns, discounts | gone, numbers)
     changed = [
         (item.ingram_part_number, previous[item.ingram_part_number], earliest_eta(item.warehouses))
         for item in tracked
