@@ -3,10 +3,10 @@
 Worker threads only call the client (HTTP and parsing). Results come back to
 the calling thread through futures; that thread alone writes SQLite, holding
 results and writing them together in one short transaction when a commit is due
-(``HeldResults``: a second of P&A, fifty details). Work lives in the ``tasks`` table: the loop pulls
-pending tasks in id order, a bounded number at a time, so memory stays flat
-however many products are tracked, and a dead run's tasks can be adopted by
-the next one.
+(``HeldResults``). Work lives in the ``tasks`` table: the loop pulls pending
+tasks in id order, a bounded number at a time, so memory stays flat however
+many products are tracked, and a dead run's tasks can be adopted by the next
+one.
 
 Example::
 
@@ -293,8 +293,8 @@ class HeldResults:
 
     Each commit rewrites at least one page of every table it touches: a commit per
     details result (one a second at the vendor's pace) wrote ~40 KB per product.
-    P&A and details results are held apart, each kind until it has a group a
-    old enough or has waited its longest (see the constants above). A hard kill
+    P&A and details results are held apart, each kind until it has a group old
+    enough or has waited its longest (see the constants above). A hard kill
     loses what is held, and the next run asks for it again: at most 5 s of P&A and
     a minute of details at the vendor's pace, 5 s of details when they come
     faster, and never more than READY_MAX products. A clean stop (Ctrl-C,

@@ -311,9 +311,8 @@ def child_rows_by_product_number(db: sqlite3.Connection) -> None:
 
     A sync saves products in the order they were added, and part numbers come in no
     order: each commit of fifty details results inserted into fifty scattered pages of
-    every part-number index (9 KB written per product at the vendor's pace, 3,000
-    products). Keyed by the number, each table grows at its end, and needs no index
-    of its own. The part number stays in each row for queries by hand.
+    every part-number index. Keyed by the number, each table grows at its end and
+    needs no index of its own. The part number stays in each row for queries by hand.
     """
     execute_statements(
         db,
