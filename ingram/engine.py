@@ -317,9 +317,15 @@ class HeldResults:
         self.since[item.kind] = min(self.since[item.kind], time.monotonic())
         self.urgent = self.urgent or urgent
 
-    def next_due(self) -> float:
-        """The earliest moment (``time.monotonic``) a group held could be due."""
-        return min(self.since[PA] + COMMIT_EVERY, self.since[DETAILS] + DETAILS_AGE)
+    def next_due(self, details_busy: bool) -> float:
+        """When what is held now falls due by age (``time.monotonic``), as ``due`` decides:
+        the writer sleeps until then, or until another result comes."""
+        details_wait = DETAILS_AGE if self.products[DETAILS] >= DETAILS_GROUP else DETAILS_HOLD
+        grouped = not details_busy or self.products[PA] >= PA_GROUP
+        return min(
+            self.since[PA] + (COMMIT_EVERY if grouped else PA_HOLD),
+            self.since[DETAILS] + details_wait,
+        )
 
     def take(
         self, everything: bool = False, details_busy: bool = False
@@ -464,7 +470,8 @@ class SyncRun:
                     return
                 self.save(held.take(everything=True))  # saved P&A may queue details
                 continue
-            wait_for = min(STATS_EVERY, max(held.next_due() - time.monotonic(), 0.0))
+            due_in = held.next_due(details_busy) - time.monotonic()
+            wait_for = min(STATS_EVERY, max(due_in, 0.0))
             done, _ = wait(list(self.in_flight), timeout=wait_for, return_when=FIRST_COMPLETED)
             for future in done:
                 self.hold(held, future, self.in_flight.pop(future))

@@ -213,8 +213,41 @@ def test_migration_9_finds_child_rows_by_the_products_number(tmp_path):
         store.db.execute("SELECT seq FROM products WHERE ingram_part_number = 'NEW'").fetchone()[0]
         == 3
     )
+    store.db.execute("INSERT INTO products (ingram_part_number, added_at) VALUES ('BYHAND', 'x')")
+    assert (
+        store.db.execute("SELECT seq FROM products WHERE ingram_part_number = 'BYHAND'").fetchone()[
+            0
+        ]
+        == 4
+    )  # a product added by hand is numbered too
     assert store.remove_products(["ZZ9"]) == 1  # its child rows go with it, uncounted
     for table in ("product_documents", "product_warehouses", "product_specs", "product_discounts"):
         left = store.db.execute(f"SELECT DISTINCT ingram_part_number FROM {table}").fetchall()
         assert [tuple(row) for row in left] == [("AA1",)], table
     store.close()
+
+
+def test_the_writer_sleeps_while_it_holds_a_group_not_yet_due(sandbox, tmp_path, monkeypatch):
+    # Held details past DETAILS_AGE but short of a group are not due: the loop must sleep
+    # until they are (or another result comes), not spin (it once spun ~3,000 times a second).
+    monkeypatch.setattr(engine, "DETAILS_AGE", 0.02)
+    monkeypatch.setattr(engine, "DETAILS_HOLD", 5.0)
+    turns = 0
+    fill = engine.SyncRun.fill
+
+    def counted_fill(self, kind):
+        nonlocal turns
+        turns += 1
+        return fill(self, kind)
+
+    monkeypatch.setattr(engine.SyncRun, "fill", counted_fill)
+    store = Store.open(tmp_path / "c.db")
+    store.add_products(sandbox.catalog.part_numbers(30))
+    with client_for(sandbox, details_interval=0.03) as client:
+        started = time.monotonic()
+        summary = run_sync(store, client, SyncOptions(), NoProgress())
+        took = time.monotonic() - started
+    store.close()
+    assert summary.status == "completed", summary
+    # Two fills a turn; a turn per answer and per STATS_EVERY wake-up, with room to spare.
+    assert turns <= 2 * (30 + 2 + took / engine.STATS_EVERY) * 2, (turns, took)

@@ -390,6 +390,12 @@ def child_rows_by_product_number(db: sqlite3.Connection) -> None:
     for table in ("documents", "warehouses", "discounts", "specs"):
         db.execute(f"DROP TABLE product_{table}")
         db.execute(f"ALTER TABLE {table}_by_number RENAME TO product_{table}")
+    # ingram-sync gives the number as it inserts; a product added by hand gets one too
+    db.execute(
+        "CREATE TRIGGER products_numbered AFTER INSERT ON products WHEN NEW.seq IS NULL"
+        " BEGIN UPDATE products SET seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM products)"
+        " WHERE rowid = NEW.rowid; END"
+    )
 
 
 def execute_statements(db: sqlite3.Connection, script: str) -> None:

@@ -304,7 +304,7 @@ def save_document(db: sqlite3.Connection, pn: str, raw: dict[str, Any] | None) -
             (pn,),
         )
         return
-    # Replaced, not updated: the new row is appended, so documents fill pages in turn.
+    # Keyed by the product's number, so a full sync appends documents in turn.
     # A product removed while its call was in flight gets none.
     db.execute(
         "INSERT OR REPLACE INTO product_documents (product_seq, ingram_part_number, json_zlib)"
