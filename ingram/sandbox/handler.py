@@ -249,12 +249,16 @@ class SandboxHandler(BaseHTTPRequestHandler):
             sandbox.stats_recorder.record_fault(fault)
             decision = sandbox.limiter.peek(endpoint, limit, settings.rate_window)
             return self._too_many(settings, decision.limit, decision.reset_in), fault
+        window = settings.rate_window
         decision = sandbox.limiter.check(
-            endpoint, limit, settings.rate_window, fixed=settings.realistic
+            endpoint,
+            limit,
+            window,
+            fixed=settings.realistic,
+            on_admit=lambda now: sandbox.stats_recorder.record_accepted(endpoint, now, window),
         )
         if not decision.allowed:
             return self._too_many(settings, limit, decision.reset_in), None
-        sandbox.stats_recorder.record_accepted(endpoint, time.monotonic(), settings.rate_window)
         reply = self._faulted_or_real(settings, endpoint, query, body, param, skus, token, fault)
         if limit is not None and decision.remaining is not None:
             reply.headers.update(api.rate_headers(limit, decision.remaining, decision.reset_in))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -144,40 +144,55 @@ class RateLimiter:
         self._stamps: dict[str, deque[float]] = {e: deque() for e in API_ENDPOINTS}
 
     def check(
-        self, endpoint: str, limit: int | None, window: float, fixed: bool = False
+        self,
+        endpoint: str,
+        limit: int | None,
+        window: float,
+        fixed: bool = False,
+        on_admit: Callable[[float], None] | None = None,
     ) -> RateDecision:
         """Admit (and remember) the call, or say how long until it would be admitted.
 
         ``fixed``: the vendor's fixed window, opened by the first call after the
         previous one ended; once spent, the endpoint is refused until it ends.
+        ``on_admit(now)`` runs under the limiter's lock when the call is admitted, so
+        whatever it records sees admissions in the order and at the times they happened.
         """
-        now = time.monotonic()
-        if fixed and limit is not None:
-            return self._check_fixed(endpoint, limit, window, now)
         with self._lock:
+            now = time.monotonic()
             stamps = self._stamps.setdefault(endpoint, deque())
-            while stamps and stamps[0] <= now - window:
-                stamps.popleft()
-            if limit is None:
-                stamps.append(now)
-                return RateDecision(True, None, None, 0.0)
-            if len(stamps) >= limit:
-                reset_in = max(0.0, stamps[-limit] + window - now) if limit > 0 else window
-                return RateDecision(False, limit, 0, reset_in)
-            stamps.append(now)
-            reset_in = stamps[0] + window - now
-            return RateDecision(True, limit, limit - len(stamps), reset_in)
+            if fixed and limit is not None:
+                decision = self._check_fixed(stamps, limit, window, now)
+            else:
+                decision = self._check_sliding(stamps, limit, window, now)
+            if decision.allowed and on_admit is not None:
+                on_admit(now)
+            return decision
 
-    def _check_fixed(self, endpoint: str, limit: int, window: float, now: float) -> RateDecision:
-        with self._lock:
-            stamps = self._stamps.setdefault(endpoint, deque())
-            if stamps and stamps[0] <= now - window:
-                stamps.clear()  # the window ended: a new one opens with this call
-            reset_in = (stamps[0] if stamps else now) + window - now
-            if len(stamps) >= limit:
-                return RateDecision(False, limit, 0, reset_in)
+    @staticmethod
+    def _check_sliding(
+        stamps: deque[float], limit: int | None, window: float, now: float
+    ) -> RateDecision:
+        while stamps and stamps[0] <= now - window:
+            stamps.popleft()
+        if limit is None:
             stamps.append(now)
-            return RateDecision(True, limit, limit - len(stamps), reset_in)
+            return RateDecision(True, None, None, 0.0)
+        if len(stamps) >= limit:
+            reset_in = max(0.0, stamps[-limit] + window - now) if limit > 0 else window
+            return RateDecision(False, limit, 0, reset_in)
+        stamps.append(now)
+        return RateDecision(True, limit, limit - len(stamps), stamps[0] + window - now)
+
+    @staticmethod
+    def _check_fixed(stamps: deque[float], limit: int, window: float, now: float) -> RateDecision:
+        if stamps and stamps[0] <= now - window:
+            stamps.clear()  # the window ended: a new one opens with this call
+        reset_in = (stamps[0] if stamps else now) + window - now
+        if len(stamps) >= limit:
+            return RateDecision(False, limit, 0, reset_in)
+        stamps.append(now)
+        return RateDecision(True, limit, limit - len(stamps), reset_in)
 
     def peek(self, endpoint: str, limit: int | None, window: float) -> RateDecision:
         """Headers for an answer that did not go through ``check`` (injected 429)."""
