@@ -3,7 +3,7 @@
 Most of a details document is the vendor's field names, the same in every answer.
 Compressed alone, a document cannot share them with the next one; compressed
 against a dictionary that holds them (the fields of the vendor's
-``ProductDetailResponse``, and the spec table's), it takes ~45 % less room, so a
+``ProductDetailResponse``, and the spec table's), it takes ~43 % less room, so a
 full sync writes that much less. A zlib stream names the dictionary it needs
 (Adler-32 in its header), so a document stored without one, or with another, is
 still read; a dictionary is therefore never edited, only added.
