@@ -318,14 +318,9 @@ class HeldResults:
         self.urgent = self.urgent or urgent
 
     def next_due(self, details_busy: bool) -> float:
-        """When what is held now falls due by age (``time.monotonic``), as ``due`` decides:
-        the writer sleeps until then, or until another result comes."""
-        details_wait = DETAILS_AGE if self.products[DETAILS] >= DETAILS_GROUP else DETAILS_HOLD
-        grouped = not details_busy or self.products[PA] >= PA_GROUP
-        return min(
-            self.since[PA] + (COMMIT_EVERY if grouped else PA_HOLD),
-            self.since[DETAILS] + details_wait,
-        )
+        """When the first of what is held falls due (``time.monotonic``): the writer
+        sleeps until then, or until another result comes."""
+        return min(self.due_at(PA, details_busy), self.due_at(DETAILS, details_busy))
 
     def take(
         self, everything: bool = False, details_busy: bool = False
@@ -335,22 +330,28 @@ class HeldResults:
         ``details_busy``: details are being fetched, so P&A results may wait for a group.
         """
         everything = everything or self.urgent or sum(self.products.values()) >= READY_MAX
-        kinds = [kind for kind in (PA, DETAILS) if everything or self.due(kind, details_busy)]
+        now = time.monotonic()
+        kinds = [
+            kind for kind in (PA, DETAILS) if everything or now >= self.due_at(kind, details_busy)
+        ]
         taken = [result for kind in kinds for result in self.items[kind]]
         for kind in kinds:
             self.items[kind], self.products[kind], self.since[kind] = [], 0, math.inf
         self.urgent = self.urgent and not everything
         return taken
 
-    def due(self, kind: str, details_busy: bool) -> bool:
-        age = time.monotonic() - self.since[kind]
+    def due_at(self, kind: str, details_busy: bool) -> float:
+        """When the results of ``kind`` held now fall due: the one rule of the writer's timing.
+
+        Details: DETAILS_AGE after the oldest once there is a group, else DETAILS_HOLD.
+        P&A: a second after the oldest, unless details are being fetched and there is
+        no group yet (then PA_HOLD). Nothing held: never.
+        """
         if kind == DETAILS:
-            return age >= DETAILS_HOLD or (
-                self.products[DETAILS] >= DETAILS_GROUP and age >= DETAILS_AGE
-            )
-        if not details_busy:
-            return age >= COMMIT_EVERY  # nothing else is being fetched: a second is enough
-        return age >= PA_HOLD or (self.products[PA] >= PA_GROUP and age >= COMMIT_EVERY)
+            grouped = self.products[DETAILS] >= DETAILS_GROUP
+            return self.since[DETAILS] + (DETAILS_AGE if grouped else DETAILS_HOLD)
+        grouped = not details_busy or self.products[PA] >= PA_GROUP
+        return self.since[PA] + (COMMIT_EVERY if grouped else PA_HOLD)
 
 
 def describe_item(item: InFlight) -> str:
