@@ -140,6 +140,8 @@ def money(value: Decimal | None) -> str | None:
 
 # Tracks a part number. Its number (``seq``) counts up in the order products are added:
 # child rows are found by it, so a sync, which saves in that order, appends to indexes.
+# Given here rather than left to migration 9's trigger (which numbers products added by
+# hand): the trigger's extra UPDATE per row made a 200,000-line import 40 % slower.
 INSERT_PRODUCT_SQL = (
     "INSERT OR IGNORE INTO products (ingram_part_number, added_at, seq)"
     " VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM products))"
