@@ -355,9 +355,9 @@ def client_settings(settings: Settings) -> ClientSettings:
             " (or http:// for a local sandbox)"
         )
     return ClientSettings(
-        client_id=settings.client_id,
-        client_secret=settings.client_secret,
-        customer_number=settings.customer_number,
+        client_id=settings.client_id or "",
+        client_secret=settings.client_secret or "",
+        customer_number=settings.customer_number or "",
         country_code=settings.country_code.upper(),
         sender_id=settings.sender_id,
         base_url=settings.api_url.rstrip("/"),

@@ -420,7 +420,7 @@ class SyncRun:
         return self.client.product_details(pns[0])
 
     def execute(self) -> RunSummary:
-        run = self.store.run(self.run_id)
+        run = self.store.known_run(self.run_id)
         self.details_total = run["details_total"]
         self.progress.start(run["products"], run["details_total"])
         try:
@@ -668,7 +668,7 @@ class SyncRun:
 
     def finish(self) -> RunSummary:
         self.save_client_stats()
-        run = self.store.run(self.run_id)
+        run = self.store.known_run(self.run_id)
         if self.fatal is not None:
             status, error = "failed", str(self.fatal)
         elif self.outage is not None:
@@ -681,7 +681,7 @@ class SyncRun:
             status, error = "completed", None
         self.store.finish_run(self.run_id, status, error)
         self.progress.close()
-        counts = dict(self.store.run(self.run_id))
+        counts = dict(self.store.known_run(self.run_id))
         stopper = self.fatal or self.outage
         kind = stopper.kind if stopper is not None else None
         failed = failure_counts(self.store, self.run_id)

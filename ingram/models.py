@@ -5,11 +5,16 @@ Money is ``Decimal`` so 74.34 stays 74.34 from the vendor's JSON to SQLite.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 from ingram import __version__
+
+# What a report reads a run or product from: a dict, or a row of the store as it came.
+Record: TypeAlias = Mapping[str, Any] | sqlite3.Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +152,7 @@ class DetailsBatch:
     """Details of a group of products (``--details-source search``), and the ones that failed."""
 
     details: list[ProductDetails]
-    failed: list[tuple[str, Exception]]
+    failed: Sequence[tuple[str, Exception]]
 
 
 @dataclass(frozen=True, slots=True)

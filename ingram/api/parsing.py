@@ -322,7 +322,7 @@ def _pa_item(item: Any) -> PriceAvailability:
 
 def _warehouses(value: Any) -> tuple[WarehouseStock, ...]:
     """The stock entries, checked like ``_text``/``_quantity`` do, with their common case inline."""
-    stocks = []
+    stocks: list[WarehouseStock] = []
     append = stocks.append
     for entry in _array(value, "availabilityByWarehouse"):
         if type(entry) is not dict and not isinstance(entry, Mapping):

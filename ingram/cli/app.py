@@ -155,9 +155,10 @@ def cli(
         settings = state.settings(log_file=log_file)
     except ConfigError:
         settings = None  # the command itself reports a broken configuration
-    if log_file or (settings and settings.log_file):
+    configured_log = settings.log_file if settings else None
+    if log_file or configured_log:
         secrets = [settings.client_secret or "", settings.webhook_secret or ""] if settings else []
-        setup_logging(verbose, quiet, log_file or settings.log_file, secrets)
+        setup_logging(verbose, quiet, log_file or configured_log, secrets)
 
 
 # -- products ---------------------------------------------------------------

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from ingram.errors import InputError
+from ingram.models import Record
 from ingram.output.reports import (
     STREAM_LABELS,
     clock,
@@ -108,7 +109,7 @@ def stream_view(
 
 
 def build_view(
-    run: Mapping[str, Any],
+    run: Record,
     failed: Mapping[str, int],
     last: Mapping[str, Any] | None,
     alive: bool | None,
@@ -166,7 +167,7 @@ def read_view(store: Store, run_id: int, now: Callable[[], datetime] | None = No
         raise InputError(f"run {run_id} is gone from the database")
     # The start times tell a pid reused by another process from the run's own.
     alive = process_alive(first["pid"], first["host"], parse_time(first["started_at"]))
-    run = store.run(run_id) if first["status"] == "running" else first
+    run = store.known_run(run_id) if first["status"] == "running" else first
     moment = now() if now else datetime.now(UTC)
     failed = failure_counts(store, run_id)
     spans = None
@@ -179,7 +180,7 @@ def read_view(store: Store, run_id: int, now: Callable[[], datetime] | None = No
     return replace(view, webhook_intake=intake_line(intake)) if intake else view
 
 
-def stream_span(run: Mapping[str, Any], timing: Mapping[str, Any]) -> float | None:
+def stream_span(run: Record, timing: Mapping[str, Any]) -> float | None:
     """Seconds from a stream's first task to its last finished one."""
     return stream_report(run, timing).get("seconds")
 

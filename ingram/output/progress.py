@@ -36,7 +36,12 @@ class Stream:
             return f"{self.label}: none due"
         elapsed = (self.ended or now) - started
         return tqdm.format_meter(
-            self.done, self.total, elapsed, ncols=width, prefix=self.label, unit="product"
+            self.done,
+            self.total,  # type: ignore[arg-type]  # tqdm takes None: a total not known yet
+            elapsed,
+            ncols=width,
+            prefix=self.label,
+            unit="product",
         )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from ingram.models import Record
 from ingram.state.history import list_failures, run_dict, stream_timings
 from ingram.state.planning import WorkPlan
 from ingram.state.store import DETAILS, PA, Store, parse_time
@@ -49,7 +50,7 @@ def took(seconds: float | None) -> str:
     return f"{seconds:.1f}s" if seconds < 60 else clock(seconds)
 
 
-def describe_run(counts: Mapping[str, Any], failed: Mapping[str, int]) -> list[str]:
+def describe_run(counts: Record, failed: Mapping[str, int]) -> list[str]:
     """The summary printed at the end of a run (and by ``monitor``), each line within 100 columns.
 
     ``failed`` is the run's failed items per kind (``failure_counts``): a details item
@@ -78,7 +79,7 @@ def plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def run_duration(run: Mapping[str, Any], now: datetime | None = None) -> float:
+def run_duration(run: Record, now: datetime | None = None) -> float:
     """Seconds a run took, or has taken so far when it has not finished."""
     end = run["finished_at"] or (now or datetime.now(UTC)).isoformat()
     return seconds_between(run["started_at"], end) or 0.0
@@ -108,7 +109,7 @@ def shown_status(run: Mapping[str, Any]) -> str:
     return "died" if run.get("process_gone") else run["status"]
 
 
-def stream_report(run: Mapping[str, Any], timing: Mapping[str, Any] | None) -> dict[str, Any]:
+def stream_report(run: Record, timing: Mapping[str, Any] | None) -> dict[str, Any]:
     """One stream of a run: tasks, items, first created / last finished and the duration."""
     if not timing:
         return {"tasks": 0, "items": 0, "failed": 0, "pending": 0, "attempts": 0}
@@ -126,7 +127,7 @@ def stream_report(run: Mapping[str, Any], timing: Mapping[str, Any] | None) -> d
     }
 
 
-def run_detail(store: Store, run: Mapping[str, Any]) -> dict[str, Any]:
+def run_detail(store: Store, run: Record) -> dict[str, Any]:
     """``runs show``: the run's counts, options, per-stream timings and failures."""
     timings = stream_timings(store, run["id"])
     detail = run_dict(run)
@@ -225,7 +226,7 @@ def run_advice(counts: Mapping[str, Any]) -> str | None:
 
 def format_options(options: Mapping[str, Any]) -> str:
     """``batch_size=50 max_concurrent=5 details=yes pa_rate=60/min ...`` on one line."""
-    parts = []
+    parts: list[str] = []
     for name, value in options.items():
         if isinstance(value, dict):  # runs recorded before options were flattened
             parts.extend(f"{name}.{key}={inner}" for key, inner in value.items())

@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.message import Message
 from typing import Any
 from urllib.parse import urlencode
 
@@ -128,7 +129,7 @@ def unknown_path(path: str, realistic: bool) -> Reply:
     return json_reply(404, {"fault": fault})
 
 
-def gateway_check(settings: Any, headers: Mapping[str, str]) -> Reply | None:
+def gateway_check(settings: Any, headers: Message) -> Reply | None:
     """The gateway's top-level fault for a customer number the credentials do not own.
 
     The status is a guess (undocumented): 500, so a client that judges by the
@@ -198,7 +199,7 @@ def _seconds_text(seconds: float) -> str:
     return f"{max(seconds, 0.001):.3f}".rstrip("0").rstrip(".")
 
 
-def validate_headers(headers: Mapping[str, str]) -> list[dict[str, Any]]:
+def validate_headers(headers: Message) -> list[dict[str, Any]]:
     """Field errors for the IM-* headers, in the vendor's field-list shape."""
     problems: list[dict[str, Any]] = []
     for name, max_len, exact, required in _HEADER_RULES:
@@ -268,7 +269,7 @@ def price_and_availability(
     catalog: Catalog, query: Mapping[str, list[str]], body: bytes, country: str | None = None
 ) -> Reply:
     """The P&A endpoint: 200 when every item was found, 207 when some were not."""
-    flags = {name: parse_bool(_first(query, name)) for name in _PA_FLAGS}
+    flags: dict[str, Any] = {name: parse_bool(_first(query, name)) for name in _PA_FLAGS}
     problems = [
         {"field": name, "value": _first(query, name) or "", "message": "Required boolean value"}
         for name in ("includeAvailability", "includePricing")

@@ -209,7 +209,7 @@ def _install_signal_handlers(stop: threading.Event) -> dict[int, Any]:
     """Signals only work from the main thread; elsewhere the caller uses stop_event."""
     if threading.current_thread() is not threading.main_thread():
         return {}
-    previous = {}
+    previous: dict[int, Any] = {}
     for signum in (signal.SIGINT, signal.SIGTERM):
         previous[signum] = signal.signal(signum, lambda *_: stop.set())
     return previous

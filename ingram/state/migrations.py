@@ -461,7 +461,7 @@ def migrate(db: sqlite3.Connection) -> list[int]:
     """
     if recorded_version(db) and not set(MIGRATIONS) - recorded_numbers(db):
         return []  # up to date: no write lock needed, so a busy database still opens
-    applied = []
+    applied: list[int] = []
     while True:
         db.execute("BEGIN IMMEDIATE")
         try:

@@ -147,7 +147,8 @@ def record_item_problems(
         item = answered.get(pn)
         if item is not None and item.problem is None:
             continue
-        message = item.problem if item else "the vendor's answer left this part number out"
+        problem = item.problem if item else None
+        message = problem or "the vendor's answer left this part number out"
         record_failures(store, db, run_id, PA, [pn], ApiError(message, kind="malformed"))
 
 

@@ -282,7 +282,7 @@ class Store:
         if part_numbers is None:
             sql = "SELECT ingram_part_number FROM products ORDER BY ingram_part_number"
             return [row[0] for row in self.db.execute(sql)]
-        found = set()
+        found: set[str] = set()
         for chunk in batched(part_numbers, TASK_CHUNK):
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT ingram_part_number FROM products WHERE ingram_part_number IN ({marks})"
@@ -308,7 +308,8 @@ class Store:
         self, *, status: Sequence[str] = (), changed_since: str | None = None
     ) -> Iterator[dict[str, Any]]:
         """Products as export dicts, filtered by status and P&A change time."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[str] = []
         if status:
             where.append(f"status IN ({','.join('?' * len(status))})")
             params.extend(status)
@@ -332,7 +333,7 @@ class Store:
                 " VALUES (?, 'running', ?, ?, ?, ?)",
                 (kind, utc_now(), json.dumps(options), os.getpid(), socket.gethostname()),
             )
-            return cursor.lastrowid
+            return int(cursor.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, last_error: str | None = None) -> None:
         with self.write() as db:
@@ -382,6 +383,13 @@ class Store:
 
     def run(self, run_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+
+    def known_run(self, run_id: int) -> sqlite3.Row:
+        """The row of a run this process created or already found (a LookupError if gone)."""
+        row = self.run(run_id)
+        if row is None:
+            raise LookupError(f"no run {run_id}")
+        return row
 
     def runs(self, limit: int = 20) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()

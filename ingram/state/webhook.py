@@ -104,7 +104,7 @@ def stock_row(item: StockResource, event_time: str) -> tuple[object, ...]:
 
 def current_stock(db: sqlite3.Connection, pns: Sequence[str]) -> dict[str, sqlite3.Row]:
     """Stock and observation times of the tracked ones among ``pns``."""
-    found = {}
+    found: dict[str, sqlite3.Row] = {}
     for chunk in batched(pns, TASK_CHUNK):
         marks = ",".join("?" * len(chunk))
         rows = db.execute(

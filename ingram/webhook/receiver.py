@@ -26,6 +26,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from ingram.errors import DatabaseBusy, StoreError
 from ingram.models import StockEvent, StockResource
@@ -211,8 +212,8 @@ def read_spooled(path: Path) -> tuple[str, StockEvent] | None:
         return None
 
 
-def event_from_record(data: dict[str, object]) -> StockEvent:
-    resources = tuple(StockResource(**item) for item in data["resources"])  # type: ignore[arg-type]
+def event_from_record(data: dict[str, Any]) -> StockEvent:
+    resources = tuple(StockResource(**item) for item in data["resources"])
     return StockEvent(
         event_id=str(data["event_id"]), event_time=str(data["event_time"]), resources=resources
     )
