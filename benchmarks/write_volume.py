@@ -7,8 +7,8 @@ checkpoint, the last one included, which SQLite makes as the connection closes).
 
 Two full syncs: one as fast as the sandbox answers, and one at the vendor's pace
 (a P&A call and a details call a second) with time compressed ``--pace`` times:
-the limits and the writer's own cadences (``engine.COMMIT_EVERY``,
-``STATS_EVERY``, the holds) divided alike, so results group as they would
+the limits and the writer's own cadences (``WriterTiming``: the commit interval,
+the counters' interval, the holds) divided alike, so results group as they would
 in a real sync of 10,000 products, which takes 2.8 hours. Then ten routine
 re-syncs, with no price change and with a tenth of the prices changed, show how
 the file grows, and ``db prune`` what retention takes back.
@@ -38,14 +38,14 @@ from common import (  # noqa: E402 - the path above makes benchmarks/ importable
 PACED = """
 import os, sys
 sys.argv[0] = "ingram-sync"
-from ingram import engine
+import dataclasses
+from ingram.cli import app, main
 pace = float(os.environ["PACE"])
-engine.COMMIT_EVERY /= pace
-engine.STATS_EVERY /= pace
-engine.DETAILS_HOLD /= pace
-engine.DETAILS_AGE /= pace
-engine.PA_HOLD /= pace
-from ingram.cli import main
+built = app.build_options
+def paced(*args, **kwargs):
+    options = built(*args, **kwargs)
+    return dataclasses.replace(options, timing=options.timing.scaled(1 / pace))
+app.build_options = paced
 main()
 """
 FAST = ("--pa-rate", "60000", "--details-interval", "0", "--max-concurrent", "5")

@@ -1,5 +1,4 @@
-"""``products discover``: track the products a vendor catalog search finds; and the
-products named by the keys resellers have (``resolve_keys``, run by each sync).
+"""``products discover``: track the products a vendor catalog search finds.
 
 The client pages through the search as the vendor does (``pageNumber``,
 ``pageSize`` up to 100) and stops at ``limit`` results; the store tracks the
@@ -14,20 +13,17 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError, InputError
+from ingram.errors import ApiError, InputError
 from ingram.models import SearchResult
-from ingram.state.keys import save_key_resolutions, unresolved_keys
-from ingram.state.store import Store, batched
+from ingram.state.store import Store
 
 if TYPE_CHECKING:
     from ingram.api.client import IngramClient
 
 PAGE_SIZE = 100
-LOOKUP_BATCH = 50  # keys per P&A call, the vendor's limit
 log = logging.getLogger("ingram.discover")
 
 
@@ -102,36 +98,3 @@ def result_line(item: SearchResult, tracked: bool) -> str:
         f"{item.ingram_part_number:<14} {mark:<8} {(item.vendor_name or '')[:18]:<18} "
         f"{(item.vendor_part_number or '')[:20]:<20} {(item.description or '')[:60]}"
     )
-
-
-def resolve_keys(store: Store, client: IngramClient) -> Counter[str]:
-    """Ask P&A which Ingram part numbers the unresolved keys name; track the resolved ones.
-
-    Returns how many keys ended ``resolved``, ``ambiguous`` or ``not_found``. A
-    batch whose call fails stays unresolved for the next sync. Refused
-    credentials or an unreachable API stop the sync (exit 4 or 1); a stop
-    signal ends the lookups and the run that follows is interrupted.
-    """
-    counts: Counter[str] = Counter()
-    for batch in batched(unresolved_keys(store), LOOKUP_BATCH):
-        try:
-            resolutions = client.lookup_keys(batch)
-        except (CredentialsError, ApiUnavailable):
-            raise
-        except Cancelled:
-            break
-        except ApiError as error:
-            log.warning("%d keys stay unresolved until the next sync: %s", len(batch), error)
-            counts["unresolved"] += len(batch)
-            continue
-        save_key_resolutions(store, resolutions)
-        counts.update(found.status for found in resolutions)
-    if counts["ambiguous"]:
-        log.warning(
-            "%d keys name several Ingram part numbers: see `ingram-sync products list"
-            " --ambiguous` and track the right one with `ingram-sync products add`",
-            counts["ambiguous"],
-        )
-    if counts["not_found"]:
-        log.warning("%d keys name no Ingram product", counts["not_found"])
-    return counts

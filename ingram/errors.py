@@ -2,23 +2,29 @@
 
 Every error a user can cause or meet is one of these. Its ``str()`` is one line
 that says what is wrong and what to do; it never contains a secret or a token.
-The CLI maps each class to an exit code (see ``ingram.cli.ExitStatus``).
+Each knows its exit code (``exit_status``): an ``ApiError`` from the policy row
+of its ``trigger`` (``ingram.policy``), the others from their class.
+
+- ``ConfigError``, ``StoreError``, ``InputError``: the user's settings, database
+  or input (exit 2).
+- ``LockedError`` and ``DatabaseBusy``: another sync or program holds the
+  database (exit 3).
+- ``ApiError``: a call to the Ingram API failed; its subclasses name the
+  triggers callers ask for by name (``MalformedResponse``, ``CredentialsError``,
+  ``ApiUnavailable``, ``TokenUrlNotFound``, ``AccountFault``, ``ApiOutage``,
+  ``Unreachable``, ``Cancelled``). What each means is the policy's, not the class's.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import re
-from urllib.parse import quote, quote_plus
-
-MASK = "***"
-PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
-SHORTEST_FORM = 6  # shorter pieces of an encoded secret would mask ordinary text
+from ingram.policy import POLICY, Resolution, Retry, Trigger
+from ingram.vocab import ErrorKind, ExitStatus
 
 
 class IngramSyncError(Exception):
     """Base class: a problem worth one clear line to the user."""
+
+    exit_status: ExitStatus = ExitStatus.USAGE
 
 
 class ConfigError(IngramSyncError):
@@ -29,8 +35,14 @@ class StoreError(IngramSyncError):
     """The database cannot be used: not a database, newer schema, unwritable (exit 2)."""
 
 
+class InputError(IngramSyncError):
+    """A file or argument the user gave cannot be used (a broken CSV, an unknown id) (exit 2)."""
+
+
 class LockedError(IngramSyncError):
     """Another sync holds the database's lock (exit 3)."""
+
+    exit_status = ExitStatus.LOCKED
 
     def __init__(self, message: str, holder_pid: int | None = None) -> None:
         super().__init__(message)
@@ -42,41 +54,58 @@ class DatabaseBusy(LockedError):
 
 
 class ApiError(IngramSyncError):
-    """A call to the Ingram API failed, after whatever retries it was owed.
+    """A call to the Ingram API failed: what happened (``trigger``) and how many attempts.
 
-    ``kind`` is a short stable word stored in the ``failures`` table:
-    ``http_error``, ``bad_request``, ``rate_limited``, ``timeout``,
-    ``connection``, ``malformed``, ``cancelled``.
+    ``exhausted``: the retries it was owed are spent (or the token request gave up),
+    so no outer loop retries it again.
     """
+
+    trigger: Trigger = Trigger.HTTP_OTHER
 
     def __init__(
         self,
         message: str,
         *,
-        kind: str = "http_error",
+        trigger: Trigger | None = None,
         http_status: int | None = None,
         attempts: int = 1,
-        retryable: bool = False,
+        exhausted: bool = False,
     ) -> None:
         super().__init__(message)
-        self.kind = kind
+        if trigger is not None:
+            self.trigger = trigger
         self.http_status = http_status
         self.attempts = attempts
-        self.retryable = retryable
+        self.exhausted = exhausted
+
+    @property
+    def resolution(self) -> Resolution:
+        return POLICY[self.trigger]
+
+    @property
+    def kind(self) -> ErrorKind:
+        """The short stable word stored in the ``failures`` table."""
+        return self.resolution.kind
+
+    @property
+    def retryable(self) -> bool:
+        return self.resolution.retry is not Retry.NO and not self.exhausted
+
+    @property
+    def exit_status(self) -> ExitStatus:  # type: ignore[override]  # a class default above
+        return self.resolution.exit
 
 
 class MalformedResponse(ApiError):
     """An answer that is not what the vendor's schema allows (unreadable, wrong types)."""
 
-    def __init__(self, message: str, *, http_status: int | None = None) -> None:
-        super().__init__(message, kind="malformed", http_status=http_status, retryable=True)
+    trigger = Trigger.MALFORMED_ANSWER
 
 
 class CredentialsError(ApiError):
     """The API refused the credentials: token request refused, 401 twice, or 403 (exit 4)."""
 
-    def __init__(self, message: str, *, http_status: int | None = None) -> None:
-        super().__init__(message, kind="credentials", http_status=http_status)
+    trigger = Trigger.TOKEN_REFUSED
 
 
 class ApiUnavailable(ApiError):
@@ -88,8 +117,13 @@ class ApiUnavailable(ApiError):
     the same retries and ending as a failure row.
     """
 
-    def __init__(self, message: str, *, http_status: int | None = None, attempts: int = 1) -> None:
-        super().__init__(message, kind="unavailable", http_status=http_status, attempts=attempts)
+    trigger = Trigger.NO_TOKEN
+
+
+class TokenUrlNotFound(ApiUnavailable):
+    """The token URL answered 404: the settings point at the wrong place (exit 2)."""
+
+    trigger = Trigger.TOKEN_URL_NOT_FOUND
 
 
 class AccountFault(ApiError):
@@ -99,16 +133,14 @@ class AccountFault(ApiError):
     vendor's words, its tasks left pending, instead of a failure row per product.
     """
 
-    def __init__(self, message: str, *, http_status: int | None = None) -> None:
-        super().__init__(message, kind="configuration", http_status=http_status)
+    trigger = Trigger.GATEWAY_FAULT
 
 
 class ApiOutage(ApiError):
     """Nothing but connection errors, timeouts and 5xx for the outage limit: the run ends
     as interrupted, its tasks pending for the next sync."""
 
-    def __init__(self, message: str, *, http_status: int | None = None) -> None:
-        super().__init__(message, kind="outage", http_status=http_status)
+    trigger = Trigger.OUTAGE
 
 
 class Unreachable(ApiError):
@@ -118,58 +150,13 @@ class Unreachable(ApiError):
     first token the run stops at once: nothing answers where the settings point.
     """
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, kind="connection", retryable=True)
-
-
-class TokenUrlNotFound(ApiUnavailable):
-    """The token URL answered 404: the settings point at the wrong place (exit 2)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, http_status=404)
-        self.kind = "configuration"
+    trigger = Trigger.UNREACHABLE
 
 
 class Cancelled(ApiError):
     """The client was asked to stop (Ctrl-C, SIGTERM) while a call waited; not a failure."""
 
-    def __init__(self, message: str = "cancelled") -> None:
-        super().__init__(message, kind="cancelled")
+    trigger = Trigger.CANCELLED
 
-
-class InputError(IngramSyncError):
-    """A file or argument the user gave cannot be used (a broken CSV, an unknown id) (exit 2)."""
-
-
-def secret_forms(secret: str) -> list[str]:
-    """Every form in which ``secret`` can come back: as is, URL-encoded (both quoting
-    styles, either hex case), JSON-escaped and base64 (standard and URL-safe, at any
-    offset inside a longer encoded text). Longest first, so masking one never leaves
-    a piece of another.
-    """
-    if not secret:
-        return []
-    forms = {secret, quote(secret), quote(secret, safe=""), quote_plus(secret, safe="")}
-    forms |= {PERCENT_ESCAPE.sub(lambda m: m[0].lower(), form) for form in forms}
-    forms |= {json.dumps(secret)[1:-1], json.dumps(secret)[1:-1].replace("/", "\\/")}
-    for text in list(forms):  # base64 of the secret, or of a form or JSON that quoted it
-        forms |= base64_forms(text.encode())
-    return sorted((f for f in forms if len(f) >= SHORTEST_FORM), key=len, reverse=True)
-
-
-def base64_forms(raw: bytes) -> set[str]:
-    """``raw`` in base64, whole and as the run of characters it gives at any offset."""
-    forms = {base64.b64encode(raw).decode()}
-    for shift in range(3):
-        encoded = base64.b64encode(b"\0" * shift + raw).decode()
-        start = (shift * 4 + 2) // 3  # characters that also carry bits of what came before
-        forms.add(encoded[start : (shift + len(raw)) // 3 * 4])  # and only whole groups after
-    return forms | {form.replace("+", "-").replace("/", "_") for form in forms}
-
-
-def mask_secrets(text: str, forms: list[str]) -> str:
-    """``text`` with every one of ``forms`` (see ``secret_forms``) replaced by ``***``."""
-    for form in forms:
-        if form in text:
-            text = text.replace(form, MASK)
-    return text
+    def __init__(self, message: str = "cancelled", *, attempts: int = 1) -> None:
+        super().__init__(message, attempts=attempts)

@@ -11,8 +11,9 @@ import pytest
 from client_support import Reply, StubServer, client_for, stub_servers
 from clirunner import FAST_TIMINGS, Cli, cli_env
 
-from ingram.engine import NoProgress, SyncOptions, run_sync
-from ingram.state.store import Store, format_time
+from ingram.clock import format_time
+from ingram.state.store import Store
+from ingram.sync import NoProgress, SyncOptions, run_sync
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from client_support import client_for
 from clirunner import Cli, cli_env
 from reliability import assert_catalog_matches, assert_consistent
 
-from ingram.engine import NoProgress, SyncOptions, run_sync
 from ingram.state.store import Store
+from ingram.sync import NoProgress, SyncOptions, run_sync
 
 # Holds the write lock of argv[1] for argv[2] seconds, saying "held" once it has it.
 HOLDER = """

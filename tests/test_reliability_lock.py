@@ -12,9 +12,10 @@ import pytest
 from clirunner import FAST_TIMINGS, Cli, cli_env
 from reliability import assert_consistent, connect
 
+from ingram.clock import format_time
 from ingram.errors import LockedError, StoreError
 from ingram.state.lock import SyncLock, process_alive
-from ingram.state.store import Store, format_time
+from ingram.state.store import Store
 
 SLOW_DETAILS = ("--details-interval", "0.15")  # 30 products: about 4.5 s of details
 

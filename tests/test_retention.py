@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from clirunner import FAST_TIMINGS, Cli, cli_env
 from reliability import assert_consistent
 
-from ingram.state.store import format_time
+from ingram.clock import format_time
 
 
 def age_history(db, days: float) -> None:

@@ -12,7 +12,7 @@ import pytest
 from client_support import Reply, StubServer, stub_servers
 from clirunner import Cli, cli_env
 
-from ingram.errors import mask_secrets, secret_forms
+from ingram.redact import mask_secrets, secret_forms
 
 SECRET = 's3cr+t/=x y&z"q\\u'  # every character some encoding changes
 

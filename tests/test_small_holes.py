@@ -10,9 +10,12 @@ import pytest
 from clirunner import Cli, cli_env
 
 from ingram.api.parsing import parse_price_availability
+from ingram.clock import format_time
 from ingram.errors import ApiError
+from ingram.policy import Trigger
 from ingram.state.saving import save_failure
-from ingram.state.store import PA, Store, format_time
+from ingram.state.store import Store
+from ingram.vocab import StreamKind
 
 
 def test_a_failure_recorded_after_its_products_removal_is_dropped(tmp_path):
@@ -20,9 +23,16 @@ def test_a_failure_recorded_after_its_products_removal_is_dropped(tmp_path):
     store.add_products(["KEEP1", "GONE2"])
     run_id = store.create_run("sync", {})
     store.plan_pa_tasks(run_id, [["KEEP1", "GONE2"]])
-    [(task_id, pns)] = store.open_tasks([run_id], PA, 0)
+    [(task_id, pns)] = store.open_tasks([run_id], StreamKind.PA, 0)
     store.remove_products(["GONE2"])  # while the batch's call was in flight
-    save_failure(store, run_id, task_id, PA, pns, ApiError("HTTP 500", http_status=500))
+    save_failure(
+        store,
+        run_id,
+        task_id,
+        StreamKind.PA,
+        pns,
+        ApiError("HTTP 500", trigger=Trigger.HTTP_5XX, http_status=500),
+    )
     rows = store.db.execute("SELECT ingram_part_number FROM failures").fetchall()
     assert [row[0] for row in rows] == ["KEEP1"]
     assert store.run(run_id)["failures"] == 1

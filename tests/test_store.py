@@ -11,9 +11,11 @@ import pytest
 
 from ingram.errors import ApiError, StoreError
 from ingram.models import PriceAvailability, ProductDetails, WarehouseStock
+from ingram.policy import Trigger
 from ingram.state.migrations import LATEST
 from ingram.state.saving import DetailsPolicy, save_details, save_failure, save_price_availability
-from ingram.state.store import DETAILS, PA, Store
+from ingram.state.store import Store
+from ingram.vocab import StreamKind
 
 
 def item(pn: str, price: str = "74.34", total: int = 5) -> PriceAvailability:
@@ -33,7 +35,7 @@ def item(pn: str, price: str = "74.34", total: int = 5) -> PriceAvailability:
 def one_batch(store: Store, pns: list[str], items: list[PriceAvailability], **policy) -> int:
     run_id = store.create_run("sync", {})
     store.plan_pa_tasks(run_id, [pns])
-    [(task_id, _)] = store.open_tasks([run_id], PA, 0)
+    [(task_id, _)] = store.open_tasks([run_id], StreamKind.PA, 0)
     save_price_availability(store, run_id, task_id, pns, items, 1, DetailsPolicy(**policy))
     return run_id
 
@@ -108,24 +110,24 @@ def test_not_found_items_and_details_needed_only_when_stale(tmp_path):
     run_id = one_batch(store, ["A1", "NOPE"], [item("A1"), gone])
     statuses = dict(store.db.execute("SELECT ingram_part_number, status FROM products"))
     assert statuses == {"A1": "active", "NOPE": "not_found"}
-    [(task_id, pns)] = store.open_tasks([run_id], DETAILS, 0)
+    [(task_id, pns)] = store.open_tasks([run_id], StreamKind.DETAILS, 0)
     assert pns == ["A1"]
     save_details(store, run_id, task_id, ProductDetails("A1", category="Monitors", raw={}), 1)
     second = one_batch(store, ["A1"], [item("A1")])
-    assert store.open_tasks([second], DETAILS, 0) == []
+    assert store.open_tasks([second], StreamKind.DETAILS, 0) == []
     refreshed = one_batch(store, ["A1"], [item("A1")], refresh=True)
-    assert len(store.open_tasks([refreshed], DETAILS, 0)) == 1
+    assert len(store.open_tasks([refreshed], StreamKind.DETAILS, 0)) == 1
 
 
 def test_a_failure_stays_one_open_row_and_is_resolved_by_success(tmp_path):
     store = Store.open(tmp_path / "s.db")
     store.add_products(["A1", "B2"])
-    error = ApiError("HTTP 500", kind="http_error", http_status=500, attempts=4)
+    error = ApiError("HTTP 500", trigger=Trigger.HTTP_5XX, http_status=500, attempts=4)
     for _ in range(2):
         run_id = store.create_run("sync", {})
         store.plan_pa_tasks(run_id, [["A1", "B2"]])
-        [(task_id, pns)] = store.open_tasks([run_id], PA, 0)
-        save_failure(store, run_id, task_id, PA, pns, error)
+        [(task_id, pns)] = store.open_tasks([run_id], StreamKind.PA, 0)
+        save_failure(store, run_id, task_id, StreamKind.PA, pns, error)
     rows = store.db.execute("SELECT ingram_part_number, attempts FROM failures").fetchall()
     assert sorted(tuple(r) for r in rows) == [("A1", 8), ("B2", 8)]
     one_batch(store, ["A1", "B2"], [item("A1"), item("B2")])
@@ -142,8 +144,8 @@ def test_dead_runs_are_interrupted_and_their_tasks_adopted(tmp_path):
     assert store.run(dead)["status"] == "interrupted"
     new = store.create_run("sync", {})
     store.adopt_open_tasks([dead], new)
-    assert store.open_task_part_numbers([new], PA) == {"A1", "B2", "C3"}
-    assert store.open_tasks([dead], PA, 0) == []
+    assert store.open_task_part_numbers([new], StreamKind.PA) == {"A1", "B2", "C3"}
+    assert store.open_tasks([dead], StreamKind.PA, 0) == []
     assert store.run(new)["products"] == 3
 
 
@@ -158,7 +160,7 @@ def test_stopped_runs_with_pending_tasks_are_found_for_adoption(tmp_path):
     assert store.runs_with_open_tasks(exclude=new) == [stopped]
     store.adopt_open_tasks([stopped], new)
     assert store.runs_with_open_tasks(exclude=new) == []
-    assert store.open_task_part_numbers([new], PA) == {"A1"}
+    assert store.open_task_part_numbers([new], StreamKind.PA) == {"A1"}
 
 
 def test_pa_without_upc_keeps_the_known_one_and_not_found_clears_stock(tmp_path):

@@ -17,7 +17,7 @@ import pytest
 from clirunner import FAST_TIMINGS, Cli, cli_env
 from reliability import expected_status
 
-from ingram.engine import DETAILS_AGE, DETAILS_GROUP
+from ingram.sync import WriterTiming
 
 UNKNOWN = ["ZZNOTREAL1", "ZZNOTREAL2"]
 
@@ -186,7 +186,11 @@ def test_killed_sync_is_finished_by_the_next_one(sandbox_factory, tmp_path):
     asked = sandbox.stats()["details_part_numbers"]
     # Details are committed in groups (DETAILS_GROUP, at least DETAILS_AGE old): a kill loses
     # at most one group, refetched by the next run, and the calls in flight.
-    assert len(asked) - len(set(asked)) <= max(DETAILS_GROUP, DETAILS_AGE / DETAILS_INTERVAL) + 2
+    timing = WriterTiming()
+    assert (
+        len(asked) - len(set(asked))
+        <= max(timing.details_group, timing.details_age / DETAILS_INTERVAL) + 2
+    )
 
 
 def test_a_spot_check_does_not_count_for_min_interval(sandbox, cli):

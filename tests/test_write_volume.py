@@ -14,11 +14,11 @@ import pytest
 from client_support import client_for
 from clirunner import Cli, cli_env
 
-from ingram import engine
-from ingram.engine import DETAILS_GROUP, NoProgress, SyncOptions, run_sync
 from ingram.state.documents import DICTIONARY, pack_document, unpack_document
 from ingram.state.migrations import MIGRATIONS
 from ingram.state.store import Store
+from ingram.sync import NoProgress, SyncOptions, WriterTiming, run_sync
+from ingram.sync.streams import Stream
 
 
 def test_an_older_database_keeps_its_documents_when_they_move(tmp_path):
@@ -125,10 +125,9 @@ def test_a_routine_resync_rewrites_only_the_rows_that_changed(sandbox, tmp_path)
     assert written() == {pn for pn in pns if after[pn] != first[pn]} <= moved
 
 
-def test_details_results_are_written_in_groups_not_one_commit_each(sandbox, tmp_path, monkeypatch):
+def test_details_results_are_written_in_groups_not_one_commit_each(sandbox, tmp_path):
     # The vendor's pace, compressed: a details answer each COMMIT_EVERY, P&A far faster.
-    monkeypatch.setattr(engine, "COMMIT_EVERY", 0.01)
-    monkeypatch.setattr(engine, "DETAILS_AGE", 0.05)
+    timing = WriterTiming(commit_every=0.01, details_age=0.05)
     store = Store.open(tmp_path / "c.db")
     store.add_products(sandbox.catalog.part_numbers(150))
     commits: list[set[str]] = []  # the tables each commit wrote
@@ -144,12 +143,12 @@ def test_details_results_are_written_in_groups_not_one_commit_each(sandbox, tmp_
 
     store.db.set_trace_callback(watch)
     with client_for(sandbox, details_interval=0.01) as client:
-        summary = run_sync(store, client, SyncOptions(), NoProgress())
+        summary = run_sync(store, client, SyncOptions(timing=timing), NoProgress())
     store.close()
     assert summary.status == "completed", summary
     with_details = [tables for tables in commits if "product_documents" in tables]
     # Before: a commit each COMMIT_EVERY, so one per details answer (~40 KB per product).
-    assert len(with_details) <= math.ceil(150 / DETAILS_GROUP) + 2, len(with_details)
+    assert len(with_details) <= math.ceil(150 / WriterTiming().details_group) + 2, len(with_details)
 
 
 def test_a_stopped_sync_writes_the_results_it_held(sandbox_factory, tmp_path):
@@ -159,7 +158,7 @@ def test_a_stopped_sync_writes_the_results_it_held(sandbox_factory, tmp_path):
     assert cli.run("products", "add", *sandbox.catalog.part_numbers(300)).code == 0
     victim = cli.start("sync", "--pa-rate", "6000", "--details-interval", "0.02")
     deadline = time.monotonic() + 20
-    while len(sandbox.stats()["details_part_numbers"]) < DETAILS_GROUP // 2:
+    while len(sandbox.stats()["details_part_numbers"]) < WriterTiming().details_group // 2:
         assert time.monotonic() < deadline and victim.poll() is None
         time.sleep(0.01)
     victim.send_signal(signal.SIGTERM)  # fewer than a group held: only the stop writes them
@@ -230,24 +229,23 @@ def test_migration_9_finds_child_rows_by_the_products_number(tmp_path):
 def test_the_writer_sleeps_while_it_holds_a_group_not_yet_due(sandbox, tmp_path, monkeypatch):
     # Held details past DETAILS_AGE but short of a group are not due: the loop must sleep
     # until they are (or another result comes), not spin (it once spun ~3,000 times a second).
-    monkeypatch.setattr(engine, "DETAILS_AGE", 0.02)
-    monkeypatch.setattr(engine, "DETAILS_HOLD", 5.0)
+    timing = WriterTiming(details_age=0.02, details_hold=5.0)
     turns = 0
-    fill = engine.SyncRun.fill
+    fill = Stream.fill
 
-    def counted_fill(self, kind):
+    def counted_fill(self, in_flight):
         nonlocal turns
         turns += 1
-        return fill(self, kind)
+        return fill(self, in_flight)
 
-    monkeypatch.setattr(engine.SyncRun, "fill", counted_fill)
+    monkeypatch.setattr(Stream, "fill", counted_fill)
     store = Store.open(tmp_path / "c.db")
     store.add_products(sandbox.catalog.part_numbers(30))
     with client_for(sandbox, details_interval=0.03) as client:
         started = time.monotonic()
-        summary = run_sync(store, client, SyncOptions(), NoProgress())
+        summary = run_sync(store, client, SyncOptions(timing=timing), NoProgress())
         took = time.monotonic() - started
     store.close()
     assert summary.status == "completed", summary
     # Two fills a turn; a turn per answer and per STATS_EVERY wake-up, with room to spare.
-    assert turns <= 2 * (30 + 2 + took / engine.STATS_EVERY) * 2, (turns, took)
+    assert turns <= 2 * (30 + 2 + took / timing.stats_every) * 2, (turns, took)

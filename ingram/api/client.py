@@ -21,45 +21,27 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-
-from ingram.api.http import Response as _Response
-from ingram.api.http import SessionPool, build_session, describe, exchange, status_error
+from ingram.api.auth import CREDENTIALS_HINT, TokenSource
+from ingram.api.http import (
+    ApiRequest,
+    Response,
+    SessionPool,
+    build_session,
+    describe,
+    exchange,
+    status_error,
+)
 from ingram.api.lookup import match_keys, request_products
-from ingram.api.parsing import (
-    loads,
-    parse_details,
-    parse_price_availability,
-    parse_search_page,
-    parse_token,
-)
-from ingram.api.ratelimiting import (
-    EndpointGate,
-    cancellable_sleep,
-    rate_limit_delay,
-    vendor_window,
-)
-from ingram.api.tokencache import TokenCache, TokenKeeper
+from ingram.api.parsing import loads, parse_details, parse_price_availability, parse_search_page
+from ingram.api.ratelimiting import EndpointGate, rate_limit_delay, vendor_window
+from ingram.api.retrying import call_with_retries, nth_wait, wait_for
 from ingram.api.watch import OutageWatch, Pacing, account_fault_error, maintenance_note
-from ingram.errors import (
-    AccountFault,
-    ApiError,
-    ApiOutage,
-    ApiUnavailable,
-    Cancelled,
-    CredentialsError,
-    MalformedResponse,
-    TokenUrlNotFound,
-    Unreachable,
-    mask_secrets,
-    secret_forms,
-)
+from ingram.errors import ApiError, ApiOutage, CredentialsError, MalformedResponse
 from ingram.models import (
     ClientSettings,
     ClientStats,
@@ -69,6 +51,8 @@ from ingram.models import (
     ProductKey,
     SearchResult,
 )
+from ingram.policy import POLICY, Retry, status_trigger
+from ingram.redact import forms_of, mask_secrets
 
 __all__ = ["MAX_BATCH", "ClientSettings", "IngramClient", "build_session"]
 
@@ -82,19 +66,8 @@ PA_QUERY = dict.fromkeys(
 )
 DETAILS_PATH = "/resellers/v6/catalog/details/"
 SEARCH_PATH = "/resellers/v6/catalog"
-CREDENTIALS_HINT = "check INGRAM_CLIENT_ID and INGRAM_CLIENT_SECRET"
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class _Request:
-    method: str
-    path: str
-    what: str  # for messages: "P&A request for 50 part numbers"
-    params: Mapping[str, Any] | None = None
-    body: bytes | None = None
-    url: str | None = None  # a full URL instead of the API base + path (the token's)
 
 
 @dataclass(frozen=True)
@@ -124,30 +97,21 @@ def _interval(calls_per_minute: float) -> float:
     return 60.0 / calls_per_minute if calls_per_minute > 0 else 0.0
 
 
-def _retryable(exc: BaseException) -> bool:
-    """Worth another attempt: a transient failure that no retry loop has given up on yet."""
-    if not isinstance(exc, ApiError) or isinstance(exc, Cancelled):
-        return False
-    return exc.retryable and not getattr(exc, "final", False)
-
-
 class IngramClient:
     """Thread-safe client of Ingram Micro's Reseller API v6 (catalog endpoints)."""
 
     def __init__(self, settings: ClientSettings) -> None:
         self.settings = settings
         self._cancel = threading.Event()
+        self._local = threading.local()  # per thread: the attempts it has made
         self._stats = _Stats()
         self._sessions = SessionPool(settings.user_agent)
         self._pacing = Pacing()
         self._outage = OutageWatch(settings.outage_limit)
         self.token_url = settings.token_url or bare_host(settings.base_url) + settings.token_path
-        cache = (
-            TokenCache.for_client(Path(settings.token_cache), settings.client_id, self.token_url)
-            if settings.token_cache
-            else None
+        self._tokens = TokenSource(
+            settings, self.token_url, self._http, self._cancel, self._stats.add, self._redact
         )
-        self._tokens = TokenKeeper(cache, settings.token_refresh_margin)
         # The encoded forms of the secret and recent tokens, rebuilt only when a token is new.
         self._mask_forms: tuple[tuple[str, ...], list[str]] = ((), [])
         s = settings
@@ -168,9 +132,9 @@ class IngramClient:
         products = [{"ingramPartNumber": pn} for pn in numbers]
         body = json.dumps({"showAvailableDiscounts": True, "products": products})
         what = f"P&A request for {len(numbers)} part number{'s' if len(numbers) != 1 else ''}"
-        request = _Request("POST", PA_PATH, what, PA_QUERY, body.encode())
+        request = ApiRequest("POST", PA_PATH, what, PA_QUERY, body.encode())
 
-        def handle(resp: _Response) -> list[PriceAvailability]:
+        def handle(resp: Response) -> list[PriceAvailability]:
             if resp.status not in (200, 207):
                 raise self._status_error(self._pa, resp, 0)
             return parse_price_availability(loads(resp.body))
@@ -183,9 +147,9 @@ class IngramClient:
             raise ValueError(f"a P&A lookup holds 1..{MAX_BATCH} keys, not {len(keys)}")
         body = json.dumps({"products": request_products(keys)})
         what = f"P&A lookup of {len(keys)} key{'s' if len(keys) != 1 else ''}"
-        request = _Request("POST", PA_PATH, what, PA_QUERY, body.encode())
+        request = ApiRequest("POST", PA_PATH, what, PA_QUERY, body.encode())
 
-        def handle(resp: _Response) -> list[KeyResolution]:
+        def handle(resp: Response) -> list[KeyResolution]:
             if resp.status not in (200, 207):
                 raise self._status_error(self._pa, resp, 0)
             return match_keys(keys, loads(resp.body))
@@ -197,9 +161,9 @@ class IngramClient:
         if not isinstance(part_number, str) or not part_number.strip():
             raise ValueError("product_details needs a non-empty part number")
         path = DETAILS_PATH + quote(part_number, safe="")
-        request = _Request("GET", path, f"details request for {part_number}")
+        request = ApiRequest("GET", path, f"details request for {part_number}")
 
-        def handle(resp: _Response) -> ProductDetails:
+        def handle(resp: Response) -> ProductDetails:
             if resp.status == 404 and _is_vendor_not_found(resp):
                 return ProductDetails(part_number, found=False)
             if resp.status in (204, 404):  # no records, said without the vendor's body
@@ -234,6 +198,10 @@ class IngramClient:
             raise ValueError(f"search takes 1..{MAX_PAGE_SIZE} vendor part numbers")
         params = {"vendorPartNumber": list(vendor_part_numbers)}
         return list(self._search_pages(params, MAX_PAGE_SIZE, None))
+
+    def attempts_made(self) -> int:
+        """API call attempts this thread has made (a worker subtracts two readings)."""
+        return int(getattr(self._local, "attempts", 0))
 
     def stats(self) -> ClientStats:
         """A snapshot of the counters (requests sent, token requests, retries, 429s)."""
@@ -271,7 +239,7 @@ class IngramClient:
         yielded, page = 0, 1
         while limit is None or yielded < limit:
             query = {**params, "pageNumber": page, "pageSize": page_size}
-            request = _Request("GET", SEARCH_PATH, f"search request (page {page})", query)
+            request = ApiRequest("GET", SEARCH_PATH, f"search request (page {page})", query)
             results, has_next = self._call(self._search, request, self._handle_search)
             for result in results:
                 if limit is not None and yielded >= limit:
@@ -282,68 +250,41 @@ class IngramClient:
                 return
             page += 1
 
-    def _handle_search(self, resp: _Response) -> tuple[list[SearchResult], bool]:
+    def _handle_search(self, resp: Response) -> tuple[list[SearchResult], bool]:
         if resp.status == 204 or (resp.status == 404 and _is_vendor_not_found(resp)):
             return [], False
         if resp.status != 200:
             raise self._status_error(self._search, resp, 0)
         return parse_search_page(loads(resp.body))
 
-    # ------------------------------------------------------------ retries
+    # ------------------------------------------------------------ one call
 
-    def _call(self, ep: _Endpoint, request: _Request, handle: Callable[[_Response], T]) -> T:
-        """One logical call: attempts through the gate, retried on the endpoint's waits."""
-        return self._retrying(
-            request.what, ep.waits, self._wait_strategy(ep), self._attempt, ep, request, handle
+    def _call(self, ep: _Endpoint, request: ApiRequest, handle: Callable[[Response], T]) -> T:
+        """One logical call: attempts through the gate, retried as the policy says."""
+        return call_with_retries(
+            request.what,
+            ep.waits,
+            wait_for(ep.waits, self._outage.left),
+            lambda attempt: self._attempt(ep, request, handle, attempt),
+            cancel=self._cancel,
+            on_retry=lambda: self._stats.add("retries"),
+            redact=self._redact,
         )
-
-    def _retrying(
-        self,
-        what: str,
-        waits: tuple[float, ...],
-        wait: Callable[[RetryCallState], float],
-        attempt: Callable[..., T],
-        *args: Any,
-    ) -> T:
-        """Run ``attempt(*args)`` until it succeeds, fails for good, or the waits are spent."""
-        attempts = [0]
-
-        def counted() -> T:
-            attempts[0] += 1
-            if attempts[0] > 1:
-                self._stats.add("retries")
-                log.debug("%s: attempt %d", what, attempts[0])
-            return attempt(*args, attempts[0])
-
-        retrying = Retrying(
-            stop=stop_after_attempt(len(waits) + 1),
-            wait=wait,
-            retry=retry_if_exception(_retryable),
-            sleep=lambda seconds: cancellable_sleep(self._cancel, seconds),
-            reraise=True,
-        )
-        try:
-            return retrying(counted)
-        except (CredentialsError, ApiUnavailable, AccountFault, ApiOutage, Cancelled):
-            raise
-        except ApiError as exc:
-            if getattr(exc, "final", False):  # the token request gave up: say so as it is
-                raise
-            raise self._final_error(what, exc, attempts[0]) from exc
 
     def _attempt(
-        self, ep: _Endpoint, request: _Request, handle: Callable[[_Response], T], attempt: int
+        self, ep: _Endpoint, request: ApiRequest, handle: Callable[[Response], T], attempt: int
     ) -> T:
+        self._local.attempts = self.attempts_made() + 1
         try:
             resp = self._send_authorized(ep, request)
         except ApiError as exc:
-            if exc.retryable and exc.kind in ("connection", "timeout"):
+            if exc.resolution.outage:
                 self._check_outage(str(exc), None)
             raise
         fault = account_fault_error(resp, self._redact)
         if fault is not None:
             raise fault
-        if resp.status >= 500:
+        if resp.status >= 300 and POLICY[status_trigger(resp.status)].outage:
             self._check_outage(describe(resp), resp.status)
         else:
             self._outage.answered()
@@ -353,16 +294,6 @@ class IngramClient:
             return handle(resp)
         except MalformedResponse as exc:
             raise MalformedResponse(self._redact(str(exc)), http_status=resp.status) from None
-
-    def _wait_strategy(self, ep: _Endpoint) -> Callable[[RetryCallState], float]:
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, ApiError) and exc.kind == "rate_limited":
-                return 0.0  # the gate holds every thread of the endpoint until the reset
-            # No retry wait outlasts the outage limit: the attempt after it decides.
-            return min(_nth_wait(ep.waits, state.attempt_number), max(self._outage.left(), 0.0))
-
-        return wait
 
     def _check_outage(self, what: str, status: int | None) -> None:
         failing = self._outage.failed()
@@ -375,45 +306,23 @@ class IngramClient:
                 http_status=status,
             )
 
-    def _final_error(self, what: str, exc: ApiError, attempts: int) -> ApiError:
-        plural = "s" if attempts != 1 else ""
-        message = self._redact(f"{what} failed after {attempts} attempt{plural}: {exc}")
-        final: ApiError
-        if isinstance(exc, MalformedResponse):
-            final = MalformedResponse(message, http_status=exc.http_status)
-            final.attempts = attempts
-        else:
-            final = ApiError(
-                message,
-                kind=exc.kind,
-                http_status=exc.http_status,
-                attempts=attempts,
-                retryable=exc.retryable,
-            )
-        final.final = True  # type: ignore[attr-defined]  # retries already spent
-        return final
-
-    def _status_error(self, ep: _Endpoint, resp: _Response, attempt: int) -> ApiError:
-        """Classify an HTTP answer that is not a success; a 429 blocks the whole endpoint."""
+    def _status_error(self, ep: _Endpoint, resp: Response, attempt: int) -> ApiError:
+        """The error of an answer that is not a success; a rate limit blocks the whole endpoint."""
         detail = self._redact(describe(resp))
+        trigger = status_trigger(resp.status)
         if resp.status in (401, 403):
-            error = CredentialsError(
+            return CredentialsError(
                 f"the Ingram API refused the credentials ({detail}): {CREDENTIALS_HINT}",
+                trigger=trigger,
                 http_status=resp.status,
             )
-            # A 401 even with a token just issued is most often a gateway revoking tokens
-            # early (the token endpoint has just accepted the credentials): retry it on the
-            # endpoint's waits, each attempt with a fresh token, and stop the run only if it
-            # lasts. A 403 is final.
-            error.retryable = resp.status == 401
-            return error
-        if resp.status == 429:
+        if POLICY[trigger].retry is Retry.WINDOW:
             self._stats.add("rate_limited")
             delay = rate_limit_delay(resp.headers)
             if delay is None:
-                delay = _nth_wait(ep.waits, max(attempt, 1))
+                delay = nth_wait(ep.waits, max(attempt, 1))
             ep.gate.block(delay)
-            log.debug("429 on %s: every thread waits %.3f s", ep.gate.name, delay)
+            log.debug("%d on %s: every thread waits %.3f s", resp.status, ep.gate.name, delay)
         return status_error(resp.status, detail)
 
     def _redact(self, text: str) -> str:
@@ -423,75 +332,19 @@ class IngramClient:
             self._mask_forms = (secrets, forms_of(*secrets))
         return mask_secrets(text, self._mask_forms[1])
 
-    # ------------------------------------------------------------ token
-
-    def _send_authorized(self, ep: _Endpoint, request: _Request) -> _Response:
+    def _send_authorized(self, ep: _Endpoint, request: ApiRequest) -> Response:
         """Send with the current token; after a 401, refresh it once and send again."""
-        token = self._tokens.current(lambda: self._ask_for_token(ep))
+        token = self._tokens.current(ep.waits)
         resp = self._send_api(ep, request, token)
         if resp.status != 401:
             return resp
         log.debug("401 on %s: refreshing the token", ep.gate.name)
-        token = self._tokens.after_401(token, lambda: self._ask_for_token(ep))
+        token = self._tokens.after_401(token, ep.waits)
         return self._send_api(ep, request, token)
-
-    def _ask_for_token(self, ep: _Endpoint) -> tuple[str, float]:
-        """(token, Unix time it expires) from the token URL."""
-        request = _Request("POST", "", "token request", url=self.token_url)
-        try:
-            return self._retrying(
-                request.what,
-                ep.waits,
-                lambda retry: _nth_wait(ep.waits, retry.attempt_number),
-                self._token_attempt,
-                request,
-            )
-        except (CredentialsError, ApiUnavailable, Cancelled):
-            raise
-        except ApiError as exc:
-            raise ApiUnavailable(
-                f"cannot get a token from {self.token_url}: {exc}; check INGRAM_API_URL,"
-                " INGRAM_TOKEN_URL and the network, then sync again (it resumes)",
-                http_status=exc.http_status,
-                attempts=exc.attempts,
-            ) from exc
-
-    def _token_attempt(self, request: _Request, attempt: int) -> tuple[str, float]:
-        cancellable_sleep(self._cancel, 0.0)
-        s = self.settings
-        form = {"grant_type": "client_credentials", "client_id": s.client_id}
-        form["client_secret"] = s.client_secret
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        self._stats.add("token_requests")
-        started = time.time()
-        try:
-            resp = self._http(request, headers, data=form)
-        except Unreachable as exc:
-            if self._tokens.seen:
-                raise  # it answered before: a restart or a blip, worth the retries
-            raise ApiUnavailable(f"{exc}; check INGRAM_API_URL and the network") from None
-        if resp.status == 404:
-            raise TokenUrlNotFound(
-                f"the token URL {self.token_url} answered HTTP 404: check INGRAM_API_URL,"
-                " INGRAM_TOKEN_URL and INGRAM_TOKEN_PATH (not a credentials problem)"
-            )
-        if resp.status == 200:
-            try:
-                token, lifetime = parse_token(loads(resp.body))
-            except MalformedResponse as exc:
-                raise MalformedResponse(str(exc), http_status=200) from None
-            return token, started + lifetime
-        detail = self._redact(describe(resp))
-        if 400 <= resp.status < 500 and resp.status not in (408, 429):
-            raise CredentialsError(
-                f"the Ingram API refused the token request ({detail}): {CREDENTIALS_HINT}",
-                http_status=resp.status,
-            )
-        raise status_error(resp.status, detail)
 
     # ------------------------------------------------------------ HTTP
 
-    def _send_api(self, ep: _Endpoint, request: _Request, token: str) -> _Response:
+    def _send_api(self, ep: _Endpoint, request: ApiRequest, token: str) -> Response:
         """Wait for the endpoint's gate, then send one request (counted) with every header."""
         ep.gate.acquire()
         s = self.settings
@@ -516,7 +369,7 @@ class IngramClient:
             self._pacing.headers(ep.gate.name, window.limit, waited)
         return resp
 
-    def _http(self, request: _Request, headers: dict[str, str], data: Any = None) -> _Response:
+    def _http(self, request: ApiRequest, headers: dict[str, str], data: Any = None) -> Response:
         """One HTTP exchange within the timeouts and the overall deadline."""
         s = self.settings
         started = time.monotonic()
@@ -545,12 +398,6 @@ class IngramClient:
 # ---------------------------------------------------------------- helpers
 
 
-def forms_of(*secrets: str) -> list[str]:
-    """Every encoded form of ``secrets``, longest first (see ``secret_forms``)."""
-    forms = {form for secret in secrets for form in secret_forms(secret)}
-    return sorted(forms, key=len, reverse=True)
-
-
 def _check_part_numbers(part_numbers: Sequence[str]) -> list[str]:
     if isinstance(part_numbers, (str, bytes)):
         raise ValueError("price_and_availability takes a sequence of part numbers, not one string")
@@ -562,13 +409,6 @@ def _check_part_numbers(part_numbers: Sequence[str]) -> list[str]:
     return numbers
 
 
-def _nth_wait(waits: tuple[float, ...], attempt: int) -> float:
-    """The wait after failed attempt number ``attempt`` (1-based)."""
-    if not waits:
-        return 0.0
-    return waits[min(attempt, len(waits)) - 1]
-
-
 def bare_host(url: str) -> str:
     """``https://api.ingrammicro.com:443/sandbox`` -> ``https://api.ingrammicro.com:443``:
     the portal issues tokens on the bare host, Ingram's sandbox included."""
@@ -576,7 +416,7 @@ def bare_host(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _is_vendor_not_found(resp: _Response) -> bool:
+def _is_vendor_not_found(resp: Response) -> bool:
     """A 404 in the vendor's ``{"errors": [...]}`` shape (not a gateway's page for a wrong URL)."""
     try:
         payload = loads(resp.body)

@@ -16,6 +16,7 @@ import ssl
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import requests
@@ -25,9 +26,11 @@ from requests.adapters import HTTPAdapter
 from ingram.api.deadline import WATCHDOG, WatchedPool, WatchedTLSPool
 from ingram.api.parsing import error_message, loads
 from ingram.errors import ApiError, MalformedResponse, Unreachable
+from ingram.policy import Trigger, status_trigger
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "ApiRequest",
     "Response",
     "SessionPool",
     "build_session",
@@ -48,6 +51,18 @@ class Response(NamedTuple):
     reason: str
     headers: Mapping[str, str]
     body: bytes
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """What one call sends: the API's base URL + ``path`` (or a full ``url``: the token's)."""
+
+    method: str
+    path: str
+    what: str  # for messages: "P&A request for 50 part numbers"
+    params: Mapping[str, Any] | None = None
+    body: bytes | None = None
+    url: str | None = None
 
 
 def build_session(user_agent: str) -> requests.Session:
@@ -134,7 +149,7 @@ def exchange(
 
 
 def _deadline_error(deadline: float) -> ApiError:
-    return ApiError(f"no complete answer within {deadline:g} s", kind="timeout", retryable=True)
+    return ApiError(f"no complete answer within {deadline:g} s", trigger=Trigger.DEADLINE)
 
 
 def _host_port(url: str) -> str:
@@ -190,20 +205,20 @@ def _transport_error(exc: requests.RequestException, connect: float, read: float
     """Map a requests exception to an ApiError (retryable unless it could never work)."""
     name = type(exc).__name__
     if isinstance(exc, requests.ConnectTimeout):
-        return ApiError(f"connect timed out after {connect:g} s", kind="timeout", retryable=True)
+        return ApiError(f"connect timed out after {connect:g} s", trigger=Trigger.CONNECT_TIMEOUT)
     read_timeout = isinstance(exc, requests.Timeout) or bool(
         exc.args and isinstance(exc.args[0], urllib3.exceptions.ReadTimeoutError)
     )
     if read_timeout:
-        return ApiError(f"no answer within {read:g} s", kind="timeout", retryable=True)
+        return ApiError(f"no answer within {read:g} s", trigger=Trigger.READ_TIMEOUT)
     transient = (
         requests.ConnectionError,
         requests.exceptions.ChunkedEncodingError,
         requests.exceptions.ContentDecodingError,
     )
     if isinstance(exc, transient):
-        return ApiError(f"connection failed ({name})", kind="connection", retryable=True)
-    return ApiError(f"request could not be sent ({name})", kind="connection")
+        return ApiError(f"connection failed ({name})", trigger=Trigger.CONNECTION_LOST)
+    return ApiError(f"request could not be sent ({name})", trigger=Trigger.UNSENDABLE)
 
 
 def describe(resp: Response) -> str:
@@ -221,17 +236,10 @@ def describe(resp: Response) -> str:
 
 
 def status_error(status: int, detail: str) -> ApiError:
-    """The error for an HTTP status that is not a success (401 and 403 are the caller's)."""
-    if status == 429:
-        return ApiError(detail, kind="rate_limited", http_status=status, retryable=True)
-    if status >= 500:
-        return ApiError(detail, kind="http_error", http_status=status, retryable=True)
-    if status == 408:
-        return ApiError(detail, kind="timeout", http_status=status, retryable=True)
-    if status == 400:
-        return ApiError(detail, kind="bad_request", http_status=status)
-    if 200 <= status < 300:
+    """The error for an HTTP status that is not a success; what it means is the policy's."""
+    trigger = status_trigger(status)
+    if trigger is Trigger.MALFORMED_ANSWER:
         return MalformedResponse(f"unexpected {detail}", http_status=status)
-    if 300 <= status < 400:
+    if trigger is Trigger.HTTP_3XX:
         detail += " (redirects are not followed: check INGRAM_API_URL)"
-    return ApiError(detail, kind="http_error", http_status=status)
+    return ApiError(detail, trigger=trigger, http_status=status)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ingram.api.parsing import _bad, _text
+from ingram.api.values import as_text, malformed
 from ingram.models import KeyResolution, ProductKey
 
 KEY_TYPES = ("vendorPartNumber", "upc", "customerPartNumber")
@@ -31,21 +31,21 @@ def request_products(keys: Sequence[ProductKey]) -> list[dict[str, str]]:
 def match_keys(keys: Sequence[ProductKey], payload: Any) -> list[KeyResolution]:
     """One resolution per key, from the P&A answer to ``request_products(keys)``."""
     if not isinstance(payload, list):
-        raise _bad(f"P&A answer is a {type(payload).__name__}, not a list")
+        raise malformed(f"P&A answer is a {type(payload).__name__}, not a list")
     found: dict[tuple[str, str], list[str]] = {}
     messages: dict[tuple[str, str], str | None] = {}
     for item in payload:
         if not isinstance(item, Mapping):
-            raise _bad("a P&A item is not an object")
-        part_number = _text(item.get("ingramPartNumber"), "ingramPartNumber")
-        failed = (_text(item.get("productStatusCode"), "productStatusCode") or "").upper() == "E"
+            raise malformed("a P&A item is not an object")
+        part_number = as_text(item.get("ingramPartNumber"), "ingramPartNumber")
+        failed = (as_text(item.get("productStatusCode"), "productStatusCode") or "").upper() == "E"
         for key_type in KEY_TYPES:
-            echoed = _text(item.get(key_type), key_type)
+            echoed = as_text(item.get(key_type), key_type)
             if echoed is None:
                 continue
             slot = (key_type, normalized(key_type, echoed))
             if failed or part_number is None:
-                messages[slot] = _text(item.get("productStatusMessage"), "productStatusMessage")
+                messages[slot] = as_text(item.get("productStatusMessage"), "productStatusMessage")
             elif part_number.upper() not in found.setdefault(slot, []):
                 found[slot].append(part_number.upper())
     return [_resolution(key, found, messages) for key in keys]

@@ -13,7 +13,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ingram.api.parsing import _array, _flag, _get, _mapping, _money, _quantity, _text
+from ingram.api.values import (
+    as_array,
+    as_flag,
+    as_mapping,
+    as_money,
+    as_quantity,
+    as_text,
+    first_of,
+)
 from ingram.errors import MalformedResponse
 from ingram.models import DetailsExtras, Discount, ShopFlags
 
@@ -25,7 +33,7 @@ MAX_SPECS = 500  # a details document lists tens of attributes; more is not a sp
 
 def iso_date(value: Any, field: str) -> str | None:
     """A date as ``YYYY-MM-DD`` when it starts like one (``2025-01-01T00:00:00`` too), else text."""
-    text = _text(value, field)
+    text = as_text(value, field)
     if text is not None and _ISO_DATE.match(text):
         return text[:10]
     return text
@@ -39,17 +47,17 @@ def backorder_fields(
     ``backOrderInfo`` is None when absent (some countries never send it), a
     tuple of (quantity, etaDate) otherwise.
     """
-    on_order = _quantity(entry.get("quantityOnOrder"), "quantityOnOrder")
+    on_order = as_quantity(entry.get("quantityOnOrder"), "quantityOnOrder")
     eta = iso_date(entry.get("quantityBackorderedEta"), "quantityBackorderedEta")
     raw_info = entry.get("backOrderInfo")
     if raw_info is None:
         return on_order, eta, None
     info = []
-    for line in _array(raw_info, "backOrderInfo"):
-        line = _mapping(line, "backOrderInfo entry") or {}
+    for line in as_array(raw_info, "backOrderInfo"):
+        line = as_mapping(line, "backOrderInfo entry") or {}
         info.append(
             (
-                _quantity(line.get("quantity"), "backOrderInfo.quantity"),
+                as_quantity(line.get("quantity"), "backOrderInfo.quantity"),
                 iso_date(line.get("etaDate"), "backOrderInfo.etaDate"),
             )
         )
@@ -70,24 +78,24 @@ def _lenient(parse: Any, value: Any, field: str) -> Any:
 def parse_shop_flags(item: Mapping[str, Any]) -> ShopFlags:
     """Flags, special pricing, quantity breaks and service fees of one P&A item."""
     discounts: list[Discount] = []
-    for block in _array(item.get("discounts"), "discounts"):
-        block = _mapping(block, "discounts entry") or {}
+    for block in as_array(item.get("discounts"), "discounts"):
+        block = as_mapping(block, "discounts entry") or {}
         discounts.extend(_special_pricing(line) for line in _objects(block, "specialPricing"))
         discounts.extend(_quantity_break(line) for line in _objects(block, "quantityDiscounts"))
     discounts.extend(_service_fee(line) for line in _objects(item, "serviceFees"))
     return ShopFlags(
-        product_authorized=_flag(item.get("productAuthorized"), "productAuthorized"),
-        accept_back_order=_flag(item.get("acceptBackOrder"), "acceptBackOrder"),
-        end_user_info_required=_flag(item.get("endUserInfoRequired"), "endUserInfoRequired"),
-        bundle_part=_lenient(_flag, item.get("bundlePartIndicator"), "bundlePartIndicator"),
+        product_authorized=as_flag(item.get("productAuthorized"), "productAuthorized"),
+        accept_back_order=as_flag(item.get("acceptBackOrder"), "acceptBackOrder"),
+        end_user_info_required=as_flag(item.get("endUserInfoRequired"), "endUserInfoRequired"),
+        bundle_part=_lenient(as_flag, item.get("bundlePartIndicator"), "bundlePartIndicator"),
         discounts=tuple(discounts),
     )
 
 
 def _objects(container: Mapping[str, Any], field: str) -> list[Mapping[str, Any]]:
     out = []
-    for entry in _array(container.get(field), field):
-        mapping = _mapping(entry, f"{field} entry")
+    for entry in as_array(container.get(field), field):
+        mapping = as_mapping(entry, f"{field} entry")
         if mapping is not None:
             out.append(mapping)
     return out
@@ -96,12 +104,14 @@ def _objects(container: Mapping[str, Any], field: str) -> list[Mapping[str, Any]
 def _special_pricing(line: Mapping[str, Any]) -> Discount:
     return Discount(
         kind="special_pricing",
-        discount_type=_text(line.get("discountType"), "discountType"),
+        discount_type=as_text(line.get("discountType"), "discountType"),
         # the spec's schema spells it specialBidNumer, its example specialBidNumber
-        bid_number=_text(_get(line, "specialBidNumber", "specialBidNumer"), "specialBidNumber"),
-        amount=_money(line.get("specialPricingDiscount"), "specialPricingDiscount"),
-        quantity=_quantity(line.get("specialPricingMinQuantity"), "specialPricingMinQuantity"),
-        available_quantity=_quantity(
+        bid_number=as_text(
+            first_of(line, "specialBidNumber", "specialBidNumer"), "specialBidNumber"
+        ),
+        amount=as_money(line.get("specialPricingDiscount"), "specialPricingDiscount"),
+        quantity=as_quantity(line.get("specialPricingMinQuantity"), "specialPricingMinQuantity"),
+        available_quantity=as_quantity(
             line.get("specialPricingAvailableQuantity"), "specialPricingAvailableQuantity"
         ),
         effective_date=iso_date(
@@ -116,21 +126,21 @@ def _special_pricing(line: Mapping[str, Any]) -> Discount:
 def _quantity_break(line: Mapping[str, Any]) -> Discount:
     return Discount(
         kind="quantity_break",
-        discount_type=_text(line.get("conditionType"), "conditionType"),
-        amount=_money(line.get("amount"), "amount"),
-        quantity=_quantity(line.get("quantity"), "quantity"),
-        currency=_text(line.get("currencyCode"), "currencyCode"),
+        discount_type=as_text(line.get("conditionType"), "conditionType"),
+        amount=as_money(line.get("amount"), "amount"),
+        quantity=as_quantity(line.get("quantity"), "quantity"),
+        currency=as_text(line.get("currencyCode"), "currencyCode"),
     )
 
 
 def _service_fee(line: Mapping[str, Any]) -> Discount:
     return Discount(
         kind="service_fee",
-        discount_type=_text(line.get("conditionType"), "conditionType"),
-        amount=_lenient(_money, line.get("amount"), "amount"),
+        discount_type=as_text(line.get("conditionType"), "conditionType"),
+        amount=_lenient(as_money, line.get("amount"), "amount"),
         expiration_date=iso_date(line.get("endDate"), "endDate"),
-        currency=_text(line.get("currencyCode"), "currencyCode"),
-        description=_text(line.get("description"), "description"),
+        currency=as_text(line.get("currencyCode"), "currencyCode"),
+        description=as_text(line.get("description"), "description"),
     )
 
 
@@ -140,10 +150,12 @@ def parse_details_extras(payload: Mapping[str, Any]) -> DetailsExtras:
     The whole document is already kept raw; a part of it shaped unlike the spec
     leaves its columns None instead of refusing the details.
     """
-    flags = _lenient(_mapping, payload.get("indicators"), "indicators") or {}
-    info = _lenient(_mapping, payload.get("additionalInformation"), "additionalInformation") or {}
+    flags = _lenient(as_mapping, payload.get("indicators"), "indicators") or {}
+    info = _lenient(as_mapping, payload.get("additionalInformation"), "additionalInformation") or {}
     weights = _lenient(_objects, info, "productWeight") or [{}]
-    flag, number, text = (functools.partial(_lenient, parse) for parse in (_flag, _money, _text))
+    flag, number, text = (
+        functools.partial(_lenient, parse) for parse in (as_flag, as_money, as_text)
+    )
     return DetailsExtras(
         discontinued=flag(flags.get("isDiscontinuedProduct"), "isDiscontinuedProduct"),
         new_product=flag(flags.get("isNewProduct"), "isNewProduct"),
@@ -166,9 +178,9 @@ def _spec_table(value: Any) -> tuple[tuple[str | None, str, str | None], ...]:
     entries = value if isinstance(value, list) else []
     for entry in entries[:MAX_SPECS]:
         try:
-            name = _text(_get(entry, "attributename", "attributeName"), "attributename")
-            header = _text(_get(entry, "headername", "headerName"), "headername")
-            text = _text(_get(entry, "attributevalue", "attributeValue"), "attributevalue")
+            name = as_text(first_of(entry, "attributename", "attributeName"), "attributename")
+            header = as_text(first_of(entry, "headername", "headerName"), "headername")
+            text = as_text(first_of(entry, "attributevalue", "attributeValue"), "attributevalue")
         except (MalformedResponse, AttributeError):
             continue  # not a spec row (not an object, or a value that is no text)
         if name is not None:

@@ -18,6 +18,7 @@ from typing import Any
 from ingram.api.http import Response, describe
 from ingram.api.parsing import account_fault, loads
 from ingram.errors import AccountFault, ApiError, CredentialsError, MalformedResponse
+from ingram.policy import Trigger
 
 __all__ = ["OutageWatch", "Pacing", "account_fault_error", "maintenance_note"]
 
@@ -49,18 +50,20 @@ def account_fault_error(resp: Response, redact: Callable[[str], str]) -> ApiErro
     if resp.status < 400 or not resp.body:
         return None
     try:
-        kind = account_fault(resp.status, loads(resp.body))
+        trigger = account_fault(resp.status, loads(resp.body))
     except MalformedResponse:
         return None
-    if kind is None:
+    if trigger is None:
         return None
     detail = redact(describe(resp))
-    if kind == "credentials":
+    if trigger is Trigger.API_PRODUCT_MISSING:
         return CredentialsError(
             f"the Ingram API refused the call ({detail}): the API app lacks this API product",
+            trigger=trigger,
             http_status=resp.status,
         )
-    return AccountFault(f"the Ingram API refused the call: {detail}", http_status=resp.status)
+    message = f"the Ingram API refused the call: {detail}"
+    return AccountFault(message, trigger=trigger, http_status=resp.status)
 
 
 class Pacing:

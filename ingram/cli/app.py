@@ -21,9 +21,7 @@ from ingram import __version__
 from ingram.cli.common import (
     ROW_ID,
     CliError,
-    ExitStatus,
     State,
-    exit_code_for,
     finish,
     open_client,
     pass_state,
@@ -31,7 +29,6 @@ from ingram.cli.common import (
 )
 from ingram.cli.listing import checked_statuses, listing_options, show_rows
 from ingram.config import VENDOR_SANDBOX_URL, Settings, duration_text
-from ingram.engine import SyncOptions, run_retry_failed, run_sync
 from ingram.errors import ConfigError, IngramSyncError, InputError
 from ingram.files import keys_from_args, part_numbers_from_args, read_part_numbers
 from ingram.output.logs import FILE_ONLY, setup_logging
@@ -49,6 +46,8 @@ from ingram.state.keys import (
 from ingram.state.planning import work_plan
 from ingram.state.saving import DetailsPolicy
 from ingram.state.store import Store
+from ingram.sync import SyncOptions, run_retry_failed, run_sync
+from ingram.vocab import ExitStatus
 
 log = logging.getLogger("ingram")
 INGRAM_SANDBOX_HELP = "Use Ingram's own sandbox API (its credentials), not the built-in one."
@@ -112,7 +111,7 @@ class IngramGroup(click.Group):
     def fail(self, error: IngramSyncError) -> CliError:
         log.debug("error detail", exc_info=True)
         log.error("%s", error, extra=FILE_ONLY)
-        return CliError(str(error), exit_code_for(error))
+        return CliError(str(error), error.exit_status)
 
 
 def database_label(ctx: click.Context) -> str:
@@ -341,7 +340,7 @@ def products_discover(
     if result.error is not None:
         raise CliError(
             f"the search stopped early, after {len(result.found)} matches: {result.error}",
-            ExitStatus.ITEMS_FAILED,
+            result.error.exit_status,
         )
 
 

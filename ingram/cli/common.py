@@ -8,51 +8,28 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ingram.config import Settings, client_settings, load_settings
-from ingram.errors import ApiError, CredentialsError, IngramSyncError, LockedError
 from ingram.output.logs import FILE_ONLY
 from ingram.output.reports import describe_run, run_advice
 from ingram.state.store import Store
+from ingram.vocab import ErrorKind, RunStatus
 
 if TYPE_CHECKING:
     from ingram.api.client import IngramClient
-    from ingram.engine import RunSummary
+    from ingram.sync import RunSummary
 
 log = logging.getLogger("ingram")
 
 
-class ExitStatus(IntEnum):
-    OK = 0
-    ITEMS_FAILED = 1
-    USAGE = 2
-    LOCKED = 3
-    CREDENTIALS = 4
-    INTERRUPTED = 130
-
-
-RUN_EXIT = {
-    "completed": ExitStatus.OK,
-    "skipped": ExitStatus.OK,
-    "completed_with_failures": ExitStatus.ITEMS_FAILED,
-    "interrupted": ExitStatus.INTERRUPTED,
-    "failed": ExitStatus.ITEMS_FAILED,  # the API could not be reached; FATAL_EXIT refines it
-}
-
 RUN_PROBLEMS = {
-    "completed_with_failures": "run {run_id}: {failures} items failed: list them with"
+    RunStatus.COMPLETED_WITH_FAILURES: "run {run_id}: {failures} items failed: list them with"
     " `ingram-sync failed`, retry with `ingram-sync retry-failed --all`",
-    "failed": "Error: {error}",
-    "interrupted": "interrupted: the next sync resumes where this one stopped",
-}
-FATAL_EXIT = {
-    "credentials": ExitStatus.CREDENTIALS,
-    "configuration": ExitStatus.USAGE,  # the vendor refused the account's settings
-    "outage": ExitStatus.ITEMS_FAILED,  # not a signal: cron should mail it
+    RunStatus.FAILED: "Error: {error}",
+    RunStatus.INTERRUPTED: "interrupted: the next sync resumes where this one stopped",
 }
 
 
@@ -62,18 +39,6 @@ class CliError(click.ClickException):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class
-
-
-def exit_code_for(error: IngramSyncError) -> int:
-    if isinstance(error, CredentialsError):
-        return ExitStatus.CREDENTIALS
-    if isinstance(error, LockedError):
-        return ExitStatus.LOCKED
-    if isinstance(error, ApiError) and error.kind == "configuration":
-        return ExitStatus.USAGE  # the settings point at no Ingram API, or the vendor refused them
-    if isinstance(error, ApiError):
-        return ExitStatus.ITEMS_FAILED  # the API could not be reached or answered nonsense
-    return ExitStatus.USAGE
 
 
 class State:
@@ -124,7 +89,7 @@ def open_client(settings: Settings) -> IngramClient:
 
 def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> None:
     """Print the run's summary (also to the log file), then ``epilogue``; exit with its status."""
-    if summary.message and summary.status == "skipped":
+    if summary.message and summary.status == RunStatus.SKIPPED:
         log.info("%s", summary.message, extra=FILE_ONLY)
         if not state.quiet:
             click.echo(summary.message, err=True)
@@ -134,13 +99,13 @@ def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> No
             if not state.quiet:
                 click.echo(line)
     problem = RUN_PROBLEMS.get(summary.status)
-    if summary.fatal_kind == "outage":
+    if summary.stopped_by == ErrorKind.OUTAGE:
         problem = "interrupted: {error}"
     if problem:
         message = problem.format(
             run_id=summary.run_id, failures=summary.counts.get("failures"), error=summary.message
         )
-        if summary.fatal_kind == "unavailable":
+        if summary.stopped_by == ErrorKind.UNAVAILABLE:
             message += "; then run it again: it resumes where this one stopped"
         log.warning("%s", message, extra=FILE_ONLY)
         click.echo(message, err=True)
@@ -149,11 +114,7 @@ def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> No
         click.echo(advice, err=True)
     if epilogue and not state.quiet:
         click.echo(epilogue, err=True)
-    code = RUN_EXIT[summary.status]
-    if summary.fatal_kind in FATAL_EXIT:
-        code = FATAL_EXIT[summary.fatal_kind]
-    elif summary.status == "failed":
-        code = ExitStatus.ITEMS_FAILED  # the API could not be reached: nothing was done
+    code = summary.exit_status
     if summary.calls_left_running:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 
-from ingram.cli.common import CliError, ExitStatus, State, pass_state
+from ingram.cli.common import CliError, State, pass_state
 from ingram.config import parse_duration
 from ingram.state.maintenance import backup, integrity_problems, prune
+from ingram.vocab import ExitStatus
 
 DAMAGED_ADVICE = (
     "the database is damaged: stop cron's syncs, restore the last good backup"

@@ -17,7 +17,6 @@ from typing import Any
 import click
 
 from ingram.api.client import ClientSettings, IngramClient
-from ingram.engine import SyncOptions, run_sync
 from ingram.output.progress import make_progress
 from ingram.output.reports import describe_run
 from ingram.sandbox import (
@@ -29,6 +28,7 @@ from ingram.sandbox import (
 )
 from ingram.state.maintenance import check_demo_database, mark_demo
 from ingram.state.store import Store
+from ingram.sync import SyncOptions, run_sync
 
 DEMO_DB = "ingram_sync_demo.db"
 DEMO_PA_RATE = 600.0
@@ -171,6 +171,7 @@ def sandbox_command(**options: Any) -> None:
         settings = settings_from_options(**options)
         sys.exit(serve_forever(settings, announce=lambda line: click.echo(line)))
     except (TypeError, ValueError) as error:
-        from ingram.cli.common import CliError, ExitStatus
+        from ingram.cli.common import CliError
+        from ingram.vocab import ExitStatus
 
         raise CliError(str(error), ExitStatus.USAGE) from None

@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from ingram.errors import mask_secrets, secret_forms
+from ingram.redact import mask_secrets, secret_forms
 
 FILE_ONLY = {"file_only": True}
 

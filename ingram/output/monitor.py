@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from ingram.clock import parse_time
 from ingram.errors import InputError
 from ingram.models import Record
 from ingram.output.reports import (
@@ -36,8 +37,9 @@ from ingram.output.reports import (
 )
 from ingram.state.history import failure_counts, last_failure, run_profile, stream_timings
 from ingram.state.lock import process_alive
-from ingram.state.store import DETAILS, PA, Store, parse_time
+from ingram.state.store import Store
 from ingram.state.webhook import webhook_intake
+from ingram.vocab import StreamKind
 
 ERASE_UP = "\x1b[{n}F\x1b[J"  # cursor up n lines to column 1, clear to the end of the screen
 
@@ -124,17 +126,25 @@ def build_view(
     gone = run["status"] == "running" and alive is False
     running = run["status"] == "running" and not gone
     elapsed = run_duration(run, now)
-    spans = {kind: (stream_seconds or {}).get(kind) or elapsed for kind in (PA, DETAILS)}
-    pa_done = run["pa_products_done"] + failed.get(PA, 0)
+    spans = {
+        kind: (stream_seconds or {}).get(kind) or elapsed
+        for kind in (StreamKind.PA, StreamKind.DETAILS)
+    }
+    pa_done = run["pa_products_done"] + failed.get(StreamKind.PA, 0)
     pa = stream_view(
-        STREAM_LABELS[PA], pa_done, run["products"], spans[PA], failed.get(PA, 0), running
+        STREAM_LABELS[StreamKind.PA],
+        pa_done,
+        run["products"],
+        spans[StreamKind.PA],
+        failed.get(StreamKind.PA, 0),
+        running,
     )
     details = stream_view(
-        STREAM_LABELS[DETAILS],
+        STREAM_LABELS[StreamKind.DETAILS],
         run["details_done"],
         run["details_total"],
-        spans[DETAILS],
-        failed.get(DETAILS, 0),
+        spans[StreamKind.DETAILS],
+        failed.get(StreamKind.DETAILS, 0),
         running,
     )
     last_error = run["last_error"]

@@ -17,12 +17,14 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from ingram.clock import parse_time
 from ingram.models import Record
 from ingram.state.history import list_failures, run_dict, stream_timings
 from ingram.state.planning import WorkPlan
-from ingram.state.store import DETAILS, PA, Store, parse_time
+from ingram.state.store import Store
+from ingram.vocab import StreamKind
 
-STREAM_LABELS = {PA: "price & availability", DETAILS: "details"}
+STREAM_LABELS = {StreamKind.PA: "price & availability", StreamKind.DETAILS: "details"}
 ENDPOINT_LABELS = {"price_and_availability": "P&A", "details": "details", "search": "search"}
 
 
@@ -59,13 +61,14 @@ def describe_run(counts: Record, failed: Mapping[str, int]) -> list[str]:
     seconds = seconds_between(counts["started_at"], counts["finished_at"])
     duration = "" if seconds is None else f" in {took(seconds)}"
     priced = counts["pa_products_done"] - counts["not_found"]  # failed batches are not done
-    details_done = counts["details_done"] - failed.get(DETAILS, 0)
+    details_done = counts["details_done"] - failed.get(StreamKind.DETAILS, 0)
     lines = [
         f"run {counts['id']} {counts['status']}{duration}: {priced} priced,"
         f" {counts['not_found']} not found, {details_done} details"
     ]
     if any(failed.values()):
-        lines.append(f"  failed: {failed.get(PA, 0)} P&A, {failed.get(DETAILS, 0)} details")
+        pa, details = (failed.get(kind, 0) for kind in (StreamKind.PA, StreamKind.DETAILS))
+        lines.append(f"  failed: {pa} P&A, {details} details")
     lines.append(
         f"  requests: {counts['pa_requests']} P&A, {counts['details_requests']} details;"
         f" {plural(counts['retries'], 'retry', 'retries')},"
@@ -134,7 +137,9 @@ def run_detail(store: Store, run: Record) -> dict[str, Any]:
     detail["seconds"] = run_duration(run) if run["finished_at"] else None
     detail["options"] = json.loads(run["options"] or "{}")
     detail["pacing"] = json.loads(run["pacing"] or "{}")
-    detail["streams"] = {kind: stream_report(run, timings.get(kind)) for kind in (PA, DETAILS)}
+    detail["streams"] = {
+        kind: stream_report(run, timings.get(kind)) for kind in (StreamKind.PA, StreamKind.DETAILS)
+    }
     detail["failures_list"] = list_failures(store, run_id=run["id"], include_resolved=True)
     return detail
 

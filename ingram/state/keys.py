@@ -18,8 +18,9 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from ingram.clock import utc_now
 from ingram.models import KeyResolution, ProductKey
-from ingram.state.store import INSERT_PRODUCT_SQL, Store, utc_now
+from ingram.state.store import INSERT_PRODUCT_SQL, Store
 
 KEY_FIELDS = ("key_type", "key_value", "status", "ingram_part_number", "candidates", "message")
 

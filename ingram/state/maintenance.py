@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ingram.clock import format_time
 from ingram.errors import StoreError
-from ingram.state.store import Store, format_time
+from ingram.state.store import Store
 
 PRUNE_CHUNK = 2_000  # rows deleted per commit: a sync waiting for the lock waits briefly
 

@@ -14,11 +14,14 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+from ingram.clock import utc_now
 from ingram.errors import ApiError
 from ingram.models import DetailsBatch, PriceAvailability, ProductDetails
+from ingram.policy import Trigger
 from ingram.state.documents import pack_document
 from ingram.state.shop import save_details_extras, save_shop_fields
-from ingram.state.store import DETAILS, PA, Store, details_cutoff, money, utc_now
+from ingram.state.store import Store, details_cutoff, money
+from ingram.vocab import StreamKind
 
 SEARCH_GROUP = 100  # products per details task with --details-source search (a search page)
 
@@ -81,7 +84,7 @@ def save_price_availability(
             ],
         )
         save_shop_fields(db, run_id, found, [item.ingram_part_number for item in unpriced], now)
-        resolve_failures(db, run_id, PA, [item.ingram_part_number for item in good])
+        resolve_failures(db, run_id, StreamKind.PA, [item.ingram_part_number for item in good])
         wanted = needs_details(found, previous, policy, already_queued)
         store.plan_details_tasks(db, run_id, wanted, policy.task_size)
         record_item_problems(store, db, run_id, requested, answered)
@@ -149,7 +152,14 @@ def record_item_problems(
             continue
         problem = item.problem if item else None
         message = problem or "the vendor's answer left this part number out"
-        record_failures(store, db, run_id, PA, [pn], ApiError(message, kind="malformed"))
+        record_failures(
+            store,
+            db,
+            run_id,
+            StreamKind.PA,
+            [pn],
+            ApiError(message, trigger=Trigger.ITEM_UNREADABLE),
+        )
 
 
 UPDATE_PA_SQL = """
@@ -256,7 +266,7 @@ def save_details(
     """Write one details result; a 404 is saved as "no details" with its time."""
     with store.write() as db:
         write_details(db, run_id, details, utc_now())
-        resolve_failures(db, run_id, DETAILS, [details.ingram_part_number])
+        resolve_failures(db, run_id, StreamKind.DETAILS, [details.ingram_part_number])
         store.close_task(db, task_id, "done", attempts, None)
         store.add_run_counts(db, run_id, details_done=1)
 
@@ -269,10 +279,12 @@ def save_details_batch(
     with store.write() as db:
         for details in batch.details:
             write_details(db, run_id, details, now)
-        resolve_failures(db, run_id, DETAILS, [d.ingram_part_number for d in batch.details])
+        resolve_failures(
+            db, run_id, StreamKind.DETAILS, [d.ingram_part_number for d in batch.details]
+        )
         for pn, error in batch.failed:
             problem = error if isinstance(error, ApiError) else ApiError(str(error))
-            record_failures(store, db, run_id, DETAILS, [pn], problem)
+            record_failures(store, db, run_id, StreamKind.DETAILS, [pn], problem)
         store.close_task(db, task_id, "done", attempts, None)
         store.add_run_counts(db, run_id, details_done=len(batch.details) + len(batch.failed))
 
@@ -368,7 +380,7 @@ def save_failure(
     with store.write() as db:
         record_failures(store, db, run_id, kind, pns, error)
         store.close_task(db, task_id, "failed", error.attempts, str(error))
-        if kind == PA:
+        if kind == StreamKind.PA:
             store.add_run_counts(db, run_id, pa_batches_done=1)
         else:  # a details task holds one product, or a search's group
             store.add_run_counts(db, run_id, details_done=len(pns))

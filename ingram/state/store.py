@@ -26,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ingram.clock import format_time, parse_time, utc_now
 from ingram.errors import StoreError
 from ingram.state.dbfile import (
     BUSY_TIMEOUT_MS,
@@ -38,11 +39,10 @@ from ingram.state.dbfile import (
 )
 from ingram.state.lock import locked_error, process_alive
 from ingram.state.migrations import LATEST, migrate, recorded_version
+from ingram.vocab import StreamKind
 
 log = logging.getLogger("ingram.state")
 
-PA = "price_availability"
-DETAILS = "details"
 TASK_CHUNK = 500
 WAL_CHECKPOINT_PAGES = 10_000
 WRITE_CHUNK = 20_000  # rows per commit of a bulk write (a fraction of a second each)
@@ -118,19 +118,6 @@ FLAG_COLUMNS = (
     "direct_ship",
     "has_warranty",
 )
-
-
-def utc_now() -> str:
-    """Now as UTC ISO-8601 with milliseconds, e.g. ``2026-11-28T22:40:01.123Z``."""
-    return format_time(datetime.now(UTC))
-
-
-def format_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def money(value: Decimal | None) -> str | None:
@@ -430,7 +417,7 @@ class Store:
                 db.executemany(
                     "INSERT INTO tasks (run_id, kind, part_numbers, size, created_at)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    [(run_id, PA, json.dumps(list(b)), len(b), now) for b in group],
+                    [(run_id, StreamKind.PA, json.dumps(list(b)), len(b), now) for b in group],
                 )
                 tasks += len(group)
                 products += sum(len(b) for b in group)
@@ -444,7 +431,10 @@ class Store:
         db.executemany(
             "INSERT INTO tasks (run_id, kind, part_numbers, size, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            ((run_id, DETAILS, json.dumps(group), len(group), now) for group in batched(pns, size)),
+            (
+                (run_id, StreamKind.DETAILS, json.dumps(group), len(group), now)
+                for group in batched(pns, size)
+            ),
         )
         if pns:
             self.add_run_counts(db, run_id, details_total=len(pns))
@@ -462,7 +452,10 @@ class Store:
         return [(row[0], json.loads(row[1])) for row in rows]
 
     def adopt_open_tasks(
-        self, from_runs: Sequence[int], run_id: int, kinds: Sequence[str] = (PA, DETAILS)
+        self,
+        from_runs: Sequence[int],
+        run_id: int,
+        kinds: Sequence[str] = (StreamKind.PA, StreamKind.DETAILS),
     ) -> None:
         """Move the unfinished tasks (of ``kinds``) of stopped runs to ``run_id``, done first."""
         if not from_runs:
@@ -478,7 +471,7 @@ class Store:
                 " GROUP BY kind, part_numbers)",
                 (utc_now(), *from_runs, *kinds, *from_runs, *kinds),
             )
-            totals = dict.fromkeys((PA, DETAILS), (0, 0))
+            totals = dict.fromkeys((StreamKind.PA, StreamKind.DETAILS), (0, 0))
             for kind, count, size in db.execute(
                 f"SELECT kind, COUNT(*), SUM(size) FROM tasks WHERE {scope} GROUP BY kind",
                 (*from_runs, *kinds),
@@ -488,9 +481,9 @@ class Store:
             self.add_run_counts(
                 db,
                 run_id,
-                pa_batches=totals[PA][0],
-                products=totals[PA][1],
-                details_total=totals[DETAILS][1],
+                pa_batches=totals[StreamKind.PA][0],
+                products=totals[StreamKind.PA][1],
+                details_total=totals[StreamKind.DETAILS][1],
             )
 
     def supersede_open_tasks(self, from_runs: Sequence[int], kind: str) -> set[str]:

@@ -18,8 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ingram.clock import utc_now
 from ingram.models import StockEvent, StockResource
-from ingram.state.store import TASK_CHUNK, Store, batched, utc_now
+from ingram.state.store import TASK_CHUNK, Store, batched
 
 WEBHOOK = "webhook"
 

@@ -20,8 +20,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from ingram.clock import format_time
 from ingram.models import StockEvent, StockResource
-from ingram.state.store import format_time
 
 TOPIC = "resellers/catalog"
 EVENT_TYPE = "im::stock_update"

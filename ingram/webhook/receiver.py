@@ -28,9 +28,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ingram.clock import utc_now
 from ingram.errors import DatabaseBusy, StoreError
 from ingram.models import StockEvent, StockResource
-from ingram.state.store import Store, details_cutoff, utc_now
+from ingram.state.store import Store, details_cutoff
 from ingram.state.webhook import StockOutcome, prune_webhook_events, save_refusals, save_stock_event
 
 log = logging.getLogger("ingram.webhook")

@@ -1,0 +1,263 @@
+"""The run's single writer: results held for company, then saved in one transaction.
+
+Worker threads never write; the thread that runs the loop saves every result
+(``Writer.save``), asks ``RunOutcome`` what an error means and does it: a
+failure row, a stopped details stream, a task tried again later. Results are
+held (``HeldResults``) so a commit carries many: each commit rewrites at least
+one page of every table it touches.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from ingram.errors import ApiError
+from ingram.models import DetailsBatch, ProductDetails
+from ingram.policy import Outcome, Trigger
+from ingram.state.saving import (
+    save_details,
+    save_details_batch,
+    save_failure,
+    save_price_availability,
+)
+from ingram.state.store import Store
+from ingram.sync.options import Progress, SyncOptions, WriterTiming
+from ingram.sync.outcome import RunOutcome
+from ingram.sync.streams import Fetched, InFlight, Streams
+from ingram.vocab import StreamKind
+
+if TYPE_CHECKING:
+    from ingram.api.client import IngramClient
+
+log = logging.getLogger("ingram.engine")
+Held = tuple[Future[Any], InFlight]
+
+
+class HeldResults:
+    """Results the writer holds until a commit is due, to write them together.
+
+    A commit per details result (one a second at the vendor's pace) wrote ~40 KB
+    per product. P&A and details results are held apart, each kind until it has
+    a group old enough or has waited its longest (``WriterTiming``). A hard kill
+    loses what is held, and the next run asks for it again: at most 5 s of P&A
+    and a minute of details at the vendor's pace, 5 s of details when they come
+    faster, and never more than ``ready_max`` products. A clean stop (Ctrl-C,
+    SIGTERM, the end of the run) writes everything held first.
+    """
+
+    def __init__(self, timing: WriterTiming) -> None:
+        self.timing = timing
+        self.items: dict[StreamKind, list[Held]] = {kind: [] for kind in StreamKind}
+        self.products = dict.fromkeys(StreamKind, 0)
+        self.since = dict.fromkeys(StreamKind, math.inf)  # when the oldest one held came back
+        self.urgent = False
+
+    def __bool__(self) -> bool:
+        return any(self.items.values())
+
+    def add(self, future: Future[Any], item: InFlight, urgent: bool) -> None:
+        """Hold one result; an ``urgent`` one (it may stop a stream or the run) is due now."""
+        self.items[item.kind].append((future, item))
+        self.products[item.kind] += len(item.part_numbers)
+        self.since[item.kind] = min(self.since[item.kind], time.monotonic())
+        self.urgent = self.urgent or urgent
+
+    def next_due(self, details_busy: bool) -> float:
+        """When the first of what is held falls due (``time.monotonic``): the writer
+        sleeps until then, or until another result comes."""
+        return min(self.due_at(kind, details_busy) for kind in StreamKind)
+
+    def take(self, everything: bool = False, details_busy: bool = False) -> list[Held]:
+        """The results due now (all of them if ``everything``), no longer held.
+
+        ``details_busy``: details are being fetched, so P&A results may wait for a group.
+        """
+        held = sum(self.products.values())
+        everything = everything or self.urgent or held >= self.timing.ready_max
+        now = time.monotonic()
+        kinds = [k for k in StreamKind if everything or now >= self.due_at(k, details_busy)]
+        taken = [result for kind in kinds for result in self.items[kind]]
+        for kind in kinds:
+            self.items[kind], self.products[kind], self.since[kind] = [], 0, math.inf
+        self.urgent = self.urgent and not everything
+        return taken
+
+    def due_at(self, kind: StreamKind, details_busy: bool) -> float:
+        """When the results of ``kind`` held now fall due: the one rule of the writer's timing.
+
+        Details: ``details_age`` after the oldest once there is a group, else
+        ``details_hold``. P&A: ``commit_every`` after the oldest, unless details are
+        being fetched and there is no group yet (then ``pa_hold``). Nothing held: never.
+        """
+        t = self.timing
+        if kind is StreamKind.DETAILS:
+            grouped = self.products[kind] >= t.details_group
+            return self.since[kind] + (t.details_age if grouped else t.details_hold)
+        grouped = not details_busy or self.products[kind] >= t.pa_group
+        return self.since[kind] + (t.commit_every if grouped else t.pa_hold)
+
+
+def describe_item(item: InFlight) -> str:
+    """``details of 6YE881`` or ``P&A of 50 part numbers (6YE881 .. 9ZZ000)``, for log lines."""
+    pns = item.part_numbers
+    if item.kind is StreamKind.DETAILS:
+        return f"details of {pns[0]}"
+    if len(pns) == 1:
+        return f"P&A of {pns[0]}"
+    return f"P&A of {len(pns)} part numbers ({pns[0]} .. {pns[-1]})"
+
+
+class Writer:
+    """Saves one run's results and does what its errors mean."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: IngramClient,
+        run_id: int,
+        options: SyncOptions,
+        progress: Progress,
+        outcome: RunOutcome,
+        streams: Streams,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.run_id = run_id
+        self.options = options
+        self.progress = progress
+        self.outcome = outcome
+        self.streams = streams
+        self.held = HeldResults(options.timing)
+        # Details already queued (adopted from a dead run, or retried) are not queued twice.
+        self.details_queued = frozenset(store.open_task_part_numbers([run_id], StreamKind.DETAILS))
+        self.details_total = 0  # the run's details_total, kept here as batches queue details
+        self.stats_saved: tuple[Any, Any] = (None, None)
+
+    def hold(self, future: Future[Any], item: InFlight) -> None:
+        """Hold a result for the next commit; a details answer shows on the bar at once.
+
+        An error, or a details answer while the details stream is still on probation,
+        may stop a stream or the run: it is written before anything more is sent.
+        """
+        failed = future.exception() is not None
+        if item.kind is StreamKind.DETAILS and not failed:
+            self.progress.details_advance(len(item.part_numbers))
+        on_probation = item.kind is StreamKind.DETAILS and not self.outcome.details_answered
+        self.held.add(future, item, urgent=failed or on_probation)
+
+    def save(self, ready: list[Held]) -> None:
+        """The held results in one transaction, with the client's counters.
+
+        A commit per result would write the same pages (and their WAL frames) again
+        for each product; a kill loses what was held, which the next run refetches
+        (their tasks are still pending).
+        """
+        with self.store.write():
+            for future, item in ready:
+                self.handle(future, item)
+            self.save_client_stats()
+
+    def handle(self, future: Future[Any], item: InFlight) -> None:
+        try:
+            fetched: Fetched = future.result()
+        except ApiError as error:
+            self.on_error(item, error)
+            return
+        except Exception as error:  # a bug on one item must not stop this and every later sync
+            log.error("internal error on %s: %r", describe_item(item), error)
+            internal = ApiError(f"internal error: {error!r}"[:300], trigger=Trigger.INTERNAL)
+            self.on_error(item, internal)
+            return
+        self.outcome.answered()
+        if item.kind is StreamKind.PA:
+            self.save_pa(item, fetched)
+        else:
+            self.save_details(item, fetched)
+
+    def save_pa(self, item: InFlight, fetched: Fetched) -> None:
+        self.streams.details_fetcher.remember(fetched.result)
+        self.details_total += save_price_availability(
+            self.store,
+            self.run_id,
+            item.task_id,
+            item.part_numbers,
+            fetched.result,
+            fetched.attempts,
+            self.options.details,
+            self.details_queued,
+        )
+        self.advance(item)  # a details answer was counted as it came (``hold``)
+
+    def save_details(self, item: InFlight, fetched: Fetched) -> None:
+        result = fetched.result
+        if isinstance(result, DetailsBatch):
+            save_details_batch(self.store, self.run_id, item.task_id, result, fetched.attempts)
+            answers: list[ProductDetails] = list(result.details)
+        else:
+            save_details(self.store, self.run_id, item.task_id, result, fetched.attempts)
+            answers = [result]
+        for details in answers:
+            self.watch_bare_details(details)
+
+    def watch_bare_details(self, details: ProductDetails) -> None:
+        bare = self.outcome.bare_details_stop(details)
+        if not bare:
+            return
+        url = self.client.settings.base_url
+        self.streams.details.stop(
+            f"details stopped for this run: the first {len(bare)} details calls"
+            f" to {url} answered without the vendor's body (204 or a bare 404): check"
+            " INGRAM_API_URL"
+        )
+        with self.store.write() as db:  # not "no details": asked again next time
+            self.store.forget_details(db, bare)
+
+    def on_error(self, item: InFlight, error: ApiError) -> None:
+        """Do what the policy makes of ``error``: nothing else decides it."""
+        verdict = self.outcome.judge(item, error)
+        if verdict is None:
+            if not self.outcome.stop.is_set():
+                log.debug("%s task %d: %s; trying it again later", item.kind, item.task_id, error)
+                self.streams[item.kind].try_later(item)
+        elif verdict is Outcome.CANCEL:
+            self.store.count_task_attempt(item.task_id, error.attempts, "cancelled")
+        elif verdict is Outcome.STOP_STREAM:
+            message = f"{item.kind.label} stopped for this run: the {item.kind.label} endpoint"
+            self.streams[item.kind].stop(f"{message} refused: {error}")
+        elif verdict is Outcome.FAIL_ITEM:
+            self.record_failure(item, error)
+
+    def record_failure(self, item: InFlight, error: ApiError) -> None:
+        log.warning("%s failed: %s", describe_item(item), error)
+        save_failure(self.store, self.run_id, item.task_id, item.kind, item.part_numbers, error)
+        self.advance(item)
+
+    def advance(self, item: InFlight) -> None:
+        if item.kind is StreamKind.PA:
+            self.progress.pa_advance(len(item.part_numbers))
+            self.progress.details_total(self.details_total)
+        else:
+            self.progress.details_advance(len(item.part_numbers))
+
+    def save_client_stats(self) -> None:
+        """The client's counters and pacing on the run row, when they changed (for ``monitor``)."""
+        stats = self.client.stats()
+        pacing = self.client.pacing()
+        if (stats, pacing) == self.stats_saved:
+            return
+        self.stats_saved = (stats, pacing)
+        with self.store.write() as db:
+            self.store.set_run_counts(
+                db,
+                self.run_id,
+                pa_requests=stats.pa_requests,
+                details_requests=stats.details_requests,
+                token_requests=stats.token_requests,
+                retries=stats.retries,
+                rate_limited=stats.rate_limited,
+            )
+            self.store.set_run_pacing(db, self.run_id, pacing)
