@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ingram.errors import ApiError, InputError
 from ingram.models import SearchResult
+from ingram.state.products import add_products, set_product_types, tracked_part_numbers
 from ingram.state.store import Store
 
 if TYPE_CHECKING:
@@ -78,13 +79,13 @@ def discover(
             raise
         error = exc
     found = list(matches.values())
-    tracked = set(store.tracked([item.ingram_part_number for item in found]))
+    tracked = set(tracked_part_numbers(store, [item.ingram_part_number for item in found]))
     new = [item.ingram_part_number for item in found if item.ingram_part_number not in tracked]
     result = DiscoverResult(found, new, error=error)
     if result.new and not dry_run:
-        result.added, _ = store.add_products(result.new)
+        result.added, _ = add_products(store, result.new)
     if not dry_run:
-        store.set_product_types({item.ingram_part_number: item.product_type for item in found})
+        set_product_types(store, {item.ingram_part_number: item.product_type for item in found})
     return result
 
 

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from ingram.errors import InputError
 from ingram.models import ProductKey
-from ingram.state.store import EXPORT_COLUMNS
+from ingram.state.products import EXPORT_COLUMNS
 
 PART_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,19}")
 HEADER_NAMES = {"ingrampartnumber", "ingram_part_number", "sku", "partnumber", "part_number"}

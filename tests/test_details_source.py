@@ -8,7 +8,9 @@ import pytest
 from clirunner import Cli, cli_env
 
 from ingram.sandbox.identifiers import shares_vendor_part_number
+from ingram.state.runs import create_run, finish_run
 from ingram.state.store import Store
+from ingram.state.tasks import plan_details_tasks
 
 
 @pytest.fixture
@@ -65,10 +67,10 @@ def test_a_group_left_by_a_stopped_search_run_is_fetched_whole(sandbox, cli) -> 
     assert cli.run("products", "add", *pns).code == 0
     store = Store.open(cli.db)
     try:
-        run_id = store.create_run("sync", {"skus": []})
+        run_id = create_run(store, "sync", {"skus": []})
         with store.write() as db:
-            store.plan_details_tasks(db, run_id, pns, 3)  # as a search run queues them
-        store.finish_run(run_id, "interrupted")
+            plan_details_tasks(store, db, run_id, pns, 3)  # as a search run queues them
+        finish_run(store, run_id, "interrupted")
     finally:
         store.close()
     result = cli.sync()  # the default source adopts the group

@@ -12,6 +12,7 @@ from client_support import Reply, StubServer, client_for, stub_servers
 from clirunner import FAST_TIMINGS, Cli, cli_env
 
 from ingram.clock import format_time
+from ingram.state.products import add_products
 from ingram.state.store import Store
 from ingram.sync import NoProgress, SyncOptions, run_sync
 
@@ -37,7 +38,7 @@ def test_a_token_with_control_characters_stops_the_run_without_failure_rows(stub
     server = stub(lambda seen: Reply(500))
     server.token_reply = lambda seen: Reply(200, {"access_token": "ok\r\nX-Evil: 1"})
     store = Store.open(tmp_path / "c.db")
-    store.add_products(["6YE881", "4A0036"])
+    add_products(store, ["6YE881", "4A0036"])
     with client_for(server) as client:
         summary = run_sync(store, client, SyncOptions(), NoProgress())
     assert summary.status == "failed" and "no header can carry" in summary.message

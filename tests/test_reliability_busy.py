@@ -15,6 +15,7 @@ from client_support import client_for
 from clirunner import Cli, cli_env
 from reliability import assert_catalog_matches, assert_consistent
 
+from ingram.state.products import add_products
 from ingram.state.store import Store
 from ingram.sync import NoProgress, SyncOptions, run_sync
 
@@ -42,7 +43,7 @@ def test_a_sync_waits_out_a_writer_holding_the_lock_past_the_busy_timeout(
 ):
     sandbox = sandbox_factory(catalog_size=200, latency=0.01)
     store = Store.open(tmp_path / "c.db")
-    store.add_products(sandbox.catalog.part_numbers(200))
+    add_products(store, sandbox.catalog.part_numbers(200))
     store.db.execute("PRAGMA busy_timeout = 100")  # compressed: the holder outlasts it 15 times
     holders: list[subprocess.Popen[str]] = []
 
@@ -90,7 +91,7 @@ def test_a_signal_during_the_wait_for_a_busy_database_interrupts_the_run(
 ):
     sandbox = sandbox_factory(catalog_size=200, latency=0.01)
     store = Store.open(tmp_path / "c.db")
-    store.add_products(sandbox.catalog.part_numbers(200))
+    add_products(store, sandbox.catalog.part_numbers(200))
     store.db.execute("PRAGMA busy_timeout = 100")
     holders: list[subprocess.Popen[str]] = []
 

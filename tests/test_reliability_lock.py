@@ -15,6 +15,7 @@ from reliability import assert_consistent, connect
 from ingram.clock import format_time
 from ingram.errors import LockedError, StoreError
 from ingram.state.lock import SyncLock, process_alive
+from ingram.state.runs import create_run, interrupt_dead_runs, run_row
 from ingram.state.store import Store
 
 SLOW_DETAILS = ("--details-interval", "0.15")  # 30 products: about 4.5 s of details
@@ -107,29 +108,29 @@ def test_a_live_process_is_never_declared_dead(tmp_path):
     try:
         time.sleep(0.05)
         store = Store.open(tmp_path / "s.db")
-        run_id = store.create_run("sync", {})
+        run_id = create_run(store, "sync", {})
         store.db.execute("UPDATE runs SET pid = ? WHERE id = ?", (sleeper.pid, run_id))
         with pytest.raises(LockedError, match=f"pid {sleeper.pid}"):
-            store.interrupt_dead_runs()
-        assert store.run(run_id)["status"] == "running"
+            interrupt_dead_runs(store)
+        assert run_row(store, run_id)["status"] == "running"
     finally:
         sleeper.kill()
         sleeper.wait()
-    assert [row["id"] for row in store.interrupt_dead_runs()] == [run_id]
+    assert [row["id"] for row in interrupt_dead_runs(store)] == [run_id]
 
 
 def test_a_pid_reused_by_a_younger_process_is_not_the_run(tmp_path):
     sleeper = subprocess.Popen(["sleep", "30"])  # started now: after the run "an hour ago"
     try:
         store = Store.open(tmp_path / "s.db")
-        run_id = store.create_run("sync", {})
+        run_id = create_run(store, "sync", {})
         an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
         store.db.execute(
             "UPDATE runs SET pid = ?, started_at = ? WHERE id = ?",
             (sleeper.pid, format_time(an_hour_ago), run_id),
         )
-        assert process_alive(sleeper.pid, store.run(run_id)["host"], an_hour_ago) is False
-        assert [row["id"] for row in store.interrupt_dead_runs()] == [run_id]
+        assert process_alive(sleeper.pid, run_row(store, run_id)["host"], an_hour_ago) is False
+        assert [row["id"] for row in interrupt_dead_runs(store)] == [run_id]
     finally:
         sleeper.kill()
         sleeper.wait()

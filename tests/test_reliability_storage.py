@@ -59,10 +59,11 @@ def test_eight_first_runs_racing_on_one_fresh_file_all_succeed(tmp_path):
 RACER = """
 import os, sys, time
 from ingram.state.store import Store
+from ingram.state.products import add_products
 db, go, pn = sys.argv[1:]
 while not os.path.exists(go):
     time.sleep(0.001)
-Store.open(db).add_products([pn])
+add_products(Store.open(db), [pn])
 """
 
 

@@ -21,6 +21,7 @@ from ingram.api.parsing import loads, parse_details, parse_price_availability
 from ingram.models import Discount
 from ingram.sandbox.pricing import COUNTRIES_WITHOUT_EXTRAS
 from ingram.state.migrations import MIGRATIONS, migrate
+from ingram.state.products import export_products
 from ingram.state.store import Store
 
 
@@ -278,7 +279,7 @@ def test_migration_carries_an_old_database_forward(tmp_path) -> None:
 
     store = Store.open(path, readonly=True)  # a report on an old database brings it forward
     try:
-        [row] = store.products()
+        [row] = export_products(store)
         assert row["customer_price"] == Decimal("74.34") and row["discontinued"] is None
         assert row["user_key"] is None  # migration 8: tracked by its Ingram part number
         rows = store.db.execute(

@@ -13,18 +13,21 @@ from ingram.api.parsing import parse_price_availability
 from ingram.clock import format_time
 from ingram.errors import ApiError
 from ingram.policy import Trigger
+from ingram.state.products import add_products, remove_products
+from ingram.state.runs import create_run, run_row
 from ingram.state.saving import save_failure
 from ingram.state.store import Store
+from ingram.state.tasks import open_tasks, plan_pa_tasks
 from ingram.vocab import StreamKind
 
 
 def test_a_failure_recorded_after_its_products_removal_is_dropped(tmp_path):
     store = Store.open(tmp_path / "s.db")
-    store.add_products(["KEEP1", "GONE2"])
-    run_id = store.create_run("sync", {})
-    store.plan_pa_tasks(run_id, [["KEEP1", "GONE2"]])
-    [(task_id, pns)] = store.open_tasks([run_id], StreamKind.PA, 0)
-    store.remove_products(["GONE2"])  # while the batch's call was in flight
+    add_products(store, ["KEEP1", "GONE2"])
+    run_id = create_run(store, "sync", {})
+    plan_pa_tasks(store, run_id, [["KEEP1", "GONE2"]])
+    [(task_id, pns)] = open_tasks(store, [run_id], StreamKind.PA, 0)
+    remove_products(store, ["GONE2"])  # while the batch's call was in flight
     save_failure(
         store,
         run_id,
@@ -35,13 +38,13 @@ def test_a_failure_recorded_after_its_products_removal_is_dropped(tmp_path):
     )
     rows = store.db.execute("SELECT ingram_part_number FROM failures").fetchall()
     assert [row[0] for row in rows] == ["KEEP1"]
-    assert store.run(run_id)["failures"] == 1
+    assert run_row(store, run_id)["failures"] == 1
 
 
 def test_monitor_ends_when_the_runs_pid_now_belongs_to_another_process(tmp_path):
     db = tmp_path / "c.db"
     store = Store.open(db)
-    run_id = store.create_run("sync", {})
+    run_id = create_run(store, "sync", {})
     younger = subprocess.Popen(["sleep", "30"])  # the pid a reboot or wrap-around handed on
     try:
         store.db.execute(

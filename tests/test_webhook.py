@@ -22,6 +22,7 @@ from webhook_support import (
 )
 
 from ingram.errors import ConfigError
+from ingram.state.products import add_products
 from ingram.state.store import Store
 from ingram.webhook.app import MAX_BODY, create_app
 from ingram.webhook.server import WebhookServer, WebhookSettings
@@ -33,7 +34,7 @@ LATER = "2026-06-01T10:00:00.000Z"
 def track(db: Path, stock: dict[str, int], synced_at: str | None = SYNCED_AT) -> None:
     """Track part numbers as if a sync had priced them at ``synced_at`` with ``stock``."""
     store = Store.open(db)
-    store.add_products(stock)
+    add_products(store, stock)
     with store.write() as conn:
         conn.executemany(
             "UPDATE products SET status = 'active', total_availability = ?, available = ?,"

@@ -11,6 +11,7 @@ import requests
 from clirunner import FAST_TIMINGS, Cli, cli_env
 from webhook_support import SECRET, applied_events, post, query, stock_event, wait_for
 
+from ingram.state.products import add_products
 from ingram.state.store import Store
 from ingram.webhook.server import WebhookServer, WebhookSettings
 
@@ -43,7 +44,7 @@ def test_100_events_a_second_during_a_sync_are_all_applied_and_newest_wins(
     db = tmp_path / "catalog.db"
     cli = Cli(cli_env(sandbox.url, db), db)
     part_numbers = sandbox.catalog.part_numbers()
-    Store.open(db).add_products(part_numbers)
+    add_products(Store.open(db), part_numbers)
     batches = [part_numbers[i : i + PER_EVENT] for i in range(0, EVENTS * PER_EVENT, PER_EVENT)]
     answers: list[tuple[int, str]] = []
 

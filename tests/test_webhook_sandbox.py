@@ -14,6 +14,7 @@ from webhook_support import SECRET, applied_events, query, wait_for
 
 from ingram.sandbox import Catalog
 from ingram.sandbox.pushes import MAX_RESOURCES, push_stock, stock_events
+from ingram.state.products import add_products
 from ingram.state.store import Store
 from ingram.webhook.server import WebhookServer, WebhookSettings
 
@@ -24,7 +25,7 @@ def test_pushed_stock_lands_between_syncs_without_prices_and_the_next_sync_agree
     sandbox = sandbox_factory(catalog_size=300)
     db = tmp_path / "catalog.db"
     cli = Cli(cli_env(sandbox.url, db), db)
-    Store.open(db).add_products(sandbox.catalog.part_numbers())
+    add_products(Store.open(db), sandbox.catalog.part_numbers())
     assert cli.sync("--no-details").code == 0
     before = cli.export()
 
@@ -74,7 +75,7 @@ def test_large_deltas_are_split_into_events_of_at_most_4000() -> None:
 
 def test_sandbox_command_pushes_every_few_seconds_to_a_receiver(tmp_path: Path) -> None:
     db = tmp_path / "catalog.db"
-    Store.open(db).add_products(Catalog(seed=1, size=200).part_numbers())
+    add_products(Store.open(db), Catalog(seed=1, size=200).part_numbers())
     env = {k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")}
     with WebhookServer(WebhookSettings(db=str(db), secret=SECRET, port=0)) as receiver:
         command = [sys.executable, "-m", "ingram", "sandbox", "--port", "0", "--catalog-size"]

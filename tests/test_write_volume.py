@@ -16,6 +16,7 @@ from clirunner import Cli, cli_env
 
 from ingram.state.documents import DICTIONARY, pack_document, unpack_document
 from ingram.state.migrations import MIGRATIONS
+from ingram.state.products import add_products, remove_products
 from ingram.state.store import Store
 from ingram.sync import NoProgress, SyncOptions, WriterTiming, run_sync
 from ingram.sync.streams import Stream
@@ -40,7 +41,7 @@ def test_an_older_database_keeps_its_documents_when_they_move(tmp_path):
     assert pn == "6YE881" and json.loads(zlib.decompress(packed)) == document
     indexes = {row[0] for row in store.db.execute("SELECT name FROM sqlite_master")}
     assert "products_vendor" not in indexes and "products_status" in indexes
-    store.remove_products(["6YE881"])  # a removed product takes its document with it
+    remove_products(store, ["6YE881"])  # a removed product takes its document with it
     assert store.db.execute("SELECT COUNT(*) FROM product_documents").fetchone()[0] == 0
 
 
@@ -129,7 +130,7 @@ def test_details_results_are_written_in_groups_not_one_commit_each(sandbox, tmp_
     # The vendor's pace, compressed: a details answer each COMMIT_EVERY, P&A far faster.
     timing = WriterTiming(commit_every=0.01, details_age=0.05)
     store = Store.open(tmp_path / "c.db")
-    store.add_products(sandbox.catalog.part_numbers(150))
+    add_products(store, sandbox.catalog.part_numbers(150))
     commits: list[set[str]] = []  # the tables each commit wrote
     writing: set[str] = set()
 
@@ -207,7 +208,7 @@ def test_migration_9_finds_child_rows_by_the_products_number(tmp_path):
         "SELECT position, kind FROM product_discounts WHERE ingram_part_number = 'AA1'"
     ).fetchall()
     assert [tuple(row) for row in kinds] == [(1, "special_pricing"), (2, "service_fee")]
-    assert store.add_products(["NEW", "AA1"]) == (1, 1)
+    assert add_products(store, ["NEW", "AA1"]) == (1, 1)
     assert (
         store.db.execute("SELECT seq FROM products WHERE ingram_part_number = 'NEW'").fetchone()[0]
         == 3
@@ -219,7 +220,7 @@ def test_migration_9_finds_child_rows_by_the_products_number(tmp_path):
         ]
         == 4
     )  # a product added by hand is numbered too
-    assert store.remove_products(["ZZ9"]) == 1  # its child rows go with it, uncounted
+    assert remove_products(store, ["ZZ9"]) == 1  # its child rows go with it, uncounted
     for table in ("product_documents", "product_warehouses", "product_specs", "product_discounts"):
         left = store.db.execute(f"SELECT DISTINCT ingram_part_number FROM {table}").fetchall()
         assert [tuple(row) for row in left] == [("AA1",)], table
@@ -240,7 +241,7 @@ def test_the_writer_sleeps_while_it_holds_a_group_not_yet_due(sandbox, tmp_path,
 
     monkeypatch.setattr(Stream, "fill", counted_fill)
     store = Store.open(tmp_path / "c.db")
-    store.add_products(sandbox.catalog.part_numbers(30))
+    add_products(store, sandbox.catalog.part_numbers(30))
     with client_for(sandbox, details_interval=0.03) as client:
         started = time.monotonic()
         summary = run_sync(store, client, SyncOptions(timing=timing), NoProgress())

@@ -44,6 +44,12 @@ from ingram.state.keys import (
     unresolved_keys,
 )
 from ingram.state.planning import work_plan
+from ingram.state.products import (
+    add_products,
+    export_products,
+    remove_products,
+    tracked_part_numbers,
+)
 from ingram.state.saving import DetailsPolicy
 from ingram.state.store import Store
 from ingram.sync import SyncOptions, run_retry_failed, run_sync
@@ -194,7 +200,7 @@ def products_add(
         raise InputError("give part numbers, or keys with --vpn, --upc or --cpn")
     store = state.store()
     pns = part_numbers_from_args(skus)
-    added, already = store.add_products(pns)
+    added, already = add_products(store, pns)
     settled = choose_candidates(store, pns)
     key_added, key_known = add_keys(store, keys)
     say(state, f"added {added + key_added}, already tracked {already + key_known}")
@@ -220,7 +226,7 @@ def products_import(state: State, file: Any) -> None:
     """
     result = read_part_numbers(file, file.name)
     store = state.store()
-    added, already = store.add_products(result.part_numbers)
+    added, already = add_products(store, result.part_numbers)
     key_added, key_known = add_keys(store, result.keys)
     say(
         state,
@@ -255,7 +261,7 @@ def products_list(
     if ambiguous or unmatched:
         list_keys(state, "ambiguous" if ambiguous else "not_found", output, limit)
         return
-    rows = state.store(readonly=True).products(status=checked_statuses(status))
+    rows = export_products(state.store(readonly=True), status=checked_statuses(status))
     show_rows(state, output, rows, products_table, "no products tracked", limit)
 
 
@@ -281,7 +287,7 @@ def products_remove(state: State, skus: tuple[str, ...]) -> None:
     """Stop tracking part numbers. Example: ingram-sync products remove 6YE881"""
     store = state.store()
     pns = part_numbers_from_args(skus)
-    removed = store.remove_products(pns)
+    removed = remove_products(store, pns)
     forget_keys(store, pns)
     say(state, f"removed {removed}")
 
@@ -493,7 +499,7 @@ def sync(state: State, skus: tuple[str, ...], force: bool, dry_run: bool, **kwar
         for line in dry_run_lines(plan, settings.pa_rate, settings.details_interval):
             click.echo(line)
         return
-    untracked = sorted(set(options.skus) - set(store.tracked(list(options.skus))))
+    untracked = sorted(set(options.skus) - set(tracked_part_numbers(store, list(options.skus))))
     if untracked:
         say(state, f"--sku: tracking {', '.join(untracked[:10])} from now on", err=True)
     client = open_client(settings)

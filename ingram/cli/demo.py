@@ -27,6 +27,7 @@ from ingram.sandbox import (
     settings_from_options,
 )
 from ingram.state.maintenance import check_demo_database, mark_demo
+from ingram.state.products import add_products
 from ingram.state.store import Store
 from ingram.sync import SyncOptions, run_sync
 
@@ -82,7 +83,7 @@ def demo_command(state: Any, count: int, no_progress: bool) -> None:
     with SandboxServer(sandbox_settings) as server:
         store = Store.open(db_path)
         mark_demo(store)
-        store.add_products(server.catalog.part_numbers(count))
+        add_products(store, server.catalog.part_numbers(count))
         client = IngramClient(demo_client_settings(server.url, sandbox_settings))
         progress = make_progress(state.quiet, bars=not no_progress)
         summary = run_sync(store, client, SyncOptions(force=True), progress)

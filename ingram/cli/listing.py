@@ -23,7 +23,7 @@ import click
 
 from ingram.cli.common import State, say
 from ingram.errors import InputError
-from ingram.state.store import PRODUCT_STATUSES
+from ingram.state.products import PRODUCT_STATUSES
 
 
 def listing_options(command: Callable[..., Any]) -> Callable[..., Any]:

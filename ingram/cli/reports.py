@@ -19,7 +19,6 @@ from ingram.cli.listing import checked_statuses, listing_options, show_rows
 from ingram.config import parse_duration
 from ingram.errors import InputError
 from ingram.files import FORMATS, atomic_output, write_export
-from ingram.output.logs import draws_in_place
 from ingram.output.monitor import (
     LineScreen,
     TerminalScreen,
@@ -36,9 +35,12 @@ from ingram.output.reports import (
     run_detail,
     runs_table,
 )
+from ingram.output.terminal import draws_in_place
 from ingram.state.export import ExportShape, export_rows
 from ingram.state.history import flush_failures, list_changes, list_failures, run_dict
-from ingram.state.store import EXPORT_COLUMNS, Store, details_cutoff
+from ingram.state.products import EXPORT_COLUMNS, details_cutoff
+from ingram.state.runs import recent_runs, run_row
+from ingram.state.store import Store
 from ingram.state.webhook import webhook_intake
 
 
@@ -90,7 +92,7 @@ def runs(ctx: click.Context, output: str | None, limit: int | None) -> None:
     state: State = ctx.obj
     settings = state.settings()
     store = Store.open(settings.db, readonly=True)
-    rows = [with_process_state(run_dict(row)) for row in store.runs(limit or 20)]
+    rows = [with_process_state(run_dict(row)) for row in recent_runs(store, limit or 20)]
     if settings.profile and output is None:
         say(state, f"profile {settings.profile}: the runs of {settings.db}", err=True)
     show_rows(state, output, rows, runs_table, "no runs yet: start one with `ingram-sync sync`")
@@ -120,7 +122,7 @@ def runs_show(state: State, run_ids: tuple[int, ...], as_json: bool) -> None:
     store = state.store(readonly=True)
     details = []
     for run_id in run_ids:
-        row = store.run(run_id)
+        row = run_row(store, run_id)
         if row is None:
             raise InputError(f"no run {run_id}: see `ingram-sync runs`")
         details.append(with_process_state(run_detail(store, row)))

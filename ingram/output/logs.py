@@ -19,8 +19,8 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import TextIO
 
+from ingram.output.terminal import TERMINAL, draws_in_place
 from ingram.redact import mask_secrets, secret_forms
 
 FILE_ONLY = {"file_only": True}
@@ -30,9 +30,7 @@ class TerminalHandler(logging.Handler):
     """Log lines that do not tear the progress bars apart: printed above them."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        from ingram.output.progress import write_log_line
-
-        write_log_line(self.format(record))
+        TERMINAL.write_line(self.format(record))
 
 
 class SkipFileOnly(logging.Filter):
@@ -96,11 +94,6 @@ def open_log_file(path: str) -> logging.FileHandler | None:
     except OSError as error:
         warn_log_file(path, error)
         return None
-
-
-def draws_in_place(stream: TextIO) -> bool:
-    """Whether ``stream`` is a terminal that takes cursor movements (``TERM=dumb`` does not)."""
-    return stream.isatty() and os.environ.get("TERM", "") not in ("dumb", "")
 
 
 def setup_logging(

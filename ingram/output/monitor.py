@@ -37,6 +37,7 @@ from ingram.output.reports import (
 )
 from ingram.state.history import failure_counts, last_failure, run_profile, stream_timings
 from ingram.state.lock import process_alive
+from ingram.state.runs import known_run, last_run, run_row
 from ingram.state.store import Store
 from ingram.state.webhook import webhook_intake
 from ingram.vocab import StreamKind
@@ -86,10 +87,10 @@ class RunView:
 def pick_run(store: Store, run_id: int | None) -> int:
     """The run to show: ``run_id``, else the running run, else the last one."""
     if run_id is not None:
-        if store.run(run_id) is None:
+        if run_row(store, run_id) is None:
             raise InputError(f"no run {run_id}: see `ingram-sync runs`")
         return run_id
-    row = store.last_run(("running",)) or store.last_run()
+    row = last_run(store, ("running",)) or last_run(store)
     if row is None:
         raise InputError(f"no runs yet in {store.path}: start one with `ingram-sync sync`")
     return row["id"]
@@ -172,12 +173,12 @@ def build_view(
 
 def read_view(store: Store, run_id: int, now: Callable[[], datetime] | None = None) -> RunView:
     """The current view of a run (the process is checked before the row is read)."""
-    first = store.run(run_id)
+    first = run_row(store, run_id)
     if first is None:
         raise InputError(f"run {run_id} is gone from the database")
     # The start times tell a pid reused by another process from the run's own.
     alive = process_alive(first["pid"], first["host"], parse_time(first["started_at"]))
-    run = store.known_run(run_id) if first["status"] == "running" else first
+    run = known_run(store, run_id) if first["status"] == "running" else first
     moment = now() if now else datetime.now(UTC)
     failed = failure_counts(store, run_id)
     spans = None
@@ -313,5 +314,5 @@ def summary_lines(store: Store, view: RunView) -> list[str]:
     """
     if view.process_gone:
         return []
-    run = store.run(view.run_id)
+    run = run_row(store, view.run_id)
     return describe_run(run, failure_counts(store, view.run_id)) if run is not None else []

@@ -16,8 +16,9 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from ingram.output.logs import FILE_ONLY, draws_in_place
+from ingram.output.logs import FILE_ONLY
 from ingram.output.reports import plural
+from ingram.output.terminal import TERMINAL, draws_in_place
 
 log = logging.getLogger("ingram.progress")
 
@@ -73,7 +74,7 @@ class BarProgress:
         self.details_sum = details_total
         self.streams = [self.pa, self.details]
         self.end_finished_streams()
-        ACTIVE.append(self)
+        TERMINAL.show(self)
         self.draw(force=True)
 
     def pa_advance(self, products: int) -> None:
@@ -129,24 +130,12 @@ class BarProgress:
 
     def close(self) -> None:
         """The last screen: both bars frozen where they ended, then a newline; nothing else."""
-        if self in ACTIVE:
-            ACTIVE.remove(self)
+        TERMINAL.hide(self)
         if self.streams:
             self.draw(force=True)
             self.out.write("\n")
             self.out.flush()
             self.streams = []
-
-
-ACTIVE: list[BarProgress] = []  # the bars on screen, so log lines go above them
-
-
-def write_log_line(message: str) -> None:
-    """Print ``message`` on stderr, above the bars when some are drawn."""
-    if ACTIVE:
-        ACTIVE[-1].write_above(message)
-    else:
-        sys.stderr.write(message + "\n")
 
 
 class LogProgress:

@@ -5,7 +5,7 @@ return text lines or JSON-ready dicts; the CLI only prints them.
 
 Example::
 
-    for line in runs_table([run_dict(row) for row in store.runs(20)]):
+    for line in runs_table([run_dict(row) for row in recent_runs(store, 20)]):
         print(line)
 """
 

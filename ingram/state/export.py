@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from ingram.errors import InputError
+from ingram.state.products import EXPORT_COLUMNS, export_products
 from ingram.state.shop import DISCOUNT_COLUMNS, WAREHOUSE_COLUMNS
-from ingram.state.store import EXPORT_COLUMNS, Store
+from ingram.state.store import Store
 
 SPEC_COLUMNS = ("header", "name", "value")
 # flat (CSV) names: a prefix keeps a warehouse's backorder_eta apart from the product's
@@ -59,7 +60,7 @@ def export_rows(
     changed_since: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The products of ``Store.products`` with the parts ``shape`` asks for."""
-    for product in store.products(status=status, changed_since=changed_since):
+    for product in export_products(store, status=status, changed_since=changed_since):
         pn = product["ingram_part_number"]
         parts = {name: PARTS[name][0](store, pn) for name in shape.parts}
         if shape.nested:

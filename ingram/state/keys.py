@@ -20,7 +20,8 @@ from typing import Any
 
 from ingram.clock import utc_now
 from ingram.models import KeyResolution, ProductKey
-from ingram.state.store import INSERT_PRODUCT_SQL, Store
+from ingram.state.products import INSERT_PRODUCT_SQL
+from ingram.state.store import Store
 
 KEY_FIELDS = ("key_type", "key_value", "status", "ingram_part_number", "candidates", "message")
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ingram.state.products import details_cutoff, tracked_part_numbers
 from ingram.state.saving import DetailsPolicy
-from ingram.state.store import TASK_CHUNK, Store, batched, details_cutoff
+from ingram.state.store import TASK_CHUNK, Store, batched
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def work_plan(
     due_sql, params = details_due_condition(policy)
     if skus:
         products = len(set(skus))
-        tracked = set(store.tracked(list(set(skus))))
+        tracked = set(tracked_part_numbers(store, list(set(skus))))
         due = products - len(tracked)  # untracked part numbers have no details yet
         for chunk in batched(sorted(tracked), TASK_CHUNK):
             where = f"{due_sql} AND ingram_part_number IN ({','.join('?' * len(chunk))})"

@@ -19,8 +19,11 @@ from ingram.errors import ApiError
 from ingram.models import DetailsBatch, PriceAvailability, ProductDetails
 from ingram.policy import Trigger
 from ingram.state.documents import pack_document
+from ingram.state.products import details_cutoff, money, tracked_part_numbers
+from ingram.state.runs import add_run_counts
 from ingram.state.shop import save_details_extras, save_shop_fields
-from ingram.state.store import Store, details_cutoff, money
+from ingram.state.store import Store
+from ingram.state.tasks import close_task, plan_details_tasks
 from ingram.vocab import StreamKind
 
 SEARCH_GROUP = 100  # products per details task with --details-source search (a search page)
@@ -86,10 +89,11 @@ def save_price_availability(
         save_shop_fields(db, run_id, found, [item.ingram_part_number for item in unpriced], now)
         resolve_failures(db, run_id, StreamKind.PA, [item.ingram_part_number for item in good])
         wanted = needs_details(found, previous, policy, already_queued)
-        store.plan_details_tasks(db, run_id, wanted, policy.task_size)
+        plan_details_tasks(store, db, run_id, wanted, policy.task_size)
         record_item_problems(store, db, run_id, requested, answered)
-        store.close_task(db, task_id, "done", attempts, None)
-        store.add_run_counts(
+        close_task(store, db, task_id, "done", attempts, None)
+        add_run_counts(
+            store,
             db,
             run_id,
             pa_batches_done=1,
@@ -267,8 +271,8 @@ def save_details(
     with store.write() as db:
         write_details(db, run_id, details, utc_now())
         resolve_failures(db, run_id, StreamKind.DETAILS, [details.ingram_part_number])
-        store.close_task(db, task_id, "done", attempts, None)
-        store.add_run_counts(db, run_id, details_done=1)
+        close_task(store, db, task_id, "done", attempts, None)
+        add_run_counts(store, db, run_id, details_done=1)
 
 
 def save_details_batch(
@@ -285,8 +289,8 @@ def save_details_batch(
         for pn, error in batch.failed:
             problem = error if isinstance(error, ApiError) else ApiError(str(error))
             record_failures(store, db, run_id, StreamKind.DETAILS, [pn], problem)
-        store.close_task(db, task_id, "done", attempts, None)
-        store.add_run_counts(db, run_id, details_done=len(batch.details) + len(batch.failed))
+        close_task(store, db, task_id, "done", attempts, None)
+        add_run_counts(store, db, run_id, details_done=len(batch.details) + len(batch.failed))
 
 
 def write_details(db: sqlite3.Connection, run_id: int, details: ProductDetails, now: str) -> None:
@@ -379,11 +383,11 @@ def save_failure(
     """Close a task whose retries are spent: one open failure row per part number."""
     with store.write() as db:
         record_failures(store, db, run_id, kind, pns, error)
-        store.close_task(db, task_id, "failed", error.attempts, str(error))
+        close_task(store, db, task_id, "failed", error.attempts, str(error))
         if kind == StreamKind.PA:
-            store.add_run_counts(db, run_id, pa_batches_done=1)
+            add_run_counts(store, db, run_id, pa_batches_done=1)
         else:  # a details task holds one product, or a search's group
-            store.add_run_counts(db, run_id, details_done=len(pns))
+            add_run_counts(store, db, run_id, details_done=len(pns))
 
 
 def record_failures(
@@ -400,7 +404,7 @@ def record_failures(
     """
     now = utc_now()
     message = str(error)
-    pns = store.tracked(pns)
+    pns = tracked_part_numbers(store, pns)
     db.executemany(
         "INSERT INTO failures (run_id, kind, ingram_part_number, error_kind, error, http_status,"
         " attempts, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -417,7 +421,7 @@ def record_failures(
         "UPDATE products SET last_error = ? WHERE ingram_part_number = ?",
         [(message, pn) for pn in pns],
     )
-    store.add_run_counts(db, run_id, failures=len(pns))
+    add_run_counts(store, db, run_id, failures=len(pns))
 
 
 def resolve_failures(db: sqlite3.Connection, run_id: int, kind: str, pns: Sequence[str]) -> None:

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from ingram.models import DetailsExtras, Discount, PriceAvailability, WarehouseStock
-from ingram.state.store import money
+from ingram.state.products import money
 
 WAREHOUSE_COLUMNS = (
     "warehouse_id",

@@ -21,7 +21,16 @@ from ingram.errors import ApiError
 from ingram.policy import Outcome
 from ingram.state.history import list_failures
 from ingram.state.keys import save_key_resolutions, unresolved_keys
+from ingram.state.products import iter_tracked, tracked_part_numbers
+from ingram.state.runs import last_full_sync
 from ingram.state.store import Store, batched
+from ingram.state.tasks import (
+    adopt_open_tasks,
+    plan_details_tasks,
+    plan_pa_tasks,
+    runs_with_open_tasks,
+    supersede_open_tasks,
+)
 from ingram.sync.options import RunSummary, SyncOptions
 from ingram.sync.outcome import InARow
 from ingram.vocab import ExitStatus, RunKind, RunStatus, StreamKind
@@ -37,7 +46,7 @@ def check_min_interval(store: Store, options: SyncOptions) -> RunSummary | None:
     """A summary saying "skipped" when the last full sync finished under ``min_interval`` ago."""
     if options.force or options.skus or options.min_interval <= 0:
         return None
-    last = store.last_full_sync()  # a --sku spot check or a retry is no reason to skip
+    last = last_full_sync(store)  # a --sku spot check or a retry is no reason to skip
     if last is None:
         return None
     age = time.time() - parse_time(last["finished_at"]).timestamp()
@@ -66,19 +75,21 @@ def plan_sync(store: Store, run_id: int, options: SyncOptions) -> None:
     Their P&A part numbers are planned afresh in this run's full batches, so ten
     killed retries of the same items cost one call per 50 products, not ten.
     """
-    unfinished = store.runs_with_open_tasks(exclude=run_id)
-    owed = store.supersede_open_tasks(unfinished, StreamKind.PA)
+    unfinished = runs_with_open_tasks(store, exclude=run_id)
+    owed = supersede_open_tasks(store, unfinished, StreamKind.PA)
     # Without details this run takes over only P&A; the details stay owed to a later sync.
     if options.details.enabled:
-        store.adopt_open_tasks(unfinished, run_id, (StreamKind.DETAILS,))
+        adopt_open_tasks(store, unfinished, run_id, (StreamKind.DETAILS,))
     if unfinished:
         runs = "run" if len(unfinished) == 1 else "runs"
         log.info("resuming the unfinished tasks of %s %s", runs, ", ".join(map(str, unfinished)))
     if options.skus:  # owed part numbers no longer tracked are dropped with their products
-        plan: Iterable[str] = dict.fromkeys([*options.skus, *store.tracked(sorted(owed))])
+        plan: Iterable[str] = dict.fromkeys(
+            [*options.skus, *tracked_part_numbers(store, sorted(owed))]
+        )
     else:  # streamed, not listed: a 100,000-product catalog is never held in memory at once
-        plan = store.iter_tracked()
-    store.plan_pa_tasks(run_id, batched(plan, options.batch_size))
+        plan = iter_tracked(store)
+    plan_pa_tasks(store, run_id, batched(plan, options.batch_size))
 
 
 def plan_retries(store: Store, run_id: int, failures: Sequence[Any], options: SyncOptions) -> None:
@@ -87,8 +98,8 @@ def plan_retries(store: Store, run_id: int, failures: Sequence[Any], options: Sy
         items = owed_retries(store, run_id)
         for row in failures:
             items[StreamKind(row["kind"])].setdefault(row["ingram_part_number"])
-        store.plan_pa_tasks(run_id, batched(items[StreamKind.PA], options.batch_size))
-        store.plan_details_tasks(db, run_id, list(items[StreamKind.DETAILS]))
+        plan_pa_tasks(store, run_id, batched(items[StreamKind.PA], options.batch_size))
+        plan_details_tasks(store, db, run_id, list(items[StreamKind.DETAILS]))
 
 
 def owed_retries(store: Store, run_id: int) -> dict[StreamKind, dict[str, None]]:
@@ -97,11 +108,11 @@ def owed_retries(store: Store, run_id: int) -> dict[StreamKind, dict[str, None]]
     Their tasks are closed: this run retries the items in its own batches. An item
     whose failure was resolved (or removed with its product) since is dropped.
     """
-    stopped = store.runs_with_open_tasks(exclude=run_id, kind=RunKind.RETRY)
+    stopped = runs_with_open_tasks(store, exclude=run_id, kind=RunKind.RETRY)
     still_failing = {(row["kind"], row["ingram_part_number"]) for row in list_failures(store)}
     items: dict[StreamKind, dict[str, None]] = {kind: {} for kind in StreamKind}
     for kind, found in items.items():
-        owed = store.supersede_open_tasks(stopped, kind)
+        owed = supersede_open_tasks(store, stopped, kind)
         found.update(dict.fromkeys(pn for pn in sorted(owed) if (kind, pn) in still_failing))
     if stopped:
         log.info("taking over the open retries of run(s) %s", ", ".join(map(str, stopped)))

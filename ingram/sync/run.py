@@ -20,6 +20,8 @@ from ingram.state.dbfile import storage_error
 from ingram.state.history import failure_counts
 from ingram.state.lock import SyncLock
 from ingram.state.maintenance import prune
+from ingram.state.products import add_products
+from ingram.state.runs import create_run, finish_run, interrupt_dead_runs, known_run
 from ingram.state.store import Store
 from ingram.sync.options import Progress, RunSummary, SyncOptions
 from ingram.sync.outcome import RunOutcome
@@ -44,12 +46,12 @@ def run_sync(
         skipped = check_min_interval(store, options)
         if skipped:
             return skipped
-        store.interrupt_dead_runs()
+        interrupt_dead_runs(store)
         if options.skus:
-            store.add_products(options.skus)
+            add_products(store, options.skus)
         else:  # keys added since the last sync become tracked part numbers first
             resolve_keys(store, client)
-        run_id = store.create_run(RunKind.SYNC, options_record(options))
+        run_id = create_run(store, RunKind.SYNC, options_record(options))
         with store.write():  # taking over owed work and planning are one transaction
             plan_sync(store, run_id, options)
         return run_id
@@ -67,10 +69,10 @@ def run_retry_failed(
     """Re-run exactly the given failure rows (P&A items re-batched, details one by one)."""
 
     def plan() -> int | RunSummary:
-        store.interrupt_dead_runs()
+        interrupt_dead_runs(store)
         ids = [row["id"] for row in failures]
         record = options_record(options) | {"retry_failures": ids[:100], "retried": len(ids)}
-        run_id = store.create_run(RunKind.RETRY, record)
+        run_id = create_run(store, RunKind.RETRY, record)
         plan_retries(store, run_id, failures, options)
         return run_id
 
@@ -159,7 +161,7 @@ class SyncRun:
         self.writer = Writer(store, client, run_id, options, progress, self.outcome, self.streams)
 
     def execute(self) -> RunSummary:
-        run = self.store.known_run(self.run_id)
+        run = known_run(self.store, self.run_id)
         self.writer.details_total = run["details_total"]
         self.progress.start(run["products"], run["details_total"])
         try:
@@ -193,7 +195,7 @@ class SyncRun:
         """
         try:
             message = f"storage fault: {error}"[:300]
-            self.store.finish_run(self.run_id, RunStatus.INTERRUPTED, message)
+            finish_run(self.store, self.run_id, RunStatus.INTERRUPTED, message)
         except sqlite3.Error:
             log.debug("could not mark run %d interrupted", self.run_id, exc_info=True)
 
@@ -224,11 +226,11 @@ class SyncRun:
 
     def finish(self) -> RunSummary:
         self.writer.save_client_stats()
-        run = self.store.known_run(self.run_id)
+        run = known_run(self.store, self.run_id)
         status, error = self.outcome.final_status(run, self.stop.is_set())
-        self.store.finish_run(self.run_id, status, error)
+        finish_run(self.store, self.run_id, status, error)
         self.progress.close()
-        counts = dict(self.store.known_run(self.run_id))
+        counts = dict(known_run(self.store, self.run_id))
         ending = self.outcome.ending
         return RunSummary(
             self.run_id,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ingram.api.search_details import fetch_details_by_search
 from ingram.models import PriceAvailability
 from ingram.state.store import Store
+from ingram.state.tasks import open_tasks
 from ingram.vocab import StreamKind
 
 if TYPE_CHECKING:  # the client (and requests) load only for commands that call the API
@@ -78,7 +79,7 @@ class Stream:
         cap = self.cap()
         while busy < cap:
             if not self.queue:
-                self.queue.extend(self.store.open_tasks([self.run_id], self.kind, self.cursor))
+                self.queue.extend(open_tasks(self.store, [self.run_id], self.kind, self.cursor))
                 if not self.queue:
                     return
                 self.cursor = self.queue[-1][0]

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from ingram.errors import ApiError
 from ingram.models import DetailsBatch, ProductDetails
 from ingram.policy import Outcome, Trigger
+from ingram.state.products import forget_details
+from ingram.state.runs import set_run_counts, set_run_pacing
 from ingram.state.saving import (
     save_details,
     save_details_batch,
@@ -25,6 +27,7 @@ from ingram.state.saving import (
     save_price_availability,
 )
 from ingram.state.store import Store
+from ingram.state.tasks import count_task_attempt, open_task_part_numbers
 from ingram.sync.options import Progress, SyncOptions, WriterTiming
 from ingram.sync.outcome import RunOutcome
 from ingram.sync.streams import Fetched, InFlight, Streams
@@ -133,7 +136,7 @@ class Writer:
         self.streams = streams
         self.held = HeldResults(options.timing)
         # Details already queued (adopted from a dead run, or retried) are not queued twice.
-        self.details_queued = frozenset(store.open_task_part_numbers([run_id], StreamKind.DETAILS))
+        self.details_queued = frozenset(open_task_part_numbers(store, [run_id], StreamKind.DETAILS))
         self.details_total = 0  # the run's details_total, kept here as batches queue details
         self.stats_saved: tuple[Any, Any] = (None, None)
 
@@ -214,7 +217,7 @@ class Writer:
             " INGRAM_API_URL"
         )
         with self.store.write() as db:  # not "no details": asked again next time
-            self.store.forget_details(db, bare)
+            forget_details(self.store, db, bare)
 
     def on_error(self, item: InFlight, error: ApiError) -> None:
         """Do what the policy makes of ``error``: nothing else decides it."""
@@ -224,7 +227,7 @@ class Writer:
                 log.debug("%s task %d: %s; trying it again later", item.kind, item.task_id, error)
                 self.streams[item.kind].try_later(item)
         elif verdict is Outcome.CANCEL:
-            self.store.count_task_attempt(item.task_id, error.attempts, "cancelled")
+            count_task_attempt(self.store, item.task_id, error.attempts, "cancelled")
         elif verdict is Outcome.STOP_STREAM:
             message = f"{item.kind.label} stopped for this run: the {item.kind.label} endpoint"
             self.streams[item.kind].stop(f"{message} refused: {error}")
@@ -251,7 +254,8 @@ class Writer:
             return
         self.stats_saved = (stats, pacing)
         with self.store.write() as db:
-            self.store.set_run_counts(
+            set_run_counts(
+                self.store,
                 db,
                 self.run_id,
                 pa_requests=stats.pa_requests,
@@ -260,4 +264,4 @@ class Writer:
                 retries=stats.retries,
                 rate_limited=stats.rate_limited,
             )
-            self.store.set_run_pacing(db, self.run_id, pacing)
+            set_run_pacing(self.store, db, self.run_id, pacing)

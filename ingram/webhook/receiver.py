@@ -31,7 +31,8 @@ from typing import Any
 from ingram.clock import utc_now
 from ingram.errors import DatabaseBusy, StoreError
 from ingram.models import StockEvent, StockResource
-from ingram.state.store import Store, details_cutoff
+from ingram.state.products import details_cutoff
+from ingram.state.store import Store
 from ingram.state.webhook import StockOutcome, prune_webhook_events, save_refusals, save_stock_event
 
 log = logging.getLogger("ingram.webhook")
