@@ -128,7 +128,7 @@ class ProductDetails:
     authorized: bool | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False)
     extras: DetailsExtras | None = None
-    source: str = "details"  # or "search": the basic fields only, from a catalog search
+    source: str = "details"  # DetailsSource: or "search", the basic fields only
     product_type: str | None = None  # from a search only: the details schema lacks it
     bare: bool = False  # "no records" said by a 204 or a 404 without the vendor's body
 

@@ -23,6 +23,13 @@ class StreamKind(StrEnum):
         return "P&A" if self is StreamKind.PA else "details"
 
 
+class DetailsSource(StrEnum):
+    """Where a product's details come from (``--details-source``, ``details_status``)."""
+
+    DETAILS = "details"  # the details endpoint, one call a product
+    SEARCH = "search"  # catalog search: the basic fields of up to 100 products a call
+
+
 class RunKind(StrEnum):
     SYNC = "sync"
     RETRY = "retry"

@@ -10,7 +10,8 @@ import pytest
 
 from ingram.config import client_settings, load_settings, parse_duration
 from ingram.errors import ConfigError, InputError
-from ingram.files import atomic_output, read_part_numbers, write_export
+from ingram.inputs import read_part_numbers
+from ingram.output.exports import atomic_output, write_export
 
 CREDENTIALS = {
     "INGRAM_CLIENT_ID": "id-from-env",
@@ -136,7 +137,7 @@ def test_export_formats_and_atomic_output(tmp_path):
 
 
 def test_part_numbers_from_the_command_line_are_normalised_and_checked():
-    from ingram.files import part_numbers_from_args
+    from ingram.inputs import part_numbers_from_args
 
     assert part_numbers_from_args(["6ye881", " 6YE881", "4a0036"]) == ["6YE881", "4A0036"]
     with pytest.raises(InputError, match="not a part number: ''"):

@@ -145,7 +145,7 @@ def test_no_module_left_at_the_top_that_belongs_in_a_part() -> None:
         "config",
         "discover",
         "errors",
-        "files",
+        "inputs",
         "models",
         "policy",
         "redact",

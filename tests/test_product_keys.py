@@ -18,7 +18,7 @@ from test_sandbox import api_headers, get_token
 
 from ingram.api.lookup import match_keys
 from ingram.api.parsing import loads
-from ingram.files import read_part_numbers
+from ingram.inputs import read_part_numbers
 from ingram.models import KeyResolution, ProductKey
 from ingram.sandbox.identifiers import shares_vendor_part_number
 

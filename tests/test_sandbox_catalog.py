@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 
 from ingram.sandbox import Catalog
-from ingram.sandbox.catalog import decode_part_number, encode_part_number
+from ingram.sandbox.seeded import decode_part_number, encode_part_number
 
 PN_RE = re.compile(r"^[0-9A-Z]{6,10}$")
 

@@ -24,6 +24,7 @@ from ingram.errors import (
     CredentialsError,
 )
 from ingram.models import DetailsBatch, ProductDetails, SearchResult
+from ingram.vocab import DetailsSource
 
 if TYPE_CHECKING:
     from ingram.api.client import IngramClient
@@ -92,5 +93,5 @@ def from_search(part_number: str, result: SearchResult) -> ProductDetails:
         category=result.category,
         subcategory=result.subcategory,
         product_type=result.product_type,
-        source="search",
+        source=DetailsSource.SEARCH,
     )

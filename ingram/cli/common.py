@@ -70,6 +70,8 @@ class State:
 
 pass_state = click.make_pass_decorator(State)
 
+INGRAM_SANDBOX_HELP = "Use Ingram's own sandbox API (its credentials), not the built-in one."
+
 # Run and failure ids are SQLite integers: 10**25 is a usage error, not an overflow traceback.
 ROW_ID = click.IntRange(1, 2**63 - 1)
 

@@ -30,6 +30,7 @@ from ingram.state.maintenance import check_demo_database, mark_demo
 from ingram.state.products import add_products
 from ingram.state.store import Store
 from ingram.sync import SyncOptions, run_sync
+from ingram.vocab import RunStatus
 
 DEMO_DB = "ingram_sync_demo.db"
 DEMO_PA_RATE = 600.0
@@ -87,7 +88,7 @@ def demo_command(state: Any, count: int, no_progress: bool) -> None:
         client = IngramClient(demo_client_settings(server.url, sandbox_settings))
         progress = make_progress(state.quiet, bars=not no_progress)
         summary = run_sync(store, client, SyncOptions(force=True), progress)
-        if summary.status == "completed":
+        if summary.status == RunStatus.COMPLETED:
             for line in describe_run(summary.counts, summary.failed):
                 say(state, line, err=True)
             say(state, push_stock_by_webhook(server, store, str(db_path)), err=True)

@@ -18,7 +18,7 @@ from ingram.cli.common import ROW_ID, State, say
 from ingram.cli.listing import checked_statuses, listing_options, show_rows
 from ingram.config import parse_duration
 from ingram.errors import InputError
-from ingram.files import FORMATS, atomic_output, write_export
+from ingram.output.exports import FORMATS, atomic_output, write_export
 from ingram.output.monitor import (
     LineScreen,
     TerminalScreen,
@@ -42,6 +42,7 @@ from ingram.state.products import EXPORT_COLUMNS, details_cutoff
 from ingram.state.runs import recent_runs, run_row
 from ingram.state.store import Store
 from ingram.state.webhook import webhook_intake
+from ingram.vocab import RunStatus
 
 
 def echo_json(value: object) -> None:
@@ -106,7 +107,7 @@ def with_process_state(run: dict[str, Any]) -> dict[str, Any]:
 
     The next sync marks such a run interrupted; until then ``runs`` says it died.
     """
-    gone = run["status"] == "running" and process_alive(run["pid"], run["host"]) is False
+    gone = run["status"] == RunStatus.RUNNING and process_alive(run["pid"], run["host"]) is False
     return run | {"process_gone": gone}
 
 

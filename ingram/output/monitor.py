@@ -40,7 +40,7 @@ from ingram.state.lock import process_alive
 from ingram.state.runs import known_run, last_run, run_row
 from ingram.state.store import Store
 from ingram.state.webhook import webhook_intake
-from ingram.vocab import StreamKind
+from ingram.vocab import RunStatus, StreamKind
 
 ERASE_UP = "\x1b[{n}F\x1b[J"  # cursor up n lines to column 1, clear to the end of the screen
 
@@ -81,7 +81,7 @@ class RunView:
 
     @property
     def running(self) -> bool:
-        return self.status == "running" and not self.process_gone
+        return self.status == RunStatus.RUNNING and not self.process_gone
 
 
 def pick_run(store: Store, run_id: int | None) -> int:
@@ -90,7 +90,7 @@ def pick_run(store: Store, run_id: int | None) -> int:
         if run_row(store, run_id) is None:
             raise InputError(f"no run {run_id}: see `ingram-sync runs`")
         return run_id
-    row = last_run(store, ("running",)) or last_run(store)
+    row = last_run(store, (RunStatus.RUNNING,)) or last_run(store)
     if row is None:
         raise InputError(f"no runs yet in {store.path}: start one with `ingram-sync sync`")
     return row["id"]
@@ -124,8 +124,8 @@ def build_view(
     Rates are averaged over the run so far, or over each stream's own span
     (``stream_seconds``, from the tasks) once the run has ended.
     """
-    gone = run["status"] == "running" and alive is False
-    running = run["status"] == "running" and not gone
+    gone = run["status"] == RunStatus.RUNNING and alive is False
+    running = run["status"] == RunStatus.RUNNING and not gone
     elapsed = run_duration(run, now)
     spans = {
         kind: (stream_seconds or {}).get(kind) or elapsed
@@ -178,11 +178,11 @@ def read_view(store: Store, run_id: int, now: Callable[[], datetime] | None = No
         raise InputError(f"run {run_id} is gone from the database")
     # The start times tell a pid reused by another process from the run's own.
     alive = process_alive(first["pid"], first["host"], parse_time(first["started_at"]))
-    run = known_run(store, run_id) if first["status"] == "running" else first
+    run = known_run(store, run_id) if first["status"] == RunStatus.RUNNING else first
     moment = now() if now else datetime.now(UTC)
     failed = failure_counts(store, run_id)
     spans = None
-    if run["status"] != "running":
+    if run["status"] != RunStatus.RUNNING:
         spans = {
             kind: stream_span(run, timing) for kind, timing in stream_timings(store, run_id).items()
         }
@@ -202,7 +202,7 @@ def rate_text(rate: float | None) -> str:
 
 def headline(view: RunView) -> str:
     where = f"pid {view.pid} on {view.host}" if view.pid else "unknown process"
-    phase = "running for" if view.status == "running" else f"{view.status}, took"
+    phase = "running for" if view.status == RunStatus.RUNNING else f"{view.status}, took"
     profile = f", profile {view.profile}" if view.profile else ""
     return f"run {view.run_id} ({view.kind}{profile}) {phase} {took(view.elapsed)}, {where}"
 

@@ -17,8 +17,9 @@ from email.message import Message
 from typing import Any
 from urllib.parse import urlencode
 
-from .catalog import Catalog, encode_part_number, refused_item
+from .catalog import Catalog, refused_item
 from .identifiers import KEY_TYPES
+from .seeded import encode_part_number
 
 MAX_PA_PRODUCTS = 50
 MAX_PAGE_SIZE = 100

@@ -19,6 +19,7 @@ from .identifiers import (
     shares_vendor_part_number,
 )
 from .pricing import add_item_extras, add_warehouse_extras
+from .seeded import Draws, decode_part_number, encode_part_number, mix
 from .settings import SandboxSettings
 from .vocabulary import (
     ADJECTIVES,
@@ -30,14 +31,6 @@ from .vocabulary import (
     WAREHOUSES,
 )
 
-_MASK = (1 << 64) - 1
-_PN_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_PN_LEN = 6
-_PN_SPACE = 36**_PN_LEN
-_PN_MULT = 1_234_567_891  # odd and not a multiple of 3: coprime with 36**6
-_PN_OFFSET = 987_654_321
-_PN_INVERSE = pow(_PN_MULT, -1, _PN_SPACE)
-
 # salts keep the independent random streams of one product apart
 _SALT_STATIC, _SALT_EPOCH, _SALT_STOCK, _SALT_ID, _SALT_SHOP = 11, 19, 23, 29, 31
 
@@ -46,84 +39,9 @@ FOUND_MESSAGE = "ACOPS ARE AVAILABLE FOR THIS CUSTOMER AND SKU"  # the spec's ex
 NOT_AUTHORIZED_MESSAGE = "Product is not authorized for this customer"
 
 
-def _mix(*parts: int) -> int:
-    """splitmix64-style hash: cheap, stable across processes and Python versions."""
-    h = 0x9E3779B97F4A7C15
-    for part in parts:
-        h = (h ^ (part & _MASK)) & _MASK
-        h = (h * 0xBF58476D1CE4E5B9) & _MASK
-        h ^= h >> 31
-        h = (h * 0x94D049BB133111EB) & _MASK
-        h ^= h >> 29
-    return h
-
-
-class _Stream:
-    """splitmix64 draws: several times cheaper to seed and use than ``random.Random``.
-
-    Every product seeds its own stream, so seeding cost dominates; the draws
-    only need to look random, not be cryptographically or statistically strong.
-    """
-
-    __slots__ = ("_state",)
-
-    def __init__(self, seed: int) -> None:
-        self._state = seed & _MASK
-
-    def bits(self) -> int:
-        self._state = (self._state + 0x9E3779B97F4A7C15) & _MASK
-        z = self._state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-        return z ^ (z >> 31)
-
-    def random(self) -> float:
-        return (self.bits() >> 11) / 9007199254740992.0
-
-    def randrange(self, start: int, stop: int) -> int:
-        return start + self.bits() % (stop - start)
-
-    def randint(self, low: int, high: int) -> int:
-        return low + self.bits() % (high - low + 1)
-
-    def uniform(self, low: float, high: float) -> float:
-        return low + (high - low) * self.random()
-
-    def choice(self, seq: Sequence[Any]) -> Any:
-        return seq[self.bits() % len(seq)]
-
-    def sample(self, seq: Sequence[Any], k: int) -> list[Any]:
-        pool = list(seq)
-        for i in range(k):
-            j = i + self.bits() % (len(pool) - i)
-            pool[i], pool[j] = pool[j], pool[i]
-        return pool[:k]
-
-
 # The part numbers the README and examples/products.csv use: every catalog holds them
 # (beyond its first ``size``), so the README's commands work against the sandbox.
 DOCUMENTED = frozenset({"6YE881", "4A0036", "123512"})
-
-
-def encode_part_number(index: int) -> str:
-    """Index -> 6-char uppercase base-36 part number (a bijection below 36**6)."""
-    n = (index * _PN_MULT + _PN_OFFSET) % _PN_SPACE
-    chars = []
-    for _ in range(_PN_LEN):
-        n, digit = divmod(n, 36)
-        chars.append(_PN_ALPHABET[digit])
-    return "".join(reversed(chars))
-
-
-def decode_part_number(pn: str) -> int | None:
-    """Part number -> index, or None when it cannot be one of ours."""
-    pn = pn.strip().upper()
-    if len(pn) != _PN_LEN or any(c not in _PN_ALPHABET for c in pn):
-        return None
-    n = 0
-    for c in pn:
-        n = n * 36 + _PN_ALPHABET.index(c)
-    return ((n - _PN_OFFSET) * _PN_INVERSE) % _PN_SPACE
 
 
 DOCUMENTED_INDICES = frozenset(decode_part_number(pn) for pn in DOCUMENTED)
@@ -228,20 +146,11 @@ class Catalog:
 
     def _traits(self, index: int) -> tuple[tuple[str, str, str, tuple[str, ...]], str, str, int]:
         """(vendor, category, subcategory, hash) from one hash: search calls it per product."""
-        h = _mix(self.seed, index, _SALT_ID)
+        h = mix(self.seed, index, _SALT_ID)
         vendor = VENDORS[h % len(VENDORS)]
         category = vendor[3][(h >> 8) % len(vendor[3])]
         subs = CATEGORIES[category]
         return vendor, category, subs[(h >> 16) % len(subs)], h
-
-    def vendor_of(self, index: int) -> tuple[str, str, str, tuple[str, ...]]:
-        """(name, vendorNumber, part-number prefix, categories) of a product's vendor."""
-        return self._traits(index)[0]
-
-    def category_of(self, index: int) -> tuple[str, str]:
-        """(category, subcategory), always among what the vendor sells."""
-        _, category, subcategory, _ = self._traits(index)
-        return category, subcategory
 
     def identity(self, index: int) -> tuple[str, str, str, str]:
         """(part number, vendor part number, description, upc) from hash bits, no RNG.
@@ -259,13 +168,13 @@ class Catalog:
         vendor_pn = f"{prefix}{(h >> 45) % 10**5:05d}-{model}"
         if shares_vendor_part_number(index):  # one manufacturer part, two Ingram SKUs
             vendor_pn = self.identity(index - 1)[1]
-        u = _mix(h, index)
+        u = mix(h, index)
         upc = f"{'0000123678'[u % 10]}{(u // 10) % 10**11:011d}"
         description = f"{vendor_name} {adjective} {subcategory.upper()} {model}"
         return encode_part_number(index), vendor_pn, description, upc
 
     def _build_product(self, index: int) -> _Product:
-        rng = _Stream(_mix(self.seed, index, _SALT_STATIC))
+        rng = Draws(mix(self.seed, index, _SALT_STATIC))
         traits = self._traits(index)
         (vendor_name, vendor_number, _, _), category, subcategory, _ = traits
         part_number, vendor_pn, description, upc = self._identity(index, traits)
@@ -291,24 +200,24 @@ class Catalog:
             base_price=rng.randrange(4, 2500) + rng.randrange(1, 100) / 100,
         )
 
-    def _stock_rng(self, index: int) -> tuple[_Stream, bool]:
+    def _stock_rng(self, index: int) -> tuple[Draws, bool]:
         """Stream for price/stock: ~10% of products get a new one per non-zero epoch.
 
         The documented part numbers always do, so the README's ``changes`` shows some.
         """
         variant = self._epoch_variant(index)
-        return _Stream(_mix(self.seed, index, _SALT_STOCK, variant)), variant != 0
+        return Draws(mix(self.seed, index, _SALT_STOCK, variant)), variant != 0
 
     def _epoch_variant(self, index: int) -> int:
         """The epoch a product's price and stock last changed in (0: never)."""
         epoch = self.price_epoch
-        chosen = index in DOCUMENTED_INDICES or _mix(self.seed, index, _SALT_EPOCH, epoch) % 10 == 0
+        chosen = index in DOCUMENTED_INDICES or mix(self.seed, index, _SALT_EPOCH, epoch) % 10 == 0
         changed = epoch != 0 and chosen
         return epoch if changed else 0
 
-    def _shop_rng(self, index: int) -> _Stream:
+    def _shop_rng(self, index: int) -> Draws:
         """Stream for discounts, fees and ETAs: changes with the product's stock."""
-        return _Stream(_mix(self.seed, index, _SALT_SHOP, self._epoch_variant(index)))
+        return Draws(mix(self.seed, index, _SALT_SHOP, self._epoch_variant(index)))
 
     def discontinued(self, index: int) -> bool:
         """Class D products, and every third product whose stock changed in this epoch, flipped."""
@@ -425,7 +334,7 @@ class Catalog:
         p = self._product(index)
         if p.details_draw < self.not_found_details_ratio:
             return None
-        rng = _Stream(_mix(self.seed, index, _SALT_STATIC, 1))
+        rng = Draws(mix(self.seed, index, _SALT_STATIC, 1))
         doc: dict[str, Any] = {
             "ingramPartNumber": p.part_number,
             "vendorPartNumber": p.vendor_part_number,
@@ -519,7 +428,7 @@ class Catalog:
         }
 
 
-def _indicators(rng: _Stream, discontinued: bool) -> dict[str, Any]:
+def _indicators(rng: Draws, discontinued: bool) -> dict[str, Any]:
     """Vendor flag block; real booleans here, unlike ``productAuthorized``."""
     out: dict[str, Any] = {name: rng.random() < 0.2 for name in INDICATOR_FLAGS}
     out["isDiscontinuedProduct"] = discontinued
@@ -528,7 +437,7 @@ def _indicators(rng: _Stream, discontinued: bool) -> dict[str, Any]:
     return out
 
 
-def _tech_specs(rng: _Stream, p: _Product) -> list[dict[str, str]]:
+def _tech_specs(rng: Draws, p: _Product) -> list[dict[str, str]]:
     rows = [("Basic", "Brand Name", p.vendor_name.title())]
     for name, values in rng.sample(SPEC_VALUES, rng.randint(2, len(SPEC_VALUES))):
         rows.append(("General Information", name, rng.choice(values)))
@@ -544,7 +453,7 @@ def _tech_specs(rng: _Stream, p: _Product) -> list[dict[str, str]]:
     ]
 
 
-def _additional_information(rng: _Stream) -> dict[str, Any]:
+def _additional_information(rng: Draws) -> dict[str, Any]:
     weight = round(rng.uniform(0.1, 40.0), 2)
     return {
         "productWeight": [{"plantId": "NL01", "weight": weight, "weightUnit": "KG"}],

@@ -24,7 +24,7 @@ from ingram.state.runs import add_run_counts
 from ingram.state.shop import save_details_extras, save_shop_fields
 from ingram.state.store import Store
 from ingram.state.tasks import close_task, plan_details_tasks
-from ingram.vocab import StreamKind
+from ingram.vocab import DetailsSource, ProductStatus, StreamKind
 
 SEARCH_GROUP = 100  # products per details task with --details-source search (a search page)
 
@@ -36,12 +36,12 @@ class DetailsPolicy:
     enabled: bool = True
     max_age: float = 7 * 86400.0
     refresh: bool = False
-    source: str = "details"  # or "search": basic fields from catalog search, 100 a task
+    source: DetailsSource = DetailsSource.DETAILS  # SEARCH: basic fields, 100 a task
 
     @property
     def task_size(self) -> int:
         """Products per details task: one per call, or a search's worth."""
-        return SEARCH_GROUP if self.source == "search" else 1
+        return SEARCH_GROUP if self.source == DetailsSource.SEARCH else 1
 
 
 def save_price_availability(
@@ -98,7 +98,7 @@ def save_price_availability(
             run_id,
             pa_batches_done=1,
             pa_products_done=len(good),
-            not_found=sum(item_status(item) == "not_found" for item in unpriced),
+            not_found=sum(item_status(item) == ProductStatus.NOT_FOUND for item in unpriced),
         )
     return len(wanted)
 
@@ -138,8 +138,8 @@ def match_items(
 def item_status(item: PriceAvailability) -> str:
     """``active``, ``not_authorized`` (the account may not buy it) or ``not_found``."""
     if item.authorized is False:
-        return "not_authorized"
-    return "active" if item.found else "not_found"
+        return ProductStatus.NOT_AUTHORIZED
+    return ProductStatus.ACTIVE if item.found else ProductStatus.NOT_FOUND
 
 
 def record_item_problems(
@@ -258,7 +258,10 @@ def needs_details(
         before = previous[item.ingram_part_number]
         synced = before["details_synced_at"]
         # basic fields from a search are not the document: the details source fetches it
-        partial = policy.source == "details" and before["details_status"] == "search"
+        partial = (
+            policy.source == DetailsSource.DETAILS
+            and before["details_status"] == DetailsSource.SEARCH
+        )
         if synced is None or synced < cutoff or partial:
             wanted.append(item.ingram_part_number)
     return wanted
@@ -295,7 +298,7 @@ def save_details_batch(
 
 def write_details(db: sqlite3.Connection, run_id: int, details: ProductDetails, now: str) -> None:
     """One product's details: the document, "none" for a 404, or a search's basic fields."""
-    if details.source == "search":
+    if details.source == DetailsSource.SEARCH:
         db.execute(UPDATE_SEARCH_DETAILS_SQL, search_details_row(details, now))
         return  # no indicators, sizes or specs in a search answer: the earlier ones stay
     if details.found:

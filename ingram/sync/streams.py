@@ -21,7 +21,7 @@ from ingram.api.search_details import fetch_details_by_search
 from ingram.models import PriceAvailability
 from ingram.state.store import Store
 from ingram.state.tasks import open_tasks
-from ingram.vocab import StreamKind
+from ingram.vocab import DetailsSource, StreamKind
 
 if TYPE_CHECKING:  # the client (and requests) load only for commands that call the API
     from ingram.api.client import IngramClient
@@ -145,7 +145,9 @@ class Streams:
     ) -> None:
         self.client = client
         self.in_flight: dict[Future[Any], InFlight] = {}
-        self.details_fetcher = DetailsFetcher(client, options.details.source == "search")
+        self.details_fetcher = DetailsFetcher(
+            client, options.details.source == DetailsSource.SEARCH
+        )
         pa_cap = 2 * options.max_concurrent
         details_cap = 2 * options.details_workers
         self.pa = Stream(
