@@ -103,6 +103,23 @@ def test_a_gateway_fault_stops_the_run_with_the_vendors_words(realistic, tmp_pat
     assert pending_tasks_and_failures(cli.db) == (0, 0)
 
 
+def test_key_lookups_meeting_the_same_gateway_fault_twice_stop_the_sync(realistic, tmp_path):
+    # Issue 18: key resolution reads the policy as the run does. Before, every batch of
+    # keys logged the fault and was skipped, and the run then met it again.
+    server = realistic(registered_customer_number="20-999999", catalog_size=10)
+    cli = cli_of(server, tmp_path)
+    keys = [arg for n in range(120) for arg in ("--vpn", f"VPN-{n}")]  # three lookup batches
+    assert cli.run("products", "add", *keys).code == 0
+    result = cli.sync("--pa-retry-waits", "1,1,1")
+    assert result.code == 2, result
+    assert "Invalid customer number" in result.err and "Traceback" not in result.err
+    assert server.stats()["calls"]["price_and_availability"] == 2  # the second in a row stops
+    with sqlite3.connect(cli.db) as db:
+        assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0  # no run began
+        unresolved = db.execute("SELECT COUNT(*) FROM product_keys WHERE status = 'unresolved'")
+        assert unresolved.fetchone()[0] == 120
+
+
 def test_an_outage_ends_the_run_as_interrupted_within_the_limit(realistic, tmp_path):
     server = realistic(catalog_size=100)
     cli = cli_of(server, tmp_path)
