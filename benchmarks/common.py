@@ -237,7 +237,7 @@ def print_settings(title: str, settings: dict[str, Any]) -> None:
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A Markdown table (pastes into the README as it is)."""
+    """A Markdown table (pastes into the docs as it is)."""
     cells = [[str(h) for h in headers]] + [[fmt(value) for value in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = [

@@ -280,7 +280,7 @@ def convert(values: Mapping[str, Any]) -> Settings:
     settings: dict[str, Any] = {}
     for key, value in values.items():
         if key not in known:
-            raise ConfigError(f"unknown setting {key!r}; see the README's configuration section")
+            raise ConfigError(f"unknown setting {key!r}; see docs/configuration.md")
         label = ENVIRONMENT.get(key) or key.replace("_", "-")
         converter = CONVERTERS.get(key)
         settings[key] = converter(value, label) if converter else text_setting(value, label)
@@ -339,7 +339,7 @@ def client_settings(settings: Settings) -> ClientSettings:
     if missing:
         raise ConfigError(
             f"missing {', '.join(missing)}: set {'it' if len(missing) == 1 else 'them'} in the"
-            " environment or the config file (see the README's configuration section)"
+            " environment or the config file (see docs/configuration.md)"
         )
     check_header_value("INGRAM_CUSTOMER_NUMBER", settings.customer_number, 10)
     check_header_value("INGRAM_SENDER_ID", settings.sender_id, 32)

@@ -1,4 +1,4 @@
-"""The cron and systemd examples are what the README says, and the CLI accepts their lines."""
+"""The examples and walkthroughs are what the README and docs/ say, and they work as written."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from ingram.sandbox import Catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+GETTING_STARTED = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+CRON_PAGE = (ROOT / "docs" / "cron.md").read_text(encoding="utf-8")
 
 
 def crontab_jobs() -> list[str]:
@@ -35,23 +37,26 @@ def parses(argv: list[str]) -> bool:
     return result.exit_code == 0 and "Usage: cli sync" in result.output
 
 
-def test_crontab_is_a_user_crontab_and_agrees_with_the_readme(tmp_path):
+def test_crontab_is_a_user_crontab_and_agrees_with_the_cron_page(tmp_path):
     jobs = crontab_jobs()
     assert len(jobs) == 1
     fields = jobs[0].split()
     assert fields[5].startswith("/") and fields[5].endswith("/ingram-sync"), "no user field"
-    assert jobs[0] in README
+    assert jobs[0] in CRON_PAGE
     text = (ROOT / "examples" / "crontab").read_text(encoding="utf-8")
     for setting in [line for line in text.splitlines() if line.startswith(("MAILTO", "INGRAM_"))]:
-        assert setting in README
+        assert setting in CRON_PAGE
     argv = shlex.split(jobs[0])[6:]
     argv[argv.index("--log-file") + 1] = str(tmp_path / "sync.log")  # /var/log is not ours
     assert parses(argv)
 
 
-def test_readme_says_cron_mails_on_output_not_exit_codes():
-    assert "cron mails whatever a job prints and ignores its exit code" in README
-    assert "cron sends mail only when something needs a look (exit" not in README
+def test_the_docs_say_cron_mails_on_output_not_exit_codes():
+    assert "cron mails whatever a job prints and ignores its exit code" in CRON_PAGE
+    for text in (README, GETTING_STARTED, CRON_PAGE):
+        words = " ".join(text.split())
+        assert "cron mails whatever a job prints" in words
+        assert "cron sends mail only when something needs a look (exit" not in words
 
 
 def test_systemd_service_treats_130_as_success_and_readme_has_the_setup():
@@ -65,17 +70,19 @@ def test_systemd_service_treats_130_as_success_and_readme_has_the_setup():
     assert exec_start[0].endswith("/ingram-sync")
     assert parses(exec_start[1:])
     for step in ("useradd", "install -d -o ingram", "systemctl enable --now ingram-sync.timer"):
-        assert step in README
+        assert step in CRON_PAGE
 
 
 def test_parses_refuses_a_bad_line():
     assert not parses(["-q", "sync", "--no-such-option"])
 
 
-def test_the_sandbox_catalog_holds_every_part_number_the_readme_and_examples_use():
+def test_the_sandbox_catalog_holds_every_part_number_the_docs_and_examples_use():
     used = set()
-    for match in re.finditer(r"ingram-sync[^\n`]* (?:products add|--sku) ([A-Z0-9 ]+)", README):
-        used.update(match[1].split())
+    pages = [README] + [page.read_text(encoding="utf-8") for page in (ROOT / "docs").glob("*.md")]
+    for text in pages:
+        for match in re.finditer(r"ingram-sync[^\n`]* (?:products add|--sku) ([A-Z0-9 ]+)", text):
+            used.update(match[1].split())
     with (ROOT / "examples" / "products.csv").open(encoding="utf-8") as rows:
         used.update(row["ingramPartNumber"] for row in csv.DictReader(rows))
     assert {"6YE881", "4A0036", "123512"} <= used
@@ -84,9 +91,9 @@ def test_the_sandbox_catalog_holds_every_part_number_the_readme_and_examples_use
     assert "ZZZZZ9" not in Catalog(size=10)
 
 
-def readme_blocks(heading: str) -> list[list[str]]:
-    """The code blocks of one README section, as lists of lines."""
-    section = README.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+def section_blocks(text: str, heading: str) -> list[list[str]]:
+    """The code blocks of one section of a Markdown page, as lists of lines."""
+    section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
     return [block.strip().splitlines() for block in section.split("```")[1::2]]
 
 
@@ -113,8 +120,8 @@ def stop(proc: subprocess.Popen[str]) -> None:
     assert proc.wait(timeout=10) == 0
 
 
-def test_the_readme_sandbox_walkthrough_works_as_written(tmp_path):
-    shown, typed = readme_blocks("Try it against the local sandbox")
+def test_the_sandbox_walkthrough_works_as_written(tmp_path):
+    shown, typed = section_blocks(GETTING_STARTED, "Try it against the local sandbox")
     assert shown[0] == "$ ingram-sync sandbox"
     (tmp_path / "examples").mkdir()
     (tmp_path / "examples" / "products.csv").write_bytes(
@@ -138,7 +145,7 @@ def test_the_readme_sandbox_walkthrough_works_as_written(tmp_path):
     assert len(outputs[3].stdout.splitlines()) == 1 + 3 and "not_found" not in outputs[3].stdout
     assert (tmp_path / "ingram_sync_sandbox.db").exists()
     port = exports["INGRAM_API_URL"].rsplit(":", 1)[1]
-    proc, _ = start_sandbox("--port", port, "--price-epoch", "1")  # as the README says
+    proc, _ = start_sandbox("--port", port, "--price-epoch", "1")  # as the page says
     try:
         run("ingram-sync sync")
         changes = run("ingram-sync changes").stdout.splitlines()
@@ -148,9 +155,11 @@ def test_the_readme_sandbox_walkthrough_works_as_written(tmp_path):
 
 
 def test_quick_start_gives_the_debian_steps_then_two_commands():
-    setup, install, tests = readme_blocks("Quick start")
-    assert any(line.startswith("git clone ") for line in setup)
-    assert "python3 -m venv .venv && . .venv/bin/activate" in setup
-    assert install == ["pip install . && ingram-sync demo"]
-    assert tests == ["pip install -e '.[test]' && python -m pytest -q"]
-    assert "externally-managed-environment" in README and "pipx install ." in README
+    for text in (README, GETTING_STARTED):
+        setup, install, tests = section_blocks(text, "Quick start")
+        assert any(line.startswith("git clone ") for line in setup)
+        assert "python3 -m venv .venv && . .venv/bin/activate" in setup
+        assert install == ["pip install . && ingram-sync demo"]
+        assert tests == ["pip install -e '.[test]' && python -m pytest -q"]
+        assert "externally-managed-environment" in text and "pipx install ." in text
+    assert section_blocks(README, "Quick start") == section_blocks(GETTING_STARTED, "Quick start")

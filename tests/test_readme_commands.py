@@ -1,11 +1,19 @@
-"""The README's command reference is generated from --help and must be current."""
+"""The docs' command reference (docs/commands.md) is generated from --help and must be current."""
 
 from __future__ import annotations
 
 import click
 
 from ingram.cli import cli
-from ingram.cli.docs import README, START, WIDTH, command_reference, main, replace_section, walk
+from ingram.cli.docs import (
+    COMMANDS_PAGE,
+    START,
+    WIDTH,
+    command_reference,
+    main,
+    replace_section,
+    walk,
+)
 
 
 def all_helps() -> list[tuple[str, str]]:
@@ -15,9 +23,11 @@ def all_helps() -> list[tuple[str, str]]:
     return [(ctx.command_path, command.get_help(ctx)) for command, ctx in walk(cli, root)]
 
 
-def test_readme_command_reference_is_up_to_date():
-    assert main([str(README), "--check"]) == 0, "run: python -m ingram.cli.docs"
-    assert command_reference() in README.read_text(encoding="utf-8")
+def test_the_docs_command_reference_is_up_to_date():
+    assert COMMANDS_PAGE.parts[-2:] == ("docs", "commands.md")
+    assert main([str(COMMANDS_PAGE), "--check"]) == 0, "run: python -m ingram.cli.docs"
+    assert main(["--check"]) == 0, "the default page is docs/commands.md"
+    assert command_reference() in COMMANDS_PAGE.read_text(encoding="utf-8")
 
 
 def test_every_command_has_a_one_line_example():

@@ -1,13 +1,13 @@
-"""The README's command reference, generated from each command's ``--help``.
+"""The command reference of the docs, generated from each command's ``--help``.
 
-``python -m ingram.cli.docs`` rewrites the part of README.md between
+``python -m ingram.cli.docs`` rewrites the part of docs/commands.md between
 ``<!-- commands:start -->`` and ``<!-- commands:end -->``; ``--check`` only
 says whether it is up to date (exit 1 when not), which a test relies on.
 
 Example::
 
-    python -m ingram.cli.docs            # rewrite README.md's command reference
-    python -m ingram.cli.docs --check    # exit 1 if README.md is out of date
+    python -m ingram.cli.docs            # rewrite docs/commands.md's command reference
+    python -m ingram.cli.docs --check    # exit 1 if docs/commands.md is out of date
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import click
 START = "<!-- commands:start -->"
 END = "<!-- commands:end -->"
 WIDTH = 88
-README = Path(__file__).resolve().parents[2] / "README.md"
+COMMANDS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "commands.md"
 
 
 def walk(
@@ -58,15 +58,15 @@ def command_reference() -> str:
 def replace_section(text: str, body: str) -> str:
     """``text`` with the part between the markers replaced by ``body``."""
     if START not in text or END not in text:
-        raise ValueError(f"README has no {START} ... {END} markers")
+        raise ValueError(f"the page has no {START} ... {END} markers")
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     return f"{head}{START}\n{body}{END}{tail}"
 
 
 def main(argv: list[str]) -> int:
-    """Rewrite (or with ``--check`` verify) README.md; return the exit code."""
-    path = Path(next((a for a in argv if not a.startswith("-")), README))
+    """Rewrite (or with ``--check`` verify) docs/commands.md; return the exit code."""
+    path = Path(next((a for a in argv if not a.startswith("-")), COMMANDS_PAGE))
     current = path.read_text(encoding="utf-8")
     wanted = replace_section(current, command_reference())
     if "--check" in argv:

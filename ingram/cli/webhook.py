@@ -30,7 +30,7 @@ def webhook_serve(state: State, host: str, port: int, path: str) -> None:
 
     The secret is the webhook's secret key from Ingram's portal, from
     INGRAM_WEBHOOK_SECRET or the config key webhook_secret. Put an HTTPS
-    reverse proxy in front (see the README): Ingram only calls https:// URLs.
+    reverse proxy in front (see docs/webhook.md): Ingram only calls https:// URLs.
 
     Example: ingram-sync webhook serve --port 8080 --path /ingram/stock
     """

@@ -39,8 +39,8 @@ FOUND_MESSAGE = "ACOPS ARE AVAILABLE FOR THIS CUSTOMER AND SKU"  # the spec's ex
 NOT_AUTHORIZED_MESSAGE = "Product is not authorized for this customer"
 
 
-# The part numbers the README and examples/products.csv use: every catalog holds them
-# (beyond its first ``size``), so the README's commands work against the sandbox.
+# The part numbers the README, docs/ and examples/products.csv use: every catalog holds them
+# (beyond its first ``size``), so the documented commands work against the sandbox.
 DOCUMENTED = frozenset({"6YE881", "4A0036", "123512"})
 
 
@@ -203,7 +203,7 @@ class Catalog:
     def _stock_rng(self, index: int) -> tuple[Draws, bool]:
         """Stream for price/stock: ~10% of products get a new one per non-zero epoch.
 
-        The documented part numbers always do, so the README's ``changes`` shows some.
+        The documented part numbers always do, so the walkthrough's ``changes`` shows some.
         """
         variant = self._epoch_variant(index)
         return Draws(mix(self.seed, index, _SALT_STOCK, variant)), variant != 0

@@ -98,7 +98,7 @@ class SandboxSettings:
     webhook_url: str | None = None  # where ``serve_forever`` pushes Stock Update events
     webhook_secret: str = ""
     webhook_every: float = 900.0  # Ingram pushes every 15 minutes
-    # Realistic mode (see README "Talking to the real API"): a fixed-window lockout, details
+    # Realistic mode (see docs/real-api.md): a fixed-window lockout, details
     # only for US/IN/NL, found items with status messages, unknown paths answered by the
     # gateway. The options below it are independent of it.
     realistic: bool = False
