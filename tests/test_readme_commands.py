@@ -7,13 +7,16 @@ import click
 from ingram.cli import cli
 from ingram.cli.docs import (
     COMMANDS_PAGE,
+    POLICY_PAGE,
     START,
     WIDTH,
     command_reference,
     main,
+    policy_table,
     replace_section,
     walk,
 )
+from ingram.policy import POLICY
 
 
 def all_helps() -> list[tuple[str, str]]:
@@ -28,6 +31,13 @@ def test_the_docs_command_reference_is_up_to_date():
     assert main([str(COMMANDS_PAGE), "--check"]) == 0, "run: python -m ingram.cli.docs"
     assert main(["--check"]) == 0, "the default page is docs/commands.md"
     assert command_reference() in COMMANDS_PAGE.read_text(encoding="utf-8")
+
+
+def test_the_docs_error_table_is_made_from_the_policy():
+    table = policy_table()
+    assert table in POLICY_PAGE.read_text(encoding="utf-8")
+    assert len(table.splitlines()) == len(POLICY) + 4  # a row per answer of the policy
+    assert "| HTTP 5xx | on the endpoint's waits |" in table
 
 
 def test_every_command_has_a_one_line_example():

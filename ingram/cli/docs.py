@@ -1,13 +1,17 @@
-"""The command reference of the docs, generated from each command's ``--help``.
+"""The parts of the docs made from the code: the command reference and the error policy.
 
-``python -m ingram.cli.docs`` rewrites the part of docs/commands.md between
-``<!-- commands:start -->`` and ``<!-- commands:end -->``; ``--check`` only
-says whether it is up to date (exit 1 when not), which a test relies on.
+``python -m ingram.cli.docs`` rewrites, in docs/commands.md, the part between
+``<!-- commands:start -->`` and ``<!-- commands:end -->`` (each command's
+``--help``), and in docs/real-api.md the part between ``<!-- policy:start -->``
+and ``<!-- policy:end -->`` (``ingram.policy``: what each answer of the API
+does). ``--check`` only says whether they are up to date (exit 1 when not),
+which a test relies on. Given a path, it rewrites whichever of the two parts
+that page holds.
 
 Example::
 
-    python -m ingram.cli.docs            # rewrite docs/commands.md's command reference
-    python -m ingram.cli.docs --check    # exit 1 if docs/commands.md is out of date
+    python -m ingram.cli.docs            # rewrite both pages
+    python -m ingram.cli.docs --check    # exit 1 if either is out of date
 """
 
 from __future__ import annotations
@@ -18,10 +22,14 @@ from pathlib import Path
 
 import click
 
+from ingram.policy import policy_rows
+
 START = "<!-- commands:start -->"
 END = "<!-- commands:end -->"
 WIDTH = 88
-COMMANDS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "commands.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+COMMANDS_PAGE = DOCS / "commands.md"
+POLICY_PAGE = DOCS / "real-api.md"
 
 
 def walk(
@@ -55,29 +63,54 @@ def command_reference() -> str:
     return "\n".join(parts)
 
 
-def replace_section(text: str, body: str) -> str:
-    """``text`` with the part between the markers replaced by ``body``."""
-    if START not in text or END not in text:
-        raise ValueError(f"the page has no {START} ... {END} markers")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{body}{END}{tail}"
+def policy_table() -> str:
+    """Markdown: the policy, a row per answer (``ingram.policy.POLICY``)."""
+    lines = [
+        "Generated from `ingram/policy.py` by `python -m ingram.cli.docs`; do not edit by hand.\n",
+        "| answer | retried | then | exit |",
+        "| --- | --- | --- | --- |",
+        *(f"| {' | '.join(cell.replace('|', '/') for cell in row)} |" for row in policy_rows()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+SECTIONS = {"commands": command_reference, "policy": policy_table}
+
+
+def replace_section(text: str, body: str, name: str = "commands") -> str:
+    """``text`` with the part between the ``name`` markers replaced by ``body``."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text or end not in text:
+        raise ValueError(f"the page has no {start} ... {end} markers")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}{end}{tail}"
+
+
+def regenerated(text: str) -> str:
+    """``text`` with every generated part it holds made anew."""
+    for name, make in SECTIONS.items():
+        if f"<!-- {name}:start -->" in text:
+            text = replace_section(text, make(), name)
+    return text
 
 
 def main(argv: list[str]) -> int:
-    """Rewrite (or with ``--check`` verify) docs/commands.md; return the exit code."""
-    path = Path(next((a for a in argv if not a.startswith("-")), COMMANDS_PAGE))
-    current = path.read_text(encoding="utf-8")
-    wanted = replace_section(current, command_reference())
-    if "--check" in argv:
-        if current != wanted:
+    """Rewrite (or with ``--check`` verify) the generated parts; return the exit code."""
+    given = [Path(arg) for arg in argv if not arg.startswith("-")]
+    stale = 0
+    for path in given or [COMMANDS_PAGE, POLICY_PAGE]:
+        current = path.read_text(encoding="utf-8")
+        wanted = regenerated(current)
+        if wanted == current:
+            continue
+        if "--check" in argv:
             print(f"{path} is out of date: run python -m ingram.cli.docs", file=sys.stderr)
-            return 1
-        return 0
-    if current != wanted:
-        path.write_text(wanted, encoding="utf-8")
-        print(f"updated the command reference in {path}")
-    return 0
+            stale = 1
+        else:
+            path.write_text(wanted, encoding="utf-8")
+            print(f"updated the generated parts of {path}")
+    return stale
 
 
 if __name__ == "__main__":
