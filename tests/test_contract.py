@@ -20,9 +20,9 @@ from uuid import uuid4
 
 import pytest
 import requests
-from clirunner import Cli, cli_env
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from support.clirunner import Cli, cli_env
 
 SPEC_FILE = Path(__file__).parent / "vendor" / "ingram-openapi" / "reseller-catalog-v6.yaml"
 SPEC_HOST = "https://api.ingrammicro.com:443"

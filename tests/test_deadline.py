@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from clirunner import Cli, cli_env
+from support.clirunner import Cli, cli_env
 
 from ingram.api.http import build_session, exchange
 from ingram.errors import ApiError

@@ -6,7 +6,7 @@ import hashlib
 import subprocess
 import sys
 
-from clirunner import Cli, cli_env
+from support.clirunner import Cli, cli_env
 
 
 def run_in(folder, env, *args: str) -> subprocess.CompletedProcess[str]:

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-import pytest
-from clirunner import Cli, cli_env
-
 from ingram.sandbox.identifiers import shares_vendor_part_number
 from ingram.state.store import Store
-
-
-@pytest.fixture
-def cli(sandbox, tmp_path) -> Cli:
-    return Cli(cli_env(sandbox.url, tmp_path / "catalog.db"), tmp_path / "catalog.db")
 
 
 def statuses(db) -> dict[str, str]:

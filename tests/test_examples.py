@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shlex
 import signal
@@ -12,6 +11,8 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from support.clirunner import isolated_env
+from support.processes import Started, start
 
 from ingram.cli import cli
 from ingram.sandbox import Catalog
@@ -90,16 +91,13 @@ def readme_blocks(heading: str) -> list[list[str]]:
     return [block.strip().splitlines() for block in section.split("```")[1::2]]
 
 
-def start_sandbox(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start_sandbox(home: Path, *args: str) -> tuple[Started, dict[str, str]]:
     """``ingram-sync sandbox ARGS``, and the variables its announcement says to export."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ingram", "sandbox", *args],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")},
+    proc = start(
+        [sys.executable, "-m", "ingram", "sandbox", *args], env=isolated_env(home), text=True
     )
     exports: dict[str, str] = {}
-    for line in proc.stdout:  # type: ignore[union-attr]
+    for line in proc.lines():
         if line.startswith("Stop it"):
             return proc, exports
         if line.strip().startswith("export "):
@@ -108,7 +106,7 @@ def start_sandbox(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     raise AssertionError("the sandbox did not announce itself")
 
 
-def stop(proc: subprocess.Popen[str]) -> None:
+def stop(proc: Started) -> None:
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=10) == 0
 
@@ -120,13 +118,15 @@ def test_the_readme_sandbox_walkthrough_works_as_written(tmp_path):
     (tmp_path / "examples" / "products.csv").write_bytes(
         (ROOT / "examples" / "products.csv").read_bytes()
     )
-    proc, exports = start_sandbox("--port", "0")
+    proc, exports = start_sandbox(tmp_path, "--port", "0")
     assert [line.split("=")[0].split()[-1] for line in shown if "export" in line] == list(exports)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")} | exports
+    env = isolated_env(tmp_path) | exports
 
     def run(line: str) -> subprocess.CompletedProcess[str]:
         argv = [sys.executable, "-m", "ingram", *shlex.split(line)[1:]]
-        done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, (line, done.stderr)
         return done
 
@@ -138,7 +138,7 @@ def test_the_readme_sandbox_walkthrough_works_as_written(tmp_path):
     assert len(outputs[3].stdout.splitlines()) == 1 + 3 and "not_found" not in outputs[3].stdout
     assert (tmp_path / "ingram_sync_sandbox.db").exists()
     port = exports["INGRAM_API_URL"].rsplit(":", 1)[1]
-    proc, _ = start_sandbox("--port", port, "--price-epoch", "1")  # as the README says
+    proc, _ = start_sandbox(tmp_path, "--port", port, "--price-epoch", "1")  # as the README says
     try:
         run("ingram-sync sync")
         changes = run("ingram-sync changes").stdout.splitlines()

@@ -6,27 +6,11 @@ import json
 import os
 import signal
 import sqlite3
-import time
 from decimal import Decimal
 
-import pytest
-from clirunner import FAST_TIMINGS, Cli, cli_env
+from support.clirunner import FAST_TIMINGS, Cli, cli_env, run_row, wait_for_running_run
 
 from ingram.output.reports import describe_run
-
-
-@pytest.fixture
-def cli(sandbox, tmp_path) -> Cli:
-    return Cli(cli_env(sandbox.url, tmp_path / "catalog.db"), tmp_path / "catalog.db")
-
-
-def run_row(db_path, run_id=None) -> dict:
-    db = sqlite3.connect(db_path)
-    db.row_factory = sqlite3.Row
-    sql = "SELECT * FROM runs " + ("WHERE id = ?" if run_id else "ORDER BY id DESC LIMIT 1")
-    row = db.execute(sql, (run_id,) if run_id else ()).fetchone()
-    db.close()
-    return None if row is None else dict(row)
 
 
 def tracked_products(db_path) -> set[str]:
@@ -34,20 +18,6 @@ def tracked_products(db_path) -> set[str]:
     found = {row[0] for row in db.execute("SELECT ingram_part_number FROM products")}
     db.close()
     return found
-
-
-def wait_for_running_run(db_path, timeout=20.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if db_path.exists():
-            try:
-                row = run_row(db_path)
-            except sqlite3.OperationalError:
-                row = None
-            if row and row["status"] == "running" and row["products"]:
-                return row
-        time.sleep(0.02)
-    raise AssertionError("no running run appeared")
 
 
 def test_monitor_follows_a_sync_in_another_process_to_its_end(sandbox_factory, tmp_path):

@@ -6,14 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from clirunner import Cli, cli_env
+from support.clirunner import Cli
 
 from ingram import __version__
-
-
-@pytest.fixture
-def cli(sandbox, tmp_path) -> Cli:
-    return Cli(cli_env(sandbox.url, tmp_path / "catalog.db"), tmp_path / "catalog.db")
 
 
 def test_global_options_work_after_the_subcommand(cli, sandbox, tmp_path):

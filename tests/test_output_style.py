@@ -8,14 +8,9 @@ import io
 import json
 
 import pytest
-from clirunner import Cli, cli_env
+from support.clirunner import Cli, cli_env
 
 LISTINGS = (("products", "list"), ("failed",), ("changes",), ("runs",))
-
-
-@pytest.fixture
-def cli(sandbox, tmp_path) -> Cli:
-    return Cli(cli_env(sandbox.url, tmp_path / "catalog.db"), tmp_path / "catalog.db")
 
 
 @pytest.fixture

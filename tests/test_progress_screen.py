@@ -10,8 +10,7 @@ import time
 from collections.abc import Callable
 
 import pyte
-from clirunner import FAST_TIMINGS, Cli, cli_env, run_on_pty
-from test_operator_cli import wait_for_running_run
+from support.clirunner import FAST_TIMINGS, Cli, cli_env, run_on_pty, wait_for_running_run
 
 from ingram.output.progress import BarProgress
 

@@ -13,8 +13,8 @@ import signal
 import time
 
 import pytest
-from clirunner import Cli, cli_env
-from reliability import (
+from support.clirunner import Cli, cli_env
+from support.reliability import (
     assert_catalog_matches,
     assert_consistent,
     connect,

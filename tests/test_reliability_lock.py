@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from clirunner import FAST_TIMINGS, Cli, cli_env
-from reliability import assert_consistent, connect
+from support.clirunner import Cli
+from support.processes import Started
+from support.reliability import assert_consistent, connect, start_sync
 
 from ingram.errors import LockedError, StoreError
 from ingram.state.lock import SyncLock, process_alive
@@ -19,14 +20,8 @@ from ingram.state.store import Store, format_time
 SLOW_DETAILS = ("--details-interval", "0.15")  # 30 products: about 4.5 s of details
 
 
-def start_slow_sync(cli: Cli, tmp_path: Path) -> subprocess.Popen[bytes]:
-    with (tmp_path / "first.log").open("ab") as err:
-        first = subprocess.Popen(
-            cli.command("sync", *FAST_TIMINGS, *SLOW_DETAILS),
-            env=cli.env,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
+def start_slow_sync(cli: Cli, tmp_path: Path) -> Started:
+    first = start_sync(cli, tmp_path / "first.log", *SLOW_DETAILS)
     deadline = time.monotonic() + 20
     while not running_runs(cli.db):
         assert time.monotonic() < deadline and first.poll() is None, "first sync never started"
@@ -48,15 +43,13 @@ def running_runs(db: Path) -> list[int]:
 
 
 @pytest.fixture
-def tracked(sandbox, tmp_path) -> Cli:
-    db = tmp_path / "real" / "c.db"
-    db.parent.mkdir()
-    cli = Cli(cli_env(sandbox.url, db), db)
+def tracked(sandbox, make_cli) -> Cli:
+    cli = make_cli(sandbox, "real/c.db")
     assert cli.run("products", "add", *sandbox.catalog.part_numbers(30)).code == 0
     return cli
 
 
-def finish_first(first: subprocess.Popen[bytes], cli: Cli) -> None:
+def finish_first(first: Started, cli: Cli) -> None:
     assert first.wait(60) == 0
     assert_consistent(cli.db)
     statuses = [r[0] for r in connect(cli.db).execute("SELECT status FROM runs")]

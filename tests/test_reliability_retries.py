@@ -7,8 +7,8 @@ import signal
 import time
 
 import pytest
-from clirunner import FAST_TIMINGS, Cli, cli_env
-from reliability import assert_consistent, connect, open_failures
+from support.clirunner import FAST_TIMINGS, Cli, cli_env
+from support.reliability import assert_consistent, connect, open_failures
 
 PRODUCTS = 500
 KILLS = 10

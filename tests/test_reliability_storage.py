@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from clirunner import FAST_TIMINGS, Cli, cli_env
-from reliability import assert_catalog_matches, assert_consistent
+from support.clirunner import FAST_TIMINGS, Cli, cli_env
+from support.processes import start
+from support.reliability import assert_catalog_matches, assert_consistent
 
 from ingram.state.migrations import LATEST
 
@@ -37,12 +38,7 @@ def test_eight_first_runs_racing_on_one_fresh_file_all_succeed(tmp_path):
         db = tmp_path / f"race{round_number}.db"
         go = tmp_path / f"go{round_number}"
         racers = [
-            subprocess.Popen(
-                [sys.executable, "-c", RACER, str(db), str(go), f"PN{n}"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
+            start([sys.executable, "-c", RACER, str(db), str(go), f"PN{n}"], text=True)
             for n in range(RACERS)
         ]
         go.touch()

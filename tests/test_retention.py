@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-from clirunner import FAST_TIMINGS, Cli, cli_env
-from reliability import assert_consistent
+from support.clirunner import FAST_TIMINGS, Cli, cli_env
+from support.reliability import assert_consistent
 
 from ingram.state.store import format_time
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import threading
 from pathlib import Path
 
 import requests
+from support.processes import Started, start
 
 from ingram.sandbox import FaultRates, build_arg_parser, serve_forever, settings_from_args
 
@@ -21,22 +23,15 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
 
 
-def start(module: str, *args: str) -> subprocess.Popen[str]:
+def start_module(module: str, *args: str) -> Started:
     """``python -m MODULE ARGS`` from the checkout, its output readable as text."""
-    return subprocess.Popen(
-        [sys.executable, "-m", module, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(),
-        cwd=ROOT,
-    )
+    return start([sys.executable, "-m", module, *args], text=True, env=_env(), cwd=ROOT)
 
 
 def test_module_prints_url_serves_and_stops_on_sigterm() -> None:
-    proc = start("ingram.sandbox", "--port", "0", "--catalog-size", "20")
+    proc = start_module("ingram.sandbox", "--port", "0", "--catalog-size", "20")
     try:
-        line = proc.stdout.readline().strip()  # type: ignore[union-attr]
+        line = next(proc.lines()).strip()
         assert line.startswith("Sandbox listening on http://127.0.0.1:"), line
         url = line.rsplit(" ", 1)[1]
         token = requests.post(
@@ -52,7 +47,7 @@ def test_module_prints_url_serves_and_stops_on_sigterm() -> None:
         assert len(requests.get(url + "/_sandbox/catalog", timeout=5).json()) == 20
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=5) == 0
-        assert "Traceback" not in proc.stderr.read()  # type: ignore[union-attr]
+        assert "Traceback" not in proc.communicate(timeout=5)[1]
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -66,7 +61,12 @@ def test_sandbox_never_imports_the_client() -> None:
         "assert 'requests' not in sys.modules, 'sandbox imported requests'\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], env=_env(), cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-c", code],
+        env=_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
 
@@ -166,9 +166,9 @@ def test_ingram_sync_sandbox_offers_every_option_of_the_module() -> None:
 
 
 def test_ingram_sync_sandbox_prints_the_lines_that_point_the_cli_at_it(tmp_path) -> None:
-    proc = start("ingram", "sandbox", "--port", "0", "--price-epoch", "0")
+    proc = start_module("ingram", "sandbox", "--port", "0", "--price-epoch", "0")
     try:
-        lines = [proc.stdout.readline().strip() for _ in range(7)]  # type: ignore[union-attr]
+        lines = [line.strip() for line in itertools.islice(proc.lines(), 7)]
         exports = dict(
             line.split("#")[0].split(" ", 1)[1].strip().split("=", 1)
             for line in lines

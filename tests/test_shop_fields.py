@@ -12,21 +12,15 @@ import json
 import sqlite3
 from decimal import Decimal
 
-import pytest
-from clirunner import Cli, cli_env
-from test_parsing import DETAILS_EXAMPLE, PA_200_EXAMPLE
-from test_product_keys import pa_call
+from support.clirunner import Cli, cli_env
+from support.sandbox_calls import pa_call
+from support.vendor_examples import DETAILS_EXAMPLE, PA_200_EXAMPLE
 
 from ingram.api.parsing import loads, parse_details, parse_price_availability
 from ingram.models import Discount
 from ingram.sandbox.pricing import COUNTRIES_WITHOUT_EXTRAS
 from ingram.state.migrations import MIGRATIONS, migrate
 from ingram.state.store import Store
-
-
-@pytest.fixture
-def cli(sandbox, tmp_path) -> Cli:
-    return Cli(cli_env(sandbox.url, tmp_path / "catalog.db"), tmp_path / "catalog.db")
 
 
 def test_the_vendors_pa_example_gives_flags_discounts_and_backorder_lines() -> None:

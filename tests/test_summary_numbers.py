@@ -8,8 +8,7 @@ import signal
 import subprocess
 import sys
 
-from clirunner import Cli, cli_env
-from test_operator_cli import wait_for_running_run
+from support.clirunner import Cli, cli_env, isolated_env, wait_for_running_run
 
 
 def test_summary_counts_failed_details_as_failed_and_fits_100_columns(sandbox_factory, tmp_path):
@@ -115,7 +114,7 @@ def test_sku_says_it_tracks_an_untracked_part_number(sandbox, tmp_path):
 
 
 def test_demo_states_the_documented_limits_and_says_when_it_reuses_its_database(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")}
+    env = isolated_env(tmp_path)
 
     def demo(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

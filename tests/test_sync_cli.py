@@ -13,18 +13,12 @@ import stat
 import time
 from decimal import Decimal
 
-import pytest
-from clirunner import FAST_TIMINGS, Cli, cli_env
-from reliability import expected_status
+from support.clirunner import FAST_TIMINGS, Cli, cli_env
+from support.reliability import expected_status
 
 from ingram.engine import DETAILS_AGE, DETAILS_GROUP
 
 UNKNOWN = ["ZZNOTREAL1", "ZZNOTREAL2"]
-
-
-@pytest.fixture
-def cli(sandbox, tmp_path) -> Cli:
-    return Cli(cli_env(sandbox.url, tmp_path / "catalog.db"), tmp_path / "catalog.db")
 
 
 def pricing_of(item: dict) -> dict:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from clirunner import FAST_TIMINGS, Cli, cli_env, run_on_pty
-from test_operator_cli import wait_for_running_run
+from support.clirunner import FAST_TIMINGS, Cli, cli_env, run_on_pty, wait_for_running_run
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 

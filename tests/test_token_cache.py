@@ -6,8 +6,8 @@ import json
 import stat
 import time
 
-from client_support import SECRET, client_for
-from clirunner import Cli, cli_env
+from support.client_support import SECRET, client_for
+from support.clirunner import Cli, cli_env
 
 from ingram.api.client import bare_host
 from ingram.api.tokencache import TokenCache

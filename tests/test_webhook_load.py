@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
-from clirunner import FAST_TIMINGS, Cli, cli_env
-from webhook_support import SECRET, applied_events, post, query, stock_event, wait_for
+from support.clirunner import FAST_TIMINGS, Cli, cli_env
+from support.webhook_support import SECRET, applied_events, post, query, stock_event, wait_for
 
 from ingram.state.store import Store
 from ingram.webhook.server import WebhookServer, WebhookSettings

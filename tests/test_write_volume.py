@@ -11,8 +11,8 @@ import time
 import zlib
 
 import pytest
-from client_support import client_for
-from clirunner import Cli, cli_env
+from support.client_support import client_for
+from support.clirunner import Cli, cli_env
 
 from ingram import engine
 from ingram.engine import DETAILS_GROUP, NoProgress, SyncOptions, run_sync
