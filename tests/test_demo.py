@@ -6,6 +6,7 @@ import hashlib
 import subprocess
 import sys
 
+import pytest
 from support.clirunner import Cli, cli_env
 
 
@@ -35,6 +36,7 @@ def test_the_demo_refuses_a_real_catalog_and_leaves_it_untouched(tmp_path):
     assert (tmp_path / "ingram_sync_demo.db").exists()
 
 
+@pytest.mark.slow
 def test_the_demo_reruns_on_its_own_database_and_on_a_new_one(tmp_path):
     env = cli_env("http://127.0.0.1:9", tmp_path / "unused.db")
     for _ in range(2):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from ingram.sandbox.identifiers import shares_vendor_part_number
 from ingram.state.store import Store
 
@@ -14,6 +16,7 @@ def statuses(db) -> dict[str, str]:
         return dict(rows.fetchall())
 
 
+@pytest.mark.slow
 def test_search_fills_basic_details_and_falls_back_for_the_rest(sandbox, cli) -> None:
     catalog = sandbox.catalog
     shared = next(i for i in range(1, 200) if shares_vendor_part_number(i))

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from support.clirunner import isolated_env
 from support.processes import Started, start
@@ -111,6 +112,7 @@ def stop(proc: Started) -> None:
     assert proc.wait(timeout=10) == 0
 
 
+@pytest.mark.slow
 def test_the_readme_sandbox_walkthrough_works_as_written(tmp_path):
     shown, typed = readme_blocks("Try it against the local sandbox")
     assert shown[0] == "$ ingram-sync sandbox"
@@ -152,5 +154,5 @@ def test_quick_start_gives_the_debian_steps_then_two_commands():
     assert any(line.startswith("git clone ") for line in setup)
     assert "python3 -m venv .venv && . .venv/bin/activate" in setup
     assert install == ["pip install . && ingram-sync demo"]
-    assert tests == ["pip install -e '.[test]' && python -m pytest -q"]
+    assert tests == ["pip install -e '.[test]' && python -m pytest -q -n auto"]
     assert "externally-managed-environment" in README and "pipx install ." in README

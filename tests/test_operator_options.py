@@ -116,6 +116,7 @@ def test_sync_of_a_database_tracking_nothing_warns_and_exits_2(cli):
     assert cli.run("runs", "--json").out.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_quiet_prints_nothing_that_needs_no_look(cli, sandbox):
     for args in (
         ("products", "add", "6YE882"),

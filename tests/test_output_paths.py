@@ -44,6 +44,7 @@ def test_export_dash_means_stdout(catalog):
     assert result.out.splitlines()[1].startswith("4A0036,")
 
 
+@pytest.mark.slow
 def test_sigterm_during_export_leaves_no_temporary_file(tmp_path):
     db = tmp_path / "c.db"
     out_dir = tmp_path / "out"

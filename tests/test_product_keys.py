@@ -10,6 +10,7 @@ import io
 import json
 import sqlite3
 
+import pytest
 from support.clirunner import Cli, cli_env
 from support.sandbox_calls import pa_call
 from support.vendor_examples import PA_207_EXAMPLE
@@ -57,6 +58,7 @@ def test_answers_are_matched_to_the_keys_they_echo() -> None:
     )
 
 
+@pytest.mark.slow
 def test_import_by_keys_sync_resolves_and_export_carries_them(sandbox, cli, tmp_path) -> None:
     catalog = sandbox.catalog
     shared_index = next(i for i in range(1, 200) if shares_vendor_part_number(i))

@@ -39,6 +39,7 @@ def run_json(cli: Cli, run_id: int) -> dict:
     return run
 
 
+@pytest.mark.slow
 def test_a_run_far_faster_than_the_vendor_allows_follows_its_headers(realistic, make_cli):
     limit, window, batches = 10, 0.5, 60
     server = realistic(pa_rate_limit=limit, rate_window=window, catalog_size=batches * 5)
@@ -61,6 +62,7 @@ def test_a_run_far_faster_than_the_vendor_allows_follows_its_headers(realistic, 
     assert f"P&A: limit {limit} a window" in shown.out, shown
 
 
+@pytest.mark.slow
 def test_slow_details_say_how_many_workers_would_reach_the_limit(realistic, make_cli):
     server = realistic(latency=0.05, catalog_size=20)
     cli = make_cli(server)
@@ -81,6 +83,7 @@ def pending_tasks_and_failures(db) -> tuple[int, int]:
     return pending, failures
 
 
+@pytest.mark.slow
 def test_a_gateway_fault_stops_the_run_with_the_vendors_words(realistic, make_cli):
     server = realistic(registered_customer_number="20-999999", catalog_size=300)
     cli = make_cli(server)  # sends 20-222222, which these credentials do not own
@@ -97,6 +100,7 @@ def test_a_gateway_fault_stops_the_run_with_the_vendors_words(realistic, make_cl
     assert pending_tasks_and_failures(cli.db) == (0, 0)
 
 
+@pytest.mark.slow
 def test_an_outage_ends_the_run_as_interrupted_within_the_limit(realistic, make_cli):
     server = realistic(catalog_size=100)
     cli = make_cli(server)
@@ -155,6 +159,7 @@ def top_level_priced(server, count: int) -> list[str]:
     return [pn for pn in pns if "pricing" in server.catalog.price_availability_item(pn)][:count]
 
 
+@pytest.mark.slow
 def test_one_bad_item_fails_that_item_only(realistic, make_cli):
     server = realistic(catalog_size=200)
     pns = top_level_priced(server, 50)
@@ -173,6 +178,7 @@ def test_one_bad_item_fails_that_item_only(realistic, make_cli):
     assert len(synced) == 49
 
 
+@pytest.mark.slow
 def test_items_without_part_number_match_by_vendor_part_number(realistic, make_cli):
     server = realistic(catalog_size=200)
     pns = server.catalog.part_numbers(20)
@@ -282,6 +288,7 @@ def test_discover_tolerates_short_pages_and_a_changing_records_found(realistic, 
         assert row["product_type"] == server.catalog.search_row(index)["productType"], row
 
 
+@pytest.mark.slow
 def test_discover_keeps_the_pages_before_a_failure(stub, tmp_path, make_cli):
     def answer(seen):
         if "pageNumber=1" in seen.path:

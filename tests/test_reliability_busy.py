@@ -35,6 +35,7 @@ def hold_write_lock(db, seconds: float) -> Started:
     return holder
 
 
+@pytest.mark.slow
 def test_a_sync_waits_out_a_writer_holding_the_lock_past_the_busy_timeout(
     sandbox_factory, tmp_path, caplog
 ):
@@ -83,6 +84,7 @@ def test_another_command_on_a_busy_database_says_so_and_exits_3(tmp_path):
     assert cli.run("products", "add", "4A0036").code == 0  # nothing was left half-done
 
 
+@pytest.mark.slow
 def test_a_signal_during_the_wait_for_a_busy_database_interrupts_the_run(
     sandbox_factory, tmp_path, caplog
 ):

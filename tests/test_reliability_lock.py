@@ -56,6 +56,7 @@ def finish_first(first: Started, cli: Cli) -> None:
     assert statuses == ["completed"], statuses  # never declared dead by the second
 
 
+@pytest.mark.slow
 def test_second_sync_through_a_symlinked_path_exits_3(tracked, tmp_path):
     link = tmp_path / "link.db"
     link.symlink_to(tracked.db)
@@ -66,6 +67,7 @@ def test_second_sync_through_a_symlinked_path_exits_3(tracked, tmp_path):
     finish_first(first, tracked)
 
 
+@pytest.mark.slow
 def test_second_sync_after_the_lock_file_is_deleted_exits_3(tracked, tmp_path):
     first = start_slow_sync(tracked, tmp_path)
     lock = tracked.db.with_name("c.db.lock")

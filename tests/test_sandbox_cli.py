@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 import requests
 from support.processes import Started, start
 
@@ -165,6 +166,7 @@ def test_ingram_sync_sandbox_offers_every_option_of_the_module() -> None:
     assert "error_500" not in help_text and "rate_limit_429" not in help_text
 
 
+@pytest.mark.slow
 def test_ingram_sync_sandbox_prints_the_lines_that_point_the_cli_at_it(tmp_path) -> None:
     proc = start_module("ingram", "sandbox", "--port", "0", "--price-epoch", "0")
     try:
@@ -194,6 +196,7 @@ def test_ingram_sync_sandbox_prints_the_lines_that_point_the_cli_at_it(tmp_path)
         assert proc.wait(timeout=10) == 0
 
 
+@pytest.mark.slow
 def test_port_in_use_bad_host_and_bad_rates_are_one_line_exit_2() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

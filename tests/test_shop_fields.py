@@ -12,6 +12,7 @@ import json
 import sqlite3
 from decimal import Decimal
 
+import pytest
 from support.clirunner import Cli, cli_env
 from support.sandbox_calls import pa_call
 from support.vendor_examples import DETAILS_EXAMPLE, PA_200_EXAMPLE
@@ -93,6 +94,7 @@ def db_rows(path, sql: str, *params) -> list[sqlite3.Row]:
         db.close()
 
 
+@pytest.mark.slow
 def test_sync_stores_what_the_sandbox_serves_and_export_shows_it(sandbox, cli) -> None:
     pns = sandbox.catalog.part_numbers(60)
     assert cli.run("products", "add", *pns).code == 0
@@ -212,6 +214,7 @@ def test_countries_without_the_extras_leave_them_null(sandbox, tmp_path) -> None
     assert all(row["backorder_eta"] is not None for row in backordered)
 
 
+@pytest.mark.slow
 def test_changes_show_backorder_eta_moves_and_discontinued_flips(sandbox, cli) -> None:
     pns = sandbox.catalog.part_numbers(150)
     assert cli.run("products", "add", *pns).code == 0

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from support.clirunner import Cli, cli_env, isolated_env
 from support.processes import start
 from support.webhook_support import SECRET, applied_events, query, wait_for
@@ -18,6 +19,7 @@ from ingram.state.store import Store
 from ingram.webhook.server import WebhookServer, WebhookSettings
 
 
+@pytest.mark.slow
 def test_pushed_stock_lands_between_syncs_without_prices_and_the_next_sync_agrees(
     sandbox_factory, tmp_path: Path
 ) -> None:
@@ -104,6 +106,7 @@ def test_sandbox_refuses_a_webhook_url_without_a_secret(tmp_path: Path) -> None:
     assert "--webhook-secret" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_demo_shows_stock_arriving_by_webhook_between_two_syncs(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "ingram", "demo", "--products", "200"],

@@ -22,9 +22,9 @@ from typing import Any
 
 from click.testing import CliRunner
 from click.testing import Result as InProcessResult
-from support.processes import Started, start
 
 from ingram.cli import cli
+from support.processes import Started, start
 
 FAST_TIMINGS = (
     "--pa-rate", "6000",
