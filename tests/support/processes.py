@@ -4,7 +4,9 @@ A child writing into a pipe nobody reads blocks once the pipe's 64 KiB are full
 (a ``sync -v`` under load did, stuck in its log handler, and hung CI). Every
 process a test starts is a ``Started``: a thread per piped stream reads it into
 memory while the test does other things, and ``communicate`` hands back what
-was written. What a failed or timed-out test left running, ``reap_all`` kills.
+was written. What a failed or timed-out test left running, ``reap_all`` kills
+(the conftest calls it after each test, so start children in tests or in
+function-scoped fixtures, never in wider ones).
 """
 
 from __future__ import annotations
