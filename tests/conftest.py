@@ -1,13 +1,52 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures. Helpers live in ``tests/support/``; no test module imports another.
+
+Every test runs as if alone (the suite runs under pytest-xdist, ``-n auto``): its files in
+its own ``tmp_path``, its servers on ports the OS picks, nothing of the shell's environment
+or the user's home, and no child process left behind.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from support.client_support import StubServer, stub_servers
+from support.clirunner import NOT_INHERITED, Cli, cli_env
+from support.processes import reap_all
 
 from ingram.sandbox import SandboxServer, SandboxSettings
+
+
+@pytest.fixture(autouse=True)
+def own_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ``INGRAM_*`` variable of the shell, and a HOME of the test's own: neither the user's
+    config file nor their token cache is read or written, in this process or its children."""
+    for name in list(os.environ):
+        if name.startswith("INGRAM_") or name in NOT_INHERITED:
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture(autouse=True)
+def ingram_logger_restored() -> Iterator[None]:
+    """The CLI configures the ``ingram`` logger when run in-process; leave it as it was."""
+    logger = logging.getLogger("ingram")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture(autouse=True)
+def no_process_left() -> Iterator[None]:
+    """Whatever a test started and did not stop (it failed, or timed out) is killed."""
+    yield
+    reap_all()
 
 
 @pytest.fixture
@@ -31,3 +70,30 @@ def sandbox_factory() -> Iterator[Callable[..., SandboxServer]]:
 def sandbox(sandbox_factory: Callable[..., SandboxServer]) -> SandboxServer:
     """A running sandbox with default settings and a 200-product catalog."""
     return sandbox_factory()
+
+
+@pytest.fixture
+def make_cli(tmp_path: Path) -> Callable[..., Cli]:
+    """``make_cli(server, db="catalog.db", **env)``: ``ingram-sync`` pointed at ``server`` (a
+    sandbox, a stub, anything with a ``url``, or the URL itself) and at the database ``db``
+    in this test's folder, which is also its working directory; ``env`` adds variables."""
+
+    def make(server: Any, db: str = "catalog.db", **env: str) -> Cli:
+        url = server if isinstance(server, str) else server.url
+        path = tmp_path / db
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return Cli(cli_env(url, path, **env), path, cwd=tmp_path)
+
+    return make
+
+
+@pytest.fixture
+def cli(make_cli: Callable[..., Cli], sandbox: SandboxServer) -> Cli:
+    """``ingram-sync`` against this test's ``sandbox``, with ``catalog.db`` in ``tmp_path``."""
+    return make_cli(sandbox)
+
+
+@pytest.fixture
+def stub() -> Iterator[Callable[[Any], StubServer]]:
+    """``stub(answer)``: a loopback server answering API calls by ``answer(seen)``."""
+    yield from stub_servers()

@@ -9,19 +9,16 @@ exception, which would print a traceback from a real process, shows up here as
 from __future__ import annotations
 
 import gc
-import logging
 import random
 import socket
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from clirunner import FAST_TIMINGS, cli_env
+from click.testing import Result
+from support.clirunner import FAST_TIMINGS, cli_env, invoke
 
-from ingram.cli import cli
 from ingram.sandbox import FaultRates
 from ingram.state.migrations import LATEST
 
@@ -38,7 +35,7 @@ class World:
     tmp: Path
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> Result:
-        result = CliRunner().invoke(cli, list(args), env=env or self.env, prog_name="ingram-sync")
+        result = invoke(env or self.env, *args)
         if result.exception is not None:  # a real process would have printed a traceback
             assert isinstance(result.exception, SystemExit), repr(result.exception)
         assert "Traceback" not in result.stdout + result.stderr
@@ -50,15 +47,6 @@ class World:
             conn.row_factory = sqlite3.Row
             rows = conn.execute("SELECT * FROM products ORDER BY 1").fetchall()
         return [{k: v for k, v in dict(row).items() if k != "last_error"} for row in rows]
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The CLI configures the ``ingram`` logger; leave it as other tests expect it."""
-    logger = logging.getLogger("ingram")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture
@@ -192,7 +180,7 @@ def test_a_bad_option_is_a_usage_error(world, sandbox, name):
 def test_each_missing_credential_is_named(world, variable):
     env = {k: v for k, v in world.env.items() if k != variable}
     before = world.catalog()
-    result = CliRunner().invoke(cli, ["sync"], env=env | {variable: ""})
+    result = invoke(env | {variable: ""}, "sync")
     refused(world, result, USAGE, f"missing {variable}")
     assert world.catalog() == before
 

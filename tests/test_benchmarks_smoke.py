@@ -17,6 +17,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 FAST = ("--pa-rate", "6000", "--details-interval", "0.002", "--latency", "0.001")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("script", "args"),
     [

@@ -6,19 +6,16 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from client_support import (
+from support.client_support import (
     SECRET,
     Reply,
     Seen,
-    StubServer,
     client_for,
     run_threads,
-    stub_servers,
 )
 
 from ingram import __version__
@@ -26,12 +23,6 @@ from ingram.api.client import ClientSettings, IngramClient
 from ingram.api.parsing import loads, parse_price_availability
 from ingram.errors import ApiError, ApiUnavailable, CredentialsError, MalformedResponse
 from ingram.sandbox import FaultRates
-
-
-@pytest.fixture
-def stub() -> Iterator[Callable[[Any], StubServer]]:
-    yield from stub_servers()
-
 
 # ---------------------------------------------------------------- protocol
 

@@ -5,21 +5,14 @@ from __future__ import annotations
 import email.utils
 import threading
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from client_support import Reply, StubServer, client_for, run_threads, stub_servers
+from support.client_support import Reply, client_for, run_threads
 
 from ingram.api.ratelimiting import EndpointGate, rate_limit_delay
 from ingram.errors import ApiError, Cancelled
 from ingram.sandbox import FaultRates
-
-
-@pytest.fixture
-def stub() -> Iterator[Callable[[Any], StubServer]]:
-    yield from stub_servers()
-
 
 # ---------------------------------------------------------------- the limiter itself
 

@@ -20,9 +20,9 @@ from uuid import uuid4
 
 import pytest
 import requests
-from clirunner import Cli, cli_env
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from support.clirunner import Cli, cli_env
 
 SPEC_FILE = Path(__file__).parent / "vendor" / "ingram-openapi" / "reseller-catalog-v6.yaml"
 SPEC_HOST = "https://api.ingrammicro.com:443"
@@ -124,6 +124,7 @@ def as_spec_response(exchange: Exchange) -> RequestsOpenAPIResponse:
 
 
 # openapi-core checks no OAuth2 scheme (the spec's security): it says so once per request.
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Unsupported scheme type:UserWarning")
 def test_a_realistic_sync_keeps_to_the_vendors_spec(sandbox_factory, tmp_path, spec):
     server = sandbox_factory(realistic=True, catalog_size=120)
@@ -180,6 +181,7 @@ def why(exc: BaseException) -> str:
     return "; ".join(kept[:3])
 
 
+@pytest.mark.slow
 def test_ingrams_official_sdk_drives_the_sandbox(sandbox_factory):
     """Token, search, details and P&A through ``xi-sdk-resellers``, a client nobody here wrote."""
     from xi.sdk.resellers import AccesstokenApi, ApiClient, Configuration, ProductCatalogApi

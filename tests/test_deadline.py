@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from clirunner import Cli, cli_env
+from support.clirunner import Cli, cli_env
 
 from ingram.api.http import build_session, exchange
 from ingram.errors import ApiError
@@ -94,6 +94,7 @@ def test_a_content_length_body_trickled_ends_at_the_deadline(trickling):
     assert timed_exchange(server.url, deadline=0.5) < 1.5
 
 
+@pytest.mark.slow
 def test_sync_with_a_deadline_stops_against_a_trickling_api(trickling, tmp_path):
     server = trickling(HEADER)
     db = tmp_path / "c.db"

@@ -6,7 +6,8 @@ import hashlib
 import subprocess
 import sys
 
-from clirunner import Cli, cli_env
+import pytest
+from support.clirunner import Cli, cli_env
 
 
 def run_in(folder, env, *args: str) -> subprocess.CompletedProcess[str]:
@@ -35,6 +36,7 @@ def test_the_demo_refuses_a_real_catalog_and_leaves_it_untouched(tmp_path):
     assert (tmp_path / "ingram_sync_demo.db").exists()
 
 
+@pytest.mark.slow
 def test_the_demo_reruns_on_its_own_database_and_on_a_new_one(tmp_path):
     env = cli_env("http://127.0.0.1:9", tmp_path / "unused.db")
     for _ in range(2):

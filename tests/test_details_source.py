@@ -5,17 +5,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from clirunner import Cli, cli_env
 
 from ingram.sandbox.identifiers import shares_vendor_part_number
 from ingram.state.runs import create_run, finish_run
 from ingram.state.store import Store
 from ingram.state.tasks import plan_details_tasks
-
-
-@pytest.fixture
-def cli(sandbox, tmp_path) -> Cli:
-    return Cli(cli_env(sandbox.url, tmp_path / "catalog.db"), tmp_path / "catalog.db")
 
 
 def statuses(db) -> dict[str, str]:
@@ -24,6 +18,7 @@ def statuses(db) -> dict[str, str]:
         return dict(rows.fetchall())
 
 
+@pytest.mark.slow
 def test_search_fills_basic_details_and_falls_back_for_the_rest(sandbox, cli) -> None:
     catalog = sandbox.catalog
     shared = next(i for i in range(1, 200) if shares_vendor_part_number(i))

@@ -20,7 +20,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_examples import GETTING_STARTED, README, ROOT, parses, section_blocks, start_sandbox, stop
+from support.docs_pages import (
+    GETTING_STARTED,
+    README,
+    ROOT,
+    parses,
+    section_blocks,
+    start_sandbox,
+    stop,
+)
 
 DOCS = ROOT / "docs"
 PAGES = sorted([ROOT / "README.md", *DOCS.glob("*.md")])
@@ -149,7 +157,7 @@ def test_the_first_real_setup_works_as_written(tmp_path):
     for name in ("config.toml", "products.csv"):
         (checkout / "examples" / name).write_bytes((ROOT / "examples" / name).read_bytes())
     (checkout / "products.csv").write_bytes((ROOT / "examples" / "products.csv").read_bytes())
-    proc, exports = start_sandbox("--port", "0")
+    proc, exports = start_sandbox(tmp_path, "--port", "0")
     # The person's editor: credentials, a database they can write, the sandbox's address.
     edits = {
         "your-client-id": exports["INGRAM_CLIENT_ID"],
@@ -166,7 +174,12 @@ def test_the_first_real_setup_works_as_written(tmp_path):
 
     def run(line: str) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            ["bash", "-c", line], cwd=checkout, env=env, capture_output=True, text=True
+            ["bash", "-c", line],
+            cwd=checkout,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, (line, done.stdout, done.stderr)
         return done

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
-from pathlib import Path
 
-from click.testing import CliRunner
+import pytest
+from support.clirunner import isolated_env
+from support.docs_pages import (
+    CRON_PAGE,
+    GETTING_STARTED,
+    README,
+    ROOT,
+    parses,
+    section_blocks,
+    start_sandbox,
+    stop,
+)
 
-from ingram.cli import cli
 from ingram.sandbox import Catalog
-
-ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-GETTING_STARTED = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
-CRON_PAGE = (ROOT / "docs" / "cron.md").read_text(encoding="utf-8")
 
 
 def crontab_jobs() -> list[str]:
@@ -29,12 +31,6 @@ def crontab_jobs() -> list[str]:
         for line in lines
         if line.strip() and not line.startswith("#") and "=" not in line.split()[0]
     ]
-
-
-def parses(argv: list[str]) -> bool:
-    """Whether ``ingram-sync`` accepts ``argv`` (``--help`` at the end: nothing runs)."""
-    result = CliRunner().invoke(cli, [*argv, "--help"])
-    return result.exit_code == 0 and "Usage: cli sync" in result.output
 
 
 def test_crontab_is_a_user_crontab_and_agrees_with_the_cron_page(tmp_path):
@@ -91,35 +87,7 @@ def test_the_sandbox_catalog_holds_every_part_number_the_docs_and_examples_use()
     assert "ZZZZZ9" not in Catalog(size=10)
 
 
-def section_blocks(text: str, heading: str) -> list[list[str]]:
-    """The code blocks of one section of a Markdown page, as lists of lines."""
-    section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
-    return [block.strip().splitlines() for block in section.split("```")[1::2]]
-
-
-def start_sandbox(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """``ingram-sync sandbox ARGS``, and the variables its announcement says to export."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ingram", "sandbox", *args],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")},
-    )
-    exports: dict[str, str] = {}
-    for line in proc.stdout:  # type: ignore[union-attr]
-        if line.startswith("Stop it"):
-            return proc, exports
-        if line.strip().startswith("export "):
-            name, value = line.split("#")[0].strip()[len("export ") :].split("=", 1)
-            exports[name] = value
-    raise AssertionError("the sandbox did not announce itself")
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=10) == 0
-
-
+@pytest.mark.slow
 def test_the_sandbox_walkthrough_works_as_written(tmp_path):
     shown, typed = section_blocks(GETTING_STARTED, "Try it against the local sandbox")
     assert shown[0] == "$ ingram-sync sandbox"
@@ -127,13 +95,15 @@ def test_the_sandbox_walkthrough_works_as_written(tmp_path):
     (tmp_path / "examples" / "products.csv").write_bytes(
         (ROOT / "examples" / "products.csv").read_bytes()
     )
-    proc, exports = start_sandbox("--port", "0")
+    proc, exports = start_sandbox(tmp_path, "--port", "0")
     assert [line.split("=")[0].split()[-1] for line in shown if "export" in line] == list(exports)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")} | exports
+    env = isolated_env(tmp_path) | exports
 
     def run(line: str) -> subprocess.CompletedProcess[str]:
         argv = [sys.executable, "-m", "ingram", *shlex.split(line)[1:]]
-        done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, (line, done.stderr)
         return done
 
@@ -145,7 +115,7 @@ def test_the_sandbox_walkthrough_works_as_written(tmp_path):
     assert len(outputs[3].stdout.splitlines()) == 1 + 3 and "not_found" not in outputs[3].stdout
     assert (tmp_path / "ingram_sync_sandbox.db").exists()
     port = exports["INGRAM_API_URL"].rsplit(":", 1)[1]
-    proc, _ = start_sandbox("--port", port, "--price-epoch", "1")  # as the page says
+    proc, _ = start_sandbox(tmp_path, "--port", port, "--price-epoch", "1")  # as the page says
     try:
         run("ingram-sync sync")
         changes = run("ingram-sync changes").stdout.splitlines()
@@ -160,6 +130,6 @@ def test_quick_start_gives_the_debian_steps_then_two_commands():
         assert any(line.startswith("git clone ") for line in setup)
         assert "python3 -m venv .venv && . .venv/bin/activate" in setup
         assert install == ["pip install . && ingram-sync demo"]
-        assert tests == ["pip install -e '.[test]' && python -m pytest -q"]
+        assert tests == ["pip install -e '.[test]' && python -m pytest -q -n auto"]
         assert "externally-managed-environment" in text and "pipx install ." in text
     assert section_blocks(README, "Quick start") == section_blocks(GETTING_STARTED, "Quick start")

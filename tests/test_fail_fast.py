@@ -6,7 +6,7 @@ import socket
 import time
 
 import pytest
-from clirunner import Cli, cli_env
+from support.clirunner import Cli, cli_env
 
 
 def closed_port() -> int:

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import pytest
-from client_support import Reply, StubServer, client_for, stub_servers
-from clirunner import FAST_TIMINGS, Cli, cli_env
+from support.client_support import Reply, client_for
+from support.clirunner import FAST_TIMINGS, Cli, cli_env
 
 from ingram.clock import format_time
 from ingram.state.products import add_products
 from ingram.state.store import Store
 from ingram.sync import NoProgress, SyncOptions, run_sync
-
-
-@pytest.fixture
-def stub() -> Iterator[Callable[[Any], StubServer]]:
-    yield from stub_servers()
 
 
 def test_a_128_kib_csv_field_rejects_its_line_not_the_file(tmp_path):

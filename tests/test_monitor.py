@@ -48,7 +48,7 @@ def test_failed_items_count_as_done_and_the_last_failure_is_shown():
 
 def test_a_dead_process_is_reported_not_waited_for():
     child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                           capture_output=True, text=True, check=True)  # fmt: skip
+                           capture_output=True, text=True, check=True, timeout=30)  # fmt: skip
     dead_pid = int(child.stdout)
     assert process_alive(dead_pid, socket.gethostname()) is False
     assert process_alive(os.getpid(), socket.gethostname()) is True

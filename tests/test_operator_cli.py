@@ -6,27 +6,12 @@ import json
 import os
 import signal
 import sqlite3
-import time
 from decimal import Decimal
 
 import pytest
-from clirunner import FAST_TIMINGS, Cli, cli_env
+from support.clirunner import FAST_TIMINGS, Cli, cli_env, run_row, wait_for_running_run
 
 from ingram.output.reports import describe_run
-
-
-@pytest.fixture
-def cli(sandbox, tmp_path) -> Cli:
-    return Cli(cli_env(sandbox.url, tmp_path / "catalog.db"), tmp_path / "catalog.db")
-
-
-def run_row(db_path, run_id=None) -> dict:
-    db = sqlite3.connect(db_path)
-    db.row_factory = sqlite3.Row
-    sql = "SELECT * FROM runs " + ("WHERE id = ?" if run_id else "ORDER BY id DESC LIMIT 1")
-    row = db.execute(sql, (run_id,) if run_id else ()).fetchone()
-    db.close()
-    return None if row is None else dict(row)
 
 
 def tracked_products(db_path) -> set[str]:
@@ -36,20 +21,7 @@ def tracked_products(db_path) -> set[str]:
     return found
 
 
-def wait_for_running_run(db_path, timeout=20.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if db_path.exists():
-            try:
-                row = run_row(db_path)
-            except sqlite3.OperationalError:
-                row = None
-            if row and row["status"] == "running" and row["products"]:
-                return row
-        time.sleep(0.02)
-    raise AssertionError("no running run appeared")
-
-
+@pytest.mark.slow
 def test_monitor_follows_a_sync_in_another_process_to_its_end(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(latency=0.005, catalog_size=200)
     cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
@@ -93,6 +65,7 @@ def test_monitor_says_when_the_runs_process_is_gone(sandbox_factory, tmp_path):
     assert "resumes" in watched.out
 
 
+@pytest.mark.slow
 def test_monitor_and_runs_without_runs_or_database_fail_cleanly(cli):
     no_database = cli.run("monitor")
     assert no_database.code == 2 and "no database" in no_database.err, no_database
@@ -104,6 +77,7 @@ def test_monitor_and_runs_without_runs_or_database_fail_cleanly(cli):
     assert "no runs yet" in cli.run("runs").err  # "nothing to show" is not data
 
 
+@pytest.mark.slow
 def test_monitor_takes_the_run_as_run_too_the_name_failed_uses(sandbox, cli):
     cli.run("products", "add", *sandbox.catalog.part_numbers(5))
     assert cli.sync().code == 0 and cli.sync().code == 0
@@ -114,6 +88,7 @@ def test_monitor_takes_the_run_as_run_too_the_name_failed_uses(sandbox, cli):
     assert clash.code == 2 and "disagree" in clash.err and "Traceback" not in clash.err
 
 
+@pytest.mark.slow
 def test_runs_table_json_and_show(sandbox, cli):
     pns = sandbox.catalog.part_numbers(60)
     cli.run("products", "add", *pns)
@@ -168,6 +143,7 @@ def sandbox_values(sandbox, pns) -> dict:
     return values
 
 
+@pytest.mark.slow
 def test_changes_are_recorded_only_when_a_value_really_changes(sandbox, cli):
     pns = sandbox.catalog.part_numbers(100)
     cli.run("products", "add", *pns)

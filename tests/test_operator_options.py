@@ -6,14 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from clirunner import Cli, cli_env
+from support.clirunner import Cli
 
 from ingram import __version__
-
-
-@pytest.fixture
-def cli(sandbox, tmp_path) -> Cli:
-    return Cli(cli_env(sandbox.url, tmp_path / "catalog.db"), tmp_path / "catalog.db")
 
 
 def test_global_options_work_after_the_subcommand(cli, sandbox, tmp_path):
@@ -121,6 +116,7 @@ def test_sync_of_a_database_tracking_nothing_warns_and_exits_2(cli):
     assert cli.run("runs", "--json").out.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_quiet_prints_nothing_that_needs_no_look(cli, sandbox):
     for args in (
         ("products", "add", "6YE882"),

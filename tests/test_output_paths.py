@@ -8,13 +8,12 @@ import subprocess
 import time
 
 import pytest
-from clirunner import FAST_TIMINGS, Cli, cli_env
+from support.clirunner import FAST_TIMINGS, Cli, cli_env
 
 
 @pytest.fixture
-def catalog(tmp_path) -> Cli:
-    db = tmp_path / "c.db"
-    cli = Cli(cli_env("http://127.0.0.1:9", db), db)
+def catalog(make_cli) -> Cli:
+    cli = make_cli("http://127.0.0.1:9", "c.db")
     assert cli.run("products", "add", "6YE881", "4A0036").code == 0
     return cli
 
@@ -45,6 +44,7 @@ def test_export_dash_means_stdout(catalog):
     assert result.out.splitlines()[1].startswith("4A0036,")
 
 
+@pytest.mark.slow
 def test_sigterm_during_export_leaves_no_temporary_file(tmp_path):
     db = tmp_path / "c.db"
     out_dir = tmp_path / "out"
@@ -67,7 +67,11 @@ def test_sigterm_during_export_leaves_no_temporary_file(tmp_path):
 def test_stdout_on_a_full_disk_gives_one_line(catalog):
     with open("/dev/full", "w") as full:
         done = subprocess.run(
-            catalog.command("export"), env=catalog.env, stdout=full, stderr=subprocess.PIPE
+            catalog.command("export"),
+            env=catalog.env,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=60,
         )
     assert done.returncode == 2
     assert done.stderr.decode() == "Error: cannot write the output: No space left on device\n"
@@ -80,6 +84,7 @@ def test_a_closed_stderr_still_runs_the_command(catalog):
         stdout=subprocess.PIPE,
         preexec_fn=lambda: os.close(2),
         text=True,
+        timeout=60,
     )
     assert done.returncode == 0 and done.stdout == "added 1, already tracked 0\n"
 

@@ -8,14 +8,9 @@ import io
 import json
 
 import pytest
-from clirunner import Cli, cli_env
+from support.clirunner import Cli, cli_env
 
 LISTINGS = (("products", "list"), ("failed",), ("changes",), ("runs",))
-
-
-@pytest.fixture
-def cli(sandbox, tmp_path) -> Cli:
-    return Cli(cli_env(sandbox.url, tmp_path / "catalog.db"), tmp_path / "catalog.db")
 
 
 @pytest.fixture
@@ -29,6 +24,7 @@ def synced(sandbox_factory, tmp_path) -> Cli:
     return cli
 
 
+@pytest.mark.slow
 def test_json_is_an_array_and_jsonl_lines_everywhere(synced):
     for listing in LISTINGS:
         as_json = synced.run(*listing, "--json")
@@ -41,6 +37,7 @@ def test_json_is_an_array_and_jsonl_lines_everywhere(synced):
         assert limited == array[:1], listing
 
 
+@pytest.mark.slow
 def test_every_table_has_a_header_and_nothing_to_show_goes_to_stderr(synced, cli):
     cli.run("products", "add", "X1")
     cli.run("products", "remove", "X1")  # an empty database
@@ -82,6 +79,7 @@ def test_csv_booleans_are_true_and_false(synced):
     assert values <= {"true", "false", ""} and "true" in values
 
 
+@pytest.mark.slow
 def test_export_format_and_output_rules(synced, tmp_path):
     assert json.loads(synced.run("export", "--format", "JSON", "-o", "-").out)
     inferred = tmp_path / "catalog.jsonl"

@@ -11,21 +11,15 @@ import json
 import sqlite3
 
 import pytest
-import requests
-from clirunner import Cli, cli_env
-from test_parsing import PA_207_EXAMPLE
-from test_sandbox import api_headers, get_token
+from support.clirunner import Cli, cli_env
+from support.sandbox_calls import pa_call
+from support.vendor_examples import PA_207_EXAMPLE
 
 from ingram.api.lookup import match_keys
 from ingram.api.parsing import loads
 from ingram.inputs import read_part_numbers
 from ingram.models import KeyResolution, ProductKey
 from ingram.sandbox.identifiers import shares_vendor_part_number
-
-
-@pytest.fixture
-def cli(sandbox, tmp_path) -> Cli:
-    return Cli(cli_env(sandbox.url, tmp_path / "catalog.db"), tmp_path / "catalog.db")
 
 
 def test_answers_are_matched_to_the_keys_they_echo() -> None:
@@ -64,6 +58,7 @@ def test_answers_are_matched_to_the_keys_they_echo() -> None:
     )
 
 
+@pytest.mark.slow
 def test_import_by_keys_sync_resolves_and_export_carries_them(sandbox, cli, tmp_path) -> None:
     catalog = sandbox.catalog
     shared_index = next(i for i in range(1, 200) if shares_vendor_part_number(i))
@@ -145,14 +140,6 @@ def test_products_add_by_key_and_bad_keys(sandbox, cli) -> None:
     assert "removed 1" in removed.out
     readded = cli.run("products", "add", "--vpn", catalog.identity(11)[1])
     assert "added 1" in readded.out  # the key went with its product
-
-
-def pa_call(sandbox, body: dict) -> requests.Response:
-    """A raw P&A call to the sandbox, as the vendor's own examples make it."""
-    url = sandbox.url + "/resellers/v6/catalog/priceandavailability"
-    query = "?includeAvailability=true&includePricing=true&includeProductAttributes=true"
-    headers = api_headers(get_token(sandbox))
-    return requests.post(url + query, json=body, headers=headers, timeout=5)
 
 
 def test_sandbox_answers_mixed_keys_as_strictly_as_the_spec(sandbox) -> None:

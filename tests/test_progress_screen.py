@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 
 import pyte
-from clirunner import FAST_TIMINGS, Cli, cli_env, run_on_pty
-from test_operator_cli import wait_for_running_run
+import pytest
+from support.clirunner import FAST_TIMINGS, Cli, cli_env, run_on_pty, wait_for_running_run
 
 from ingram.output.progress import BarProgress
 
@@ -58,6 +58,7 @@ def tracked_cli(sandbox_factory, tmp_path, count: int) -> Cli:
     return cli
 
 
+@pytest.mark.slow
 def test_last_screen_has_each_bar_once_in_order_frozen_at_its_own_end(sandbox_factory, tmp_path):
     cli = tracked_cli(sandbox_factory, tmp_path, 250)
     code, raw = on_terminal(cli, "sync", *SLOW_DETAILS)
@@ -179,6 +180,7 @@ def test_log_lines_go_above_the_bars():
     assert len(screen) == 4
 
 
+@pytest.mark.slow
 def test_monitor_on_a_dumb_terminal_prints_lines_without_escape_codes(sandbox_factory, tmp_path):
     cli = tracked_cli(sandbox_factory, tmp_path, 200)
     screens = {}

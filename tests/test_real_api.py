@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from client_support import Reply, stub_servers
-from clirunner import Cli, cli_env
+from support.client_support import Reply
+from support.clirunner import Cli
 
 from ingram.api.parsing import account_fault
 from ingram.api.watch import maintenance_note
@@ -33,11 +33,6 @@ def realistic(sandbox_factory):
     return start
 
 
-def cli_of(server, tmp_path, **env) -> Cli:
-    db = tmp_path / "catalog.db"
-    return Cli(cli_env(server.url, db, **env), db)
-
-
 def run_json(cli: Cli, run_id: int) -> dict:
     shown = cli.run("runs", "show", str(run_id), "--json")
     assert shown.code == 0, shown
@@ -45,10 +40,11 @@ def run_json(cli: Cli, run_id: int) -> dict:
     return run
 
 
-def test_a_run_far_faster_than_the_vendor_allows_follows_its_headers(realistic, tmp_path):
+@pytest.mark.slow
+def test_a_run_far_faster_than_the_vendor_allows_follows_its_headers(realistic, make_cli):
     limit, window, batches = 10, 0.5, 60
     server = realistic(pa_rate_limit=limit, rate_window=window, catalog_size=batches * 5)
-    cli = cli_of(server, tmp_path)
+    cli = make_cli(server)
     assert cli.run("products", "add", *server.catalog.part_numbers(batches * 5)).code == 0
     started = time.monotonic()
     result = cli.sync("--no-details", "--batch-size", "5", "--max-concurrent", "5")
@@ -67,9 +63,10 @@ def test_a_run_far_faster_than_the_vendor_allows_follows_its_headers(realistic, 
     assert f"P&A: limit {limit} a window" in shown.out, shown
 
 
-def test_slow_details_say_how_many_workers_would_reach_the_limit(realistic, tmp_path):
+@pytest.mark.slow
+def test_slow_details_say_how_many_workers_would_reach_the_limit(realistic, make_cli):
     server = realistic(latency=0.05, catalog_size=20)
-    cli = cli_of(server, tmp_path)
+    cli = make_cli(server)
     assert cli.run("products", "add", *server.catalog.part_numbers(8)).code == 0
     result = cli.sync("--details-interval", "0.01")
     assert result.code == 0, result
@@ -87,9 +84,10 @@ def pending_tasks_and_failures(db) -> tuple[int, int]:
     return pending, failures
 
 
-def test_a_gateway_fault_stops_the_run_with_the_vendors_words(realistic, tmp_path):
+@pytest.mark.slow
+def test_a_gateway_fault_stops_the_run_with_the_vendors_words(realistic, make_cli):
     server = realistic(registered_customer_number="20-999999", catalog_size=300)
-    cli = cli_of(server, tmp_path)  # sends 20-222222, which these credentials do not own
+    cli = make_cli(server)  # sends 20-222222, which these credentials do not own
     assert cli.run("products", "add", *server.catalog.part_numbers(300)).code == 0
     result = cli.sync("--pa-retry-waits", "1,1,1")
     assert result.code == 2, result
@@ -103,11 +101,11 @@ def test_a_gateway_fault_stops_the_run_with_the_vendors_words(realistic, tmp_pat
     assert pending_tasks_and_failures(cli.db) == (0, 0)
 
 
-def test_key_lookups_meeting_the_same_gateway_fault_twice_stop_the_sync(realistic, tmp_path):
+def test_key_lookups_meeting_the_same_gateway_fault_twice_stop_the_sync(realistic, make_cli):
     # Issue 18: key resolution reads the policy as the run does. Before, every batch of
     # keys logged the fault and was skipped, and the run then met it again.
     server = realistic(registered_customer_number="20-999999", catalog_size=10)
-    cli = cli_of(server, tmp_path)
+    cli = make_cli(server)
     keys = [arg for n in range(120) for arg in ("--vpn", f"VPN-{n}")]  # three lookup batches
     assert cli.run("products", "add", *keys).code == 0
     result = cli.sync("--pa-retry-waits", "1,1,1")
@@ -120,9 +118,10 @@ def test_key_lookups_meeting_the_same_gateway_fault_twice_stop_the_sync(realisti
         assert unresolved.fetchone()[0] == 120
 
 
-def test_an_outage_ends_the_run_as_interrupted_within_the_limit(realistic, tmp_path):
+@pytest.mark.slow
+def test_an_outage_ends_the_run_as_interrupted_within_the_limit(realistic, make_cli):
     server = realistic(catalog_size=100)
-    cli = cli_of(server, tmp_path)
+    cli = make_cli(server)
     assert cli.run("products", "add", *server.catalog.part_numbers(100)).code == 0
     server.reconfigure(faults={"error_500": 1.0})
     started = time.monotonic()
@@ -179,12 +178,13 @@ def top_level_priced(server, count: int) -> list[str]:
     return [pn for pn in pns if "pricing" in server.catalog.price_availability_item(pn)][:count]
 
 
-def test_one_bad_item_fails_that_item_only(realistic, tmp_path):
+@pytest.mark.slow
+def test_one_bad_item_fails_that_item_only(realistic, make_cli):
     server = realistic(catalog_size=200)
     pns = top_level_priced(server, 50)
     bad, unnumbered = pns[3], pns[7]
     server.reconfigure(misformatted_part_numbers=[bad], unnumbered_part_numbers=[unnumbered])
-    cli = cli_of(server, tmp_path)
+    cli = make_cli(server)
     assert cli.run("products", "add", *pns).code == 0
     result = cli.sync("--no-details")
     assert result.code == 1, result
@@ -197,10 +197,11 @@ def test_one_bad_item_fails_that_item_only(realistic, tmp_path):
     assert len(synced) == 49
 
 
-def test_items_without_part_number_match_by_vendor_part_number(realistic, tmp_path):
+@pytest.mark.slow
+def test_items_without_part_number_match_by_vendor_part_number(realistic, make_cli):
     server = realistic(catalog_size=200)
     pns = server.catalog.part_numbers(20)
-    cli = cli_of(server, tmp_path)
+    cli = make_cli(server)
     assert cli.run("products", "add", *pns).code == 0
     server.reconfigure(unnumbered_part_numbers=pns[:2])
     first = cli.sync("--no-details")
@@ -215,14 +216,14 @@ def test_items_without_part_number_match_by_vendor_part_number(realistic, tmp_pa
         assert after[pn]["pa_synced_at"] > before[pn]["pa_synced_at"]
 
 
-def test_item_status_is_kept(realistic, tmp_path):
+def test_item_status_is_kept(realistic, make_cli):
     server = realistic(catalog_size=200)
     pns = server.catalog.part_numbers(200)
     items = {pn: server.catalog.price_availability_item(pn) for pn in pns}
     flagged = {pn for pn in pns if items[pn]["productAuthorized"] is False}  # one form
     refused = {pns[0], pns[1]} - flagged  # the other: an "E" saying not authorized
     server.reconfigure(refused_part_numbers=refused)
-    cli = cli_of(server, tmp_path)
+    cli = make_cli(server)
     assert cli.run("products", "add", *pns, "ZZNOTREAL1").code == 0
     assert cli.sync("--no-details").code == 0
     exported = cli.export()
@@ -246,9 +247,9 @@ def test_item_status_is_kept(realistic, tmp_path):
     assert listed_pns == flagged | refused
 
 
-def test_details_default_off_outside_us_in_nl(realistic, tmp_path):
+def test_details_default_off_outside_us_in_nl(realistic, make_cli):
     server = realistic(catalog_size=50)
-    cli = cli_of(server, tmp_path, INGRAM_COUNTRY_CODE="DE")
+    cli = make_cli(server, INGRAM_COUNTRY_CODE="DE")
     assert cli.run("products", "add", *server.catalog.part_numbers(10)).code == 0
     result = cli.sync()
     assert result.code == 0, result
@@ -256,9 +257,9 @@ def test_details_default_off_outside_us_in_nl(realistic, tmp_path):
     assert server.stats()["calls"]["details"] == 0
 
 
-def test_details_refused_for_the_country_stop_the_stream_not_each_product(realistic, tmp_path):
+def test_details_refused_for_the_country_stop_the_stream_not_each_product(realistic, make_cli):
     server = realistic(catalog_size=50)
-    cli = cli_of(server, tmp_path, INGRAM_COUNTRY_CODE="DE")
+    cli = make_cli(server, INGRAM_COUNTRY_CODE="DE")
     assert cli.run("products", "add", *server.catalog.part_numbers(30)).code == 0
     result = cli.sync("--details")
     assert result.code == 0, result
@@ -268,12 +269,7 @@ def test_details_refused_for_the_country_stop_the_stream_not_each_product(realis
     assert server.stats()["calls"]["details"] <= 2 * 1  # the calls in flight when it stopped
 
 
-@pytest.fixture
-def stub():
-    yield from stub_servers()
-
-
-def test_bodiless_404s_first_stop_the_details_stream_and_are_not_believed(stub, tmp_path):
+def test_bodiless_404s_first_stop_the_details_stream_and_are_not_believed(stub, make_cli):
     def answer(seen):
         if seen.path.startswith("/resellers/v6/catalog/priceandavailability"):
             asked = json.loads(seen.body)["products"]
@@ -281,7 +277,7 @@ def test_bodiless_404s_first_stop_the_details_stream_and_are_not_believed(stub, 
         return Reply(404, b"<html>Not Found</html>")
 
     server = stub(answer)
-    cli = cli_of(server, tmp_path)
+    cli = make_cli(server)
     pns = [f"PN{i:03d}" for i in range(30)]
     assert cli.run("products", "add", *pns).code == 0
     result = cli.sync("--details-workers", "1")
@@ -293,12 +289,12 @@ def test_bodiless_404s_first_stop_the_details_stream_and_are_not_believed(stub, 
     assert len([s for s in server.api_requests() if "/details/" in s.path]) <= 22
 
 
-def test_discover_tolerates_short_pages_and_a_changing_records_found(realistic, tmp_path):
+def test_discover_tolerates_short_pages_and_a_changing_records_found(realistic, make_cli):
     server = realistic(catalog_size=300, short_pages=True)
     vendor = server.catalog.search_row(0)["vendorName"]
     matches = len(list(server.catalog.search(vendors=[vendor], keywords=[], category=None)))
     assert matches >= 20  # enough for 10 even when every page comes back 3 short
-    cli = cli_of(server, tmp_path)
+    cli = make_cli(server)
     result = cli.run("products", "discover", "--vendor", vendor, "--limit", "10")
     assert result.code == 0, result
     pages = server.stats()["calls"]["search"]
@@ -311,7 +307,8 @@ def test_discover_tolerates_short_pages_and_a_changing_records_found(realistic, 
         assert row["product_type"] == server.catalog.search_row(index)["productType"], row
 
 
-def test_discover_keeps_the_pages_before_a_failure(stub, tmp_path):
+@pytest.mark.slow
+def test_discover_keeps_the_pages_before_a_failure(stub, tmp_path, make_cli):
     def answer(seen):
         if "pageNumber=1" in seen.path:
             rows = [{"ingramPartNumber": f"PN{i}", "vendorName": "X"} for i in range(3)]
@@ -330,7 +327,7 @@ def test_discover_keeps_the_pages_before_a_failure(stub, tmp_path):
     server = stub(answer)
     config = tmp_path / "fast.toml"
     config.write_text('pa_retry_waits = "0.01"\n')
-    cli = cli_of(server, tmp_path, INGRAM_SYNC_CONFIG=str(config))
+    cli = make_cli(server, INGRAM_SYNC_CONFIG=str(config))
     result = cli.run("products", "discover", "--vendor", "X", "--limit", "9")
     assert result.code == 1, result
     assert "the search stopped early, after 3 matches" in result.err and "HTTP 500" in result.err
@@ -341,10 +338,10 @@ def test_discover_keeps_the_pages_before_a_failure(stub, tmp_path):
     assert listed == ["PN0", "PN1", "PN2"]
 
 
-def test_details_workers_auto_sizes_the_pool_from_latency(realistic, tmp_path):
+def test_details_workers_auto_sizes_the_pool_from_latency(realistic, make_cli):
     server = realistic(latency=0.05, catalog_size=60)
     pns = server.catalog.part_numbers(60)
-    cli = cli_of(server, tmp_path)
+    cli = make_cli(server)
     assert cli.run("products", "add", *pns).code == 0
     result = cli.sync("--details-interval", "0.01", "--details-workers", "auto")
     assert result.code == 0, result
@@ -371,9 +368,9 @@ def test_maintenance_window_note(country, utc, expected):
     assert (maintenance_note(country, now) is not None) == expected
 
 
-def test_a_maintenance_window_ends_the_run_as_interrupted(realistic, tmp_path):
+def test_a_maintenance_window_ends_the_run_as_interrupted(realistic, make_cli):
     server = realistic(catalog_size=40)
-    cli = cli_of(server, tmp_path)
+    cli = make_cli(server)
     assert cli.run("products", "add", *server.catalog.part_numbers(40)).code == 0
     assert cli.sync("--no-details").code == 0  # the token is now in the shared cache
     server.reconfigure(maintenance=True)
@@ -384,9 +381,9 @@ def test_a_maintenance_window_ends_the_run_as_interrupted(realistic, tmp_path):
     assert pending_tasks_and_failures(cli.db) == (1, 0)
 
 
-def test_a_wrong_api_url_stops_the_run_with_the_gateways_words(realistic, tmp_path):
+def test_a_wrong_api_url_stops_the_run_with_the_gateways_words(realistic, make_cli):
     server = realistic(catalog_size=60)
-    cli = cli_of(server, tmp_path, INGRAM_API_URL=server.url + "/wrong")
+    cli = make_cli(server, INGRAM_API_URL=server.url + "/wrong")
     assert cli.run("products", "add", *server.catalog.part_numbers(60)).code == 0
     result = cli.sync()
     assert result.code == 2, result

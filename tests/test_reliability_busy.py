@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
 
 import pytest
-from client_support import client_for
-from clirunner import Cli, cli_env
-from reliability import assert_catalog_matches, assert_consistent
+from support.client_support import client_for
+from support.clirunner import Cli, cli_env
+from support.processes import Started, start
+from support.reliability import assert_catalog_matches, assert_consistent
 
 from ingram.state.products import add_products
 from ingram.state.store import Store
@@ -30,14 +30,13 @@ db.execute("ROLLBACK")
 """
 
 
-def hold_write_lock(db, seconds: float) -> subprocess.Popen[str]:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(db), str(seconds)], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout.readline().strip() == "held"
+def hold_write_lock(db, seconds: float) -> Started:
+    holder = start([sys.executable, "-c", HOLDER, str(db), str(seconds)], text=True)
+    assert next(holder.lines()).strip() == "held"
     return holder
 
 
+@pytest.mark.slow
 def test_a_sync_waits_out_a_writer_holding_the_lock_past_the_busy_timeout(
     sandbox_factory, tmp_path, caplog
 ):
@@ -45,7 +44,7 @@ def test_a_sync_waits_out_a_writer_holding_the_lock_past_the_busy_timeout(
     store = Store.open(tmp_path / "c.db")
     add_products(store, sandbox.catalog.part_numbers(200))
     store.db.execute("PRAGMA busy_timeout = 100")  # compressed: the holder outlasts it 15 times
-    holders: list[subprocess.Popen[str]] = []
+    holders: list[Started] = []
 
     def hold_once_the_run_is_under_way() -> None:
         while not sandbox.stats()["calls"]["price_and_availability"]:
@@ -86,6 +85,7 @@ def test_another_command_on_a_busy_database_says_so_and_exits_3(tmp_path):
     assert cli.run("products", "add", "4A0036").code == 0  # nothing was left half-done
 
 
+@pytest.mark.slow
 def test_a_signal_during_the_wait_for_a_busy_database_interrupts_the_run(
     sandbox_factory, tmp_path, caplog
 ):
@@ -93,7 +93,7 @@ def test_a_signal_during_the_wait_for_a_busy_database_interrupts_the_run(
     store = Store.open(tmp_path / "c.db")
     add_products(store, sandbox.catalog.part_numbers(200))
     store.db.execute("PRAGMA busy_timeout = 100")
-    holders: list[subprocess.Popen[str]] = []
+    holders: list[Started] = []
 
     def hold_then_signal() -> None:
         while not sandbox.stats()["calls"]["price_and_availability"]:

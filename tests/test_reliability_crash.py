@@ -13,8 +13,8 @@ import signal
 import time
 
 import pytest
-from clirunner import Cli, cli_env
-from reliability import (
+from support.clirunner import Cli, cli_env
+from support.reliability import (
     assert_catalog_matches,
     assert_consistent,
     connect,
@@ -29,6 +29,7 @@ UNKNOWN = ["ZZNOTREAL1", "ZZNOTREAL2", "ZZNOTREAL3"]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # measured under -n 2: 42 s at load 3, 88 s at load 7.5
 def test_fifty_sigkills_then_one_sync_lose_and_double_nothing(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(catalog_size=1000, latency=0.002)
     pns = sandbox.catalog.part_numbers(1000 - len(UNKNOWN)) + UNKNOWN
@@ -78,6 +79,7 @@ def wait_for_traffic(sandbox, victim) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # measured under -n 2: 23 s at load 3, 72 s at load 7.5
 def test_twenty_sigterms_each_exit_130_and_free_the_lock(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(catalog_size=300, latency=0.002)
     pns = sandbox.catalog.part_numbers(300)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -18,8 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from clirunner import FAST_TIMINGS, Cli, cli_env
-from reliability import assert_catalog_matches, assert_consistent, open_failures
+from support.clirunner import FAST_TIMINGS, Cli, cli_env
+from support.reliability import assert_catalog_matches, assert_consistent, open_failures
 
 from ingram.api import ratelimiting
 from ingram.sandbox import FaultRates, SandboxServer
@@ -214,12 +213,9 @@ def test_secret_and_tokens_stay_out_of_output_logs_and_database(sandbox_factory,
     log_file = tmp_path / "sync.log"
     cli = Cli(cli_env(sandbox.url, db) | {"INGRAM_CLIENT_SECRET": SENTINEL}, db)
     cli.run("products", "add", *sandbox.catalog.part_numbers(300))
-    sync = subprocess.Popen(
-        cli.command("-v", "--log-file", str(log_file), "sync", *FAST_TIMINGS, *SOAK_TIMINGS),
-        env=cli.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    # -v writes far more than a pipe holds: read as it comes (start does), or the sync blocks
+    verbose = ("-v", "--log-file", str(log_file), "sync", *FAST_TIMINGS, *SOAK_TIMINGS)
+    sync = cli.start(*verbose, text=False)
     snapshots = []
     try:  # the write-ahead log is checkpointed away at the end: read it while the run writes
         while sync.poll() is None:

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from clirunner import FAST_TIMINGS, Cli, cli_env
-from reliability import assert_consistent, connect
+from support.clirunner import Cli
+from support.processes import Started
+from support.reliability import assert_consistent, connect, start_sync
 
 from ingram.clock import format_time
 from ingram.errors import LockedError, StoreError
@@ -21,14 +22,8 @@ from ingram.state.store import Store
 SLOW_DETAILS = ("--details-interval", "0.15")  # 30 products: about 4.5 s of details
 
 
-def start_slow_sync(cli: Cli, tmp_path: Path) -> subprocess.Popen[bytes]:
-    with (tmp_path / "first.log").open("ab") as err:
-        first = subprocess.Popen(
-            cli.command("sync", *FAST_TIMINGS, *SLOW_DETAILS),
-            env=cli.env,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
+def start_slow_sync(cli: Cli, tmp_path: Path) -> Started:
+    first = start_sync(cli, tmp_path / "first.log", *SLOW_DETAILS)
     deadline = time.monotonic() + 20
     while not running_runs(cli.db):
         assert time.monotonic() < deadline and first.poll() is None, "first sync never started"
@@ -50,21 +45,20 @@ def running_runs(db: Path) -> list[int]:
 
 
 @pytest.fixture
-def tracked(sandbox, tmp_path) -> Cli:
-    db = tmp_path / "real" / "c.db"
-    db.parent.mkdir()
-    cli = Cli(cli_env(sandbox.url, db), db)
+def tracked(sandbox, make_cli) -> Cli:
+    cli = make_cli(sandbox, "real/c.db")
     assert cli.run("products", "add", *sandbox.catalog.part_numbers(30)).code == 0
     return cli
 
 
-def finish_first(first: subprocess.Popen[bytes], cli: Cli) -> None:
+def finish_first(first: Started, cli: Cli) -> None:
     assert first.wait(60) == 0
     assert_consistent(cli.db)
     statuses = [r[0] for r in connect(cli.db).execute("SELECT status FROM runs")]
     assert statuses == ["completed"], statuses  # never declared dead by the second
 
 
+@pytest.mark.slow
 def test_second_sync_through_a_symlinked_path_exits_3(tracked, tmp_path):
     link = tmp_path / "link.db"
     link.symlink_to(tracked.db)
@@ -75,6 +69,7 @@ def test_second_sync_through_a_symlinked_path_exits_3(tracked, tmp_path):
     finish_first(first, tracked)
 
 
+@pytest.mark.slow
 def test_second_sync_after_the_lock_file_is_deleted_exits_3(tracked, tmp_path):
     first = start_slow_sync(tracked, tmp_path)
     lock = tracked.db.with_name("c.db.lock")

@@ -7,8 +7,8 @@ import signal
 import time
 
 import pytest
-from clirunner import FAST_TIMINGS, Cli, cli_env
-from reliability import assert_consistent, connect, open_failures
+from support.clirunner import FAST_TIMINGS, Cli, cli_env
+from support.reliability import assert_consistent, connect, open_failures
 
 PRODUCTS = 500
 KILLS = 10
@@ -59,6 +59,7 @@ def test_ten_killed_retries_then_one_sync_makes_one_call_per_batch(sandbox_facto
     assert_consistent(db)
 
 
+@pytest.mark.slow
 def test_a_retry_adopts_a_dead_retrys_tasks_and_drops_resolved_ones(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(catalog_size=100)
     pns = sandbox.catalog.part_numbers(100)

@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from clirunner import FAST_TIMINGS, Cli, cli_env
-from reliability import assert_catalog_matches, assert_consistent
+from support.clirunner import FAST_TIMINGS, Cli, cli_env
+from support.processes import start
+from support.reliability import assert_catalog_matches, assert_consistent
 
 from ingram.state.migrations import LATEST
 
@@ -32,17 +33,13 @@ def test_a_first_run_left_half_done_is_completed(tmp_path):
     assert conn.execute("SELECT ingram_part_number FROM products").fetchall() == [("6YE881",)]
 
 
+@pytest.mark.slow
 def test_eight_first_runs_racing_on_one_fresh_file_all_succeed(tmp_path):
     for round_number in range(ROUNDS):
         db = tmp_path / f"race{round_number}.db"
         go = tmp_path / f"go{round_number}"
         racers = [
-            subprocess.Popen(
-                [sys.executable, "-c", RACER, str(db), str(go), f"PN{n}"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
+            start([sys.executable, "-c", RACER, str(db), str(go), f"PN{n}"], text=True)
             for n in range(RACERS)
         ]
         go.touch()
@@ -116,6 +113,7 @@ def test_a_damaged_page_found_mid_command_gives_one_line(tmp_path):
     assert result.err.count("\n") == 1, result
 
 
+@pytest.mark.slow
 def test_a_file_size_limit_mid_sync_gives_one_line_and_the_next_sync_resumes(
     sandbox_factory, tmp_path
 ):
@@ -146,6 +144,7 @@ def test_a_file_size_limit_mid_sync_gives_one_line_and_the_next_sync_resumes(
     assert_catalog_matches(sandbox, cli.export(), {})
 
 
+@pytest.mark.slow
 def test_db_backup_during_a_sync_is_consistent(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(catalog_size=1000, latency=0.005)
     db = tmp_path / "c.db"

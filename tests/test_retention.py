@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-from clirunner import FAST_TIMINGS, Cli, cli_env
-from reliability import assert_consistent
+import pytest
+from support.clirunner import FAST_TIMINGS, Cli, cli_env
+from support.reliability import assert_consistent
 
 from ingram.clock import format_time
 
@@ -27,6 +28,7 @@ def counts(db) -> dict[str, int]:
         return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
 
 
+@pytest.mark.slow
 def test_history_past_keep_days_is_pruned_after_a_run_but_open_failures_stay(
     sandbox_factory, tmp_path
 ):
@@ -62,6 +64,7 @@ def assert_consistent_without_open_failures(db) -> None:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
+@pytest.mark.slow
 def test_db_prune_frees_the_space_and_keeps_a_run_owed_work(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(catalog_size=500)
     db = tmp_path / "c.db"

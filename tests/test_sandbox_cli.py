@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -10,7 +11,9 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 import requests
+from support.processes import Started, start
 
 from ingram.sandbox import FaultRates, build_arg_parser, serve_forever, settings_from_args
 
@@ -21,22 +24,15 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
 
 
-def start(module: str, *args: str) -> subprocess.Popen[str]:
+def start_module(module: str, *args: str) -> Started:
     """``python -m MODULE ARGS`` from the checkout, its output readable as text."""
-    return subprocess.Popen(
-        [sys.executable, "-m", module, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(),
-        cwd=ROOT,
-    )
+    return start([sys.executable, "-m", module, *args], text=True, env=_env(), cwd=ROOT)
 
 
 def test_module_prints_url_serves_and_stops_on_sigterm() -> None:
-    proc = start("ingram.sandbox", "--port", "0", "--catalog-size", "20")
+    proc = start_module("ingram.sandbox", "--port", "0", "--catalog-size", "20")
     try:
-        line = proc.stdout.readline().strip()  # type: ignore[union-attr]
+        line = next(proc.lines()).strip()
         assert line.startswith("Sandbox listening on http://127.0.0.1:"), line
         url = line.rsplit(" ", 1)[1]
         token = requests.post(
@@ -52,7 +48,7 @@ def test_module_prints_url_serves_and_stops_on_sigterm() -> None:
         assert len(requests.get(url + "/_sandbox/catalog", timeout=5).json()) == 20
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=5) == 0
-        assert "Traceback" not in proc.stderr.read()  # type: ignore[union-attr]
+        assert "Traceback" not in proc.communicate(timeout=5)[1]
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -66,7 +62,12 @@ def test_sandbox_never_imports_the_client() -> None:
         "assert 'requests' not in sys.modules, 'sandbox imported requests'\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], env=_env(), cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-c", code],
+        env=_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
 
@@ -165,10 +166,11 @@ def test_ingram_sync_sandbox_offers_every_option_of_the_module() -> None:
     assert "error_500" not in help_text and "rate_limit_429" not in help_text
 
 
+@pytest.mark.slow
 def test_ingram_sync_sandbox_prints_the_lines_that_point_the_cli_at_it(tmp_path) -> None:
-    proc = start("ingram", "sandbox", "--port", "0", "--price-epoch", "0")
+    proc = start_module("ingram", "sandbox", "--port", "0", "--price-epoch", "0")
     try:
-        lines = [proc.stdout.readline().strip() for _ in range(7)]  # type: ignore[union-attr]
+        lines = [line.strip() for line in itertools.islice(proc.lines(), 7)]
         exports = dict(
             line.split("#")[0].split(" ", 1)[1].strip().split("=", 1)
             for line in lines
@@ -194,6 +196,7 @@ def test_ingram_sync_sandbox_prints_the_lines_that_point_the_cli_at_it(tmp_path)
         assert proc.wait(timeout=10) == 0
 
 
+@pytest.mark.slow
 def test_port_in_use_bad_host_and_bad_rates_are_one_line_exit_2() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

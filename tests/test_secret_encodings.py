@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import quote, quote_plus
 
 import pytest
-from client_support import Reply, StubServer, stub_servers
-from clirunner import Cli, cli_env
+from support.client_support import Reply
+from support.clirunner import Cli, cli_env
 
 from ingram.redact import mask_secrets, secret_forms
 
@@ -25,11 +24,6 @@ ECHOES: dict[str, Callable[[bytes], str]] = {
     "basic auth": lambda body: base64.b64encode(f"sandbox-client:{SECRET}".encode()).decode(),
     "url-safe base64": lambda body: base64.urlsafe_b64encode(SECRET.encode()).decode(),
 }
-
-
-@pytest.fixture
-def stub() -> Iterator[Callable[[Any], StubServer]]:
-    yield from stub_servers()
 
 
 def every_form_of_the_secret() -> list[str]:

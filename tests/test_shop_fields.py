@@ -13,9 +13,9 @@ import sqlite3
 from decimal import Decimal
 
 import pytest
-from clirunner import Cli, cli_env
-from test_parsing import DETAILS_EXAMPLE, PA_200_EXAMPLE
-from test_product_keys import pa_call
+from support.clirunner import Cli, cli_env
+from support.sandbox_calls import pa_call
+from support.vendor_examples import DETAILS_EXAMPLE, PA_200_EXAMPLE
 
 from ingram.api.parsing import loads, parse_details, parse_price_availability
 from ingram.models import Discount
@@ -23,11 +23,6 @@ from ingram.sandbox.pricing import COUNTRIES_WITHOUT_EXTRAS
 from ingram.state.migrations import MIGRATIONS, migrate
 from ingram.state.products import export_products
 from ingram.state.store import Store
-
-
-@pytest.fixture
-def cli(sandbox, tmp_path) -> Cli:
-    return Cli(cli_env(sandbox.url, tmp_path / "catalog.db"), tmp_path / "catalog.db")
 
 
 def test_the_vendors_pa_example_gives_flags_discounts_and_backorder_lines() -> None:
@@ -100,6 +95,7 @@ def db_rows(path, sql: str, *params) -> list[sqlite3.Row]:
         db.close()
 
 
+@pytest.mark.slow
 def test_sync_stores_what_the_sandbox_serves_and_export_shows_it(sandbox, cli) -> None:
     pns = sandbox.catalog.part_numbers(60)
     assert cli.run("products", "add", *pns).code == 0
@@ -219,6 +215,7 @@ def test_countries_without_the_extras_leave_them_null(sandbox, tmp_path) -> None
     assert all(row["backorder_eta"] is not None for row in backordered)
 
 
+@pytest.mark.slow
 def test_changes_show_backorder_eta_moves_and_discontinued_flips(sandbox, cli) -> None:
     pns = sandbox.catalog.part_numbers(150)
     assert cli.run("products", "add", *pns).code == 0

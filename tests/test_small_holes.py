@@ -7,7 +7,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from clirunner import Cli, cli_env
+from support.clirunner import Cli, cli_env
 
 from ingram.api.parsing import parse_price_availability
 from ingram.clock import format_time

@@ -8,10 +8,11 @@ import signal
 import subprocess
 import sys
 
-from clirunner import Cli, cli_env
-from test_operator_cli import wait_for_running_run
+import pytest
+from support.clirunner import Cli, cli_env, isolated_env, wait_for_running_run
 
 
+@pytest.mark.slow
 def test_summary_counts_failed_details_as_failed_and_fits_100_columns(sandbox_factory, tmp_path):
     probe = sandbox_factory(catalog_size=40)
     pns = sorted(probe.catalog.part_numbers(40))  # the order batches are planned in
@@ -33,6 +34,7 @@ def test_summary_counts_failed_details_as_failed_and_fits_100_columns(sandbox_fa
     assert all(len(line) <= 100 for line in result.out.splitlines()), result.out
 
 
+@pytest.mark.slow
 def test_runs_show_lists_every_option_as_typed_and_no_internals(sandbox, tmp_path):
     cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
     cli.run("products", "add", *sandbox.catalog.part_numbers(5))
@@ -68,6 +70,7 @@ def test_runs_show_lists_every_option_as_typed_and_no_internals(sandbox, tmp_pat
     assert "pa_rate=6000/min" in text and "details=yes" in text and "grace" not in text
 
 
+@pytest.mark.slow
 def test_runs_shows_a_run_whose_process_died_without_waiting_for_the_next_sync(
     sandbox_factory, tmp_path
 ):
@@ -85,6 +88,7 @@ def test_runs_shows_a_run_whose_process_died_without_waiting_for_the_next_sync(
     assert cli.run("runs", "show", "1").out.startswith("run 1 (sync) died")
 
 
+@pytest.mark.slow
 def test_item_failures_are_warnings_naming_the_stream_as_users_see_it(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(catalog_size=10, failing_details_part_numbers=["6YE881"])
     cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
@@ -115,7 +119,7 @@ def test_sku_says_it_tracks_an_untracked_part_number(sandbox, tmp_path):
 
 
 def test_demo_states_the_documented_limits_and_says_when_it_reuses_its_database(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")}
+    env = isolated_env(tmp_path)
 
     def demo(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -14,23 +14,19 @@ import time
 from decimal import Decimal
 
 import pytest
-from clirunner import FAST_TIMINGS, Cli, cli_env
-from reliability import expected_status
+from support.clirunner import FAST_TIMINGS, Cli, cli_env
+from support.reliability import expected_status
 
 from ingram.sync import WriterTiming
 
 UNKNOWN = ["ZZNOTREAL1", "ZZNOTREAL2"]
 
 
-@pytest.fixture
-def cli(sandbox, tmp_path) -> Cli:
-    return Cli(cli_env(sandbox.url, tmp_path / "catalog.db"), tmp_path / "catalog.db")
-
-
 def pricing_of(item: dict) -> dict:
     return item.get("pricing") or item["availability"]["pricing"]
 
 
+@pytest.mark.slow
 def test_import_sync_export_matches_the_vendor_catalog(sandbox, cli, tmp_path):
     pns = sandbox.catalog.part_numbers(120)
     csv_file = tmp_path / "products.csv"
@@ -70,6 +66,7 @@ def test_import_sync_export_matches_the_vendor_catalog(sandbox, cli, tmp_path):
     assert not set(sandbox.stats()["details_part_numbers"]) & set(UNKNOWN)
 
 
+@pytest.mark.slow
 def test_prices_keep_their_cents_in_csv(sandbox, cli):
     pns = sandbox.catalog.part_numbers(60)
     cli.run("products", "add", *pns)
@@ -82,6 +79,7 @@ def test_prices_keep_their_cents_in_csv(sandbox, cli):
         assert len(prices[pn].partition(".")[2]) <= 2, prices[pn]
 
 
+@pytest.mark.slow
 def test_routine_sync_makes_no_details_calls_and_minimal_pa_calls(sandbox, cli):
     n = 130
     cli.run("products", "add", *sandbox.catalog.part_numbers(n))
@@ -94,6 +92,7 @@ def test_routine_sync_makes_no_details_calls_and_minimal_pa_calls(sandbox, cli):
     assert stats["calls"]["price_and_availability"] == math.ceil(n / 50)
 
 
+@pytest.mark.slow
 def test_batches_and_concurrency_stay_within_limits(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(latency=0.03, catalog_size=120)
     cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
@@ -107,6 +106,7 @@ def test_batches_and_concurrency_stay_within_limits(sandbox_factory, tmp_path):
     assert stats["max_in_flight"]["details"] == 1
 
 
+@pytest.mark.slow
 def test_persistent_failures_then_retry_failed_resolves_them(sandbox, cli):
     pns = sandbox.catalog.part_numbers(100)
     broken = pns[7]
@@ -136,6 +136,7 @@ def test_persistent_failures_then_retry_failed_resolves_them(sandbox, cli):
         assert exported[pn]["details_synced_at"] is not None
 
 
+@pytest.mark.slow
 def test_second_sync_exits_3_naming_the_holder_and_db_is_private(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(latency=0.05, catalog_size=300)
     cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
@@ -159,6 +160,7 @@ def test_second_sync_exits_3_naming_the_holder_and_db_is_private(sandbox_factory
 DETAILS_INTERVAL = 0.02
 
 
+@pytest.mark.slow
 def test_killed_sync_is_finished_by_the_next_one(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(latency=0.01, catalog_size=300)
     cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
@@ -193,6 +195,7 @@ def test_killed_sync_is_finished_by_the_next_one(sandbox_factory, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_a_spot_check_does_not_count_for_min_interval(sandbox, cli):
     pns = sandbox.catalog.part_numbers(60)
     cli.run("products", "add", *pns)
@@ -204,6 +207,7 @@ def test_a_spot_check_does_not_count_for_min_interval(sandbox, cli):
     assert skipped.code == 0 and "skipped" in skipped.err
 
 
+@pytest.mark.slow
 def test_removing_a_product_drops_its_open_failures(sandbox, cli):
     pns = sandbox.catalog.part_numbers(5)
     cli.run("products", "add", *pns)
@@ -216,6 +220,7 @@ def test_removing_a_product_drops_its_open_failures(sandbox, cli):
     assert json.loads(cli.run("failed", "--json").out) == []
 
 
+@pytest.mark.slow
 def test_two_profiles_sync_at_once_each_into_its_own_database(sandbox, tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(

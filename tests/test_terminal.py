@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from clirunner import FAST_TIMINGS, Cli, cli_env, run_on_pty
-from test_operator_cli import wait_for_running_run
+import pytest
+from support.clirunner import FAST_TIMINGS, Cli, cli_env, run_on_pty, wait_for_running_run
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -17,6 +17,7 @@ def run_on_terminal(cli: Cli, *args: str, timeout: float = 60) -> tuple[int, str
     return code, output.decode("utf-8", "replace")
 
 
+@pytest.mark.slow
 def test_bars_on_a_terminal_and_plain_lines_without_one(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(latency=0.005, catalog_size=150)
     cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
@@ -37,6 +38,7 @@ def test_bars_on_a_terminal_and_plain_lines_without_one(sandbox_factory, tmp_pat
     assert "run 2 completed" in piped.out
 
 
+@pytest.mark.slow
 def test_monitor_redraws_in_place_on_a_terminal(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(latency=0.005, catalog_size=100)
     cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")

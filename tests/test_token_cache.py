@@ -6,8 +6,9 @@ import json
 import stat
 import time
 
-from client_support import SECRET, client_for
-from clirunner import Cli, cli_env
+import pytest
+from support.client_support import SECRET, client_for
+from support.clirunner import Cli, cli_env
 
 from ingram.api.client import bare_host
 from ingram.api.tokencache import TokenCache
@@ -69,6 +70,7 @@ def test_ingram_sandbox_takes_its_token_from_the_bare_host():
     assert bare_host("http://127.0.0.1:8765/some/prefix") == "http://127.0.0.1:8765"
 
 
+@pytest.mark.slow
 def test_the_cli_shares_the_token_unless_told_off(sandbox_factory, tmp_path):
     server = sandbox_factory(realistic=True, single_token=True)
     cli = Cli(cli_env(server.url, tmp_path / "a.db"), tmp_path / "a.db")

@@ -10,38 +10,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from webhook_support import (
+from support.webhook_support import (
     SECRET,
+    SYNCED_AT,
     applied_events,
     ingram_signature,
     post,
     query,
     stock_event,
     stock_of,
+    track,
     wait_for,
 )
 
 from ingram.errors import ConfigError
-from ingram.state.products import add_products
-from ingram.state.store import Store
 from ingram.webhook.app import MAX_BODY, create_app
 from ingram.webhook.server import WebhookServer, WebhookSettings
 
-SYNCED_AT = "2026-01-01T00:00:00.000Z"
 LATER = "2026-06-01T10:00:00.000Z"
-
-
-def track(db: Path, stock: dict[str, int], synced_at: str | None = SYNCED_AT) -> None:
-    """Track part numbers as if a sync had priced them at ``synced_at`` with ``stock``."""
-    store = Store.open(db)
-    add_products(store, stock)
-    with store.write() as conn:
-        conn.executemany(
-            "UPDATE products SET status = 'active', total_availability = ?, available = ?,"
-            " pa_synced_at = ? WHERE ingram_part_number = ?",
-            [(total, int(total > 0), synced_at, pn) for pn, total in stock.items()],
-        )
-    store.close()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -11,8 +10,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_webhook import track
-from webhook_support import SECRET, applied_events, post, query, stock_event, stock_of, wait_for
+from support.clirunner import isolated_env
+from support.processes import start
+from support.webhook_support import (
+    SECRET,
+    applied_events,
+    post,
+    query,
+    stock_event,
+    stock_of,
+    track,
+    wait_for,
+)
 
 from ingram.webhook.receiver import spool_dir_for
 
@@ -20,9 +29,7 @@ LATER = "2026-06-01T10:00:00Z"
 
 
 def serve_env(db: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")}
-    env.update(INGRAM_SYNC_DB=str(db), HOME=str(db.parent), **extra)
-    return env
+    return isolated_env(db.parent, INGRAM_SYNC_DB=str(db), **extra)
 
 
 class Serving:
@@ -31,7 +38,7 @@ class Serving:
     def __init__(self, db: Path, log: Path) -> None:
         self.log = log
         with log.open("ab") as err:
-            self.process = subprocess.Popen(
+            self.process = start(
                 [sys.executable, "-m", "ingram", "webhook", "serve", "--port", "0"],
                 env=serve_env(db, INGRAM_WEBHOOK_SECRET=SECRET),
                 stdout=subprocess.DEVNULL,

@@ -7,9 +7,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import requests
-from clirunner import FAST_TIMINGS, Cli, cli_env
-from webhook_support import SECRET, applied_events, post, query, stock_event, wait_for
+from support.clirunner import FAST_TIMINGS, Cli, cli_env
+from support.webhook_support import SECRET, applied_events, post, query, stock_event, wait_for
 
 from ingram.state.products import add_products
 from ingram.state.store import Store
@@ -37,6 +38,7 @@ def push_paced(url: str, batches: list[list[str]], answers: list[tuple[int, str]
         answers.append((answer.status_code, now_text()))
 
 
+@pytest.mark.slow
 def test_100_events_a_second_during_a_sync_are_all_applied_and_newest_wins(
     sandbox_factory, tmp_path: Path
 ) -> None:

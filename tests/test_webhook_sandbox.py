@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from clirunner import Cli, cli_env
-from webhook_support import SECRET, applied_events, query, wait_for
+import pytest
+from support.clirunner import Cli, cli_env, isolated_env
+from support.processes import start
+from support.webhook_support import SECRET, applied_events, query, wait_for
 
 from ingram.sandbox import Catalog
 from ingram.sandbox.pushes import MAX_RESOURCES, push_stock, stock_events
@@ -19,6 +20,7 @@ from ingram.state.store import Store
 from ingram.webhook.server import WebhookServer, WebhookSettings
 
 
+@pytest.mark.slow
 def test_pushed_stock_lands_between_syncs_without_prices_and_the_next_sync_agrees(
     sandbox_factory, tmp_path: Path
 ) -> None:
@@ -76,17 +78,11 @@ def test_large_deltas_are_split_into_events_of_at_most_4000() -> None:
 def test_sandbox_command_pushes_every_few_seconds_to_a_receiver(tmp_path: Path) -> None:
     db = tmp_path / "catalog.db"
     add_products(Store.open(db), Catalog(seed=1, size=200).part_numbers())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")}
+    env = isolated_env(tmp_path, INGRAM_WEBHOOK_SECRET=SECRET)
     with WebhookServer(WebhookSettings(db=str(db), secret=SECRET, port=0)) as receiver:
         command = [sys.executable, "-m", "ingram", "sandbox", "--port", "0", "--catalog-size"]
         command += ["200", "--webhook-url", receiver.url, "--webhook-every", "0.2"]
-        process = subprocess.Popen(
-            command,
-            env={**env, "INGRAM_WEBHOOK_SECRET": SECRET},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = start(command, env=env, text=True)
         try:
             wait_for(lambda: applied_events(db) >= 2, timeout=30, what="two pushes applied")
         finally:
@@ -98,8 +94,8 @@ def test_sandbox_command_pushes_every_few_seconds_to_a_receiver(tmp_path: Path) 
     assert query(db, "SELECT COUNT(*) FROM products WHERE stock_pushed_at IS NOT NULL")[0][0] > 0
 
 
-def test_sandbox_refuses_a_webhook_url_without_a_secret() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")}
+def test_sandbox_refuses_a_webhook_url_without_a_secret(tmp_path: Path) -> None:
+    env = isolated_env(tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "ingram", "sandbox", "--webhook-url", "http://127.0.0.1:9/x"],
         env=env,
@@ -111,11 +107,11 @@ def test_sandbox_refuses_a_webhook_url_without_a_secret() -> None:
     assert "--webhook-secret" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_demo_shows_stock_arriving_by_webhook_between_two_syncs(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGRAM_")}
     done = subprocess.run(
         [sys.executable, "-m", "ingram", "demo", "--products", "200"],
-        env={**env, "HOME": str(tmp_path)},
+        env=isolated_env(tmp_path),
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -11,8 +11,8 @@ import time
 import zlib
 
 import pytest
-from client_support import client_for
-from clirunner import Cli, cli_env
+from support.client_support import client_for
+from support.clirunner import Cli, cli_env
 
 from ingram.state.documents import DICTIONARY, pack_document, unpack_document
 from ingram.state.migrations import MIGRATIONS
@@ -45,6 +45,7 @@ def test_an_older_database_keeps_its_documents_when_they_move(tmp_path):
     assert store.db.execute("SELECT COUNT(*) FROM product_documents").fetchone()[0] == 0
 
 
+@pytest.mark.slow
 def test_a_sync_stores_each_document_once_and_whole(sandbox, tmp_path):
     db = tmp_path / "c.db"
     cli = Cli(cli_env(sandbox.url, db), db)
@@ -82,6 +83,7 @@ def test_documents_stored_before_the_dictionary_are_still_read(tmp_path):
             unpack_document(broken)
 
 
+@pytest.mark.slow
 def test_a_routine_resync_rewrites_only_the_rows_that_changed(sandbox, tmp_path):
     db = tmp_path / "c.db"
     cli = Cli(cli_env(sandbox.url, db), db)
@@ -152,6 +154,7 @@ def test_details_results_are_written_in_groups_not_one_commit_each(sandbox, tmp_
     assert len(with_details) <= math.ceil(150 / WriterTiming().details_group) + 2, len(with_details)
 
 
+@pytest.mark.slow
 def test_a_stopped_sync_writes_the_results_it_held(sandbox_factory, tmp_path):
     sandbox = sandbox_factory(latency=0.005, catalog_size=300)
     db = tmp_path / "c.db"

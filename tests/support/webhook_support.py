@@ -14,7 +14,11 @@ from typing import Any
 
 import requests
 
+from ingram.state.products import add_products
+from ingram.state.store import Store
+
 SECRET = "test-webhook-secret-Zq9"
+SYNCED_AT = "2026-01-01T00:00:00.000Z"
 
 
 def ingram_signature(secret: str, event_id: str) -> str:
@@ -102,3 +106,16 @@ def stock_of(db: Path, pn: str) -> sqlite3.Row:
 
 def applied_events(db: Path) -> int:
     return query(db, "SELECT COUNT(*) FROM webhook_events")[0][0]
+
+
+def track(db: Path, stock: dict[str, int], synced_at: str | None = SYNCED_AT) -> None:
+    """Track part numbers as if a sync had priced them at ``synced_at`` with ``stock``."""
+    store = Store.open(db)
+    add_products(store, stock)
+    with store.write() as conn:
+        conn.executemany(
+            "UPDATE products SET status = 'active', total_availability = ?, available = ?,"
+            " pa_synced_at = ? WHERE ingram_part_number = ?",
+            [(total, int(total > 0), synced_at, pn) for pn, total in stock.items()],
+        )
+    store.close()

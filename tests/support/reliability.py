@@ -10,20 +10,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from clirunner import FAST_TIMINGS, Cli
-
 from ingram.sandbox import SandboxServer
+from support.clirunner import FAST_TIMINGS, Cli
+from support.processes import Started
 
 
-def start_sync(cli: Cli, log: Path, *args: str) -> subprocess.Popen[bytes]:
-    """A sync in the background, stderr to ``log`` (a pipe nobody reads could stall it)."""
+def start_sync(cli: Cli, log: Path, *args: str) -> Started:
+    """A sync in the background, its stderr appended to ``log`` for the test to read."""
     with log.open("ab") as err:
-        return subprocess.Popen(
-            cli.command("sync", *FAST_TIMINGS, *args),
-            env=cli.env,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
+        return cli.start("sync", *FAST_TIMINGS, *args, stdout=subprocess.DEVNULL, stderr=err)
 
 
 def lock_is_free(db: Path) -> bool:
