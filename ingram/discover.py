@@ -1,5 +1,6 @@
-"""``products discover``: track the products a vendor catalog search finds; and the
-products named by the keys resellers have (``resolve_keys``, run by each sync).
+"""``products discover``: track the products a vendor catalog search finds; the
+products named by the keys resellers have (``resolve_keys``, run by each sync); and
+the replacements of products that went (``look_up_replacements``, after each sync).
 
 The client pages through the search as the vendor does (``pageNumber``,
 ``pageSize`` up to 100) and stops at ``limit`` results; the store tracks the
@@ -19,9 +20,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ingram.errors import ApiError, ApiUnavailable, Cancelled, CredentialsError, InputError
-from ingram.models import SearchResult
+from ingram.models import Lifecycle, SearchResult
 from ingram.state.keys import save_key_resolutions, unresolved_keys
-from ingram.state.store import Store, batched
+from ingram.state.lifecycle import (
+    ChangeSource,
+    mark_replacements_checked,
+    observe_lifecycle,
+    replacement_lookups,
+)
+from ingram.state.store import Store, batched, utc_now
 
 if TYPE_CHECKING:
     from ingram.api.client import IngramClient
@@ -135,3 +142,31 @@ def resolve_keys(store: Store, client: IngramClient) -> Counter[str]:
     if counts["not_found"]:
         log.warning("%d keys name no Ingram product", counts["not_found"])
     return counts
+
+
+REPLACEMENT_LOOKUPS = 1000  # gone products asked about per sync: 10 searches at most
+
+
+def look_up_replacements(store: Store, client: IngramClient) -> int:
+    """Ask catalog search (by vendor part number, 100 a call) for the replacement of each
+    product that went and was never asked; returns how many products it changed. A failed
+    search is a warning: its products are asked again by the next sync."""
+    changed = 0
+    for group in batched(replacement_lookups(store, REPLACEMENT_LOOKUPS), PAGE_SIZE):
+        wanted = {pn for pn, _ in group}
+        try:
+            results = client.search_vendor_part_numbers(list(dict.fromkeys(v for _, v in group)))
+        except ApiError as error:
+            log.warning("warning: the search for replacements failed: %s", error)
+            break
+        seen = [
+            Lifecycle(
+                result.ingram_part_number.upper(), result.discontinued, result.replacement_sku
+            )
+            for result in results
+            if result.ingram_part_number.upper() in wanted
+        ]
+        with store.write() as db:
+            changed += observe_lifecycle(db, seen, ChangeSource.SYNC)
+            mark_replacements_checked(db, sorted(wanted), utc_now())
+    return changed

@@ -225,11 +225,24 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
         raise
 
 
+# OWASP's CSV injection advice: a cell starting with one of these is a formula to a
+# spreadsheet; a leading ' makes it text (as WooCommerce's own exporter does).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs: text starting with = + - @ tab or CR gets a '."""
+    if type(value) is str and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def csv_value(value: Any) -> Any:
-    """CSV cells: booleans as ``true``/``false`` (as in JSON), not Python's ``True``."""
+    """CSV cells: booleans as ``true``/``false`` (as in JSON), not Python's ``True``;
+    vendor text neutralised (``safe_cell``). JSON keeps the text exactly."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return safe_cell(value)
 
 
 def write_export(

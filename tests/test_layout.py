@@ -22,10 +22,22 @@ FORBIDDEN = {
     "state": ("ingram.api", "ingram.output", "ingram.cli", "ingram.engine", "requests"),
     "output": ("ingram.api", "ingram.cli", "ingram.engine", "requests"),
     "config": ("ingram.api", "requests"),
+    # what goes out: reads state and models; settings are passed in, never read here
+    "publish": (
+        "ingram.api",
+        "ingram.cli",
+        "ingram.output",
+        "ingram.engine",
+        "ingram.config",
+        "ingram.discover",
+        "ingram.webhook",
+        "ingram.sandbox",
+        "requests",
+    ),
 }
 SANDBOX_MAY_IMPORT = ("ingram.sandbox", "ingram.models", "ingram.errors")
 WEBHOOK_MAY_IMPORT = ("ingram.webhook", "ingram.state", "ingram.models", "ingram.errors")
-SUBPACKAGES = ("api", "cli", "output", "sandbox", "state", "webhook")
+SUBPACKAGES = ("api", "cli", "output", "publish", "sandbox", "state", "webhook")
 
 
 def module_name(path: Path) -> str:

@@ -402,6 +402,8 @@ def parse_search_page(payload: Any) -> tuple[list[SearchResult], bool]:
                 subcategory=_text(_get(item, "subCategory", "subcategory"), "subCategory"),
                 upc=_text(_get(item, "upcCode", "upc"), "upcCode"),
                 product_type=_text(item.get("productType"), "productType"),
+                discontinued=_flag(item.get("discontinued"), "discontinued"),
+                replacement_sku=_text(item.get("replacementSku"), "replacementSku"),
             )
         )
     return results, bool(results) and _has_next(payload)

@@ -23,7 +23,7 @@ from ingram.errors import (
     Cancelled,
     CredentialsError,
 )
-from ingram.models import DetailsBatch, ProductDetails, SearchResult
+from ingram.models import DetailsBatch, Lifecycle, ProductDetails, SearchResult
 
 if TYPE_CHECKING:
     from ingram.api.client import IngramClient
@@ -93,4 +93,5 @@ def from_search(part_number: str, result: SearchResult) -> ProductDetails:
         subcategory=result.subcategory,
         product_type=result.product_type,
         source="search",
+        lifecycle=Lifecycle(part_number, result.discontinued, result.replacement_sku),
     )

@@ -242,6 +242,9 @@ def products_import(state: State, file: Any) -> None:
     "--ambiguous", is_flag=True, help="Keys that name several Ingram part numbers, to choose from."
 )
 @click.option("--unmatched", is_flag=True, help="Keys that name no Ingram product.")
+@click.option(
+    "--replaced", is_flag=True, help="Products Ingram names a replacement for (see docs/shop.md)."
+)
 @listing_options
 @pass_state
 def products_list(
@@ -251,8 +254,14 @@ def products_list(
     limit: int | None,
     ambiguous: bool,
     unmatched: bool,
+    replaced: bool,
 ) -> None:
     """List tracked products. Example: ingram-sync products list --status not_found"""
+    if replaced:
+        from ingram.cli.shop import list_replaced
+
+        list_replaced(state, output, limit)
+        return
     if ambiguous or unmatched:
         list_keys(state, "ambiguous" if ambiguous else "not_found", output, limit)
         return
@@ -500,7 +509,9 @@ def sync(state: State, skus: tuple[str, ...], force: bool, dry_run: bool, **kwar
     client = open_client(settings)
     progress = make_progress(state.quiet, bars=not kwargs.pop("no_progress"))
     summary = run_sync(store, client, options, progress)
-    finish(state, summary)
+    from ingram.cli.shop import follow_replacements
+
+    finish(state, summary, follow_replacements(settings, store, client, summary))
 
 
 @cli.command("retry-failed")
@@ -537,6 +548,7 @@ LAZY_COMMANDS = {
     "sandbox": ("ingram.cli.demo", "sandbox_command"),
     "webhook": ("ingram.cli.webhook", "webhook_group"),
     "config": ("ingram.cli.settings", "config_group"),
+    "pricing": ("ingram.cli.shop", "pricing_group"),
 }
 
 

@@ -16,6 +16,7 @@ import click
 
 from ingram.cli.common import ROW_ID, State, say
 from ingram.cli.listing import checked_statuses, listing_options, show_rows
+from ingram.cli.shop import export_to_target, shop_options
 from ingram.config import parse_duration
 from ingram.errors import InputError
 from ingram.files import FORMATS, atomic_output, write_export
@@ -180,6 +181,7 @@ def changes(
     help="Special prices, quantity breaks, service fees: a CSV row each, or nested in JSON.",
 )
 @click.option("--specs", is_flag=True, help="The spec table: a CSV row each, or nested in JSON.")
+@shop_options
 @click.pass_obj
 def export(
     state: State,
@@ -190,11 +192,25 @@ def export(
     warehouses: bool,
     discounts: bool,
     specs: bool,
+    **shop: Any,
 ) -> None:
-    """Write the catalog as CSV, JSON or JSON Lines.
+    """Write the catalog as CSV, JSON or JSON Lines, or a shop's own import file (--target).
+
+    A --target file has the price and stock rules applied and holds only what changed
+    since the last export to that target (--full: everything); see docs/shop.md.
 
     Example: ingram-sync export --format json --output catalog.json
     """
+    if shop["target"]:
+        given = [flag for flag, on in (("--format", fmt), ("--status", status),
+                 ("--since", changed_since), ("--warehouses", warehouses),
+                 ("--discounts", discounts), ("--specs", specs)) if on]  # fmt: skip
+        if given:
+            raise InputError(f"{given[0]} does not apply to --target (a shop's own CSV)")
+        export_to_target(state, output=output, **shop)
+        return
+    if shop["full"] or shop["shop_sku"] or shop["location"]:
+        raise InputError("--full, --shop-sku and --location go with --target")
     fmt = export_format(fmt, None if output == "-" else output)
     cutoff = cutoff_of(changed_since, "--since")
     wanted = {"warehouses": warehouses, "discounts": discounts, "specs": specs}

@@ -1,0 +1,143 @@
+"""A shop target's file, streamed: every product priced by the rules, only what changed.
+
+Each product is priced (``Publisher``) and compared with what the target last
+published of it (its shop SKU, price, stock and listed flag). A delta writes the
+rows that differ and the new ones; ``full`` writes all. A product left out
+(``pricing.LEFT_OUT``) that was published before gets its row withdrawn: stock 0 at
+its last price, so a shop never sells what is not there. What was written is
+remembered only by ``commit``, once the caller has the file complete.
+
+Example::
+
+    export = TargetExport(store, target, rules, ShopSku.TRACKED, full=False)
+    with atomic_output("woo.csv") as out:
+        counts = export.write(out)
+    export.commit()
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import IO, Any
+
+from ingram.files import safe_cell
+from ingram.publish.pricing import LEFT_OUT, PUBLISH_COLUMNS, Flag, Publisher, money
+from ingram.publish.settings import PublishRules
+from ingram.publish.targets import PRODUCT_FIELDS, ShopRow, Target
+from ingram.state.publishing import PendingState, products_with_state
+from ingram.state.store import Store, format_time
+
+COLUMNS = tuple(dict.fromkeys((*PUBLISH_COLUMNS, *PRODUCT_FIELDS, "user_key_type", "user_key")))
+
+
+class ShopSku(StrEnum):
+    """Which key is the shop's SKU (``--shop-sku``)."""
+
+    TRACKED = "tracked"  # the user's own key where tracked by one, else the Ingram part number
+    INGRAM = "ingram"
+    VENDOR = "vendor"
+    UPC = "upc"
+    CUSTOMER = "customer"
+
+
+def shop_sku(product: dict[str, Any], choice: ShopSku) -> str | None:
+    """The product's SKU in the shop, or None when it has no key of that kind."""
+    if choice is ShopSku.TRACKED:
+        return product["user_key"] or product["ingram_part_number"]
+    if choice is ShopSku.INGRAM:
+        return product["ingram_part_number"]
+    if choice is ShopSku.VENDOR:
+        return product["vendor_part_number"]
+    if choice is ShopSku.UPC:
+        return product["upc"]
+    if product["user_key_type"] == "customerPartNumber":
+        return product["user_key"]
+    return product["customer_key"]
+
+
+@dataclass
+class ExportCounts:
+    """What one export did."""
+
+    products: int = 0
+    written: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0  # written with stock 0: published before, left out now
+    left_out: Counter[Flag] = field(default_factory=Counter)
+
+
+class TargetExport:
+    """One export of ``target``: ``write`` the file, then ``commit`` what it published."""
+
+    def __init__(
+        self,
+        store: Store,
+        target: Target,
+        rules: PublishRules,
+        sku_choice: ShopSku,
+        *,
+        full: bool,
+        now: datetime | None = None,
+    ) -> None:
+        self.store, self.target, self.sku_choice, self.full = store, target, sku_choice, full
+        now = now or datetime.now(UTC)
+        self.publisher = Publisher(rules, now)
+        self.pending = PendingState(store, target.name, format_time(now))
+
+    def write(self, out: IO[str]) -> ExportCounts:
+        """Write the header and every row due; what was written is staged, not yet kept."""
+        counts = ExportCounts()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.target.header)
+        renders = [render for _, render in self.target.columns]
+        rows = products_with_state(
+            self.store,
+            self.target.name,
+            COLUMNS,
+            customer_keys=self.sku_choice is ShopSku.CUSTOMER,
+        )
+        for product in rows:
+            counts.products += 1
+            shop_row = self.shop_row(product, counts)
+            if shop_row is None:
+                continue
+            writer.writerow([safe_cell(render(shop_row)) for render in renders])
+            price = format(shop_row.price, "f")
+            pn = product["ingram_part_number"]
+            self.pending.add(pn, shop_row.sku, price, shop_row.stock, shop_row.listed)
+            counts.written += 1
+        return counts
+
+    def shop_row(self, product: dict[str, Any], counts: ExportCounts) -> ShopRow | None:
+        """The row this product gets, or None: left out, or unchanged in a delta."""
+        published = self.publisher.publish(product)
+        sku = shop_sku(product, self.sku_choice)
+        last_sku = product["last_sku"]
+        withdrawn = not (published.publishable and sku)
+        if not withdrawn:
+            price, stock, listed = published.price, published.stock, published.listed
+        elif last_sku is not None:  # published before: withdraw it at its last price
+            sku, price, stock = sku or last_sku, money(product["last_price"]), 0
+            listed = published.listed and bool(product["last_listed"])
+        else:
+            flags = published.flags if sku else published.flags | {Flag.NO_SKU}
+            counts.left_out[next(flag for flag in LEFT_OUT if flag in flags)] += 1
+            return None
+        assert sku is not None and price is not None  # set on both paths above
+        last = (last_sku, product["last_price"], product["last_stock"], product["last_listed"])
+        if not self.full and last == (sku, format(price, "f"), stock, int(listed)):
+            counts.unchanged += 1
+            return None
+        counts.withdrawn += withdrawn
+        return ShopRow(sku, product, price, stock, listed, published)
+
+    def commit(self) -> int:
+        """Remember what was written (call once the file is complete); returns how many."""
+        return self.pending.commit()
+
+    def discard(self) -> None:
+        self.pending.discard()

@@ -1,0 +1,201 @@
+"""From Ingram's cost to the price and stock a shop publishes, by the configured rules.
+
+The steps, in this order and no other: the matching rule's markup or margin on the
+cost (rounded up to the cent, so never less than asked) → the price ending → the
+cap at Ingram's retail price → the MAP floor (after the cap, so the floor wins)
+→ the margin check. Money is ``Decimal`` throughout.
+
+Stock: ``max(0, stock - buffer)``, and 0 when that is below ``min_stock``; a
+product that is gone (discontinued, or no longer found by P&A) publishes 0 and,
+``delist_after_days`` after it went, is no longer listed.
+
+The one entry point, also for the database mirror::
+
+    publisher = Publisher(rules)            # rules: ingram.config.load_publish_rules(...)
+    values = publisher.publish(product)     # a products row with PUBLISH_COLUMNS
+    values.price, values.stock, values.flags, values.listed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from enum import StrEnum
+from typing import Any
+
+from ingram.publish.settings import PriceRule, PublishRules
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+# The products columns ``Publisher.publish`` reads (prices as decimal text or Decimal).
+PUBLISH_COLUMNS = (
+    "ingram_part_number",
+    "vendor_name",
+    "category",
+    "subcategory",
+    "status",
+    "customer_price",
+    "retail_price",
+    "map_price",
+    "total_availability",
+    "discontinued",
+    "discontinued_since",
+)
+
+
+class Flag(StrEnum):
+    """Why a product is not published as priced, or is published differently."""
+
+    NOT_FOUND = "not_found"  # P&A does not (or no longer) know it
+    NOT_AUTHORIZED = "not_authorized"  # the account may not buy it
+    NO_COST = "no_cost"  # no customer price (never synced, or none given)
+    BELOW_MARGIN = "below_margin"  # under min_margin after cap and floor
+    DISCONTINUED = "discontinued"  # Ingram marks it so: stock 0
+    DELISTED = "delisted"  # gone longer than delist_after_days: unpublished/draft
+    NO_SKU = "no_sku"  # the chosen --shop-sku key is missing (set by the export)
+
+
+# Flags that keep a product out of shop files (unless it was published before: then
+# its row is withdrawn with stock 0). In this order they name the reason.
+LEFT_OUT = (Flag.NOT_FOUND, Flag.NOT_AUTHORIZED, Flag.NO_COST, Flag.BELOW_MARGIN, Flag.NO_SKU)
+FLAG_MEANINGS = {
+    Flag.NOT_FOUND: "not known to Ingram",
+    Flag.NOT_AUTHORIZED: "not authorized for this account",
+    Flag.NO_COST: "without a cost",
+    Flag.BELOW_MARGIN: "below the minimum margin",
+    Flag.DISCONTINUED: "discontinued: stock 0",
+    Flag.DELISTED: "gone longer than delist_after_days: unpublished",
+    Flag.NO_SKU: "without the chosen shop SKU",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSteps:
+    """The price after each step, in order."""
+
+    base: Decimal  # markup or margin on the cost
+    ending: Decimal
+    capped: Decimal  # at the retail price
+    floored: Decimal  # at the MAP price: the final price
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What a product publishes: price (None without a cost), stock, flags, listed."""
+
+    rule: PriceRule | None
+    cost: Decimal | None
+    steps: PriceSteps | None
+    margin: Decimal | None  # percent of the price, cut to 2 decimals
+    ingram_stock: int
+    stock: int
+    flags: frozenset[Flag]
+    listed: bool
+
+    @property
+    def price(self) -> Decimal | None:
+        return None if self.steps is None else self.steps.floored
+
+    @property
+    def publishable(self) -> bool:
+        """Written to shop files as priced (see ``LEFT_OUT``)."""
+        return self.steps is not None and not self.flags.intersection(LEFT_OUT)
+
+
+class Publisher:
+    """Prices products by ``rules``; ``now`` decides which gone products are delisted."""
+
+    def __init__(self, rules: PublishRules, now: datetime | None = None) -> None:
+        self.rules = rules
+        moment = (now or datetime.now(UTC)) - timedelta(days=rules.delist_after_days)
+        # stored times are UTC ISO-8601 text, so they compare as text
+        self.delist_before = moment.astimezone(UTC).isoformat(timespec="milliseconds")[:23]
+
+    def publish(self, product: Mapping[str, Any]) -> Published:
+        rules = self.rules
+        flags = set(status_flags(product))
+        since = product["discontinued_since"]
+        if since is not None and since[:23] < self.delist_before:
+            flags.add(Flag.DELISTED)
+        cost = money(product["customer_price"])
+        if cost is None or cost <= 0:
+            flags.add(Flag.NO_COST)
+        rule = rules.rule_for(
+            product["ingram_part_number"],
+            product["vendor_name"],
+            product["category"],
+            product["subcategory"],
+        )
+        steps = margin = None
+        if Flag.NO_COST not in flags and cost is not None and rule is not None:
+            steps = price_steps(cost, rule, product["retail_price"], product["map_price"])
+            exact = (steps.floored - cost) * HUNDRED / steps.floored
+            margin = exact.quantize(CENT, ROUND_DOWN)
+            if exact < rule.min_margin:
+                flags.add(Flag.BELOW_MARGIN)
+        ingram_stock = max(0, product["total_availability"] or 0)
+        gone = Flag.DISCONTINUED in flags or Flag.NOT_FOUND in flags
+        return Published(
+            rule=rule,
+            cost=cost,
+            steps=steps,
+            margin=margin,
+            ingram_stock=ingram_stock,
+            stock=0 if gone else published_stock(ingram_stock, rules),
+            flags=frozenset(flags),
+            listed=Flag.DELISTED not in flags,
+        )
+
+
+def status_flags(product: Mapping[str, Any]) -> list[Flag]:
+    """What the product's status and discontinued flag say."""
+    flags = []
+    status = product["status"]
+    if status == "not_found":
+        flags.append(Flag.NOT_FOUND)
+    elif status == "not_authorized":
+        flags.append(Flag.NOT_AUTHORIZED)
+    if product["discontinued"]:
+        flags.append(Flag.DISCONTINUED)
+    return flags
+
+
+def money(value: Any) -> Decimal | None:
+    """A stored price (decimal text, or already a Decimal) as a Decimal."""
+    return None if value is None else Decimal(value)
+
+
+def price_steps(cost: Decimal, rule: PriceRule, retail: Any, map_price: Any) -> PriceSteps:
+    """Each step's price for ``cost`` under ``rule``, given the retail and MAP prices."""
+    if rule.margin is not None:
+        base = cost * HUNDRED / (HUNDRED - rule.margin)
+    else:
+        base = cost * (HUNDRED + (rule.markup or 0)) / HUNDRED
+    base = base.quantize(CENT, ROUND_UP)
+    ended = with_ending(base, rule.ending)
+    retail_price = money(retail)
+    capped = ended
+    if rule.cap_at_retail and retail_price is not None and retail_price > 0:
+        capped = min(ended, retail_price)
+    floor = money(map_price)
+    floored = capped
+    if rule.map_floor and floor is not None and floor > 0:  # a MAP of 0 is none
+        floored = max(capped, floor)
+    return PriceSteps(base, ended, capped, floored)
+
+
+def with_ending(price: Decimal, ending: Decimal | None) -> Decimal:
+    """The lowest price >= ``price`` that ends in ``ending`` (0.99: x.99; 9.99: x9.99)."""
+    if ending is None:
+        return price
+    period = Decimal(10) ** len(str(int(ending))) if ending >= 1 else Decimal(1)
+    candidate = price // period * period + ending
+    return candidate if candidate >= price else candidate + period
+
+
+def published_stock(stock: int, rules: PublishRules) -> int:
+    """``max(0, stock - buffer)``, or 0 when that is below ``min_stock``."""
+    left = max(0, stock - rules.stock.buffer)
+    return 0 if left < rules.stock.min_stock else left
