@@ -24,14 +24,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import IO, Any
 
-from ingram.files import safe_cell
 from ingram.publish.pricing import LEFT_OUT, PUBLISH_COLUMNS, Flag, Publisher, money
 from ingram.publish.settings import PublishRules
-from ingram.publish.targets import PRODUCT_FIELDS, ShopRow, Target
+from ingram.publish.targets import ShopRow, Target
 from ingram.state.publishing import PendingState, products_with_state
 from ingram.state.store import Store, format_time
-
-COLUMNS = tuple(dict.fromkeys((*PUBLISH_COLUMNS, *PRODUCT_FIELDS, "user_key_type", "user_key")))
 
 
 class ShopSku(StrEnum):
@@ -42,6 +39,16 @@ class ShopSku(StrEnum):
     VENDOR = "vendor"
     UPC = "upc"
     CUSTOMER = "customer"
+
+
+# the products columns each choice of shop SKU reads
+SKU_COLUMNS = {
+    ShopSku.TRACKED: ("user_key",),
+    ShopSku.INGRAM: (),
+    ShopSku.VENDOR: ("vendor_part_number",),
+    ShopSku.UPC: ("upc",),
+    ShopSku.CUSTOMER: ("user_key_type", "user_key"),
+}
 
 
 def shop_sku(product: dict[str, Any], choice: ShopSku) -> str | None:
@@ -97,7 +104,11 @@ class TargetExport:
         rows = products_with_state(
             self.store,
             self.target.name,
-            COLUMNS,
+            tuple(
+                dict.fromkeys(
+                    (*PUBLISH_COLUMNS, *self.target.fields, *SKU_COLUMNS[self.sku_choice])
+                )
+            ),
             customer_keys=self.sku_choice is ShopSku.CUSTOMER,
         )
         for product in rows:
@@ -105,10 +116,11 @@ class TargetExport:
             shop_row = self.shop_row(product, counts)
             if shop_row is None:
                 continue
-            writer.writerow([safe_cell(render(shop_row)) for render in renders])
-            price = format(shop_row.price, "f")
-            pn = product["ingram_part_number"]
-            self.pending.add(pn, shop_row.sku, price, shop_row.stock, shop_row.listed)
+            writer.writerow([render(shop_row) for render in renders])  # text made safe there
+            row = shop_row
+            self.pending.add(
+                product["ingram_part_number"], row.sku, row.price_text, row.stock, row.listed
+            )
             counts.written += 1
         return counts
 
@@ -128,12 +140,13 @@ class TargetExport:
             counts.left_out[next(flag for flag in LEFT_OUT if flag in flags)] += 1
             return None
         assert sku is not None and price is not None  # set on both paths above
+        price_text = str(price)  # prices are plain decimal text: never an exponent
         last = (last_sku, product["last_price"], product["last_stock"], product["last_listed"])
-        if not self.full and last == (sku, format(price, "f"), stock, int(listed)):
+        if not self.full and last == (sku, price_text, stock, int(listed)):
             counts.unchanged += 1
             return None
         counts.withdrawn += withdrawn
-        return ShopRow(sku, product, price, stock, listed, published)
+        return ShopRow(sku, product, price, price_text, stock, listed, published)
 
     def commit(self) -> int:
         """Remember what was written (call once the file is complete); returns how many."""

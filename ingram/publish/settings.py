@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from ingram.errors import ConfigError
@@ -34,6 +35,7 @@ SECTIONS = ("pricing", "stock", "targets")
 DEFAULT_LOCATION = "Ingram Micro"
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 TARGET_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+KNOWN_MOST = 10_000  # vendor and category combinations remembered by ``rule_for``
 
 
 class MatchKind(StrEnum):
@@ -61,6 +63,17 @@ class PriceRule:
     cap_at_retail: bool
     map_floor: bool
     min_margin: Decimal
+
+    @cached_property
+    def factor(self) -> Decimal:
+        """What a markup multiplies the cost by: (100 + markup) / 100, exactly."""
+        return (100 + (self.markup or 0)) / Decimal(100)
+
+    @cached_property
+    def period(self) -> Decimal:
+        """How often the ending recurs: every 1 for 0.99, every 10 for 9.99."""
+        ending = self.ending or 0
+        return Decimal(10) ** len(str(int(ending))) if ending >= 1 else Decimal(1)
 
     @property
     def label(self) -> str:
@@ -96,6 +109,11 @@ class PublishRules:
     by_kind: dict[MatchKind, dict[str, PriceRule]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    # (vendor, category, subcategory) -> rule: a catalog has few of these, an export asks
+    # once per product
+    known: dict[tuple[str | None, ...], PriceRule | None] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         for kind in MatchKind:
@@ -108,18 +126,24 @@ class PublishRules:
         self, part_number: str, vendor: str | None, category: str | None, subcategory: str | None
     ) -> PriceRule | None:
         """The rule that prices this product: part number, vendor, category, else default."""
-        if self.rules:
-            by = self.by_kind
-            for kind, value in (
-                (MatchKind.PART_NUMBER, part_number),
-                (MatchKind.VENDOR, vendor),
-                (MatchKind.CATEGORY, category),
-                (MatchKind.CATEGORY, subcategory),
-            ):
-                rule = by[kind].get(value.casefold()) if value else None
-                if rule is not None:
-                    return rule
-        return self.default
+        by_part_number = self.by_kind[MatchKind.PART_NUMBER]
+        if by_part_number and part_number.casefold() in by_part_number:
+            return by_part_number[part_number.casefold()]
+        key = (vendor, category, subcategory)
+        if key in self.known:
+            return self.known[key]
+        rule = self.default
+        for kind, value in (
+            (MatchKind.VENDOR, vendor),
+            (MatchKind.CATEGORY, category),
+            (MatchKind.CATEGORY, subcategory),
+        ):
+            if value and value.casefold() in self.by_kind[kind]:
+                rule = self.by_kind[kind][value.casefold()]
+                break
+        if len(self.known) < KNOWN_MOST:
+            self.known[key] = rule
+        return rule
 
 
 class RuleError(ConfigError):
