@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import IO, Any
 
+from ingram.files import CSV_LINE_END
 from ingram.publish.pricing import LEFT_OUT, PUBLISH_COLUMNS, Flag, Publisher, money
 from ingram.publish.settings import PublishRules
 from ingram.publish.targets import ShopRow, Target
@@ -98,7 +99,7 @@ class TargetExport:
     def write(self, out: IO[str]) -> ExportCounts:
         """Write the header and every row due; what was written is staged, not yet kept."""
         counts = ExportCounts()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv.writer(out, lineterminator=CSV_LINE_END)
         writer.writerow(self.target.header)
         renders = [render for _, render in self.target.columns]
         rows = products_with_state(
