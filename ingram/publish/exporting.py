@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -52,19 +53,21 @@ SKU_COLUMNS = {
 }
 
 
-def shop_sku(product: dict[str, Any], choice: ShopSku) -> str | None:
-    """The product's SKU in the shop, or None when it has no key of that kind."""
-    if choice is ShopSku.TRACKED:
-        return product["user_key"] or product["ingram_part_number"]
-    if choice is ShopSku.INGRAM:
-        return product["ingram_part_number"]
-    if choice is ShopSku.VENDOR:
-        return product["vendor_part_number"]
-    if choice is ShopSku.UPC:
-        return product["upc"]
+def customer_sku(product: dict[str, Any]) -> str | None:
+    """The customer part number a product is tracked by (its own key, or another one)."""
     if product["user_key_type"] == "customerPartNumber":
         return product["user_key"]
     return product["customer_key"]
+
+
+# The product's SKU in the shop for each choice, or None when it has no key of that kind.
+SKU_OF: dict[ShopSku, Callable[[dict[str, Any]], str | None]] = {
+    ShopSku.TRACKED: lambda product: product["user_key"] or product["ingram_part_number"],
+    ShopSku.INGRAM: lambda product: product["ingram_part_number"],
+    ShopSku.VENDOR: lambda product: product["vendor_part_number"],
+    ShopSku.UPC: lambda product: product["upc"],
+    ShopSku.CUSTOMER: customer_sku,
+}
 
 
 @dataclass
@@ -92,6 +95,7 @@ class TargetExport:
         now: datetime | None = None,
     ) -> None:
         self.store, self.target, self.sku_choice, self.full = store, target, sku_choice, full
+        self.sku_of = SKU_OF[sku_choice]
         now = now or datetime.now(UTC)
         self.publisher = Publisher(rules, now)
         self.pending = PendingState(store, target.name, format_time(now))
@@ -118,17 +122,22 @@ class TargetExport:
             if shop_row is None:
                 continue
             writer.writerow([render(shop_row) for render in renders])  # text made safe there
-            row = shop_row
-            self.pending.add(
-                product["ingram_part_number"], row.sku, row.price_text, row.stock, row.listed
-            )
             counts.written += 1
+            if not shop_row.changed:  # written again (--full), nothing new to remember
+                continue
+            self.pending.add(
+                product["ingram_part_number"],
+                shop_row.sku,
+                shop_row.price_text,
+                shop_row.stock,
+                shop_row.listed,
+            )
         return counts
 
     def shop_row(self, product: dict[str, Any], counts: ExportCounts) -> ShopRow | None:
         """The row this product gets, or None: left out, or unchanged in a delta."""
         published = self.publisher.publish(product)
-        sku = shop_sku(product, self.sku_choice)
+        sku = self.sku_of(product)
         last_sku = product["last_sku"]
         withdrawn = not (published.publishable and sku)
         if not withdrawn:
@@ -143,11 +152,12 @@ class TargetExport:
         assert sku is not None and price is not None  # set on both paths above
         price_text = str(price)  # prices are plain decimal text: never an exponent
         last = (last_sku, product["last_price"], product["last_stock"], product["last_listed"])
-        if not self.full and last == (sku, price_text, stock, int(listed)):
+        changed = last != (sku, price_text, stock, int(listed))
+        if not changed and not self.full:
             counts.unchanged += 1
             return None
         counts.withdrawn += withdrawn
-        return ShopRow(sku, product, price, price_text, stock, listed, published)
+        return ShopRow(sku, product, price, price_text, stock, listed, published, changed)
 
     def commit(self) -> int:
         """Remember what was written (call once the file is complete); returns how many."""

@@ -28,6 +28,7 @@ from ingram.publish.settings import PriceRule, PublishRules
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
+ZERO = Decimal(0)
 # The products columns ``Publisher.publish`` reads (prices as decimal text or Decimal).
 PUBLISH_COLUMNS = (
     "ingram_part_number",
@@ -120,34 +121,42 @@ class Publisher:
 
     def __init__(self, rules: PublishRules, now: datetime | None = None) -> None:
         self.rules = rules
+        self.buffer, self.min_stock = rules.stock.buffer, rules.stock.min_stock
         moment = (now or datetime.now(UTC)) - timedelta(days=rules.delist_after_days)
         # stored times are UTC ISO-8601 text, so they compare as text
         self.delist_before = moment.astimezone(UTC).isoformat(timespec="milliseconds")[:23]
 
     def publish(self, product: Mapping[str, Any]) -> Published:
-        rules = self.rules
         flags = self.flags(product)
         price = product["customer_price"]
         cost = None if price is None else Decimal(price)
-        if cost is None or cost <= 0:
-            flags = flags | {Flag.NO_COST}
-        rule = rules.rule_for(
+        rule = self.rules.rule_for(
             product["ingram_part_number"],
             product["vendor_name"],
             product["category"],
             product["subcategory"],
         )
         steps = None
-        if cost is not None and cost > 0 and rule is not None:
+        if cost is None or cost <= ZERO:
+            flags = flags | {Flag.NO_COST}
+        elif rule is not None:
             steps = price_steps(cost, rule, product["retail_price"], product["map_price"])
             price = steps.floored  # margin (price - cost) / price below min_margin percent:
             if (price - cost) * HUNDRED < rule.min_margin * price:
                 flags = flags | {Flag.BELOW_MARGIN}
-        ingram_stock = max(0, product["total_availability"] or 0)
-        gone = flags and (Flag.DISCONTINUED in flags or Flag.NOT_FOUND in flags)
-        stock = 0 if gone else published_stock(ingram_stock, rules)
-        listed = Flag.DELISTED not in flags
-        return Published(rule, cost, steps, ingram_stock, stock, flags, listed)
+        stock = product["total_availability"] or 0
+        if stock < 0:
+            stock = 0
+        if not flags:  # the common case: no set look-ups (an enum member hashes slowly)
+            return Published(rule, cost, steps, stock, self.published_stock(stock), flags, True)
+        gone = Flag.DISCONTINUED in flags or Flag.NOT_FOUND in flags
+        shown = 0 if gone else self.published_stock(stock)
+        return Published(rule, cost, steps, stock, shown, flags, Flag.DELISTED not in flags)
+
+    def published_stock(self, stock: int) -> int:
+        """``max(0, stock - buffer)``, or 0 when that is below ``min_stock``."""
+        left = stock - self.buffer
+        return left if left >= self.min_stock and left > 0 else 0
 
     def flags(self, product: Mapping[str, Any]) -> frozenset[Flag]:
         """What the product's status, discontinued flag and gone time say."""
@@ -183,7 +192,7 @@ def price_steps(cost: Decimal, rule: PriceRule, retail: Any, map_price: Any) -> 
     capped = ended
     if rule.cap_at_retail and retail is not None:
         retail_price = Decimal(retail)
-        if 0 < retail_price < ended:
+        if ZERO < retail_price < ended:
             capped = retail_price
     floored = capped
     if rule.map_floor and map_price is not None:
@@ -200,9 +209,3 @@ def with_ending(price: Decimal, ending: Decimal | None, period: Decimal) -> Deci
         return price
     candidate = price // period * period + ending
     return candidate if candidate >= price else candidate + period
-
-
-def published_stock(stock: int, rules: PublishRules) -> int:
-    """``max(0, stock - buffer)``, or 0 when that is below ``min_stock``."""
-    left = max(0, stock - rules.stock.buffer)
-    return 0 if left < rules.stock.min_stock else left

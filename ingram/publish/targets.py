@@ -39,6 +39,7 @@ class ShopRow(NamedTuple):
     stock: int
     listed: bool  # False: unpublished, draft or disabled
     published: Published
+    changed: bool  # differs from what the target last published of it
 
 
 Render = Callable[[ShopRow], object]

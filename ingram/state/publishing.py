@@ -1,10 +1,11 @@
 """Per-target publish state: what each shop export last published of each product.
 
 ``publish_state`` holds, per product and target, the shop SKU, price, stock and
-listed flag last written. An export reads it beside each product
-(``products_with_state``), stages what it writes (``PendingState``, a temporary
-table: memory stays flat) and records it only once its file is complete
-(``PendingState.commit``), so a failed export is simply repeated.
+listed flag last written (``published_at``: when those values were first written).
+An export reads it beside each product (``products_with_state``), stages what it
+writes (``PendingState``, a temporary table: memory stays flat) and records it only
+once its file is complete (``PendingState.commit``), so a failed export is simply
+repeated.
 """
 
 from __future__ import annotations
