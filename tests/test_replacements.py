@@ -83,7 +83,7 @@ def test_track_replacements_tracks_them_and_the_summary_says_so(
     assert new
     done = tracking.sync()
     assert done.code == 0, done
-    assert f"tracking {len(new)} replacements: " in done.err
+    assert f"tracking {len(new)} replacement" in done.err
     products = {
         row["ingram_part_number"]: row
         for row in json.loads(tracking.run("products", "list", "--json").out)

@@ -162,7 +162,7 @@ def test_prices_match_an_independent_computation_over_the_sandbox_catalog(shop: 
     assert expected["left_out"] and any(  # the vendor rule does leave some out
         shop.facts()[pn]["authorized"] for pn in expected["left_out"]
     )
-    assert f"left out {len(expected['left_out'])} products" in done.err
+    assert f"left out {len(expected['left_out'])} product" in done.err
     flagged = json.loads(shop.cli.run("pricing", "preview", "--flagged", "--json").out)
     assert {item["ingram_part_number"] for item in flagged if not item["publishable"]} == (
         expected["left_out"]

@@ -21,6 +21,7 @@ from ingram.errors import ConfigError, InputError, StoreError
 from ingram.files import atomic_output, part_numbers_from_args
 from ingram.output.logs import FILE_ONLY
 from ingram.output.pricing import export_lines, product_lines, replaced_table, summary_lines
+from ingram.output.reports import plural
 from ingram.publish.exporting import ShopSku, TargetExport
 from ingram.publish.preview import preview_record, priced, summarize
 from ingram.publish.settings import PublishRules
@@ -194,6 +195,7 @@ def follow_replacements(
         return None
     named = ", ".join(f"{new} (for {old})" for old, new in pairs[:5])
     more = f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
-    line = f"tracking {len(pairs)} replacements: {named}{more}; the next sync prices them"
+    line = f"tracking {plural(len(pairs), 'replacement', 'replacements')}: {named}{more};"
+    line += " the next sync prices them"
     log.info("%s", line, extra=FILE_ONLY)
     return line

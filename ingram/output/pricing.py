@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ingram.output.reports import plural
 from ingram.publish.exporting import ExportCounts
 from ingram.publish.preview import PreviewSummary
 from ingram.publish.pricing import FLAG_MEANINGS, LEFT_OUT, Flag, Published
@@ -49,7 +50,8 @@ def _money(value: object) -> str:
 def summary_lines(summary: PreviewSummary, rules: PublishRules) -> list[str]:
     """How many products each rule priced, what was flagged, and what exports leave out."""
     default = rules.default
-    head = f"{summary.products} products, priced by {len(rules.rules)} rules and the default"
+    head = f"{plural(summary.products, 'product', 'products')}, priced by"
+    head += f" {plural(len(rules.rules), 'rule', 'rules')} and the default"
     if default is not None:
         head += f" ({default.method}, min margin {default.min_margin}%)"
     lines = [head + ":"]
@@ -71,7 +73,8 @@ def export_lines(counts: ExportCounts, target: str, output: str, full: bool) -> 
     """What an export wrote, and one line for what it left out."""
     kind = "full" if full else f"delta, {counts.unchanged} unchanged"
     withdrawn = f", {counts.withdrawn} withdrawn at stock 0" if counts.withdrawn else ""
-    lines = [f"wrote {counts.written} rows to {output} ({target} {kind}{withdrawn})"]
+    written = plural(counts.written, "row", "rows")
+    lines = [f"wrote {written} to {output} ({target} {kind}{withdrawn})"]
     left = sum(counts.left_out.values())
     if left:
         reasons = ", ".join(
@@ -79,7 +82,7 @@ def export_lines(counts: ExportCounts, target: str, output: str, full: bool) -> 
             for flag in LEFT_OUT
             if counts.left_out[flag]
         )
-        lines.append(f"left out {left} products: {reasons}; {LIST_FLAGGED}")
+        lines.append(f"left out {plural(left, 'product', 'products')}: {reasons}; {LIST_FLAGGED}")
     return lines
 
 
