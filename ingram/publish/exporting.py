@@ -74,7 +74,6 @@ SKU_OF: dict[ShopSku, Callable[[dict[str, Any]], str | None]] = {
 class ExportCounts:
     """What one export did."""
 
-    products: int = 0
     written: int = 0
     unchanged: int = 0
     withdrawn: int = 0  # written with stock 0: published before, left out now
@@ -117,7 +116,6 @@ class TargetExport:
             customer_keys=self.sku_choice is ShopSku.CUSTOMER,
         )
         for product in rows:
-            counts.products += 1
             shop_row = self.shop_row(product, counts)
             if shop_row is None:
                 continue

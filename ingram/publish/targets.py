@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from ingram.files import safe_cell
 from ingram.publish.pricing import Published
+from ingram.state.store import EXPORT_COLUMNS
 
 
 class ShopRow(NamedTuple):
@@ -66,27 +67,9 @@ class Target:
         return [name for name, _ in self.columns]
 
 
-# products columns a custom target may name as they are stored (money as decimal text)
-PRODUCT_FIELDS = (
-    "ingram_part_number",
-    "vendor_part_number",
-    "upc",
-    "vendor_name",
-    "description",
-    "category",
-    "subcategory",
-    "product_class",
-    "customer_price",
-    "retail_price",
-    "map_price",
-    "currency",
-    "total_availability",
-    "status",
-    "discontinued_since",
-    "replacement_part_number",
-    "weight",
-    "weight_unit",
-)
+# products columns a custom target may name: every column of ``export``, as stored
+# (money as decimal text, flags 1/0)
+PRODUCT_FIELDS = EXPORT_COLUMNS
 HANDLE_CHARACTERS = re.compile(r"[^a-z0-9]+")
 
 

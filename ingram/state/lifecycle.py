@@ -27,15 +27,6 @@ from ingram.state.store import Store, batched, utc_now
 
 CHUNK = 500  # part numbers per statement: well below SQLite's bound-parameter limit
 GONE = "(COALESCE(discontinued, 0) = 1 OR status = 'not_found')"
-REPLACED_FIELDS = (
-    "ingram_part_number",
-    "description",
-    "status",
-    "discontinued",
-    "discontinued_since",
-    "replacement_part_number",
-    "replacement_tracked",
-)
 
 
 class ChangeSource(StrEnum):
@@ -152,13 +143,11 @@ def replaced_products(store: Store) -> list[dict[str, Any]]:
 
 def track_replacements(store: Store) -> list[tuple[str, str]]:
     """Track every replacement not tracked yet; (product, its replacement) for each added."""
-    sql = (
-        "SELECT p.ingram_part_number, p.replacement_part_number FROM products p"
-        " WHERE p.replacement_part_number IS NOT NULL AND NOT EXISTS (SELECT 1 FROM products r"
-        "  WHERE r.ingram_part_number = p.replacement_part_number)"
-        " ORDER BY p.ingram_part_number"
-    )
-    pairs = [(row[0], row[1]) for row in store.db.execute(sql)]
+    pairs = [
+        (row["ingram_part_number"], row["replacement_part_number"])
+        for row in replaced_products(store)
+        if not row["replacement_tracked"]
+    ]
     store.add_products(dict.fromkeys(new for _, new in pairs))
     return pairs
 
