@@ -355,13 +355,11 @@ def _target(
         raise RuleError(table, None, None, 'give its columns as "Column" = "field"')
     mapping = []
     for column, wanted in columns.items():
-        text = _text(column, table, None, column) if column.strip() else ""
-        if not text or not isinstance(wanted, str) or wanted not in fields:
+        if not column.strip() or CONTROL.search(column):
+            raise RuleError(table, None, column, "a column name must be text on one line")
+        if not isinstance(wanted, str) or wanted not in fields:
             raise RuleError(
-                table,
-                None,
-                column,
-                f"{wanted!r} is not a field; use one of {', '.join(sorted(fields))}",
+                table, None, column, f"{wanted!r} is not a field; see docs/shop.md for them"
             )
         mapping.append((column, wanted))
     return tuple(mapping)
