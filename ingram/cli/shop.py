@@ -7,6 +7,7 @@ Example: ingram-sync export --target woocommerce -o /srv/shop/import/ingram.csv
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ import click
 from ingram.cli.common import State, pass_state, say
 from ingram.cli.listing import show_rows, to_json
 from ingram.config import Settings, load_publish_rules
-from ingram.errors import ConfigError, InputError, StoreError
+from ingram.errors import ConfigError, IngramSyncError, InputError, StoreError
 from ingram.files import atomic_output, part_numbers_from_args
 from ingram.output.logs import FILE_ONLY
 from ingram.output.pricing import export_lines, product_lines, replaced_table, summary_lines
@@ -187,10 +188,12 @@ def follow_replacements(
 
     if summary.status not in ("completed", "completed_with_failures"):
         return None
-    look_up_replacements(store, client)
-    if not settings.track_replacements:
+    try:
+        look_up_replacements(store, client)
+        pairs = track_replacements(store) if settings.track_replacements else []
+    except (IngramSyncError, sqlite3.Error) as error:  # the run itself is done and saved
+        log.warning("warning: replacements were not followed up: %s", error)
         return None
-    pairs = track_replacements(store)
     if not pairs:
         return None
     named = ", ".join(f"{new} (for {old})" for old, new in pairs[:5])
