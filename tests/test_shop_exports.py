@@ -341,3 +341,37 @@ def test_a_product_p_and_a_no_longer_finds_is_withdrawn_at_stock_zero(
     assert delta[0]["Regular price"] == published[last]["Regular price"]  # its last price
     assert "1 withdrawn at stock 0" in done.err
     assert shop.export("--target", "woocommerce")[2] == []  # and it stays withdrawn
+
+
+def test_the_preview_summary_counts_what_each_rule_priced(shop: Shop) -> None:
+    facts = shop.facts()
+    expected = expected_rows(facts, shop.vendor)
+    priced = list(facts)  # all have a cost: a product not ours to buy is priced, left out
+    by_vendor = sum(facts[pn]["vendor"] == shop.vendor for pn in priced)
+    summary = json.loads(shop.cli.run("pricing", "preview", "--json").out)
+    assert summary == {
+        "products": TRACKED,
+        "rules": {
+            f'rule 1 (vendor "{shop.vendor.lower()}")': by_vendor,
+            "default": len(priced) - by_vendor,
+        },
+        "flags": summary["flags"],
+        "left_out": len(expected["left_out"]),
+    }
+    assert summary["flags"]["discontinued"] == sum(
+        bool(fact["discontinued"]) for fact in facts.values()
+    )
+    table = shop.cli.run("pricing", "preview").out
+    assert f"left out of shop exports: {len(expected['left_out'])};" in table
+
+
+def test_shop_options_go_with_a_target_and_plain_options_without(shop: Shop) -> None:
+    _, _, rows = shop.export("--target", "shopify-inventory", "--location", "Shelf 2")
+    assert rows and {row["Location"] for row in rows} == {"Shelf 2"}
+    for args, words in (
+        (("--full",), "--full, --shop-sku and --location go with --target"),
+        (("--target", "woocommerce", "--format", "json"), "--format does not apply to --target"),
+        (("--target", "woocommerce", "--warehouses"), "--warehouses does not apply"),
+    ):
+        done = shop.cli.run("export", *args)
+        assert done.code == 2 and done.err.startswith(f"Error: {words}"), done
