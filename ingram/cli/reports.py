@@ -16,7 +16,7 @@ import click
 
 from ingram.cli.common import ROW_ID, State, say
 from ingram.cli.listing import checked_statuses, listing_options, show_rows
-from ingram.cli.shop import export_to_target, shop_options
+from ingram.cli.shop import export_to_target, shop_file_wanted, shop_options
 from ingram.config import parse_duration
 from ingram.errors import InputError
 from ingram.files import FORMATS, atomic_output, write_export
@@ -201,16 +201,17 @@ def export(
 
     Example: ingram-sync export --format json --output catalog.json
     """
-    if shop["target"]:
-        given = [flag for flag, on in (("--format", fmt), ("--status", status),
-                 ("--since", changed_since), ("--warehouses", warehouses),
-                 ("--discounts", discounts), ("--specs", specs)) if on]  # fmt: skip
-        if given:
-            raise InputError(f"{given[0]} does not apply to --target (a shop's own CSV)")
+    if shop_file_wanted(
+        shop,
+        format=fmt,
+        status=status,
+        since=changed_since,
+        warehouses=warehouses,
+        discounts=discounts,
+        specs=specs,
+    ):
         export_to_target(state, output=output, **shop)
         return
-    if shop["full"] or shop["shop_sku"] or shop["location"]:
-        raise InputError("--full, --shop-sku and --location go with --target")
     fmt = export_format(fmt, None if output == "-" else output)
     cutoff = cutoff_of(changed_since, "--since")
     wanted = {"warehouses": warehouses, "discounts": discounts, "specs": specs}

@@ -146,6 +146,19 @@ def shop_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+def shop_file_wanted(shop: dict[str, Any], **plain: Any) -> bool:
+    """Whether ``export`` writes a shop's file (``--target``); the options of the other
+    kind of export (``plain``, by name) are refused with it, and its own without it."""
+    if not shop["target"]:
+        if shop["full"] or shop["shop_sku"] or shop["location"]:
+            raise InputError("--full, --shop-sku and --location go with --target")
+        return False
+    given = [name for name, value in plain.items() if value]
+    if given:
+        raise InputError(f"--{given[0]} does not apply to --target (a shop's own CSV)")
+    return True
+
+
 def export_to_target(
     state: State,
     target: str,

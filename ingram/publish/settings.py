@@ -199,8 +199,12 @@ def _table(value: Any, table: tuple[str, ...]) -> dict[str, Any] | None:
     return value
 
 
-def _unknown(values: Mapping[str, Any], allowed: tuple[str, ...], table: tuple[str, ...],
-             index: int | None = None) -> None:  # fmt: skip
+def _unknown(
+    values: Mapping[str, Any],
+    allowed: tuple[str, ...],
+    table: tuple[str, ...],
+    index: int | None = None,
+) -> None:
     for key in values:
         if key not in allowed:
             known = ", ".join(allowed)
@@ -255,9 +259,9 @@ def _rule(entry: Any, default: PriceRule, table: tuple[str, ...], index: int) ->
     )
 
 
-def _method(values: Mapping[str, Any], table: tuple[str, ...], index: int | None) -> tuple[
-    Decimal | None, Decimal | None
-]:  # fmt: skip
+def _method(
+    values: Mapping[str, Any], table: tuple[str, ...], index: int | None
+) -> tuple[Decimal | None, Decimal | None]:
     """(markup, margin): one of them, or neither."""
     if "markup" in values and "margin" in values:
         raise RuleError(table, index, "margin", "give markup or margin, not both")
