@@ -214,21 +214,24 @@ def test_secret_and_tokens_stay_out_of_output_logs_and_database(sandbox_factory,
     log_file = tmp_path / "sync.log"
     cli = Cli(cli_env(sandbox.url, db) | {"INGRAM_CLIENT_SECRET": SENTINEL}, db)
     cli.run("products", "add", *sandbox.catalog.part_numbers(300))
-    sync = subprocess.Popen(
-        cli.command("-v", "--log-file", str(log_file), "sync", *FAST_TIMINGS, *SOAK_TIMINGS),
-        env=cli.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    snapshots = []
-    try:  # the write-ahead log is checkpointed away at the end: read it while the run writes
-        while sync.poll() is None:
-            for path in tmp_path.glob("c.db*"):
-                with contextlib.suppress(FileNotFoundError):
-                    snapshots.append(path.read_bytes())
-            time.sleep(0.2)
-    finally:
-        out, err = sync.communicate(timeout=60)
+    # the output goes to files: -v writes more than a pipe holds while nobody reads it
+    with (tmp_path / "out").open("w+b") as out_file, (tmp_path / "err").open("w+b") as err_file:
+        sync = subprocess.Popen(
+            cli.command("-v", "--log-file", str(log_file), "sync", *FAST_TIMINGS, *SOAK_TIMINGS),
+            env=cli.env,
+            stdout=out_file,
+            stderr=err_file,
+        )
+        snapshots = []
+        try:  # the write-ahead log is checkpointed away at the end: read it while the run writes
+            while sync.poll() is None:
+                for path in tmp_path.glob("c.db*"):
+                    with contextlib.suppress(FileNotFoundError):
+                        snapshots.append(path.read_bytes())
+                time.sleep(0.2)
+        finally:
+            sync.wait(timeout=60)
+        out, err = (tmp_path / "out").read_bytes(), (tmp_path / "err").read_bytes()
     assert sync.returncode == 0, err.decode()
     wal_magic = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
     assert any(snapshot[:4] in wal_magic for snapshot in snapshots)  # a write-ahead log seen
