@@ -28,6 +28,10 @@ from typing import Any
 
 from ingram.errors import ConfigError
 from ingram.models import ClientSettings
+from ingram.publish.settings import SECTIONS as PUBLISH_SECTIONS
+from ingram.publish.settings import PublishRules, RuleError, locate, parse_publish_rules
+from ingram.publish.targets import FIELDS as TARGET_FIELDS
+from ingram.publish.targets import BuiltinTarget
 
 log = logging.getLogger("ingram.config")
 
@@ -87,6 +91,8 @@ class Settings:
     log_file: str | None = None
     profile: str | None = None
     webhook_secret: str | None = None
+    track_replacements: bool = False  # track the part number Ingram names for a gone one
+    delist_after_days: float = 30.0  # a gone product is unpublished in shops after this
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in SECRETS}
@@ -169,6 +175,18 @@ def int_in_range(low: int, high: int) -> Callable[[Any, str], int]:
     return check
 
 
+def on_or_off(value: Any, name: str) -> bool:
+    """A switch: TOML true/false, or true/false, yes/no, on/off, 1/0 as text."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ConfigError(f"{name}: {value!r} is not true or false")
+
+
 def non_negative(value: Any, name: str) -> float:
     try:
         is_zero = float(value) == 0
@@ -193,6 +211,8 @@ CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "min_interval": parse_duration,
     "outage_limit": parse_duration,
     "keep_days": days_to_keep,
+    "track_replacements": on_or_off,
+    "delist_after_days": days_to_keep,
 }
 
 
@@ -228,7 +248,7 @@ def setting_layers(
     """(source, values) from the lowest precedence to the highest: file, profile, env, flags."""
     environ = os.environ if environ is None else environ
     path = config_path or environ.get("INGRAM_SYNC_CONFIG")
-    file_values = read_config_file(Path(path).expanduser() if path else None)
+    file_values = without_sections(read_config_file(Path(path).expanduser() if path else None))
     profiles = file_values.pop("profiles", {})
     if "profile" in file_values:
         raise ConfigError("choose a profile with --profile NAME or INGRAM_PROFILE, not in the file")
@@ -236,7 +256,7 @@ def setting_layers(
     layers = [(file_source, file_values)]
     profile = flags.get("profile") or environ.get("INGRAM_PROFILE")
     if profile:
-        section = profile_values(profiles, profile, path or str(DEFAULT_CONFIG))
+        section = without_sections(profile_values(profiles, profile, path or str(DEFAULT_CONFIG)))
         layers.append((f"{file_source} [profiles.{profile}]", section))
     layers += [
         (f"env {variable}", {key: environ[variable]})
@@ -273,6 +293,50 @@ def profile_values(profiles: Any, name: str, path: str) -> dict[str, Any]:
     section = {key.replace("-", "_"): value for key, value in profiles[name].items()}
     # A profile never inherits the shared database: two accounts in one catalog would mix.
     return {"db": f"ingram_sync_{name}.db", **section, "profile": name}
+
+
+def without_sections(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` less the price, stock and target tables (``load_publish_rules`` reads them)."""
+    return {key: value for key, value in values.items() if key not in PUBLISH_SECTIONS}
+
+
+def load_publish_rules(
+    flags: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    config_path: str | None = None,
+) -> PublishRules:
+    """The ``[pricing]``, ``[stock]`` and ``[targets.NAME]`` rules; a profile's own section
+    replaces the file's (its targets are added). A value that cannot be used is a
+    ConfigError naming the key and its line."""
+    environ = os.environ if environ is None else environ
+    settings = load_settings(flags, environ, config_path)
+    named = config_path or environ.get("INGRAM_SYNC_CONFIG")
+    path = Path(named).expanduser() if named else DEFAULT_CONFIG.expanduser()
+    values = read_config_file(path if named else None)
+    layers: list[tuple[tuple[str, ...], dict[str, Any]]] = [((), values)]
+    if settings.profile:
+        layers.append((("profiles", settings.profile), values["profiles"][settings.profile]))
+    options: dict[str, Any] = {
+        "delist_after_days": settings.delist_after_days,
+        "target_fields": frozenset(TARGET_FIELDS),
+        "builtin_targets": frozenset(BuiltinTarget),
+    }
+    merged = PublishRules(delist_after_days=settings.delist_after_days)
+    for prefix, layer in layers:
+        try:
+            rules = parse_publish_rules(layer, prefix=prefix, **options)
+        except RuleError as error:
+            line = locate(error, path.read_text(encoding="utf-8"))
+            where = f"config file {path}" + (f", line {line}" if line else "")
+            raise ConfigError(f"{where}: {error}") from None
+        merged = replace(
+            merged,
+            default=rules.default if "pricing" in layer else merged.default,
+            rules=rules.rules if "pricing" in layer else merged.rules,
+            stock=rules.stock if "stock" in layer else merged.stock,
+            targets={**merged.targets, **rules.targets},
+        )
+    return merged
 
 
 def convert(values: Mapping[str, Any]) -> Settings:

@@ -1,4 +1,5 @@
-"""``products discover``: track the products a vendor catalog search finds.
+"""``products discover``: track the products a vendor catalog search finds; and the
+replacements of products that went (``look_up_replacements``, after each sync).
 
 The client pages through the search as the vendor does (``pageNumber``,
 ``pageSize`` up to 100) and stops at ``limit`` results; the store tracks the
@@ -16,10 +17,17 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ingram.clock import utc_now
 from ingram.errors import ApiError, InputError
-from ingram.models import SearchResult
+from ingram.models import Lifecycle, SearchResult
+from ingram.state.lifecycle import (
+    ChangeSource,
+    mark_replacements_checked,
+    observe_lifecycle,
+    replacement_lookups,
+)
 from ingram.state.products import add_products, set_product_types, tracked_part_numbers
-from ingram.state.store import Store
+from ingram.state.store import Store, batched
 
 if TYPE_CHECKING:
     from ingram.api.client import IngramClient
@@ -99,3 +107,31 @@ def result_line(item: SearchResult, tracked: bool) -> str:
         f"{item.ingram_part_number:<14} {mark:<8} {(item.vendor_name or '')[:18]:<18} "
         f"{(item.vendor_part_number or '')[:20]:<20} {(item.description or '')[:60]}"
     )
+
+
+REPLACEMENT_LOOKUPS = 1000  # gone products asked about per sync: 10 searches at most
+
+
+def look_up_replacements(store: Store, client: IngramClient) -> int:
+    """Ask catalog search (by vendor part number, 100 a call) for the replacement of each
+    product that went and was never asked; returns how many products it changed. A failed
+    search is a warning: its products are asked again by the next sync."""
+    changed = 0
+    for group in batched(replacement_lookups(store, REPLACEMENT_LOOKUPS), PAGE_SIZE):
+        wanted = {pn for pn, _ in group}
+        try:
+            results = client.search_vendor_part_numbers(list(dict.fromkeys(v for _, v in group)))
+        except ApiError as error:
+            log.warning("warning: the search for replacements failed: %s", error)
+            break
+        seen = [
+            Lifecycle(
+                result.ingram_part_number.upper(), result.discontinued, result.replacement_sku
+            )
+            for result in results
+            if result.ingram_part_number.upper() in wanted
+        ]
+        with store.write() as db:
+            changed += observe_lifecycle(db, seen, ChangeSource.SYNC)
+            mark_replacements_checked(db, sorted(wanted), utc_now())
+    return changed

@@ -131,6 +131,7 @@ class ProductDetails:
     source: str = "details"  # DetailsSource: or "search", the basic fields only
     product_type: str | None = None  # from a search only: the details schema lacks it
     bare: bool = False  # "no records" said by a 204 or a 404 without the vendor's body
+    lifecycle: Lifecycle | None = None  # from a search only: discontinued, replacementSku
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,20 @@ class SearchResult:
     subcategory: str | None = None
     upc: str | None = None
     product_type: str | None = None  # only search answers carry it (not the details schema)
+    discontinued: bool | None = None
+    replacement_sku: str | None = None  # Ingram's comparable substitute, when it names one
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """What a source says of a product's life: discontinued, and the part number replacing it.
+
+    None is "no word" (the stored value stays). Searches and the price file both say it.
+    """
+
+    ingram_part_number: str
+    discontinued: bool | None = None
+    replacement: str | None = None
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,18 @@ FORBIDDEN = {
     "output": ("ingram.api", "ingram.cli", "ingram.sync", "requests"),
     "config": ("ingram.api", "ingram.sync", "requests"),
     "sync": ("ingram.cli", "ingram.output", "ingram.publish", "ingram.pricefile"),
-    # what goes out and the price file read state/ and models, never the client or the CLI
-    "publish": ("ingram.api", "ingram.cli", "ingram.sync", "ingram.output"),
+    # what goes out reads state/ and models, never the client or the CLI; settings are
+    # passed in, never read here
+    "publish": (
+        "ingram.api",
+        "ingram.cli",
+        "ingram.sync",
+        "ingram.config",
+        "ingram.discover",
+        "ingram.webhook",
+        "ingram.sandbox",
+        "requests",
+    ),
     "pricefile": ("ingram.api", "ingram.cli", "ingram.sync", "ingram.output"),
 }
 SANDBOX_MAY_IMPORT = ("ingram.sandbox", "ingram.models", "ingram.errors")
@@ -49,7 +59,7 @@ WEBHOOK_MAY_IMPORT = (
     "ingram.clock",
     "ingram.vocab",
 )
-SUBPACKAGES = ("api", "cli", "output", "sandbox", "state", "sync", "webhook")
+SUBPACKAGES = ("api", "cli", "output", "publish", "sandbox", "state", "sync", "webhook")
 
 
 def module_name(path: Path) -> str:

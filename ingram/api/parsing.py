@@ -240,6 +240,8 @@ def parse_search_page(payload: Any) -> tuple[list[SearchResult], bool]:
                 subcategory=as_text(first_of(item, "subCategory", "subcategory"), "subCategory"),
                 upc=as_text(first_of(item, "upcCode", "upc"), "upcCode"),
                 product_type=as_text(item.get("productType"), "productType"),
+                discontinued=as_flag(item.get("discontinued"), "discontinued"),
+                replacement_sku=as_text(item.get("replacementSku"), "replacementSku"),
             )
         )
     return results, bool(results) and _has_next(payload)

@@ -15,15 +15,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ingram.errors import (
-    AccountFault,
-    ApiError,
-    ApiOutage,
-    ApiUnavailable,
-    Cancelled,
-    CredentialsError,
-)
-from ingram.models import DetailsBatch, ProductDetails, SearchResult
+from ingram.errors import ApiError
+from ingram.models import DetailsBatch, Lifecycle, ProductDetails, SearchResult
 from ingram.vocab import DetailsSource
 
 if TYPE_CHECKING:
@@ -58,15 +51,11 @@ def fetch_details_by_search(
             continue
         try:
             details.append(client.product_details(pn))
-        except RUN_STOPPERS:
-            raise
         except ApiError as error:
+            if error.resolution.then.ends_run:  # no product caused it: the batch ends
+                raise
             failed.append((pn, error))
     return DetailsBatch(details, failed)
-
-
-# Errors no product caused: they stop the run or end it (tasks pending), never a failure row.
-RUN_STOPPERS = (CredentialsError, ApiUnavailable, Cancelled, AccountFault, ApiOutage)
 
 
 def _search(client: IngramClient, vendor_part_numbers: list[str]) -> list[SearchResult]:
@@ -75,9 +64,9 @@ def _search(client: IngramClient, vendor_part_numbers: list[str]) -> list[Search
         return []
     try:
         return client.search_vendor_part_numbers(vendor_part_numbers)
-    except RUN_STOPPERS:
-        raise
     except ApiError as error:
+        if error.resolution.then.ends_run:
+            raise
         log.warning("search for details failed, using the details endpoint: %s", error)
         return []
 
@@ -94,4 +83,5 @@ def from_search(part_number: str, result: SearchResult) -> ProductDetails:
         subcategory=result.subcategory,
         product_type=result.product_type,
         source=DetailsSource.SEARCH,
+        lifecycle=Lifecycle(part_number, result.discontinued, result.replacement_sku),
     )

@@ -316,7 +316,9 @@ def sync(state: State, skus: tuple[str, ...], force: bool, dry_run: bool, **kwar
     client = open_client(settings)
     progress = make_progress(state.quiet, bars=not kwargs.pop("no_progress"))
     summary = run_sync(store, client, options, progress)
-    finish(state, summary)
+    from ingram.cli.shop import follow_replacements
+
+    finish(state, summary, follow_replacements(settings, store, client, summary))
 
 
 @cli.command("retry-failed")
@@ -353,6 +355,7 @@ LAZY_COMMANDS = {
     "sandbox": ("ingram.cli.demo", "sandbox_command"),
     "webhook": ("ingram.cli.webhook", "webhook_group"),
     "config": ("ingram.cli.settings", "config_group"),
+    "pricing": ("ingram.cli.shop", "pricing_group"),
 }
 
 

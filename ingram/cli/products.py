@@ -102,6 +102,9 @@ def products_import(state: State, file: Any) -> None:
     "--ambiguous", is_flag=True, help="Keys that name several Ingram part numbers, to choose from."
 )
 @click.option("--unmatched", is_flag=True, help="Keys that name no Ingram product.")
+@click.option(
+    "--replaced", is_flag=True, help="Products Ingram names a replacement for (see docs/shop.md)."
+)
 @listing_options
 @pass_state
 def products_list(
@@ -111,8 +114,14 @@ def products_list(
     limit: int | None,
     ambiguous: bool,
     unmatched: bool,
+    replaced: bool,
 ) -> None:
     """List tracked products. Example: ingram-sync products list --status not_found"""
+    if replaced:
+        from ingram.cli.shop import list_replaced
+
+        list_replaced(state, output, limit)
+        return
     if ambiguous or unmatched:
         list_keys(state, "ambiguous" if ambiguous else "not_found", output, limit)
         return

@@ -16,6 +16,7 @@ import click
 
 from ingram.cli.common import ROW_ID, State, say
 from ingram.cli.listing import checked_statuses, listing_options, show_rows
+from ingram.cli.shop import export_to_target, shop_file_wanted, shop_options
 from ingram.config import parse_duration
 from ingram.errors import InputError
 from ingram.output.exports import FORMATS, atomic_output, write_export
@@ -183,6 +184,7 @@ def changes(
     help="Special prices, quantity breaks, service fees: a CSV row each, or nested in JSON.",
 )
 @click.option("--specs", is_flag=True, help="The spec table: a CSV row each, or nested in JSON.")
+@shop_options
 @click.pass_obj
 def export(
     state: State,
@@ -193,11 +195,26 @@ def export(
     warehouses: bool,
     discounts: bool,
     specs: bool,
+    **shop: Any,
 ) -> None:
-    """Write the catalog as CSV, JSON or JSON Lines.
+    """Write the catalog as CSV, JSON or JSON Lines, or a shop's own import file (--target).
+
+    A --target file has the price and stock rules applied and holds only what changed
+    since the last export to that target (--full: everything); see docs/shop.md.
 
     Example: ingram-sync export --format json --output catalog.json
     """
+    if shop_file_wanted(
+        shop,
+        format=fmt,
+        status=status,
+        since=changed_since,
+        warehouses=warehouses,
+        discounts=discounts,
+        specs=specs,
+    ):
+        export_to_target(state, output=output, **shop)
+        return
     fmt = export_format(fmt, None if output == "-" else output)
     cutoff = cutoff_of(changed_since, "--since")
     wanted = {"warehouses": warehouses, "discounts": discounts, "specs": specs}

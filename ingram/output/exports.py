@@ -57,11 +57,27 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
         raise
 
 
+# RFC 4180's line end. With "\n" alone the csv module leaves a cell holding a bare CR
+# unquoted, and every reader takes that CR for the end of the row.
+CSV_LINE_END = "\r\n"
+# OWASP's CSV injection advice: a cell starting with one of these is a formula to a
+# spreadsheet; a leading ' makes it text (as WooCommerce's own exporter does).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs: text starting with = + - @ tab or CR gets a '."""
+    if type(value) is str and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def csv_value(value: Any) -> Any:
-    """CSV cells: booleans as ``true``/``false`` (as in JSON), not Python's ``True``."""
+    """CSV cells: booleans as ``true``/``false`` (as in JSON), not Python's ``True``;
+    vendor text neutralised (``safe_cell``). JSON keeps the text exactly."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return safe_cell(value)
 
 
 def write_export(
@@ -73,7 +89,7 @@ def write_export(
     """Write products as CSV (with ``columns``), a JSON array or JSON Lines; return how many."""
     count = 0
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator=CSV_LINE_END)
         writer.writeheader()
     else:
         out.write("[" if fmt == "json" else "")

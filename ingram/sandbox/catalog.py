@@ -224,6 +224,13 @@ class Catalog:
         flipped = self._epoch_variant(index) != 0 and index % 3 == 0
         return (self._product(index).product_class == "D") != flipped
 
+    def replacement(self, index: int) -> str:
+        """The part number search names (``replacementSku``) for a discontinued product:
+        its neighbour, for every second one; "" for the rest, as the vendor sends."""
+        if not self.discontinued(index) or index % 2 or self.size < 2:
+            return ""
+        return self._product((index + 1) % self.size).part_number
+
     def stock_changed(self, index: int) -> bool:
         """Whether the current ``price_epoch`` gave this product new stock (and price)."""
         return self._stock_rng(index)[1]
@@ -420,7 +427,7 @@ class Catalog:
             "directShip": "false",
             "hasWarranty": "true",
             "extraDescription": p.description,
-            "replacementSku": "",
+            "replacementSku": self.replacement(index),
             "authorizedToPurchase": "true" if p.authorized else "false",
             "links": [
                 {"topic": "catalog", "href": f"/catalog/{p.part_number}", "type": "GET"},

@@ -63,6 +63,9 @@ EXPORT_COLUMNS = (
     # the key the user tracks the product by (migration 8), for the shop to join on
     "user_key_type",
     "user_key",
+    # gone since (discontinued, or no longer found) and Ingram's replacement (migration 11)
+    "discontinued_since",
+    "replacement_part_number",
 )
 DECIMAL_COLUMNS = (
     "customer_price",
@@ -180,11 +183,18 @@ def iter_tracked(store: Store, page: int = TASK_CHUNK) -> Iterator[str]:
 
 
 def export_products(
-    store: Store, *, status: Sequence[str] = (), changed_since: str | None = None
+    store: Store,
+    *,
+    status: Sequence[str] = (),
+    changed_since: str | None = None,
+    part_numbers: Sequence[str] = (),
 ) -> Iterator[dict[str, Any]]:
-    """Products as export dicts, filtered by status and P&A change time."""
+    """Products as export dicts, filtered by status, P&A change time and part number."""
     where: list[str] = []
     params: list[str] = []
+    if part_numbers:
+        where.append(f"ingram_part_number IN ({','.join('?' * len(part_numbers))})")
+        params.extend(part_numbers)
     if status:
         where.append(f"status IN ({','.join('?' * len(status))})")
         params.extend(status)

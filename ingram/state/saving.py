@@ -19,6 +19,12 @@ from ingram.errors import ApiError
 from ingram.models import DetailsBatch, PriceAvailability, ProductDetails
 from ingram.policy import Trigger
 from ingram.state.documents import pack_document
+from ingram.state.lifecycle import (
+    ChangeSource,
+    mark_replacements_checked,
+    observe_lifecycle,
+    refresh_discontinued_since,
+)
 from ingram.state.products import details_cutoff, money, tracked_part_numbers
 from ingram.state.runs import add_run_counts
 from ingram.state.shop import save_details_extras, save_shop_fields
@@ -87,6 +93,7 @@ def save_price_availability(
             ],
         )
         save_shop_fields(db, run_id, found, [item.ingram_part_number for item in unpriced], now)
+        refresh_discontinued_since(db, [item.ingram_part_number for item in good], now)
         resolve_failures(db, run_id, StreamKind.PA, [item.ingram_part_number for item in good])
         wanted = needs_details(found, previous, policy, already_queued)
         plan_details_tasks(store, db, run_id, wanted, policy.task_size)
@@ -300,6 +307,9 @@ def write_details(db: sqlite3.Connection, run_id: int, details: ProductDetails, 
     """One product's details: the document, "none" for a 404, or a search's basic fields."""
     if details.source == DetailsSource.SEARCH:
         db.execute(UPDATE_SEARCH_DETAILS_SQL, search_details_row(details, now))
+        if details.lifecycle is not None:  # a search also says discontinued and replacementSku
+            observe_lifecycle(db, [details.lifecycle], ChangeSource.SYNC, now, run_id)
+            mark_replacements_checked(db, [details.ingram_part_number], now)
         return  # no indicators, sizes or specs in a search answer: the earlier ones stay
     if details.found:
         db.execute(UPDATE_DETAILS_SQL, details_row(details, now))
@@ -312,6 +322,7 @@ def write_details(db: sqlite3.Connection, run_id: int, details: ProductDetails, 
     save_document(db, details.ingram_part_number, details.raw if details.found else None)
     extras = details.extras if details.found else None
     save_details_extras(db, run_id, details.ingram_part_number, extras, now)
+    refresh_discontinued_since(db, [details.ingram_part_number], now)
 
 
 def save_document(db: sqlite3.Connection, pn: str, raw: dict[str, Any] | None) -> None:

@@ -38,7 +38,7 @@ from ingram.vocab import ExitStatus, RunKind, RunStatus, StreamKind
 if TYPE_CHECKING:
     from ingram.api.client import IngramClient
 
-log = logging.getLogger("ingram.engine")
+log = logging.getLogger("ingram.sync")
 LOOKUP_BATCH = 50  # keys per P&A call, the vendor's limit
 
 

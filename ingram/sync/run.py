@@ -34,7 +34,7 @@ from ingram.vocab import ExitStatus, RunKind, RunStatus, StreamKind
 if TYPE_CHECKING:  # the client (and requests) load only for commands that call the API
     from ingram.api.client import IngramClient
 
-log = logging.getLogger("ingram.engine")
+log = logging.getLogger("ingram.sync")
 
 
 def run_sync(

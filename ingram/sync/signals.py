@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ingram.api.client import IngramClient
 
-log = logging.getLogger("ingram.engine")
+log = logging.getLogger("ingram.sync")
 
 
 class StopSwitch:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # the client (and requests) load only for commands that call 
     from ingram.api.client import IngramClient
     from ingram.sync.options import SyncOptions
 
-log = logging.getLogger("ingram.engine")
+log = logging.getLogger("ingram.sync")
 AUTO_MAX_WORKERS = 16  # --details-workers auto never runs more details threads than this
 
 

@@ -36,7 +36,7 @@ from ingram.vocab import StreamKind
 if TYPE_CHECKING:
     from ingram.api.client import IngramClient
 
-log = logging.getLogger("ingram.engine")
+log = logging.getLogger("ingram.sync")
 Held = tuple[Future[Any], InFlight]
 
 
