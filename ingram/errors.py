@@ -141,6 +141,25 @@ class InputError(IngramSyncError):
     """A file or argument the user gave cannot be used (a broken CSV, an unknown id) (exit 2)."""
 
 
+class PriceFileRefused(InputError):
+    """A price file whose shape matches no known layout, or that is not whole: nothing loaded
+    (exit 2)."""
+
+
+class DownloadFailed(ApiError):
+    """The price file could not be fetched whole from its server, after retries (exit 1).
+
+    What was fetched stays in the download folder: the next ``catalog load`` resumes it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, kind="connection", retryable=True)
+
+
+class LoginRefused(CredentialsError):
+    """The FTP or SFTP server refused the price file's login (exit 4)."""
+
+
 def secret_forms(secret: str) -> list[str]:
     """Every form in which ``secret`` can come back: as is, URL-encoded (both quoting
     styles, either hex case), JSON-escaped and base64 (standard and URL-safe, at any
@@ -173,3 +192,4 @@ def mask_secrets(text: str, forms: list[str]) -> str:
         if form in text:
             text = text.replace(form, MASK)
     return text
+
