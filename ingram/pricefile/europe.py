@@ -13,9 +13,11 @@ Example::
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 from decimal import Decimal
 
 from ingram.pricefile.layouts import (
@@ -110,12 +112,12 @@ class HeaderLayout:
     width: int
     delimiter: str
 
-    name = LayoutName.EUROPE
-    label = "Ingram Europe CSV"
-    has_header = True
-    has_actions = False
+    name: ClassVar[LayoutName] = LayoutName.EUROPE
+    label: ClassVar[str] = "Ingram Europe CSV"
+    has_header: ClassVar[bool] = True
 
-    def read(self, values: Sequence[str], line: int, source: str) -> tuple[str, tuple[object, ...]]:
+    def read(self, text_line: str, line: int, source: str) -> tuple[str, tuple[object, ...]]:
+        values = next(csv.reader([text_line], delimiter=self.delimiter), [])
         if len(values) != self.width:
             raise refuse(
                 source, line, f"{len(values)} fields where the header names {self.width}",

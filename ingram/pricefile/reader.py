@@ -54,17 +54,20 @@ class PriceFile:
     layout: Layout
     file_date: str
     stream: IO[str]
-    first: list[str]
+    first: str  # the first line, already read to detect the layout
 
     def rows(self) -> Iterator[tuple[str, tuple[object, ...]]]:
-        """(action, row) for every product line, each checked; refuses at the first misfit."""
-        reader = csv.reader(self.stream, delimiter=self.layout.delimiter)
+        """(action, row) for every product line, each checked; refuses at the first misfit.
+
+        One product a line: a field holding a line break does not fit any layout.
+        """
         read = self.layout.read
         if not self.layout.has_header:
             yield read(self.first, 1, self.name)
-        for values in reader:
-            if values and any(value.strip() for value in values):
-                yield read(values, reader.line_num + 1, self.name)
+        for number, line in enumerate(self.stream, 2):
+            line = line.rstrip("\r\n")
+            if line.strip():
+                yield read(line, number, self.name)
 
 
 def detect(values_by_delimiter: dict[str, list[str]], name: str) -> Layout:
@@ -86,13 +89,11 @@ def detect(values_by_delimiter: dict[str, list[str]], name: str) -> Layout:
     )
 
 
-def first_line(stream: IO[str], name: str) -> dict[str, list[str]]:
-    line = ""
-    while not line.strip():
-        line = stream.readline()
-        if not line:
-            raise PriceFileRefused(f"{name} is empty: nothing was loaded")
-    return {d: next(csv.reader([line], delimiter=d), []) for d in (",", "\t", ";", "|")}
+def first_line(stream: IO[str], name: str) -> str:
+    line = stream.readline()
+    if not line.strip():
+        raise PriceFileRefused(f"{name} is empty, or starts with a blank line: nothing was loaded")
+    return line.rstrip("\r\n")
 
 
 def file_date(path: Path, member: zipfile.ZipInfo | None) -> str:
@@ -155,5 +156,5 @@ def zip_text(path: Path, name: str) -> Iterator[tuple[zipfile.ZipInfo, IO[bytes]
 def opened(binary: IO[bytes], name: str, date: str) -> PriceFile:
     stream = io.TextIOWrapper(binary, encoding="utf-8-sig", errors=FALLBACK_ERRORS, newline="")
     first = first_line(stream, name)
-    layout = detect(first, name)
-    return PriceFile(name, layout, date, stream, first[layout.delimiter])
+    split = {d: next(csv.reader([first], delimiter=d), []) for d in (",", "\t", ";", "|")}
+    return PriceFile(name, detect(split, name), date, stream, first)
