@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
             for attempt in range(args.repeat):
                 db = folder / f"catalog-{size}-{attempt}.db"
                 env = {"INGRAM_SYNC_DB": str(db), "HOME": str(folder), "PATH": "/usr/bin:/bin"}
-                tracked = "\n".join(f"P{i:08d}" for i in range(0, size, max(size // args.tracked, 1)))
+                tracked = "\n".join(
+                    f"P{i:08d}" for i in range(0, size, max(size // args.tracked, 1))
+                )
                 run_cli(env, "-q", "products", "import", "-", stdin=tracked + "\n")
                 for runs in (first, again):
                     timed = run_cli(env, "-q", "catalog", "load", str(price_file))

@@ -192,4 +192,3 @@ def mask_secrets(text: str, forms: list[str]) -> str:
         if form in text:
             text = text.replace(form, MASK)
     return text
-

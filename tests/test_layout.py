@@ -22,10 +22,21 @@ FORBIDDEN = {
     "state": ("ingram.api", "ingram.output", "ingram.cli", "ingram.engine", "requests"),
     "output": ("ingram.api", "ingram.cli", "ingram.engine", "requests"),
     "config": ("ingram.api", "requests"),
+    # the price file reads state and models; the client, the output and the CLI stay out
+    "pricefile": (
+        "ingram.api",
+        "ingram.output",
+        "ingram.cli",
+        "ingram.engine",
+        "ingram.config",
+        "ingram.sandbox",
+        "ingram.webhook",
+        "requests",
+    ),
 }
 SANDBOX_MAY_IMPORT = ("ingram.sandbox", "ingram.models", "ingram.errors")
 WEBHOOK_MAY_IMPORT = ("ingram.webhook", "ingram.state", "ingram.models", "ingram.errors")
-SUBPACKAGES = ("api", "cli", "output", "sandbox", "state", "webhook")
+SUBPACKAGES = ("api", "cli", "output", "pricefile", "sandbox", "state", "webhook")
 
 
 def module_name(path: Path) -> str:

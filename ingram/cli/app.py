@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from ingram import __version__
+from ingram.cli.choose import add_from_catalog, from_catalog_options
 from ingram.cli.common import (
     ROW_ID,
     CliError,
@@ -157,7 +158,15 @@ def cli(
         settings = None  # the command itself reports a broken configuration
     configured_log = settings.log_file if settings else None
     if log_file or configured_log:
-        secrets = [settings.client_secret or "", settings.webhook_secret or ""] if settings else []
+        secrets = (
+            [
+                settings.client_secret or "",
+                settings.webhook_secret or "",
+                settings.ftp_password or "",
+            ]
+            if settings
+            else []
+        )
         setup_logging(verbose, quiet, log_file or configured_log, secrets)
 
 
@@ -174,6 +183,7 @@ def products() -> None:
 @click.option("--vpn", multiple=True, metavar="VPN", help="Track by vendor part number.")
 @click.option("--upc", multiple=True, metavar="UPC", help="Track by UPC.")
 @click.option("--cpn", multiple=True, metavar="CPN", help="Track by your customer part number.")
+@from_catalog_options
 @pass_state
 def products_add(
     state: State,
@@ -181,11 +191,21 @@ def products_add(
     vpn: tuple[str, ...],
     upc: tuple[str, ...],
     cpn: tuple[str, ...],
+    from_catalog: bool,
+    **choice: Any,
 ) -> None:
-    """Track part numbers, or products by the keys you have (resolved by the next sync).
+    """Track part numbers, or products by the keys you have (resolved by the next sync),
+    or products chosen from the price file (--from-catalog, see `catalog load`).
 
     Example: ingram-sync products add 6YE881 --vpn E2016HV --upc 0884116186519
     """
+    if from_catalog:
+        if skus or vpn or upc or cpn:
+            raise InputError("--from-catalog chooses from the price file: give no part numbers")
+        add_from_catalog(state, **choice)
+        return
+    if any(choice.values()):
+        raise InputError("--vendor, --category, --match, --limit and --dry-run need --from-catalog")
     keys = [
         *keys_from_args("vendorPartNumber", vpn),
         *keys_from_args("upc", upc),
@@ -537,6 +557,7 @@ LAZY_COMMANDS = {
     "sandbox": ("ingram.cli.demo", "sandbox_command"),
     "webhook": ("ingram.cli.webhook", "webhook_group"),
     "config": ("ingram.cli.settings", "config_group"),
+    "catalog": ("ingram.cli.catalog", "catalog_group"),
 }
 
 

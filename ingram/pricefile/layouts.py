@@ -88,10 +88,13 @@ ACTIONS = {action.value: action for action in Action}
 FLAGS = {"Y": 1, "N": 0, "": None}
 # The same, keyed by what the expressions capture (either case): no upper() per field.
 LETTER_FLAGS: dict[str | None, int | None] = {
-    **FLAGS, **{letter.lower(): value for letter, value in FLAGS.items()}
+    **FLAGS,
+    **{letter.lower(): value for letter, value in FLAGS.items()},
 }
 STATUS_WORDS: dict[str | None, str] = {
-    code: word.value for letters, word in STATUS_CODES.items() for code in {letters, letters.lower()}
+    code: word.value
+    for letters, word in STATUS_CODES.items()
+    for code in {letters, letters.lower()}
 }
 PRICE = re.compile(r"\d{1,12}\.\d{1,4}")  # zero-packed: 0000012.99; never without the point
 NUMBER = re.compile(r"\d{1,12}(?:\.\d{1,6})?")
@@ -292,9 +295,7 @@ class Positional:
     quoted: Callable[[str], re.Match[str] | None] = field(init=False, repr=False)
     bare: Callable[[str], re.Match[str] | None] = field(init=False, repr=False)
     split: Callable[[str], re.Match[str] | None] = field(init=False, repr=False)
-    pick: Callable[[Sequence[str | None]], tuple[str | None, ...]] = field(
-        init=False, repr=False
-    )
+    pick: Callable[[Sequence[str | None]], tuple[str | None, ...]] = field(init=False, repr=False)
 
     has_header: ClassVar[bool] = False
 
@@ -304,7 +305,7 @@ class Positional:
         delimiter = self.delimiter
         patterns = {
             "quoted": line_pattern(self.fields, delimiter, '[^"]', '"'),
-            "bare": line_pattern(self.fields, delimiter, f"[^{re.escape(delimiter)}\"]"),
+            "bare": line_pattern(self.fields, delimiter, f'[^{re.escape(delimiter)}"]'),
             "split": line_pattern(self.fields, SEPARATOR, "[^\x1f]"),
         }
         for name, pattern in patterns.items():

@@ -96,6 +96,11 @@ EXPORT_COLUMNS = (
     # the key the user tracks the product by (migration 8), for the shop to join on
     "user_key_type",
     "user_key",
+    # where the price and the stock came from (sync, webhook, pricefile) and when (migration 13)
+    "price_source",
+    "price_as_of",
+    "stock_source",
+    "stock_as_of",
 )
 DECIMAL_COLUMNS = (
     "customer_price",
