@@ -17,8 +17,8 @@ import csv
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 from decimal import Decimal
+from typing import ClassVar
 
 from ingram.pricefile.layouts import (
     CATALOG_COLUMNS,

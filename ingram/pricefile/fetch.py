@@ -166,9 +166,11 @@ def ftp_download(remote: Remote, login: Login, part: Path, timeout: float) -> tu
         ftp.voidcmd("TYPE I")
         size, mtime = ftp_facts(ftp, remote)
         offset = resume_offset(part, size, mtime)
-        receive(part, offset, size, lambda out: ftp.retrbinary(
-            f"RETR {remote.path}", out.write, CHUNK, rest=offset or None
-        ))  # fmt: skip
+
+        def copy(out: IO[bytes]) -> None:
+            ftp.retrbinary(f"RETR {remote.path}", out.write, CHUNK, rest=offset or None)
+
+        receive(part, offset, size, copy)
         return size, mtime
     except ssl.SSLError as error:
         raise DownloadFailed(f"TLS with {remote.label} failed: {error.reason or error}") from None

@@ -88,8 +88,7 @@ ACTIONS = {action.value: action for action in Action}
 FLAGS = {"Y": 1, "N": 0, "": None}
 # The same, keyed by what the expressions capture (either case): no upper() per field.
 LETTER_FLAGS: dict[str | None, int | None] = {
-    **FLAGS,
-    **{letter.lower(): value for letter, value in FLAGS.items()},
+    code: value for letter, value in FLAGS.items() for code in {letter, letter.lower()}
 }
 STATUS_WORDS: dict[str | None, str] = {
     code: word.value

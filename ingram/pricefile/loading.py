@@ -118,12 +118,12 @@ def load_price_file(
             lines, deleted = stage(store, price_file, load_id, file_date)
             chosen = choose_kind(store, kind, price_file, deleted)
             with store.write() as db:
-                counts = count_differences(db, chosen, deleted)
+                products, added, changed, removed = count_differences(db, chosen)
                 tracked = apply_to_tracked(db, chosen == LoadKind.FULL, file_date, Source.PRICEFILE)
                 swap(db, chosen)
                 result = LoadResult(
                     load_id, source, price_file.layout.label, chosen, file_date, lines,
-                    *counts, tracked,
+                    products, added, changed, removed, tracked,
                 )  # fmt: skip
                 record_load(db, result, started)
         finally:
@@ -245,7 +245,7 @@ def choose_kind(
     return LoadKind.FULL
 
 
-def count_differences(db: sqlite3.Connection, kind: LoadKind, deleted: int) -> tuple[int, ...]:
+def count_differences(db: sqlite3.Connection, kind: LoadKind) -> tuple[int, int, int, int]:
     """(products after, added, changed, deleted) of this load, before it is applied."""
     staged, common, changed = db.execute(
         f"SELECT (SELECT COUNT(*) FROM {STAGING}), COUNT(*), COALESCE(SUM("

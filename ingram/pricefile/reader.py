@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import zipfile
@@ -100,10 +101,8 @@ def file_date(path: Path, member: zipfile.ZipInfo | None) -> str:
     """The file's modification time; a ZIP member's own (zoneless) time when earlier."""
     moments = [datetime.fromtimestamp(path.stat().st_mtime, UTC)]
     if member is not None:
-        try:
+        with contextlib.suppress(ValueError):  # a member dated 1980-00-00 by a careless zipper
             moments.append(datetime(*member.date_time, tzinfo=UTC))
-        except ValueError:
-            pass  # a member dated 1980-00-00 by a careless zipper
     return format_time(min(moments))
 
 
