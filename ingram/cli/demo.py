@@ -154,7 +154,10 @@ def sandbox_options(command: Any) -> Any:
     return command
 
 
-OPTION_ENVVARS = {"webhook_secret": "INGRAM_WEBHOOK_SECRET"}
+OPTION_ENVVARS = {
+    "webhook_secret": "INGRAM_WEBHOOK_SECRET",
+    "ftp_password": "INGRAM_FTP_PASSWORD",  # the sandbox asks for the password ingram-sync sends
+}
 
 
 @click.command("sandbox")

@@ -98,9 +98,13 @@ def first_line(stream: IO[str], name: str) -> str:
 
 
 def file_date(path: Path, member: zipfile.ZipInfo | None) -> str:
-    """The file's modification time; a ZIP member's own (zoneless) time when earlier."""
+    """The file's modification time; a ZIP member's own (zoneless) time when earlier.
+
+    A member dated before 1990 says nothing: 1980-01-01 is what a zipper writes when
+    it was given no time.
+    """
     moments = [datetime.fromtimestamp(path.stat().st_mtime, UTC)]
-    if member is not None:
+    if member is not None and member.date_time[0] >= 1990:
         with contextlib.suppress(ValueError):  # a member dated 1980-00-00 by a careless zipper
             moments.append(datetime(*member.date_time, tzinfo=UTC))
     return format_time(min(moments))
