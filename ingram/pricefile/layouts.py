@@ -88,7 +88,8 @@ ACTIONS = {action.value: action for action in Action}
 FLAGS = {"Y": 1, "N": 0, "": None}
 # The same, keyed by what the expressions capture (either case): no upper() per field.
 LETTER_FLAGS: dict[str | None, int | None] = {
-    code: value for letter, value in FLAGS.items() for code in {letter, letter.lower()}
+    None: None,  # a flag the layout has no field for
+    **{code: value for letter, value in FLAGS.items() for code in {letter, letter.lower()}},
 }
 STATUS_WORDS: dict[str | None, str] = {
     code: word.value
@@ -248,13 +249,24 @@ def refuse(name: str, line: int, problem: str, layout: str) -> PriceFileRefused:
     )
 
 
+# ``price_txt_row``'s arguments: the columns a PRICE.TXT line may fill, description twice.
+PRICE_TXT_ARGUMENTS = (
+    "ingram_part_number", "vendor_number", "vendor_name", "description", "description",
+    "vendor_part_number", "upc", "category", "customer_price", "retail_price", "available",
+    "status", "substitute_part_number", "weight", "length", "width", "height", "price_changed",
+    "special_price", "new_item", "cpu_code", "media_type",
+)  # fmt: skip
+
+
 def captures_in_column_order(fields: Sequence[Field]) -> tuple[int, ...]:
-    """Which capture of a line's match feeds each of ``price_txt_row``'s arguments."""
+    """Which capture of a line's match feeds each of ``price_txt_row``'s arguments; -1 (the
+    None appended to the captures) for a column the layout lacks."""
     groups: dict[str, list[int]] = {}
     for group, spec in enumerate(spec for spec in fields if spec.kind.captures):
         if spec.column:
             groups.setdefault(spec.column, []).append(group)
-    return tuple(index for column in CATALOG_COLUMNS for index in groups.get(column, ()))
+    taken = {column: iter(found) for column, found in groups.items()}
+    return tuple(next(taken.get(column, iter(())), -1) for column in PRICE_TXT_ARGUMENTS)
 
 
 def price_txt_row(captured: Sequence[str | None]) -> tuple[object, ...]:
@@ -322,7 +334,7 @@ class Positional:
             if found is None:
                 raise self.misfit(values, number, source)
         captured = found.groups()
-        return str(captured[0]).upper(), price_txt_row(self.pick(captured))
+        return str(captured[0]).upper(), price_txt_row(self.pick((*captured, None)))
 
     def misfit(self, values: Sequence[str], line: int, source: str) -> PriceFileRefused:
         """What does not fit in a line the expression refused, field by field."""
