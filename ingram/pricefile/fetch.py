@@ -194,9 +194,10 @@ def ftp_facts(ftp: ftplib.FTP, remote: Remote) -> tuple[int, float]:
 
 
 def with_quiet_close(ftp: ftplib.FTP) -> None:
+    """QUIT, or just close: after a cut transfer ftplib may have dropped its socket."""
     try:
         ftp.quit()
-    except (OSError, EOFError, ftplib.Error):
+    except (OSError, EOFError, ftplib.Error, AttributeError):
         ftp.close()
 
 

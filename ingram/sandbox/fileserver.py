@@ -101,6 +101,7 @@ class PriceFileServer:
     def _start_ftp(self, port: int) -> None:
         from pyftpdlib.authorizers import DummyAuthorizer
         from pyftpdlib.handlers import DTPHandler, FTPHandler
+        from pyftpdlib.ioloop import IOLoop
         from pyftpdlib.servers import FTPServer
 
         authorizer = DummyAuthorizer()
@@ -133,12 +134,16 @@ class PriceFileServer:
                 "auth_failed_timeout": 0.1,  # pyftpdlib waits 3 s: tests need not
             },
         )
-        server = FTPServer((self.host, port), handler)
+        # an event loop of its own: pyftpdlib's default one is shared by the whole process
+        server = FTPServer((self.host, port), handler, ioloop=IOLoop())
         self.ftp_port = int(server.address[1])
 
         def serve() -> None:
             while not self._stop.is_set():  # the loop itself: serve_forever logs every call
-                server.ioloop.loop(timeout=0.05, blocking=False)
+                try:
+                    server.ioloop.loop(timeout=0.05, blocking=False)
+                except Exception:  # a cut connection's leftovers: the server goes on
+                    logging.getLogger("ingram.sandbox").debug("FTP loop", exc_info=True)
             server.close_all()
 
         self._spawn(serve, f"sandbox-ftp-{self.ftp_port}")
