@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import socket
 import threading
@@ -134,6 +135,7 @@ class PriceFileServer:
                 "auth_failed_timeout": 0.1,  # pyftpdlib waits 3 s: tests need not
             },
         )
+        logging.getLogger("pyftpdlib").setLevel(logging.WARNING)  # a line per command otherwise
         # an event loop of its own: pyftpdlib's default one is shared by the whole process
         server = FTPServer((self.host, port), handler, ioloop=IOLoop())
         self.ftp_port = int(server.address[1])
