@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import fcntl
 import os
-import queue
 import re
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -163,15 +161,14 @@ def drop_staging(store: Store) -> None:
 def stage(store: Store, price_file: PriceFile, load_id: int, file_date: str) -> tuple[int, int]:
     """Every line checked and staged, a commit per chunk; return (lines, D lines).
 
-    A thread reads and checks the next chunk while this one is written: SQLite lets
-    go of the interpreter while it stores rows, so both cores work (measured in
-    benchmarks/pricefile_load.py). At most two chunks wait: memory stays flat.
+    (A thread reading ahead was measured: the interpreter lock kept the two apart,
+    and the load took more CPU for the same time.)
     """
     marks = ", ".join("?" * len(CATALOG_COLUMNS))
     insert = f"INSERT OR REPLACE INTO {STAGING} VALUES ({marks}, '{file_date}', {int(load_id)})"
     delete = f"INSERT OR IGNORE INTO {DELETIONS} VALUES (?)"
     lines = deleted = 0
-    for chunk in read_ahead(batched(price_file.rows(), WRITE_CHUNK)):
+    for chunk in batched(price_file.rows(), WRITE_CHUNK):
         lines += len(chunk)
         gone = [(row[0],) for action, row in chunk if action == Action.DELETE]
         with store.write() as db:
@@ -179,38 +176,6 @@ def stage(store: Store, price_file: PriceFile, load_id: int, file_date: str) -> 
             db.executemany(delete, gone)
         deleted += len(gone)
     return lines, deleted
-
-
-def read_ahead(chunks: Iterator[list[Staged]], depth: int = 2) -> Iterator[list[Staged]]:
-    """``chunks`` produced by a thread, ``depth`` ahead; its exception is raised here."""
-    waiting: queue.Queue[list[Staged] | BaseException | None] = queue.Queue(depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for chunk in chunks:
-                while not stop.is_set():
-                    try:
-                        waiting.put(chunk, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            waiting.put(None)
-        except BaseException as error:  # handed to the consumer, which raises it
-            waiting.put(error)
-
-    reader = threading.Thread(target=produce, name="price-file-reader", daemon=True)
-    reader.start()
-    try:
-        while (item := waiting.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        reader.join()
 
 
 def kept_rows(chunk: Iterable[Staged]) -> Iterator[tuple[object, ...]]:

@@ -12,6 +12,9 @@ def price_file(db: sqlite3.Connection) -> None:
     """``catalog``: every product Ingram's price file offers, tracked or not, with the
     file's date; ``catalog_loads``: each file loaded, where from and what it did.
 
+    ``catalog`` is kept in part-number order (WITHOUT ROWID): one B-tree, not a table
+    and its key's index, so a million-line file is stored in measurably less time.
+
     Products learn where their price and stock came from and when (``price_source``,
     ``price_as_of``, ``stock_source``, ``stock_as_of``); what is already stored is
     attributed to the P&A answer or the pushed stock that wrote it.
@@ -73,7 +76,7 @@ def price_file(db: sqlite3.Connection) -> None:
             media_type TEXT,
             file_date TEXT NOT NULL,
             load_id INTEGER NOT NULL
-        );
+        ) WITHOUT ROWID;
         CREATE INDEX catalog_vendor ON catalog(vendor_name COLLATE NOCASE)
         """,
     )
