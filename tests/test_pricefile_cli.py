@@ -176,3 +176,90 @@ def test_export_uses_file_prices_only_when_asked(serve, cli):
     asked = json.loads(cli.run("export", "--format", "json", "--allow-file-prices").out)
     assert plain[0]["customer_price"] is None and plain[0]["price_source"] is None
     assert asked[0]["customer_price"] > 0 and asked[0]["price_source"] == "pricefile"
+
+
+def self_signed(folder: Path) -> Path:
+    """A certificate (and its key) for 127.0.0.1, in one PEM file."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path = folder / "sandbox-cert.pem"
+    path.write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return path
+
+
+def test_ftps_checks_the_certificate_and_loads(cli, tmp_path):
+    folder = tmp_path / "tls"
+    write_price_file(Catalog(size=40), folder, PriceFileOptions())
+    cert = self_signed(tmp_path)
+    with PriceFileServer(
+        folder, user=USER, password=PASSWORD, tls_cert=cert, sftp_port=None
+    ) as files:
+        url = files.ftp_url("PRICE.ZIP")
+        assert url.startswith("ftps://")
+        untrusted = cli.run("catalog", "load", url)
+        assert untrusted.code == 1 and "certificate" in last_line(untrusted.err).lower(), untrusted
+        cli.env["SSL_CERT_FILE"] = str(cert)  # the client trusts the sandbox's certificate
+        done = cli.run("catalog", "load", url)
+    assert done.code == 0, done
+    assert catalog_count(cli.db) == 40
+
+
+def test_the_password_is_masked_in_config_show(cli):
+    shown = cli.run("config", "show")
+    assert shown.code == 0 and PASSWORD not in shown.out
+    assert any(
+        line.startswith("ftp_password") and "****" in line for line in shown.out.splitlines()
+    )
+
+
+def test_the_sandbox_command_serves_its_price_file(tmp_path):
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ingram", "sandbox", "--port", "0", "--ftp-port", "0",
+         "--sftp-port", "0", "--catalog-size", "25"],
+        stdout=subprocess.PIPE, text=True, env={**cli_env("http://x", tmp_path / "x.db")},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        lines = []
+        while not lines or ("known_hosts" not in lines[-1] and lines[-1]):
+            lines.append(process.stdout.readline())  # the last line names known_hosts
+    finally:
+        process.terminate()
+        process.wait(10)
+    text = "".join(lines)
+    assert "Price file on ftp://127.0.0.1:" in text and "Price file on sftp://127.0.0.1:" in text
+    assert "export INGRAM_FTP_PASSWORD=sandbox-ftp-secret" in text and "known_hosts" in text

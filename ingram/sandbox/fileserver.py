@@ -40,6 +40,7 @@ class PriceFileServer:
         ftp_port: int | None = 0,
         sftp_port: int | None = 0,
         drop_after: int | None = None,
+        tls_cert: Path | None = None,
     ) -> None:
         self.folder = folder
         self.user = user
@@ -47,6 +48,7 @@ class PriceFileServer:
         self.host = host
         self.wanted = (ftp_port, sftp_port)
         self.drop_after = drop_after
+        self.tls_cert = tls_cert  # a PEM holding certificate and key: FTP becomes FTPS
         self.dropped = threading.Event()  # set once a download was cut
         self.ftp_port: int | None = None
         self.sftp_port: int | None = None
@@ -81,7 +83,8 @@ class PriceFileServer:
         self.stop()
 
     def ftp_url(self, name: str) -> str:
-        return f"ftp://{self.host}:{self.ftp_port}/{name}"
+        scheme = "ftps" if self.tls_cert else "ftp"
+        return f"{scheme}://{self.host}:{self.ftp_port}/{name}"
 
     def sftp_url(self, name: str) -> str:
         return f"sftp://{self.host}:{self.sftp_port}/{name}"
@@ -103,6 +106,11 @@ class PriceFileServer:
         from pyftpdlib.authorizers import DummyAuthorizer
         from pyftpdlib.handlers import DTPHandler, FTPHandler
         from pyftpdlib.ioloop import IOLoop
+
+        if self.tls_cert:  # pyftpdlib's TLS needs pyOpenSSL: imported only for FTPS
+            from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler
+
+            FTPHandler, DTPHandler = TLS_FTPHandler, TLS_DTPHandler  # noqa: N806
         from pyftpdlib.servers import FTPServer
 
         authorizer = DummyAuthorizer()
@@ -124,10 +132,13 @@ class PriceFileServer:
                     self.sent += len(data)
                 return int(super().send(data))
 
+        tls = {"certfile": str(self.tls_cert), "tls_control_required": True,
+               "tls_data_required": True} if self.tls_cert else {}  # fmt: skip
         handler = type(
             "SandboxFTPHandler",
             (FTPHandler,),
             {
+                **tls,
                 "authorizer": authorizer,
                 "dtp_handler": CuttingDTP,
                 "banner": "sandbox price files",
