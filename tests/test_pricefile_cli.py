@@ -263,3 +263,15 @@ def test_the_sandbox_command_serves_its_price_file(tmp_path):
     text = "".join(lines)
     assert "Price file on ftp://127.0.0.1:" in text and "Price file on sftp://127.0.0.1:" in text
     assert "export INGRAM_FTP_PASSWORD=sandbox-ftp-secret" in text and "known_hosts" in text
+
+
+def test_a_second_load_at_the_same_time_exits_3(cli, tmp_path):
+    from ingram.pricefile.loading import catalog_lock
+
+    path = tmp_path / "PRICE.ZIP"
+    write_price_file(Catalog(size=10), tmp_path, PriceFileOptions())
+    assert cli.run("products", "add", "6YE881").code == 0
+    with catalog_lock(cli.db):
+        done = cli.run("catalog", "load", str(path))
+    assert done.code == 3 and "another `catalog load`" in last_line(done.err), done
+    assert cli.run("catalog", "load", str(path)).code == 0

@@ -16,22 +16,19 @@ Example::
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from types import TracebackType
 
 from ingram.errors import LockedError, PriceFileRefused
 from ingram.models import Source
 from ingram.pricefile.layouts import CATALOG_COLUMNS, Action
 from ingram.pricefile.reader import PriceFile, open_price_file
 from ingram.pricefile.tracked import apply_to_tracked
-from ingram.state.lock import open_lock_file, read_pid
+from ingram.state.lock import SyncLock
 from ingram.state.store import WRITE_CHUNK, Store, batched, utc_now
 
 STAGING = "catalog_staging"
@@ -62,38 +59,17 @@ class LoadResult:
     tracked_changes: int
 
 
-class CatalogLock:
-    """One load at a time per database: an ``fcntl.flock`` beside it (freed if we die)."""
+def load_refused(holder: int | None) -> LockedError:
+    return LockedError(
+        f"another `catalog load` (pid {holder or '?'}) is loading into this database;"
+        " wait for it to finish, then try again",
+        holder_pid=holder,
+    )
 
-    def __init__(self, db_path: Path) -> None:
-        resolved = db_path.resolve()
-        self.path = resolved.with_name(resolved.name + ".catalog-lock")
-        self.fd: int | None = None
 
-    def __enter__(self) -> CatalogLock:
-        fd = open_lock_file(self.path)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = read_pid(fd)
-            os.close(fd)
-            raise LockedError(
-                f"another `catalog load` (pid {holder or '?'}) is loading into this database;"
-                " wait for it to finish, then try again",
-                holder_pid=holder,
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self.fd = fd
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self.fd is not None:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
+def catalog_lock(db_path: Path) -> SyncLock:
+    """One load at a time per database: a lock of its own, so a sync is not held up."""
+    return SyncLock(db_path, ".catalog-lock", load_refused)
 
 
 def load_price_file(
@@ -107,7 +83,7 @@ def load_price_file(
     """Check and load the price file at ``path``; ``kind`` None decides from its lines."""
     if date is not None and not ISO_TIME.fullmatch(date):
         raise ValueError(f"file date {date!r} is not UTC ISO-8601 with milliseconds")
-    with CatalogLock(store.path), open_price_file(path, Path(source).name or None) as price_file:
+    with catalog_lock(store.path), open_price_file(path, Path(source).name or None) as price_file:
         started = utc_now()
         file_date = date or price_file.file_date
         load_id = next_load_id(store)
