@@ -103,52 +103,12 @@ class PriceFileServer:
     # -- FTP ----------------------------------------------------------------------
 
     def _start_ftp(self, port: int) -> None:
-        from pyftpdlib.authorizers import DummyAuthorizer
-        from pyftpdlib.handlers import DTPHandler, FTPHandler
         from pyftpdlib.ioloop import IOLoop
-
-        if self.tls_cert:  # pyftpdlib's TLS needs pyOpenSSL: imported only for FTPS
-            from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler
-
-            FTPHandler, DTPHandler = TLS_FTPHandler, TLS_DTPHandler  # noqa: N806
         from pyftpdlib.servers import FTPServer
 
-        authorizer = DummyAuthorizer()
-        authorizer.add_user(self.user, self.password, str(self.folder), perm="elr")
-        sandbox = self
-
-        class CuttingDTP(DTPHandler):
-            """Closes the first download's data connection after ``drop_after`` bytes."""
-
-            sent = 0
-
-            def send(self, data: bytes) -> int:
-                limit = sandbox.drop_after
-                if limit is not None and not sandbox.dropped.is_set():
-                    if self.sent + len(data) > limit:
-                        sandbox.dropped.set()
-                        self.handle_close()  # closes the data channel, answers 426 aborted
-                        return 0
-                    self.sent += len(data)
-                return int(super().send(data))
-
-        tls = {"certfile": str(self.tls_cert), "tls_control_required": True,
-               "tls_data_required": True} if self.tls_cert else {}  # fmt: skip
-        handler = type(
-            "SandboxFTPHandler",
-            (FTPHandler,),
-            {
-                **tls,
-                "authorizer": authorizer,
-                "dtp_handler": CuttingDTP,
-                "banner": "sandbox price files",
-                "use_sendfile": False,  # every byte through ``send``, so it can be cut
-                "auth_failed_timeout": 0.1,  # pyftpdlib waits 3 s: tests need not
-            },
-        )
         logging.getLogger("pyftpdlib").setLevel(logging.WARNING)  # a line per command otherwise
         # an event loop of its own: pyftpdlib's default one is shared by the whole process
-        server = FTPServer((self.host, port), handler, ioloop=IOLoop())
+        server = FTPServer((self.host, port), ftp_handler(self), ioloop=IOLoop())
         self.ftp_port = int(server.address[1])
 
         def serve() -> None:
@@ -192,6 +152,49 @@ class PriceFileServer:
         self.transports.append(transport)
         with contextlib.suppress(paramiko.SSHException, OSError, EOFError):
             transport.start_server(server=ssh_server(paramiko, self.user, self.password))
+
+
+def ftp_handler(files: PriceFileServer) -> Any:
+    """pyftpdlib's handler class for ``files``: its login, read-only folder, TLS, cut."""
+    from pyftpdlib.authorizers import DummyAuthorizer
+    from pyftpdlib.handlers import DTPHandler, FTPHandler
+
+    if files.tls_cert:  # pyftpdlib's TLS needs pyOpenSSL: imported only for FTPS
+        from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler
+
+        FTPHandler, DTPHandler = TLS_FTPHandler, TLS_DTPHandler  # noqa: N806
+    authorizer = DummyAuthorizer()
+    authorizer.add_user(files.user, files.password, str(files.folder), perm="elr")
+
+    class CuttingDTP(DTPHandler):
+        """Closes the first download's data connection after ``drop_after`` bytes."""
+
+        sent = 0
+
+        def send(self, data: bytes) -> int:
+            limit = files.drop_after
+            if limit is not None and not files.dropped.is_set():
+                if self.sent + len(data) > limit:
+                    files.dropped.set()
+                    self.handle_close()  # closes the data channel, answers 426 aborted
+                    return 0
+                self.sent += len(data)
+            return int(super().send(data))
+
+    tls = {"certfile": str(files.tls_cert), "tls_control_required": True,
+           "tls_data_required": True} if files.tls_cert else {}  # fmt: skip
+    return type(
+        "SandboxFTPHandler",
+        (FTPHandler,),
+        {
+            **tls,
+            "authorizer": authorizer,
+            "dtp_handler": CuttingDTP,
+            "banner": "sandbox price files",
+            "use_sendfile": False,  # every byte through ``send``, so it can be cut
+            "auth_failed_timeout": 0.1,  # pyftpdlib waits 3 s: tests need not
+        },
+    )
 
 
 def ssh_server(paramiko: Any, user: str, password: str) -> Any:
