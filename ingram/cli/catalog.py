@@ -92,15 +92,16 @@ def file_date(text: str | None) -> str | None:
 
 
 def load_summary(result: LoadResult) -> str:
-    what = (
-        f"{result.products:,} products"
-        if result.kind == LoadKind.FULL
-        else f"{result.lines:,} lines of changes, {result.products:,} products now"
-    )
+    if result.kind == LoadKind.FULL:
+        what = f"{result.products:,} products"
+    else:
+        what = (
+            f"{result.lines:,} lines of changes: added {result.added:,}, changed"
+            f" {result.changed:,}, removed {result.deleted:,}; {result.products:,} products now"
+        )
     return (
         f"loaded {result.source} ({result.layout}, {result.kind.value} file of"
-        f" {result.file_date}): {what}; added {result.added:,}, changed {result.changed:,},"
-        f" removed {result.deleted:,}; {result.tracked_changes} changes of tracked products"
+        f" {result.file_date}): {what}; {result.tracked_changes} changes of tracked products"
         " (see `ingram-sync changes --source pricefile`)"
     )
 
@@ -132,7 +133,7 @@ def search_table(rows: Sequence[dict[str, Any]]) -> list[str]:
         lines.append(
             f"{row['ingram_part_number'] + mark:<12} {str(row['vendor_name'] or '')[:16]:<16}"
             f" {str(row['vendor_part_number'] or '')[:20]:<20} {price:>10}"
-            f"  {row['status']:<12}{str(row['description'] or '')[:60]}"
+            f"  {row['status']:<19}{str(row['description'] or '')[:60]}"
         )
     lines.append("(* tracked)")
     return lines

@@ -115,6 +115,7 @@ class HeaderLayout:
     name: ClassVar[LayoutName] = LayoutName.EUROPE
     label: ClassVar[str] = "Ingram Europe CSV"
     has_header: ClassVar[bool] = True
+    fills: ClassVar[tuple[str, ...]] = CATALOG_COLUMNS  # what ``read`` gives, in order
 
     def read(self, text_line: str, line: int, source: str) -> tuple[str, tuple[object, ...]]:
         values = next(csv.reader([text_line], delimiter=self.delimiter), [])

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ingram.errors import PriceFileRefused
 from ingram.files import PART_NUMBER
@@ -269,23 +269,30 @@ def captures_in_column_order(fields: Sequence[Field]) -> tuple[int, ...]:
     return tuple(next(taken.get(column, iter(())), -1) for column in PRICE_TXT_ARGUMENTS)
 
 
-def price_txt_row(captured: Sequence[str | None]) -> tuple[object, ...]:
+# What ``price_txt_row`` gives, in order: every catalog column but these three, which no
+# PRICE.TXT has (the INSERT writes NULL there rather than bind three Nones a line).
+PRICE_TXT_UNFILLED = ("currency", "quantity", "expected_at")
+PRICE_TXT_COLUMNS = tuple(c for c in CATALOG_COLUMNS if c not in PRICE_TXT_UNFILLED)
+
+
+def price_txt_row(captured: Sequence[Any]) -> tuple[object, ...]:
     """A PRICE.TXT line's captures, in column order, as the ``catalog`` row they make.
 
     Written for speed (a million lines a load): the expressions have checked every
-    value, so only case, blanks and codes are left to turn into what is stored.
+    value, so only case, blanks and codes are left to turn into what is stored. Text
+    captures are strings; price, number and substitute captures may be None.
     """
     (pn, vendor_number, vendor_name, line_1, line_2, vpn, upc, category, cost, retail,
      available, status_code, substitute, weight, length, width, height, price_changed,
      special, new, cpu, media) = captured  # fmt: skip
     return (
-        str(pn).upper(), str(vendor_number).strip() or None, str(vendor_name).strip() or None,
-        f"{str(line_1).strip()} {str(line_2).strip()}".strip() or None,
-        str(vpn).strip() or None, str(upc).strip() or None, str(category).strip() or None,
-        cost, retail, None, LETTER_FLAGS[available], None, None, STATUS_WORDS[status_code],
-        str(substitute).upper() or None, weight, length, width, height,
+        pn.upper(), vendor_number.strip() or None, vendor_name.strip() or None,
+        f"{line_1.strip()} {line_2.strip()}".strip() or None, vpn.strip() or None,
+        upc.strip() or None, category.strip() or None, cost, retail,
+        LETTER_FLAGS[available], STATUS_WORDS[status_code],
+        substitute.upper() if substitute else None, weight, length, width, height,
         LETTER_FLAGS[price_changed], LETTER_FLAGS[special], LETTER_FLAGS[new],
-        str(cpu).strip() or None, str(media).strip() or None,
+        cpu.strip() or None, media.strip() or None,
     )  # fmt: skip
 
 
@@ -309,6 +316,7 @@ class Positional:
     pick: Callable[[Sequence[str | None]], tuple[str | None, ...]] = field(init=False, repr=False)
 
     has_header: ClassVar[bool] = False
+    fills: ClassVar[tuple[str, ...]] = PRICE_TXT_COLUMNS  # what ``read`` gives, in order
 
     def __post_init__(self) -> None:
         """Three expressions: every field quoted, none quoted (both read the line as it is),

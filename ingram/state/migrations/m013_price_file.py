@@ -43,9 +43,9 @@ def price_file(db: sqlite3.Connection) -> None:
             finished_at TEXT NOT NULL,
             lines INTEGER NOT NULL,
             products INTEGER NOT NULL,
-            added INTEGER NOT NULL,
-            changed INTEGER NOT NULL,
-            deleted INTEGER NOT NULL,
+            added INTEGER,
+            changed INTEGER,
+            deleted INTEGER,
             tracked_changes INTEGER NOT NULL
         );
 
