@@ -51,8 +51,11 @@ ENVIRONMENT = {
     "token_cache": "INGRAM_TOKEN_CACHE",
     "db": "INGRAM_SYNC_DB",
     "webhook_secret": "INGRAM_WEBHOOK_SECRET",
+    "ftp_user": "INGRAM_FTP_USER",  # the price file's FTP/SFTP login
+    "ftp_password": "INGRAM_FTP_PASSWORD",
+    "ftp_ssh_key": "INGRAM_FTP_SSH_KEY",
 }
-SECRETS = ("client_secret", "webhook_secret")
+SECRETS = ("client_secret", "webhook_secret", "ftp_password")
 WARNED: set[Path] = set()  # config files already warned about in this process
 AUTO_WORKERS = 0  # --details-workers auto: the engine sizes the pool from measured latency
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -93,6 +96,9 @@ class Settings:
     webhook_secret: str | None = None
     track_replacements: bool = False  # track the part number Ingram names for a gone one
     delist_after_days: float = 30.0  # a gone product is unpublished in shops after this
+    ftp_user: str | None = None
+    ftp_password: str | None = None
+    ftp_ssh_key: str | None = None  # a private key file for SFTP, instead of the password
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in SECRETS}

@@ -39,6 +39,11 @@ class InputError(IngramSyncError):
     """A file or argument the user gave cannot be used (a broken CSV, an unknown id) (exit 2)."""
 
 
+class PriceFileRefused(InputError):
+    """A price file whose shape matches no known layout, or that is not whole: nothing loaded
+    (exit 2)."""
+
+
 class LockedError(IngramSyncError):
     """Another sync holds the database's lock (exit 3)."""
 
@@ -160,3 +165,16 @@ class Cancelled(ApiError):
 
     def __init__(self, message: str = "cancelled", *, attempts: int = 1) -> None:
         super().__init__(message, attempts=attempts)
+
+
+class DownloadFailed(ApiError):
+    """The price file could not be fetched whole from its server, after retries (exit 1).
+
+    What was fetched stays in the download folder: the next ``catalog load`` resumes it.
+    """
+
+    trigger = Trigger.CONNECTION_LOST
+
+
+class LoginRefused(CredentialsError):
+    """The FTP or SFTP server refused the price file's login (exit 4)."""

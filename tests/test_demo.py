@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 
@@ -44,8 +45,11 @@ def test_the_demo_reruns_on_its_own_database_and_on_a_new_one(tmp_path):
         assert done.returncode == 0, done.stderr
         done = run_in(tmp_path, env, "--db", "mine.db", "demo", "--products", "20")
         assert done.returncode == 0, done.stderr
+    # the demo loads the sandbox's price file and tracks one vendor's products from it
+    tracked = int(re.search(r"tracking the (\d+) active products", done.stderr)[1])
     listed = run_in(tmp_path, env, "--db", "mine.db", "products", "list")
-    assert len(listed.stdout.splitlines()) == 1 + 20  # the header, then the demo products
+    assert 0 < tracked < 20
+    assert len(listed.stdout.splitlines()) == 1 + tracked  # the header, then the demo products
 
 
 def test_the_demo_is_quiet_with_q(tmp_path):

@@ -48,7 +48,17 @@ FORBIDDEN = {
         "ingram.sandbox",
         "requests",
     ),
-    "pricefile": ("ingram.api", "ingram.cli", "ingram.sync", "ingram.output"),
+    # the price file reads state and models; the client, the output and the CLI stay out
+    "pricefile": (
+        "ingram.api",
+        "ingram.output",
+        "ingram.cli",
+        "ingram.sync",
+        "ingram.config",
+        "ingram.sandbox",
+        "ingram.webhook",
+        "requests",
+    ),
 }
 SANDBOX_MAY_IMPORT = ("ingram.sandbox", "ingram.models", "ingram.errors")
 WEBHOOK_MAY_IMPORT = (
@@ -59,7 +69,17 @@ WEBHOOK_MAY_IMPORT = (
     "ingram.clock",
     "ingram.vocab",
 )
-SUBPACKAGES = ("api", "cli", "output", "publish", "sandbox", "state", "sync", "webhook")
+SUBPACKAGES = (
+    "api",
+    "cli",
+    "output",
+    "pricefile",
+    "publish",
+    "sandbox",
+    "state",
+    "sync",
+    "webhook",
+)
 
 
 def module_name(path: Path) -> str:

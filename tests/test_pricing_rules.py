@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shop_support import Rule, below_margin, expected_price, expected_stock, write_config
+from support.shop_support import Rule, below_margin, expected_price, expected_stock, write_config
 
 from ingram.config import load_publish_rules
 from ingram.errors import ConfigError

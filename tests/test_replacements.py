@@ -1,4 +1,4 @@
-"""Discontinued products and their replacements: since when gone, looked up, listed, tracked.
+"""Discontinued products and their replacements: since when gone, looked up, listed, syncing.
 
 The sandbox marks products discontinued (details and search) and names a
 replacement (search ``replacementSku``) for every second one; the CLI runs in a
@@ -13,8 +13,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from clirunner import Cli, cli_env
-from shop_support import write_config
+from support.clirunner import Cli
+from support.shop_support import write_config
 
 from ingram.models import Lifecycle
 from ingram.sandbox import SandboxServer
@@ -37,47 +37,50 @@ def replaced_in_sandbox(sandbox: SandboxServer, pns: list[str]) -> dict[str, str
 
 
 @pytest.fixture
-def cli(sandbox: SandboxServer, tmp_path: Path) -> Cli:
-    db = tmp_path / "catalog.db"
-    made = Cli(cli_env(sandbox.url, db), db)
-    assert made.run("products", "add", *sandbox.catalog.part_numbers(TRACKED)).code == 0
-    return made
+def syncing(cli: Cli, sandbox: SandboxServer) -> Cli:
+    """The conftest's ``cli``, tracking the first TRACKED products of the sandbox."""
+    assert cli.run("products", "add", *sandbox.catalog.part_numbers(TRACKED)).code == 0
+    return cli
 
 
-def test_a_sync_looks_up_replacements_once_and_lists_them(cli: Cli, sandbox: SandboxServer) -> None:
+def test_a_sync_looks_up_replacements_once_and_lists_them(
+    syncing: Cli, sandbox: SandboxServer
+) -> None:
     pns = sandbox.catalog.part_numbers(TRACKED)
     expected = replaced_in_sandbox(sandbox, pns)
     assert expected
     sandbox.reset_stats()
-    assert cli.sync().code == 0
+    assert syncing.sync().code == 0
     searches = sandbox.stats()["calls"]["search"]
     assert searches == 1  # the gone products' vendor part numbers, 100 a call
-    listed = json.loads(cli.run("products", "list", "--replaced", "--json").out)
+    listed = json.loads(syncing.run("products", "list", "--replaced", "--json").out)
     assert {row["ingram_part_number"]: row["replacement_part_number"] for row in listed} == (
         expected
     )
     assert all(row["discontinued"] and row["discontinued_since"] for row in listed)
-    tracked = set(pns)
+    tracked_pns = set(pns)
     assert {row["ingram_part_number"] for row in listed if row["replacement_tracked"]} == {
-        pn for pn, new in expected.items() if new in tracked
+        pn for pn, new in expected.items() if new in tracked_pns
     }
-    changes = json.loads(cli.run("changes", "--json").out)
+    changes = json.loads(syncing.run("changes", "--json").out)
     assert {
         c["ingram_part_number"]: c["new_value"] for c in changes if c["field"] == "replacement"
     } == (expected)
-    table = cli.run("products", "list", "--replaced").out.splitlines()
+    table = syncing.run("products", "list", "--replaced").out.splitlines()
     assert table[0].split()[:2] == ["part", "number"] and len(table) == len(expected) + 1
     sandbox.reset_stats()
-    assert cli.sync().code == 0
+    assert syncing.sync().code == 0
     assert sandbox.stats()["calls"]["search"] == 0  # asked once, not at every sync
 
 
 def test_track_replacements_tracks_them_and_the_summary_says_so(
-    cli: Cli, sandbox: SandboxServer, tmp_path: Path
+    syncing: Cli, sandbox: SandboxServer, tmp_path: Path
 ) -> None:
     config = write_config(tmp_path / "c.toml", "track_replacements = true\n")
     db = tmp_path / "replaced.db"
-    tracking = Cli({**cli.env, "INGRAM_SYNC_CONFIG": str(config), "INGRAM_SYNC_DB": str(db)}, db)
+    tracking = Cli(
+        {**syncing.env, "INGRAM_SYNC_CONFIG": str(config), "INGRAM_SYNC_DB": str(db)}, db
+    )
     replaced = replaced_in_sandbox(sandbox, sandbox.catalog.part_numbers(TRACKED))
     assert tracking.run("products", "add", *replaced).code == 0  # not their replacements
     new = sorted(set(replaced.values()) - set(replaced))
@@ -97,33 +100,33 @@ def test_track_replacements_tracks_them_and_the_summary_says_so(
         for row in json.loads(tracking.run("products", "list", "--json").out)
     }
     assert {products[pn]["status"] for pn in new} <= {"active", "not_authorized"}
-    quiet = cli.run("products", "list", "--replaced")
+    quiet = syncing.run("products", "list", "--replaced")
     assert quiet.code == 0
 
 
 def test_a_product_p_and_a_stops_finding_is_gone_until_it_comes_back(
-    cli: Cli, sandbox: SandboxServer, sandbox_factory
+    syncing: Cli, sandbox: SandboxServer, sandbox_factory
 ) -> None:
-    assert cli.sync().code == 0
+    assert syncing.sync().code == 0
     index = max(i for i in range(TRACKED) if not sandbox.catalog.discontinued(i))
     last = sandbox.catalog.part_numbers(TRACKED)[index]
     smaller = sandbox_factory(catalog_size=index)  # from it on, P&A says "not found"
-    elsewhere = Cli({**cli.env, "INGRAM_API_URL": smaller.url}, cli.db)
+    elsewhere = Cli({**syncing.env, "INGRAM_API_URL": smaller.url}, syncing.db)
     assert elsewhere.sync().code == 0
-    gone = cli.export()[last]
+    gone = syncing.export()[last]
     assert (gone["status"], gone["discontinued_since"] is not None) == ("not_found", True)
-    assert cli.sync().code == 0  # the full catalog again: it is back
-    back = cli.export()[last]
+    assert syncing.sync().code == 0  # the full catalog again: it is back
+    back = syncing.export()[last]
     assert (back["status"], back["discontinued_since"]) == ("active", None)
 
 
 def test_search_sourced_details_bring_the_replacement_without_a_lookup(
-    cli: Cli, sandbox: SandboxServer
+    syncing: Cli, sandbox: SandboxServer
 ) -> None:
     pns = sandbox.catalog.part_numbers(TRACKED)
-    done = cli.sync("--details-source", "search")
+    done = syncing.sync("--details-source", "search")
     assert done.code == 0, done
-    listed = json.loads(cli.run("products", "list", "--replaced", "--json").out)
+    listed = json.loads(syncing.run("products", "list", "--replaced", "--json").out)
     assert {row["ingram_part_number"]: row["replacement_part_number"] for row in listed} == (
         replaced_in_sandbox(sandbox, pns)
     )

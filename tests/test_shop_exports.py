@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clirunner import Cli, Result, cli_env
-from shop_support import (
+from support.clirunner import Cli, Result, cli_env
+from support.shop_support import (
     MAGENTO_SAMPLE,
     SHOPIFY_INVENTORY_TEMPLATE,
     SHOPIFY_PRODUCT_TEMPLATE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -131,9 +132,11 @@ def test_demo_states_the_documented_limits_and_says_when_it_reuses_its_database(
     assert first.returncode == 0, first.stderr
     assert "Ingram documents 60 calls a minute per endpoint" in first.stderr
     assert "reused" not in first.stderr
+    # the demo tracks one vendor's products from the sandbox's price file, then syncs them:
     # the first sync's summary, then stock pushed by webhook, then the second sync's on stdout
-    assert ": 30 priced, 0 not found, 30 details" in first.stderr
-    assert "run 2 completed" in first.stdout and ": 30 priced, 0 not found" in first.stdout
+    tracked = re.search(r"tracking the (\d+) active products", first.stderr)[1]
+    assert f": {tracked} priced, 0 not found, {tracked} details" in first.stderr
+    assert "run 2 completed" in first.stdout and f": {tracked} priced, 0 not found" in first.stdout
     again = demo("--products", "20")  # the old name still works
     assert again.returncode == 0, again.stderr
     assert "ingram_sync_demo.db (reused: delete it to start fresh)" in again.stderr

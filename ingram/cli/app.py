@@ -154,7 +154,15 @@ def cli(
         settings = None  # the command itself reports a broken configuration
     configured_log = settings.log_file if settings else None
     if log_file or configured_log:
-        secrets = [settings.client_secret or "", settings.webhook_secret or ""] if settings else []
+        secrets = (
+            [
+                settings.client_secret or "",
+                settings.webhook_secret or "",
+                settings.ftp_password or "",
+            ]
+            if settings
+            else []
+        )
         setup_logging(verbose, quiet, log_file or configured_log, secrets)
 
 
@@ -356,6 +364,7 @@ LAZY_COMMANDS = {
     "webhook": ("ingram.cli.webhook", "webhook_group"),
     "config": ("ingram.cli.settings", "config_group"),
     "pricing": ("ingram.cli.shop", "pricing_group"),
+    "catalog": ("ingram.cli.catalog", "catalog_group"),
 }
 
 

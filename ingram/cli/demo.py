@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,7 @@ def demo_command(state: Any, count: int, no_progress: bool) -> None:
     with SandboxServer(sandbox_settings) as server:
         store = Store.open(db_path)
         mark_demo(store)
-        add_products(store, server.catalog.part_numbers(count))
+        say(state, track_from_price_file(server, store), err=True)
         client = IngramClient(demo_client_settings(server.url, sandbox_settings))
         progress = make_progress(state.quiet, bars=not no_progress)
         summary = run_sync(store, client, SyncOptions(force=True), progress)
@@ -101,9 +102,30 @@ def demo_command(state: Any, count: int, no_progress: bool) -> None:
         f"  ingram-sync --db {db_path} changes --source webhook | head\n"
         f"  ingram-sync --db {db_path} export --format json | head -40\n"
         f"  ingram-sync --db {db_path} runs show {summary.run_id}\n"
-        f"  ingram-sync --db {db_path} products list --status active | head"
+        f"  ingram-sync --db {db_path} products list --status active | head\n"
+        f"  ingram-sync --db {db_path} catalog stats"
     )
     finish(state, summary, next_steps)
+
+
+def track_from_price_file(server: SandboxServer, store: Store) -> str:
+    """Load the sandbox's price file, choose its largest vendor, track that vendor's
+    products (as ``catalog load`` and ``products add --from-catalog`` do); say so."""
+    from ingram.pricefile.choosing import Choice, catalog_stats, chosen_part_numbers
+    from ingram.pricefile.loading import load_price_file
+    from ingram.sandbox.pricefile import PriceFileOptions, write_price_file
+
+    with tempfile.TemporaryDirectory(prefix="ingram-demo-") as folder:
+        path = write_price_file(server.catalog, Path(folder), PriceFileOptions())
+        loaded = load_price_file(store, path, source="the sandbox's PRICE.ZIP")
+    vendor = catalog_stats(store, top=1)["vendors"][0]["name"]
+    chosen = chosen_part_numbers(store, Choice(vendors=(vendor,)))
+    add_products(store, chosen)
+    return (
+        f"Ingram's price file, as the sandbox writes it: {loaded.products} products loaded"
+        f" into the catalog; tracking the {len(chosen)} active products of vendor {vendor}"
+        " (ingram-sync products add --from-catalog --vendor ...)."
+    )
 
 
 def push_stock_by_webhook(server: SandboxServer, store: Store, db_path: str) -> str:
@@ -156,7 +178,10 @@ def sandbox_options(command: Any) -> Any:
     return command
 
 
-OPTION_ENVVARS = {"webhook_secret": "INGRAM_WEBHOOK_SECRET"}
+OPTION_ENVVARS = {
+    "webhook_secret": "INGRAM_WEBHOOK_SECRET",
+    "ftp_password": "INGRAM_FTP_PASSWORD",  # the sandbox asks for the password ingram-sync sends
+}
 
 
 @click.command("sandbox")

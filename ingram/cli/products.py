@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ingram.cli.choose import add_from_catalog, from_catalog_options
 from ingram.cli.common import INGRAM_SANDBOX_HELP, CliError, State, open_client, pass_state, say
 from ingram.cli.listing import checked_statuses, listing_options, show_rows
 from ingram.config import VENDOR_SANDBOX_URL
@@ -34,6 +35,7 @@ def products() -> None:
 @click.option("--vpn", multiple=True, metavar="VPN", help="Track by vendor part number.")
 @click.option("--upc", multiple=True, metavar="UPC", help="Track by UPC.")
 @click.option("--cpn", multiple=True, metavar="CPN", help="Track by your customer part number.")
+@from_catalog_options
 @pass_state
 def products_add(
     state: State,
@@ -41,11 +43,21 @@ def products_add(
     vpn: tuple[str, ...],
     upc: tuple[str, ...],
     cpn: tuple[str, ...],
+    from_catalog: bool,
+    **choice: Any,
 ) -> None:
-    """Track part numbers, or products by the keys you have (resolved by the next sync).
+    """Track part numbers, or products by the keys you have (resolved by the next sync),
+    or products chosen from the price file (--from-catalog, see `catalog load`).
 
     Example: ingram-sync products add 6YE881 --vpn E2016HV --upc 0884116186519
     """
+    if from_catalog:
+        if skus or vpn or upc or cpn:
+            raise InputError("--from-catalog chooses from the price file: give no part numbers")
+        add_from_catalog(state, **choice)
+        return
+    if any(choice.values()):
+        raise InputError("--vendor, --category, --match, --limit and --dry-run need --from-catalog")
     keys = [
         *keys_from_args("vendorPartNumber", vpn),
         *keys_from_args("upc", upc),

@@ -140,8 +140,9 @@ def runs_show(state: State, run_ids: tuple[int, ...], as_json: bool) -> None:
 @click.option("--since", metavar="DURATION", help="Only changes newer than this, e.g. 1d.")
 @click.option(
     "--source",
-    type=click.Choice(["sync", "webhook"]),
-    help="Only changes seen by syncs, or pushed by Ingram's Stock Update webhook.",
+    type=click.Choice(["sync", "webhook", "pricefile"]),
+    help="Only changes seen by syncs, pushed by Ingram's Stock Update webhook, or in the price"
+    " file.",
 )
 @listing_options
 @click.pass_obj
@@ -185,6 +186,11 @@ def changes(
 )
 @click.option("--specs", is_flag=True, help="The spec table: a CSV row each, or nested in JSON.")
 @shop_options
+@click.option(
+    "--allow-file-prices",
+    is_flag=True,
+    help="Products P&A never priced get the price file's price (price_source pricefile).",
+)
 @click.pass_obj
 def export(
     state: State,
@@ -195,6 +201,7 @@ def export(
     warehouses: bool,
     discounts: bool,
     specs: bool,
+    allow_file_prices: bool,
     **shop: Any,
 ) -> None:
     """Write the catalog as CSV, JSON or JSON Lines, or a shop's own import file (--target).
@@ -212,6 +219,7 @@ def export(
         warehouses=warehouses,
         discounts=discounts,
         specs=specs,
+        allow_file_prices=allow_file_prices,
     ):
         export_to_target(state, output=output, **shop)
         return
@@ -221,6 +229,10 @@ def export(
     shape = ExportShape(tuple(name for name, on in wanted.items() if on), nested=fmt != "csv")
     store = state.store(readonly=True)
     rows = export_rows(store, shape, status=checked_statuses(status), changed_since=cutoff)
+    if allow_file_prices:
+        from ingram.pricefile.choosing import with_file_prices
+
+        rows = with_file_prices(store, rows)
     if output in (None, "-"):
         write_export(rows, fmt, sys.stdout, shape.columns())
         return

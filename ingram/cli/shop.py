@@ -154,7 +154,7 @@ def shop_file_wanted(shop: dict[str, Any], **plain: Any) -> bool:
         if shop["full"] or shop["shop_sku"] or shop["location"]:
             raise InputError("--full, --shop-sku and --location go with --target")
         return False
-    given = [name for name, value in plain.items() if value]
+    given = [name.replace("_", "-") for name, value in plain.items() if value]
     if given:
         raise InputError(f"--{given[0]} does not apply to --target (a shop's own CSV)")
     return True

@@ -152,6 +152,15 @@ class Catalog:
         subs = CATEGORIES[category]
         return vendor, category, subs[(h >> 16) % len(subs)], h
 
+    def vendor_of(self, index: int) -> tuple[str, str, str, tuple[str, ...]]:
+        """(name, vendorNumber, part-number prefix, categories) of a product's vendor."""
+        return self._traits(index)[0]
+
+    def category_of(self, index: int) -> tuple[str, str]:
+        """(category, subcategory), always among what the vendor sells."""
+        _, category, subcategory, _ = self._traits(index)
+        return category, subcategory
+
     def identity(self, index: int) -> tuple[str, str, str, str]:
         """(part number, vendor part number, description, upc) from hash bits, no RNG.
 

@@ -11,10 +11,13 @@ import argparse
 import contextlib
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from .fileserver import add_price_file_arguments, price_file_lines, start_price_files
 from .pushes import StockPusher
 from .server import SandboxServer
 from .settings import FaultRates, SandboxSettings
@@ -108,6 +111,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
         "--request-log", "--verbose", dest="verbose", action="store_true",
         help="log every request to stderr",
     )  # fmt: skip
+    add_price_file_arguments(p)
     return p
 
 
@@ -186,9 +190,14 @@ def serve_forever(
             " choose another --port (0 picks a free one) or --host"
         ) from None
     previous = _install_signal_handlers(stop)
+    folder = tempfile.TemporaryDirectory(prefix="ingram-sandbox-files-")
+    files = None
     try:
         announce(f"Sandbox listening on {server.url}")
         for line in environment_lines(server.url, settings):
+            announce(line)
+        files = start_price_files(server.catalog, settings, Path(folder.name))
+        for line in price_file_lines(files) if files else ():
             announce(line)
         pusher = StockPusher(server, announce) if settings.webhook_url else None
         if pusher:
@@ -201,6 +210,9 @@ def serve_forever(
             pusher.stop()
     finally:
         _restore_signal_handlers(previous)
+        if files:
+            files.stop()
+        folder.cleanup()
         server.stop()
     return 0
 

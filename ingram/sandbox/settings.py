@@ -106,6 +106,16 @@ class SandboxSettings:
     single_token: bool = False  # a new token invalidates the client's older ones
     short_pages: bool = False  # search pages come back short, recordsFound changes
     maintenance: bool = False  # every API and token call answers 503 (a maintenance window)
+    # The price file (ingram/sandbox/pricefile.py), served over FTP and/or SFTP when a port
+    # is given; the options change the file for tests.
+    ftp_port: int | None = None
+    sftp_port: int | None = None
+    ftp_user: str = "sandbox-ftp"
+    ftp_password: str = "sandbox-ftp-secret"
+    price_file_layout: str = "us"
+    price_file_changes: bool = False
+    price_file_foreign: bool = False
+    price_file_truncated: bool = False
 
     def __post_init__(self) -> None:
         # Normalise the loose forms (dict, list) that JSON and kwargs bring in,
@@ -157,6 +167,7 @@ class SandboxSettings:
         data["refused_part_numbers"] = sorted(self.refused_part_numbers)
         data["client_secret"] = "***"
         data["webhook_secret"] = "***" if self.webhook_secret else ""
+        data["ftp_password"] = "***"
         return data
 
 

@@ -82,7 +82,8 @@ def flush_failures(store: Store, *, everything: bool) -> int:
 def list_changes(
     store: Store, *, since: str | None = None, source: str | None = None
 ) -> list[dict[str, Any]]:
-    """Changes in the order recorded; ``source`` is ``sync`` or ``webhook`` (pushed stock)."""
+    """Changes in the order recorded; ``source`` is ``sync``, ``webhook`` (pushed stock) or
+    ``pricefile``."""
     where, params = [], []
     if since:
         where.append("changed_at >= ?")

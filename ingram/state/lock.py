@@ -17,6 +17,7 @@ import fcntl
 import os
 import socket
 import stat
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -26,10 +27,10 @@ from ingram.errors import LockedError, StoreError
 CLOCK_SLACK = 2.0  # seconds: a process that started this much after its run's start is another
 
 
-def lock_path(db_path: Path) -> Path:
+def lock_path(db_path: Path, suffix: str = ".lock") -> Path:
     """The lock file of the database at ``db_path``, beside its resolved path."""
     resolved = db_path.resolve()
-    return resolved.with_name(resolved.name + ".lock")
+    return resolved.with_name(resolved.name + suffix)
 
 
 def locked_error(holder: int | None) -> LockedError:
@@ -42,10 +43,20 @@ def locked_error(holder: int | None) -> LockedError:
 
 
 class SyncLock:
-    """Example: ``with SyncLock(Path("catalog.db")): ...`` raises LockedError when held."""
+    """Example: ``with SyncLock(Path("catalog.db")): ...`` raises LockedError when held.
 
-    def __init__(self, db_path: Path) -> None:
-        self.path = lock_path(db_path)
+    Another ``suffix`` is another lock of the same database (``catalog load`` has one),
+    refused with the error ``refused`` makes of the holder's pid.
+    """
+
+    def __init__(
+        self,
+        db_path: Path,
+        suffix: str = ".lock",
+        refused: Callable[[int | None], LockedError] = locked_error,
+    ) -> None:
+        self.path = lock_path(db_path, suffix)
+        self.refused = refused
         self.fd: int | None = None
 
     def __enter__(self) -> SyncLock:
@@ -55,7 +66,7 @@ class SyncLock:
         except BlockingIOError:
             holder = read_pid(fd)
             os.close(fd)
-            raise locked_error(holder) from None
+            raise self.refused(holder) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self.fd = fd

@@ -66,6 +66,11 @@ EXPORT_COLUMNS = (
     # gone since (discontinued, or no longer found) and Ingram's replacement (migration 11)
     "discontinued_since",
     "replacement_part_number",
+    # where the price and the stock came from (sync, webhook, pricefile) and when (migration 13)
+    "price_source",
+    "price_as_of",
+    "stock_source",
+    "stock_as_of",
 )
 DECIMAL_COLUMNS = (
     "customer_price",

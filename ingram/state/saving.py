@@ -79,12 +79,15 @@ def save_price_availability(
             "UPDATE products SET status = ?, available = NULL,"
             " total_availability = NULL, customer_price = NULL,"
             " retail_price = NULL, map_price = NULL, pa_synced_at = ?, last_error = ?,"
+            " price_source = 'sync', price_as_of = ?, stock_source = 'sync', stock_as_of = ?,"
             " product_status_code = ?, product_status_message = ? WHERE ingram_part_number = ?",
             [
                 (
                     item_status(item),
                     now,
                     item.message,
+                    now,
+                    now,
                     item.status_code,
                     item.message,
                     item.ingram_part_number,
@@ -180,7 +183,8 @@ UPDATE products SET status = ?, product_status_code = ?, product_status_message 
     vendor_name = COALESCE(?, vendor_name), description = COALESCE(?, description),
     product_class = COALESCE(?, product_class), customer_price = ?, retail_price = ?,
     map_price = ?, currency = ?, available = ?, total_availability = ?,
-    pa_synced_at = ?, last_error = NULL
+    pa_synced_at = ?, last_error = NULL,
+    price_source = 'sync', price_as_of = ?, stock_source = 'sync', stock_as_of = ?
 WHERE ingram_part_number = ?
 """
 
@@ -202,6 +206,8 @@ def pa_row(item: PriceAvailability, now: str) -> tuple[object, ...]:
         None if item.available is None else int(item.available),
         item.total_availability,
         now,
+        now,  # price_as_of: right-hand sides of SET read the row as it was, not pa_synced_at's ?
+        now,  # stock_as_of
         item.ingram_part_number,
     )
 

@@ -81,6 +81,7 @@ UPDATE_STOCK_SQL = """
 UPDATE products SET total_availability = COALESCE(?, total_availability),
     available = CASE WHEN ? IS NULL THEN available ELSE ? > 0 END,
     sku_status = ?, back_order_flag = ?, stock_pushed_at = ?,
+    stock_source = 'webhook', stock_as_of = ?,
     vendor_part_number = COALESCE(vendor_part_number, ?), upc = COALESCE(upc, ?),
     vendor_name = COALESCE(vendor_name, ?)
 WHERE ingram_part_number = ?
@@ -96,6 +97,7 @@ def stock_row(item: StockResource, event_time: str) -> tuple[object, ...]:
         item.sku_status,
         item.back_order_flag,
         event_time,
+        event_time,  # stock_as_of
         item.vendor_part_number,
         item.upc,
         item.vendor_name,

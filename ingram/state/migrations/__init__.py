@@ -21,6 +21,7 @@ from ingram.state.migrations import (  # noqa: F401 - each registers itself
     m008_product_keys,
     m009_child_rows_by_product_number,
     m011_shop_publishing,
+    m013_price_file,
 )
 from ingram.state.migrations.registry import MIGRATIONS, migration
 
