@@ -23,6 +23,7 @@ import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,19 @@ ENVIRONMENT = {
     "token_cache": "INGRAM_TOKEN_CACHE",
     "db": "INGRAM_SYNC_DB",
     "webhook_secret": "INGRAM_WEBHOOK_SECRET",
+    "mirror_url": "INGRAM_MIRROR_URL",
+    "mirror_password": "INGRAM_MIRROR_PASSWORD",
+    "notify_secret": "INGRAM_NOTIFY_SECRET",
 }
-SECRETS = ("client_secret", "webhook_secret")
+SECRETS = ("client_secret", "webhook_secret", "mirror_password", "notify_secret")
+# Config tables read as settings of their own: ``[notify] url`` is the setting notify_url.
+SECTIONS = {
+    "notify": ("url", "secret", "exec", "price_change_percent", "stock", "backorder_eta")
+    + ("discontinued", "replacement"),
+}
+# Tables read by the part that owns them, not here (``[stock] min_stock``: ingram.cli.mirror).
+RAW_SECTIONS = ("stock",)
+NOTIFY_STOCK = ("thresholds", "all", "off")
 WARNED: set[Path] = set()  # config files already warned about in this process
 AUTO_WORKERS = 0  # --details-workers auto: the engine sizes the pool from measured latency
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -87,10 +99,35 @@ class Settings:
     log_file: str | None = None
     profile: str | None = None
     webhook_secret: str | None = None
+    mirror_url: str | None = None  # postgresql://... or mysql://...: every sync mirrors after
+    mirror_password: str | None = None
+    notify_url: str | None = None  # the change feed's HTTPS endpoint
+    notify_secret: str | None = None
+    notify_exec: str | None = None  # or a command the events are piped to (JSON Lines)
+    notify_price_change_percent: Decimal = Decimal(0)
+    notify_stock: str = "thresholds"
+    notify_backorder_eta: bool = True
+    notify_discontinued: bool = True
+    notify_replacement: bool = True
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in SECRETS}
+        shown["mirror_url"] = masked_url(self.mirror_url)
         return f"Settings({shown})"
+
+
+URL_PASSWORD = re.compile(r"^([^:/]+://[^:@/]*):([^@/]*)@")
+
+
+def masked_url(url: str | None) -> str | None:
+    """``scheme://user:***@host/db``: a password typed into a URL is never shown."""
+    return None if url is None else URL_PASSWORD.sub(r"\1:***@", url)
+
+
+def url_password(url: str | None) -> str:
+    """The password typed into a URL ("" when none), to mask it in logs."""
+    found = URL_PASSWORD.match(url or "")
+    return found[2] if found else ""
 
 
 def parse_duration(text: str | float | int, name: str = "duration") -> float:
@@ -177,6 +214,39 @@ def non_negative(value: Any, name: str) -> float:
     return 0.0 if is_zero else positive_number(value, name)
 
 
+def percent(value: Any, name: str) -> Decimal:
+    """A percentage of 0 or more (``[notify] price_change_percent``), kept exact."""
+    try:
+        number = None if isinstance(value, bool) else Decimal(str(value))
+    except ArithmeticError:
+        number = None
+    if number is None or not number.is_finite() or number < 0:
+        raise ConfigError(f"{name}: {value!r} is not a percentage of 0 or more")
+    return number
+
+
+FLAG_WORDS = dict.fromkeys(("true", "yes", "on", "1"), True) | dict.fromkeys(
+    ("false", "no", "off", "0"), False
+)
+
+
+def flag(value: Any, name: str) -> bool:
+    """true/false in TOML, or true, false, yes, no, on, off, 1, 0 in the environment."""
+    found = value if isinstance(value, bool) else FLAG_WORDS.get(str(value).strip().lower())
+    if found is None:
+        raise ConfigError(f"{name}: {value!r} is not true or false")
+    return found
+
+
+def stock_events(value: Any, name: str) -> str:
+    """Which stock moves the change feed sends: thresholds (true), all, or off (false)."""
+    if isinstance(value, bool):
+        return NOTIFY_STOCK[0] if value else "off"
+    if str(value) not in NOTIFY_STOCK:
+        raise ConfigError(f"{name}: {value!r} is not one of {', '.join(NOTIFY_STOCK)}")
+    return str(value)
+
+
 CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "pa_rate": calls_per_minute,
     "details_interval": non_negative,
@@ -193,6 +263,11 @@ CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "min_interval": parse_duration,
     "outage_limit": parse_duration,
     "keep_days": days_to_keep,
+    "notify_price_change_percent": percent,
+    "notify_stock": stock_events,
+    "notify_backorder_eta": flag,
+    "notify_discontinued": flag,
+    "notify_replacement": flag,
 }
 
 
@@ -228,7 +303,7 @@ def setting_layers(
     """(source, values) from the lowest precedence to the highest: file, profile, env, flags."""
     environ = os.environ if environ is None else environ
     path = config_path or environ.get("INGRAM_SYNC_CONFIG")
-    file_values = read_config_file(Path(path).expanduser() if path else None)
+    file_values = flatten_sections(read_config_file(Path(path).expanduser() if path else None))
     profiles = file_values.pop("profiles", {})
     if "profile" in file_values:
         raise ConfigError("choose a profile with --profile NAME or INGRAM_PROFILE, not in the file")
@@ -270,9 +345,28 @@ def profile_values(profiles: Any, name: str, path: str) -> dict[str, Any]:
             f"profile {name!r} is not in config file {path} (profiles there: {known});"
             f" add a [profiles.{name}] section"
         )
-    section = {key.replace("-", "_"): value for key, value in profiles[name].items()}
+    section = flatten_sections({key.replace("-", "_"): v for key, v in profiles[name].items()})
     # A profile never inherits the shared database: two accounts in one catalog would mix.
     return {"db": f"ingram_sync_{name}.db", **section, "profile": name}
+
+
+def flatten_sections(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with each table of ``SECTIONS`` as settings (``[notify] url`` -> notify_url),
+    and the tables of ``RAW_SECTIONS`` left out (the parts that own them read them)."""
+    flat = {key: value for key, value in values.items() if key not in RAW_SECTIONS}
+    for section, keys in SECTIONS.items():
+        table = flat.pop(section, None)
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            raise ConfigError(f"{section} must be a table: [{section}] with its keys below it")
+        for key, value in table.items():
+            if key.replace("-", "_") not in keys:
+                raise ConfigError(
+                    f"unknown setting {key!r} in [{section}]; known there: {', '.join(keys)}"
+                )
+            flat[f"{section}_{key.replace('-', '_')}"] = value
+    return flat
 
 
 def convert(values: Mapping[str, Any]) -> Settings:
@@ -326,7 +420,14 @@ def holds_secret(values: Mapping[str, Any]) -> bool:
     """A secret at the top of the file or in any ``[profiles.NAME]`` section."""
     profiles = values.get("profiles")
     sections = [values, *(profiles.values() if isinstance(profiles, dict) else ())]
-    return any(isinstance(s, dict) and any(key in s for key in SECRETS) for s in sections)
+    return any(
+        isinstance(section, dict)
+        and (
+            any(key in flatten_sections(section) for key in SECRETS)
+            or masked_url(str(section.get("mirror_url"))) != str(section.get("mirror_url"))
+        )
+        for section in sections
+    )
 
 
 def client_settings(settings: Settings) -> ClientSettings:

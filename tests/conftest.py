@@ -31,3 +31,7 @@ def sandbox_factory() -> Iterator[Callable[..., SandboxServer]]:
 def sandbox(sandbox_factory: Callable[..., SandboxServer]) -> SandboxServer:
     """A running sandbox with default settings and a 200-product catalog."""
     return sandbox_factory()
+
+
+# Throwaway PostgreSQL and MariaDB servers (the database mirror's tests)
+from dbservers import mariadb_server, postgres_db, postgres_server, target_db  # noqa: E402, F401

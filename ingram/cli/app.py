@@ -30,7 +30,8 @@ from ingram.cli.common import (
     say,
 )
 from ingram.cli.listing import checked_statuses, listing_options, show_rows
-from ingram.config import VENDOR_SANDBOX_URL, Settings, duration_text
+from ingram.cli.mirror import after_run
+from ingram.config import VENDOR_SANDBOX_URL, Settings, duration_text, url_password
 from ingram.engine import SyncOptions, run_retry_failed, run_sync
 from ingram.errors import ConfigError, IngramSyncError, InputError
 from ingram.files import keys_from_args, part_numbers_from_args, read_part_numbers
@@ -158,6 +159,9 @@ def cli(
     configured_log = settings.log_file if settings else None
     if log_file or configured_log:
         secrets = [settings.client_secret or "", settings.webhook_secret or ""] if settings else []
+        if settings:  # the mirror's and the change feed's too
+            secrets += [settings.mirror_password or "", settings.notify_secret or ""]
+            secrets.append(url_password(settings.mirror_url))
         setup_logging(verbose, quiet, log_file or configured_log, secrets)
 
 
@@ -500,7 +504,7 @@ def sync(state: State, skus: tuple[str, ...], force: bool, dry_run: bool, **kwar
     client = open_client(settings)
     progress = make_progress(state.quiet, bars=not kwargs.pop("no_progress"))
     summary = run_sync(store, client, options, progress)
-    finish(state, summary)
+    finish(state, summary, after=lambda code: after_run(state, settings, code))
 
 
 @cli.command("retry-failed")
@@ -529,7 +533,7 @@ def retry_failed(state: State, ids: tuple[int, ...], retry_all: bool, **kwargs: 
     options = build_options(settings, kwargs, state.quiet)
     progress = make_progress(state.quiet, bars=not kwargs.pop("no_progress"))
     summary = run_retry_failed(store, client, rows, options, progress)
-    finish(state, summary)
+    finish(state, summary, after=lambda code: after_run(state, settings, code))
 
 
 LAZY_COMMANDS = {
@@ -537,6 +541,8 @@ LAZY_COMMANDS = {
     "sandbox": ("ingram.cli.demo", "sandbox_command"),
     "webhook": ("ingram.cli.webhook", "webhook_group"),
     "config": ("ingram.cli.settings", "config_group"),
+    "mirror": ("ingram.cli.mirror", "mirror_command"),
+    "notify": ("ingram.cli.mirror", "notify_group"),
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
@@ -122,8 +123,17 @@ def open_client(settings: Settings) -> IngramClient:
     return IngramClient(client_settings(settings))
 
 
-def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> None:
-    """Print the run's summary (also to the log file), then ``epilogue``; exit with its status."""
+def finish(
+    state: State,
+    summary: RunSummary,
+    epilogue: str | None = None,
+    after: Callable[[int], int] | None = None,
+) -> None:
+    """Print the run's summary (also to the log file), then ``epilogue``; exit with its status.
+
+    ``after`` gets the run's exit code once all is printed and gives the one to exit with
+    (the database mirror and change events run there).
+    """
     if summary.message and summary.status == "skipped":
         log.info("%s", summary.message, extra=FILE_ONLY)
         if not state.quiet:
@@ -158,4 +168,4 @@ def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> No
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)  # calls still on the wire must not delay an interrupted exit
-    sys.exit(code)
+    sys.exit(after(code) if after else code)
