@@ -37,6 +37,11 @@ INSTALL_LOCK = Path(tempfile.gettempdir()) / "ingram-sync-mariadb-install.lock"
 START_TIMEOUT = 60.0
 
 
+def binary(name: str) -> str | None:
+    """A server's program: on the PATH, or in /usr/sbin where Debian puts it."""
+    return shutil.which(name, path=f"{os.environ.get('PATH', '')}:/usr/sbin:/usr/bin")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -126,6 +131,17 @@ class PostgresServer(Server):
         initdb += ["--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256"]
         initdb += [f"--pwfile={password_file}", "--no-instructions", "--no-sync"]
         self.run(initdb)
+        self.launch()
+        admin = create_engine(self.admin_url("postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f"CREATE ROLE {USER} LOGIN CREATEDB PASSWORD '{PASSWORD}'"))
+        finally:
+            admin.dispose()
+        return self
+
+    def launch(self) -> None:
+        """Start the server on its data folder (again, after ``stop``)."""
         options = (
             f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
             " -c synchronous_commit=off -c full_page_writes=off -c max_connections=40"
@@ -136,13 +152,6 @@ class PostgresServer(Server):
             [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, *wait, "-l", log, "start"]
         )
         self.running = True
-        admin = create_engine(self.admin_url("postgres"), isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f"CREATE ROLE {USER} LOGIN CREATEDB PASSWORD '{PASSWORD}'"))
-        finally:
-            admin.dispose()
-        return self
 
     def run(self, command: list[str]) -> None:
         done = subprocess.run(
@@ -179,13 +188,14 @@ class MariaDBServer(Server):
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> MariaDBServer:
-        install = ["mariadb-install-db", "--no-defaults", f"--datadir={self.data}"]
+        install = [str(binary("mariadb-install-db")), "--no-defaults", f"--datadir={self.data}"]
         install += ["--auth-root-authentication-method=normal", "--skip-test-db"]
         install += ["--user=mysql"] if os.geteuid() == 0 else []
         done = subprocess.run(install, capture_output=True, text=True, cwd=self.folder)
         if done.returncode != 0:
             raise RuntimeError(f"mariadb-install-db failed: {done.stderr}{done.stdout}")
-        server = ["mariadbd", "--no-defaults", f"--datadir={self.data}", f"--port={self.port}"]
+        server = [str(binary("mariadbd")), "--no-defaults", f"--datadir={self.data}"]
+        server += [f"--port={self.port}"]
         server += ["--bind-address=127.0.0.1", f"--socket={self.socket}", "--skip-log-bin"]
         server += [f"--pid-file={self.folder / 'pid'}", f"--log-error={self.folder / 'log'}"]
         server += ["--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M"]
@@ -234,11 +244,11 @@ class MariaDBServer(Server):
 
 def install_mariadb() -> None:
     """Debian's mariadb-server, once per machine; parallel workers wait for the first."""
-    if shutil.which("mariadbd"):
+    if binary("mariadbd"):
         return
     with INSTALL_LOCK.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if shutil.which("mariadbd"):
+        if binary("mariadbd"):
             return
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         for command in (["apt-get", "update", "-qq"],

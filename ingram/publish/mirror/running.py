@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from ingram.errors import ConfigError, IngramSyncError
 from ingram.publish.mirror.published import Published, published_price_and_stock
 from ingram.publish.mirror.schema import ensure_schema, products, state
-from ingram.publish.mirror.sql import Written, delete_keys, write_batch
+from ingram.publish.mirror.sql import Written, as_target_time, delete_keys, moment, write_batch
 from ingram.publish.mirror.target import MirrorTarget
 from ingram.state.mirroring import (
     CatalogClock,
@@ -41,7 +41,7 @@ from ingram.state.mirroring import (
     save_pending,
     target_cursor,
 )
-from ingram.state.store import Store, batched
+from ingram.state.store import Store, batched, parse_time
 
 BATCH = 2_000  # products per target transaction
 RECONCILE_PAGE = 5_000
@@ -120,6 +120,7 @@ class MirrorRun:
         start = None if full else self.resume_point(clock)
         written = self.start_full(clock) if start is None else Written()
         batches = self.catch_up(start or 0, clock.catalog_id, written)
+        self.record_sync_time()
         return written, batches, start is None
 
     def resume_point(self, clock: CatalogClock) -> int | None:
@@ -193,8 +194,22 @@ class MirrorRun:
                 return int(found.change_cursor)
             now = datetime.now(UTC)
             written.add(write_batch(self.conn, batch, self.published, now))
-            self.conn.execute(update(state).values(change_cursor=batch.upper, mirrored_at=now))
+            when = as_target_time(self.conn, now)
+            self.conn.execute(update(state).values(change_cursor=batch.upper, mirrored_at=when))
         return None
+
+    def record_sync_time(self) -> None:
+        """``catalog_synced_at``: when the last full sync ended (written when it moved)."""
+        run = self.store.last_full_sync()
+        if run is None:
+            return
+        synced = parse_time(run["finished_at"])
+        with self.conn.begin():
+            found = self.conn.execute(select(state.c.catalog_synced_at).with_for_update()).one()
+            if moment(found.catalog_synced_at) != synced:
+                self.conn.execute(
+                    update(state).values(catalog_synced_at=as_target_time(self.conn, synced))
+                )
 
 
 def another_catalog(label: str, catalog: str | None) -> ConfigError:

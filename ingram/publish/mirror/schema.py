@@ -4,7 +4,7 @@
 fields of ``export --format json`` (plus the published sell price and stock, and
 when the mirror last wrote the row); ``ingram_warehouses`` and ``ingram_discounts``
 hold a product's rows; ``ingram_mirror`` is one row: the tables' schema version,
-which catalog they mirror and how far (the cursor).
+which catalog they mirror, how far (the cursor) and when that catalog last synced.
 
 Bump ``SCHEMA_VERSION`` with any change to these tables, a column added included:
 an older ingram-sync then refuses the target instead of leaving new columns stale.
@@ -90,6 +90,10 @@ state = Table(
     Column("catalog_label", Text),
     Column("change_cursor", BigInteger, nullable=False),
     Column("mirrored_at", MOMENT),
+    # when the catalog's last full sync ended: every product's values held then, though a
+    # row's pa_synced_at is the time of the sync that last changed it (the mirror skips
+    # rows whose values a sync only confirmed)
+    Column("catalog_synced_at", MOMENT),
     **TABLE_OPTIONS,
 )
 
@@ -145,9 +149,9 @@ def ensure_schema(conn: Connection, label: str) -> None:
                     " (no ingram_mirror table): mirror into another database, or drop it"
                 )
             state.create(conn)
-            conn.execute(
-                insert(state).values(id=STATE_ROW, schema_version=SCHEMA_VERSION, change_cursor=0)
-            )
+        if conn.execute(select(state.c.id)).first() is None:  # cut short after its CREATE
+            row = {"id": STATE_ROW, "schema_version": SCHEMA_VERSION, "change_cursor": 0}
+            conn.execute(insert(state).values(**row))
         version = conn.execute(select(state.c.schema_version)).scalar()
         if version is not None and version > SCHEMA_VERSION:
             raise ConfigError(
@@ -155,7 +159,7 @@ def ensure_schema(conn: Connection, label: str) -> None:
                 f" (schema {version}, this one knows {SCHEMA_VERSION}): upgrade ingram-sync"
             )
         metadata.create_all(conn, checkfirst=True)
-        for table in MIRROR_TABLES:
+        for table in (state, *MIRROR_TABLES):
             add_missing_columns(conn, table)
 
 

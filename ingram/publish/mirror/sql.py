@@ -158,8 +158,17 @@ def naive_times(table: Table, row: Mapping[str, Any]) -> dict[str, Any]:
     for column in table.columns:
         value = fixed.get(column.name)
         if is_moment(column) and isinstance(value, datetime):
-            fixed[column.name] = value.astimezone(UTC).replace(tzinfo=None)
+            fixed[column.name] = naive_utc(value)
     return fixed
+
+
+def naive_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def as_target_time(conn: Connection, value: datetime) -> datetime:
+    """A time as the target's time columns take it (naive UTC for MySQL)."""
+    return value if conn.dialect.name == "postgresql" else naive_utc(value)
 
 
 def delete_keys(conn: Connection, table: Table, keys: Sequence[Key]) -> int:
