@@ -375,7 +375,10 @@ def convert(values: Mapping[str, Any]) -> Settings:
     for key, value in values.items():
         if key not in known:
             raise ConfigError(f"unknown setting {key!r}; see the README's configuration section")
-        label = ENVIRONMENT.get(key) or key.replace("_", "-")
+        section = next((name for name in SECTIONS if key.startswith(f"{name}_")), None)
+        label = ENVIRONMENT.get(key) or (
+            f"[{section}] {key[len(section) + 1 :]}" if section else key.replace("_", "-")
+        )
         converter = CONVERTERS.get(key)
         settings[key] = converter(value, label) if converter else text_setting(value, label)
     return replace(Settings(), **settings)

@@ -28,12 +28,12 @@ def serve_env(db: Path, **extra: str) -> dict[str, str]:
 class Serving:
     """One ``webhook serve`` process on a free port; stderr goes to a file read for its URL."""
 
-    def __init__(self, db: Path, log: Path) -> None:
+    def __init__(self, db: Path, log: Path, **env: str) -> None:
         self.log = log
         with log.open("ab") as err:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "ingram", "webhook", "serve", "--port", "0"],
-                env=serve_env(db, INGRAM_WEBHOOK_SECRET=SECRET),
+                env=serve_env(db, INGRAM_WEBHOOK_SECRET=SECRET, **env),
                 stdout=subprocess.DEVNULL,
                 stderr=err,
             )

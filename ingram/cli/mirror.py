@@ -147,13 +147,13 @@ def problem(message: str) -> None:
 
 
 def send_events(
-    state: State, store: Store, destination: Destination, kinds: EventFilter, force: bool = False
+    state: State, store: Store, destination: Destination, kinds: EventFilter
 ) -> NotifyResult | None:
-    """Deliver pending events, saying what happened; None when they could not be."""
+    """Deliver pending events (after a run), saying what happened; None when they could not be."""
     from ingram.publish.notify import NotifyFailed, notify
 
     try:
-        result = notify(store, destination, kinds, force=force)
+        result = notify(store, destination, kinds)
     except (NotifyFailed, sqlite3.Error) as error:
         problem(str(error))
         return None
@@ -298,12 +298,17 @@ def notify_send(state: State, command: str | None) -> None:
 
     Example: ingram-sync notify send --exec 'jq -c . >> events.jsonl'
     """
+    from ingram.publish.notify import NotifyFailed, notify
+
     settings, destination = feed_of(state, command)
     store = Store.open(settings.db)
-    result = send_events(state, store, destination, event_filter(state, settings), force=True)
-    if result is None:
-        raise CliError("change events not delivered (see above)", ExitStatus.ITEMS_FAILED)
-    if not result.sent:
+    try:
+        result = notify(store, destination, event_filter(state, settings), force=True)
+    except NotifyFailed as error:
+        raise CliError(str(error), ExitStatus.ITEMS_FAILED) from None
+    if result.sent:
+        say(state, f"change events: {result.sent} sent to {result.label}")
+    else:
         say(state, f"nothing to send to {result.label}")
 
 
