@@ -116,11 +116,13 @@ class Server:
 class PostgresServer(Server):
     scheme = "postgresql"
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        """``durable``: fsync as a real server does (benchmarks); tests go without."""
         self.folder = private_folder("ingram-pg-", "postgres")
         self.data = self.folder / "data"
         self.port = free_port()
         self.running = False
+        self.durable = durable
 
     def start(self) -> PostgresServer:
         password_file = self.folder / "admin-password"
@@ -142,10 +144,10 @@ class PostgresServer(Server):
 
     def launch(self) -> None:
         """Start the server on its data folder (again, after ``stop``)."""
-        options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=40"
-        )
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        options += " -c max_connections=40"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         log = str(self.folder / "log")
         wait = ["-w", "-t", str(int(START_TIMEOUT))]
         self.run(

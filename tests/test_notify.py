@@ -389,3 +389,22 @@ def test_secrets_of_the_mirror_and_the_feed_stay_masked(tmp_path):
         assert secret not in text
     assert "postgresql://shop:***@db.example/shop" in text
     assert "chmod 600" in shown.err  # a file holding secrets that others can read
+
+
+def test_a_profile_has_its_own_mirror_and_change_feed(tmp_path):
+    db = tmp_path / "catalog.db"
+    path = config(
+        tmp_path,
+        'mirror_url = "postgresql://shop@db.example/us"\n'
+        '[notify]\nurl = "https://hooks.example/us"\nprice_change_percent = 3\n'
+        '[profiles.ca]\nmirror_url = "postgresql://shop@db.example/ca"\n'
+        '[profiles.ca.notify]\nurl = "https://hooks.example/ca"\n',
+    )
+    cli = Cli(cli_env("http://127.0.0.1:9", db, INGRAM_SYNC_CONFIG=str(path)), db)
+    shown = cli.run("--profile", "ca", "config", "show", "--json")
+    assert shown.code == 0, shown
+    rows = {row["setting"]: row for row in json.loads(shown.out)}
+    assert rows["mirror_url"]["value"] == "postgresql://shop@db.example/ca"
+    assert rows["notify_url"]["value"] == "https://hooks.example/ca"
+    assert rows["notify_url"]["source"].endswith("[profiles.ca]")
+    assert rows["notify_price_change_percent"]["value"] == "3"  # the file's, inherited

@@ -33,6 +33,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeEngine
@@ -158,9 +159,12 @@ def ensure_schema(conn: Connection, label: str) -> None:
                 f"the ingram_* tables in {label} were made by a newer ingram-sync"
                 f" (schema {version}, this one knows {SCHEMA_VERSION}): upgrade ingram-sync"
             )
+        if version == SCHEMA_VERSION and {t.name for t in MIRROR_TABLES} <= found:
+            return  # made by this version: nothing to add (each change bumps the version)
         metadata.create_all(conn, checkfirst=True)
         for table in (state, *MIRROR_TABLES):
             add_missing_columns(conn, table)
+        conn.execute(update(state).values(schema_version=SCHEMA_VERSION))
 
 
 def add_missing_columns(conn: Connection, table: Table) -> None:
