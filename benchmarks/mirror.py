@@ -7,7 +7,8 @@ one does. First: every product, with its warehouse and discount rows. Then a
 sync in which about a tenth of the products get a new price and stock, and the
 incremental mirror after it: its time should follow what changed, not the
 catalog. Last, a mirror with nothing to write: the floor (start-up, connect,
-one look at the cursor).
+one look at the cursor). "all rows" counts the products' warehouse and discount
+rows too, which the first mirror writes with them.
 
     python benchmarks/mirror.py [--sizes 100000] [--repeat 1]
 """
@@ -16,12 +17,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from common import (  # noqa: E402 - the paths above make benchmarks/ and tests/ importable
     Sandbox,
+    Timed,
     fresh_db,
     median,
     parser,
@@ -37,11 +40,11 @@ from sqlalchemy import text  # noqa: E402
 SYNC = ("--pa-rate", "1e9", "--no-details")
 
 
-def mirror(env: dict[str, str], url: str) -> float:
+def mirror(env: dict[str, str], url: str) -> Timed:
     timed = run_cli(env, "-q", "mirror", "--to", url)
     if timed.code != 0:
         raise RuntimeError(f"mirror exited {timed.code}: {timed.stderr[-2000:]}")
-    return timed.wall
+    return timed
 
 
 def counts(server: PostgresServer, database: str) -> tuple[int, int, int]:
@@ -88,17 +91,22 @@ def main() -> None:
         },
     )
     rows = []
-    with workdir() as folder, Sandbox(catalog_size=max(args.sizes), latency=0) as box:
-        with PostgresServer(durable=True) as server:
-            for size in args.sizes:
-                rows += measure(box, server, folder, size, max(args.repeat, 1))
-    print_table(
-        ("products", "mirror", "products written", "child rows", "wall s", "products/s"), rows
-    )
+    with (
+        workdir() as folder,
+        Sandbox(catalog_size=max(args.sizes), latency=0) as box,
+        PostgresServer(durable=True) as server,
+    ):
+        for size in args.sizes:
+            rows += measure(box, server, folder, size, max(args.repeat, 1))
+    headers = ("products", "mirror", "products written", "all rows", "wall s", "CPU s")
+    print_table((*headers, "products/s", "rows/s"), rows)
 
 
 def measure(box: Sandbox, server: PostgresServer, folder: Path, size: int, repeat: int) -> list:
-    first, incremental, idle, written, children = [], [], [], 0, 0
+    """Rows of the table for ``size`` products: the first mirror, incremental, nothing."""
+    runs: dict[str, list[Timed]] = {"first": [], "incremental": [], "nothing changed": []}
+    written = {"first": size, "incremental": 0, "nothing changed": 0}
+    rows: dict[str, Any] = {"first": 0, "incremental": "", "nothing changed": ""}
     for run in range(repeat):
         box.control("config", {"price_epoch": 0})
         db = fresh_db(box, size, folder)
@@ -106,27 +114,23 @@ def measure(box: Sandbox, server: PostgresServer, folder: Path, size: int, repea
         database = server.new_database()
         url = server.url(database)
         run_sync(env, *SYNC)
-        first.append(mirror(env, url))
-        _, warehouses, discounts = counts(server, database)
-        children = warehouses + discounts
+        runs["first"].append(mirror(env, url))
+        rows["first"] = sum(counts(server, database))
         box.control("config", {"price_epoch": run + 1})
         run_sync(env, *SYNC)
         before = last_mirror(server, database)
-        incremental.append(mirror(env, url))
-        written = written_since(server, database, before)
-        idle.append(mirror(env, url))
-    return [
-        (f"{size:,}", "first", size, children, median(first), size / median(first)),
-        (
-            f"{size:,}",
-            "incremental",
-            written,
-            "",
-            median(incremental),
-            written / median(incremental),
-        ),
-        (f"{size:,}", "nothing changed", 0, "", median(idle), ""),
-    ]
+        runs["incremental"].append(mirror(env, url))
+        written["incremental"] = written_since(server, database, before)
+        runs["nothing changed"].append(mirror(env, url))
+    table = []
+    for case, timed in runs.items():
+        wall = median([t.wall for t in timed])
+        cpu = median([t.cpu for t in timed])
+        speed = (written[case] / wall, rows[case] / wall if rows[case] else "")
+        if not written[case]:
+            speed = ("", "")
+        table.append((f"{size:,}", case, written[case], rows[case], wall, cpu, *speed))
+    return table
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from clirunner import Cli, cli_env
+from clirunner import FAST_TIMINGS, Cli, cli_env
 from dbservers import PASSWORD, PostgresServer, TargetDb, free_port
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
@@ -172,6 +172,11 @@ def test_a_failed_run_keeps_its_own_exit_code_and_is_mirrored(shop, sandbox):
     result = shop.cli.sync("--no-details", "--pa-retry-waits", "")
     assert result.code == 1, result
     assert "10 products written" in result.out  # never-synced rows, with their last error
+    assert_mirror_equals_catalog(shop)
+    sandbox.reconfigure(failing_part_numbers=[])
+    retried = shop.cli.run("retry-failed", "--all", *FAST_TIMINGS, "--no-details")
+    assert retried.code == 0, retried
+    assert "10 products written" in retried.out  # retry-failed mirrors after its run too
     assert_mirror_equals_catalog(shop)
 
 
