@@ -22,6 +22,7 @@ from clirunner import Cli, Result, cli_env
 
 from ingram.publish.notify import EventFilter, NotifyFailed, StockEvents, notify
 from ingram.publish.notify.delivery import WebhookDestination
+from ingram.publish.notify.events import batch_body, signature
 from ingram.publish.notify.running import BACKOFF_FIRST
 from ingram.state.store import Store
 
@@ -408,3 +409,13 @@ def test_a_profile_has_its_own_mirror_and_change_feed(tmp_path):
     assert rows["notify_url"]["value"] == "https://hooks.example/ca"
     assert rows["notify_url"]["source"].endswith("[profiles.ca]")
     assert rows["notify_price_change_percent"]["value"] == "3"  # the file's, inherited
+
+
+def test_the_documented_signature_check_accepts_a_body_we_signed_and_no_other():
+    page = (Path(__file__).resolve().parents[1] / "docs" / "database.md").read_text()
+    code = page.split("### Checking the signature", 1)[1].split("```python\n", 1)[1]
+    namespace: dict[str, Any] = {}
+    exec(code.split("```", 1)[0], namespace)  # the page's own few lines
+    body = batch_body([{"id": "x-1", "new_value": Decimal("71.90")}], "x")
+    assert namespace["genuine"](body, signature(NOTIFY_SECRET, body), NOTIFY_SECRET)
+    assert not namespace["genuine"](body + b" ", signature(NOTIFY_SECRET, body), NOTIFY_SECRET)
