@@ -150,11 +150,11 @@ def send_events(
     state: State, store: Store, destination: Destination, kinds: EventFilter
 ) -> NotifyResult | None:
     """Deliver pending events (after a run), saying what happened; None when they could not be."""
-    from ingram.publish.notify import NotifyFailed, notify
+    from ingram.publish.notify import notify
 
     try:
         result = notify(store, destination, kinds)
-    except (NotifyFailed, sqlite3.Error) as error:
+    except (IngramSyncError, sqlite3.Error) as error:  # not delivered, or the catalog busy
         problem(str(error))
         return None
     if result.waiting_until:

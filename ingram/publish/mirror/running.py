@@ -14,6 +14,8 @@ each batch locks the target's state row and starts from the cursor it finds.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,6 +44,8 @@ from ingram.state.mirroring import (
     target_cursor,
 )
 from ingram.state.store import Store, batched, parse_time
+
+log = logging.getLogger("ingram.mirror")
 
 BATCH = 2_000  # products per target transaction
 RECONCILE_PAGE = 5_000
@@ -82,15 +86,23 @@ def mirror(
             written, batches, was_full = run.execute(full)
     except SQLAlchemyError as error:
         message = target.redact(f"mirror to {target.label} failed: {reason(error)}")
-        save_mirror_error(store, target.label, message)
+        remember_error(store, target.label, message)
         raise MirrorFailed(message) from None
     except IngramSyncError as error:
-        save_mirror_error(store, target.label, target.redact(str(error)))
+        remember_error(store, target.label, target.redact(str(error)))
         raise
     finally:
         engine.dispose()
     save_mirrored(store, target.label)
     return MirrorResult(target.label, written, was_full, batches, time.monotonic() - started)
+
+
+def remember_error(store: Store, label: str, message: str) -> None:
+    """Keep the error in the catalog if it can be written (not when it is the one failing)."""
+    try:
+        save_mirror_error(store, label, message)
+    except (sqlite3.Error, IngramSyncError):
+        log.debug("the mirror's error was not recorded", exc_info=True)
 
 
 def reason(error: SQLAlchemyError) -> str:
