@@ -18,6 +18,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +52,7 @@ BATCH = 2_000  # products per target transaction
 RECONCILE_PAGE = 5_000
 
 Publisher = Callable[[Mapping[str, Any]], Published | None]
+Reader = Callable[[int], "Future[SourceBatch]"]  # the batch after a version, read ahead
 
 
 class MirrorFailed(IngramSyncError):
@@ -173,16 +175,40 @@ class MirrorRun:
         return written
 
     def catch_up(self, cursor: int, catalog_id: str, written: Written) -> int:
-        """Batches from ``cursor`` until nothing is left; return how many were written."""
-        batches = 0
+        """Batches from ``cursor`` until nothing is left; return how many were written.
+
+        The next batch is read from the catalog (on a connection of its own) while the
+        target writes this one: the two wait for different disks and processes.
+        """
+        reader = Store.open(self.store.path, readonly=True)
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="mirror-reader") as pool:
+
+                def read(after: int) -> Future[SourceBatch]:
+                    return pool.submit(read_batch, reader, after, self.batch_size)
+
+                return self.write_batches(cursor, read, catalog_id, written)
+        finally:
+            reader.close()
+
+    def write_batches(
+        self,
+        cursor: int,
+        read: Callable[[int], Future[SourceBatch]],
+        catalog_id: str,
+        written: Written,
+    ) -> int:
+        batches, ahead = 0, read(cursor)
         while True:
-            batch = read_batch(self.store, cursor, self.batch_size)
+            batch = ahead.result()
             if batch.upper == cursor and not batch.products and not batch.removed:
                 return batches
             save_pending(self.store, self.label, batch.upper)
+            ahead = read(batch.upper)
             moved = self.commit(batch, cursor, catalog_id, written)
-            if moved is not None:
-                cursor = moved  # another mirror wrote meanwhile: go on from where it got
+            if moved is not None:  # another mirror wrote meanwhile: go on from where it got
+                ahead.result()
+                cursor, ahead = moved, read(moved)
                 continue
             save_cursor(self.store, self.label, batch.upper)
             cursor = batch.upper
