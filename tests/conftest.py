@@ -97,3 +97,7 @@ def cli(make_cli: Callable[..., Cli], sandbox: SandboxServer) -> Cli:
 def stub() -> Iterator[Callable[[Any], StubServer]]:
     """``stub(answer)``: a loopback server answering API calls by ``answer(seen)``."""
     yield from stub_servers()
+
+
+# Throwaway PostgreSQL and MariaDB servers (the database mirror's tests)
+from support.dbservers import mariadb_server, postgres_db, postgres_server, target_db  # noqa: E402, F401

@@ -42,11 +42,13 @@ class World:
         return result
 
     def catalog(self) -> list[dict]:
-        """Every product's data (``last_error`` aside: it says why an item failed)."""
+        """Every product's data (``last_error`` aside: it says why an item failed; and the
+        change version it moves, which numbers the change for the mirror)."""
         with sqlite3.connect(self.db) as conn:
             conn.row_factory = sqlite3.Row
             rows = conn.execute("SELECT * FROM products ORDER BY 1").fetchall()
-        return [{k: v for k, v in dict(row).items() if k != "last_error"} for row in rows]
+        noted = ("last_error", "change_version")
+        return [{k: v for k, v in dict(row).items() if k not in noted} for row in rows]
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ FAST = ("--pa-rate", "6000", "--details-interval", "0.002", "--latency", "0.001"
         ("write_volume.py", ("--sizes", "60", "--resyncs", "1", "--latency", "0.001")),
         ("export_targets.py", ("--sizes", "60", "--repeat", "1")),
         ("pricefile_load.py", ("--sizes", "2000", "--tracked", "10")),
+        ("mirror.py", ("--sizes", "60")),
     ],
 )
 def test_benchmark_runs(script: str, args: tuple[str, ...]) -> None:

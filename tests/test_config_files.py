@@ -8,7 +8,8 @@ import logging
 
 import pytest
 
-from ingram.config import client_settings, load_settings, parse_duration
+from ingram.config import client_settings, load_settings
+from ingram.config.values import parse_duration
 from ingram.errors import ConfigError, InputError
 from ingram.inputs import read_part_numbers
 from ingram.output.exports import atomic_output, write_export

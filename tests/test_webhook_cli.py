@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.clirunner import isolated_env
-from support.processes import start
 from support.webhook_support import (
+    LATER,
     SECRET,
+    Serving,
     applied_events,
     post,
     query,
+    serve_env,
     stock_event,
     stock_of,
     track,
@@ -24,40 +25,6 @@ from support.webhook_support import (
 )
 
 from ingram.webhook.receiver import spool_dir_for
-
-LATER = "2026-06-01T10:00:00Z"
-
-
-def serve_env(db: Path, **extra: str) -> dict[str, str]:
-    return isolated_env(db.parent, INGRAM_SYNC_DB=str(db), **extra)
-
-
-class Serving:
-    """One ``webhook serve`` process on a free port; stderr goes to a file read for its URL."""
-
-    def __init__(self, db: Path, log: Path) -> None:
-        self.log = log
-        with log.open("ab") as err:
-            self.process = start(
-                [sys.executable, "-m", "ingram", "webhook", "serve", "--port", "0"],
-                env=serve_env(db, INGRAM_WEBHOOK_SECRET=SECRET),
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-            )
-        self.url = wait_for(self.announced_url, timeout=30, what="webhook serve listening")
-
-    def announced_url(self) -> str | None:
-        assert self.process.poll() is None, self.log.read_text()
-        for line in self.log.read_text().splitlines():
-            if line.startswith("Receiving Stock Update events on "):
-                url = line.split(" on ", 1)[1].split()[0]
-                if str(self.process.pid) in line:
-                    return url
-        return None
-
-    def stop(self, signum: int = signal.SIGTERM) -> int:
-        self.process.send_signal(signum)
-        return self.process.wait(timeout=30)
 
 
 @pytest.fixture

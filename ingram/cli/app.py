@@ -28,7 +28,9 @@ from ingram.cli.common import (
     pass_state,
     say,
 )
-from ingram.config import VENDOR_SANDBOX_URL, Settings, duration_text
+from ingram.cli.mirror import after_run
+from ingram.config import VENDOR_SANDBOX_URL, Settings
+from ingram.config.values import duration_text, url_password
 from ingram.errors import ConfigError, IngramSyncError, InputError
 from ingram.inputs import part_numbers_from_args
 from ingram.output.logs import FILE_ONLY, setup_logging
@@ -159,6 +161,9 @@ def cli(
                 settings.client_secret or "",
                 settings.webhook_secret or "",
                 settings.ftp_password or "",
+                settings.mirror_password or "",
+                settings.notify_secret or "",
+                url_password(settings.mirror_url),
             ]
             if settings
             else []
@@ -326,7 +331,8 @@ def sync(state: State, skus: tuple[str, ...], force: bool, dry_run: bool, **kwar
     summary = run_sync(store, client, options, progress)
     from ingram.cli.shop import follow_replacements
 
-    finish(state, summary, follow_replacements(settings, store, client, summary))
+    epilogue = follow_replacements(settings, store, client, summary)
+    finish(state, summary, epilogue, after=lambda code: after_run(state, settings, code))
 
 
 @cli.command("retry-failed")
@@ -355,7 +361,7 @@ def retry_failed(state: State, ids: tuple[int, ...], retry_all: bool, **kwargs: 
     options = build_options(settings, kwargs, state.quiet)
     progress = make_progress(state.quiet, bars=not kwargs.pop("no_progress"))
     summary = run_retry_failed(store, client, rows, options, progress)
-    finish(state, summary)
+    finish(state, summary, after=lambda code: after_run(state, settings, code))
 
 
 LAZY_COMMANDS = {
@@ -365,6 +371,8 @@ LAZY_COMMANDS = {
     "config": ("ingram.cli.settings", "config_group"),
     "pricing": ("ingram.cli.shop", "pricing_group"),
     "catalog": ("ingram.cli.catalog", "catalog_group"),
+    "mirror": ("ingram.cli.mirror", "mirror_command"),
+    "notify": ("ingram.cli.mirror", "notify_group"),
 }
 
 

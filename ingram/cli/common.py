@@ -8,13 +8,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ingram.config import Settings, client_settings, load_settings
+from ingram.config import Settings, client_settings, load_publish_rules, load_settings
 from ingram.output.logs import FILE_ONLY
 from ingram.output.reports import describe_run, run_advice
+from ingram.publish.settings import PublishRules
 from ingram.state.store import Store
 from ingram.vocab import ErrorKind, RunStatus
 
@@ -76,6 +78,12 @@ INGRAM_SANDBOX_HELP = "Use Ingram's own sandbox API (its credentials), not the b
 ROW_ID = click.IntRange(1, 2**63 - 1)
 
 
+def configured_rules(state: State) -> PublishRules:
+    """The price and stock rules of the config file (a profile's own over the file's)."""
+    flags = {"db": state.db_flag, "profile": state.profile}
+    return load_publish_rules(flags, config_path=state.config)
+
+
 def say(state: State, message: str, *, err: bool = False) -> None:
     """A line for a person at the terminal; ``-q`` drops it (it needs no look)."""
     if not state.quiet:
@@ -89,8 +97,17 @@ def open_client(settings: Settings) -> IngramClient:
     return IngramClient(client_settings(settings))
 
 
-def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> None:
-    """Print the run's summary (also to the log file), then ``epilogue``; exit with its status."""
+def finish(
+    state: State,
+    summary: RunSummary,
+    epilogue: str | None = None,
+    after: Callable[[int], int] | None = None,
+) -> None:
+    """Print the run's summary (also to the log file), then ``epilogue``; exit with its status.
+
+    ``after`` gets the run's exit code once all is printed and gives the one to exit with
+    (the database mirror and change events run there).
+    """
     if summary.message and summary.status == RunStatus.SKIPPED:
         log.info("%s", summary.message, extra=FILE_ONLY)
         if not state.quiet:
@@ -121,4 +138,4 @@ def finish(state: State, summary: RunSummary, epilogue: str | None = None) -> No
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)  # calls still on the wire must not delay an interrupted exit
-    sys.exit(code)
+    sys.exit(after(code) if after else code)

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ingram.cli.common import CliError, State, pass_state
-from ingram.config import parse_duration
+from ingram.config.values import parse_duration
 from ingram.state.maintenance import backup, integrity_problems, prune
 from ingram.vocab import ExitStatus
 

@@ -17,7 +17,7 @@ import click
 from ingram.cli.common import ROW_ID, State, say
 from ingram.cli.listing import checked_statuses, listing_options, show_rows
 from ingram.cli.shop import export_to_target, shop_file_wanted, shop_options
-from ingram.config import parse_duration
+from ingram.config.values import parse_duration
 from ingram.errors import InputError
 from ingram.output.exports import FORMATS, atomic_output, write_export
 from ingram.output.monitor import (

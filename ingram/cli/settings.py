@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from ingram.cli.common import State, pass_state
-from ingram.config import SECRETS, Settings, config_file_path, duration_text, setting_sources
+from ingram.config import SECRETS, Settings, config_file_path, setting_sources
+from ingram.config.values import duration_text, masked_url
 
 DURATIONS = ("details_max_age", "min_interval")
 MASK = "********"
@@ -24,6 +25,8 @@ def shown_value(name: str, value: Any) -> str:
         return MASK if value else "(not set)"
     if value is None:
         return "(not set)"
+    if name == "mirror_url":
+        return str(masked_url(value))
     if isinstance(value, tuple):
         return ",".join(f"{wait:g}" for wait in value)
     if name in DURATIONS:

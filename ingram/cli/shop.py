@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ingram.cli.common import State, pass_state, say
+from ingram.cli.common import State, configured_rules, pass_state, say
 from ingram.cli.listing import show_rows, to_json
-from ingram.config import Settings, load_publish_rules
+from ingram.config import Settings
 from ingram.errors import ConfigError, IngramSyncError, InputError, StoreError
 from ingram.inputs import part_numbers_from_args
 from ingram.output.exports import atomic_output
@@ -41,9 +41,7 @@ SHOP_SKU_CHOICES = [choice.value for choice in ShopSku if choice is not ShopSku.
 
 def publish_rules(state: State) -> PublishRules:
     """The configured rules; shop prices need a ``[pricing]`` section."""
-    rules = load_publish_rules(
-        {"db": state.db_flag, "profile": state.profile}, config_path=state.config
-    )
+    rules = configured_rules(state)
     if rules.default is None:
         raise ConfigError(
             "no price rules: add a [pricing] section with markup or margin to the config file"

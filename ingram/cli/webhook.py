@@ -31,9 +31,12 @@ def webhook_serve(state: State, host: str, port: int, path: str) -> None:
     The secret is the webhook's secret key from Ingram's portal, from
     INGRAM_WEBHOOK_SECRET or the config key webhook_secret. Put an HTTPS
     reverse proxy in front (see docs/webhook.md): Ingram only calls https:// URLs.
+    With mirror_url or [notify] set, what it applies is mirrored and sent on
+    within seconds.
 
     Example: ingram-sync webhook serve --port 8080 --path /ingram/stock
     """
+    from ingram.cli.mirror import webhook_publisher
     from ingram.webhook.server import WebhookSettings, serve_until_signal
 
     settings = state.settings()
@@ -43,7 +46,12 @@ def webhook_serve(state: State, host: str, port: int, path: str) -> None:
             " to the webhook's secret key from Ingram's developer portal"
         )
     serve_settings = WebhookSettings(
-        db=settings.db, secret=settings.webhook_secret, host=host, port=port, path=path
+        db=settings.db,
+        secret=settings.webhook_secret,
+        host=host,
+        port=port,
+        path=path,
+        after_applied=webhook_publisher(state, settings),
     )
     try:
         serve_until_signal(serve_settings, announce=lambda line: click.echo(line, err=True))

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ingram.clock import parse_time
-from ingram.config import duration_text
+from ingram.config.values import duration_text
 from ingram.errors import ApiError
 from ingram.policy import Outcome
 from ingram.state.history import list_failures

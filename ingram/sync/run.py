@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ingram.config import duration_text
+from ingram.config.values import duration_text
 from ingram.errors import DatabaseBusy, IngramSyncError
 from ingram.state.dbfile import storage_error
 from ingram.state.history import failure_counts

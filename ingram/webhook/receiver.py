@@ -25,6 +25,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ class Receiver:
         self.writer = threading.Thread(target=self.write_loop, name="webhook-writer", daemon=True)
         self.last_prune = 0.0
         store.stop_waiting = self.stopping.is_set
+        self.on_applied: Callable[[], None] = lambda: None  # stock changed: e.g. Follower.poke
 
     # -- request threads ---------------------------------------------------------
 
@@ -167,6 +169,8 @@ class Receiver:
         with self.lock:
             self.pending.discard(event.event_id)
         log_outcome(outcome, event)
+        if outcome.applied:
+            self.on_applied()
 
     def spooled(self) -> list[tuple[Path, StockEvent]]:
         """Spool files in arrival order with their events."""

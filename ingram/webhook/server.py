@@ -19,6 +19,7 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from ingram.webhook.app import DEFAULT_PATH, MAX_BODY, StockWebhookApp, create_app
+from ingram.webhook.follow import Follower
 from ingram.webhook.receiver import Receiver
 
 THREADS = 8
@@ -33,6 +34,7 @@ class WebhookSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     path: str = DEFAULT_PATH
+    after_applied: Callable[[], bool] | None = None  # the mirror and change events (Follower)
 
     def __repr__(self) -> str:
         return f"WebhookSettings(db={self.db!r}, host={self.host!r}, port={self.port})"
@@ -48,6 +50,7 @@ class WebhookServer:
         self.socket_map: dict[int, Any] = {}
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
+        self.follower: Follower | None = None
 
     @property
     def url(self) -> str:
@@ -67,6 +70,10 @@ class WebhookServer:
         """Apply what the spool holds from before, then listen (a free port when ``port`` is 0)."""
         settings = self.settings
         self.app = create_app(settings.db, settings.secret, settings.path)
+        if settings.after_applied is not None:
+            self.follower = Follower(settings.after_applied).start()
+            self.app.receiver.on_applied = self.follower.poke
+            self.follower.poke()  # what the spool held, or stock applied before a restart
         self.server = create_server(
             self.app,
             host=self.settings.host,
@@ -100,6 +107,8 @@ class WebhookServer:
         if self.app is not None:
             self.app.receiver.stop()
             self.app.receiver.store.close()
+        if self.follower is not None:
+            self.follower.stop()
 
     def __enter__(self) -> WebhookServer:
         return self.start().serve_in_thread()

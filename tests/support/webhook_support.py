@@ -6,7 +6,10 @@ import base64
 import hashlib
 import hmac
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,6 +19,8 @@ import requests
 
 from ingram.state.products import add_products
 from ingram.state.store import Store
+from support.clirunner import isolated_env
+from support.processes import start
 
 SECRET = "test-webhook-secret-Zq9"
 SYNCED_AT = "2026-01-01T00:00:00.000Z"
@@ -119,3 +124,38 @@ def track(db: Path, stock: dict[str, int], synced_at: str | None = SYNCED_AT) ->
             [(total, int(total > 0), synced_at, pn) for pn, total in stock.items()],
         )
     store.close()
+
+
+LATER = "2026-06-01T10:00:00Z"
+
+
+def serve_env(db: Path, **extra: str) -> dict[str, str]:
+    return isolated_env(db.parent, INGRAM_SYNC_DB=str(db), **extra)
+
+
+class Serving:
+    """One ``webhook serve`` process on a free port; stderr goes to a file read for its URL."""
+
+    def __init__(self, db: Path, log: Path, **env: str) -> None:
+        self.log = log
+        with log.open("ab") as err:
+            self.process = start(
+                [sys.executable, "-m", "ingram", "webhook", "serve", "--port", "0"],
+                env=serve_env(db, INGRAM_WEBHOOK_SECRET=SECRET, **env),
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        self.url = wait_for(self.announced_url, timeout=30, what="webhook serve listening")
+
+    def announced_url(self) -> str | None:
+        assert self.process.poll() is None, self.log.read_text()
+        for line in self.log.read_text().splitlines():
+            if line.startswith("Receiving Stock Update events on "):
+                url = line.split(" on ", 1)[1].split()[0]
+                if str(self.process.pid) in line:
+                    return url
+        return None
+
+    def stop(self, signum: int = signal.SIGTERM) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(timeout=30)

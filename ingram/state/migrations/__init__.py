@@ -21,7 +21,9 @@ from ingram.state.migrations import (  # noqa: F401 - each registers itself
     m008_product_keys,
     m009_child_rows_by_product_number,
     m011_shop_publishing,
+    m012_change_versions,
     m013_price_file,
+    m017_mirror_watches_sources,
 )
 from ingram.state.migrations.registry import MIGRATIONS, migration
 

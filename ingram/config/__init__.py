@@ -23,9 +23,24 @@ import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ingram.config.values import (
+    CONTROL_CHARACTERS,
+    calls_per_minute,
+    days_to_keep,
+    int_in_range,
+    masked_url,
+    non_negative,
+    on_or_off,
+    parse_duration,
+    parse_waits,
+    percent,
+    positive_number,
+    stock_events,
+)
 from ingram.errors import ConfigError
 from ingram.models import ClientSettings
 from ingram.publish.settings import SECTIONS as PUBLISH_SECTIONS
@@ -54,14 +69,24 @@ ENVIRONMENT = {
     "ftp_user": "INGRAM_FTP_USER",  # the price file's FTP/SFTP login
     "ftp_password": "INGRAM_FTP_PASSWORD",
     "ftp_ssh_key": "INGRAM_FTP_SSH_KEY",
+    "mirror_url": "INGRAM_MIRROR_URL",
+    "mirror_password": "INGRAM_MIRROR_PASSWORD",
+    "notify_secret": "INGRAM_NOTIFY_SECRET",
 }
-SECRETS = ("client_secret", "webhook_secret", "ftp_password")
+SECRETS = (
+    "client_secret",
+    "webhook_secret",
+    "ftp_password",
+    "mirror_password",
+    "notify_secret",
+)
+# Config tables read as settings of their own: ``[notify] url`` is the setting notify_url.
+SECTIONS = {
+    "notify": ("url", "secret", "exec", "price_change_percent", "stock", "backorder_eta")
+    + ("discontinued", "replacement"),
+}
 WARNED: set[Path] = set()  # config files already warned about in this process
 AUTO_WORKERS = 0  # --details-workers auto: the engine sizes the pool from measured latency
-DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-LONGEST_DURATION = 100 * 365 * 86400.0
-LONGEST_WAIT = 86400.0  # seconds: longer timeouts, intervals or waits are mistakes
 
 
 @dataclass(frozen=True)
@@ -99,106 +124,21 @@ class Settings:
     ftp_user: str | None = None
     ftp_password: str | None = None
     ftp_ssh_key: str | None = None  # a private key file for SFTP, instead of the password
+    mirror_url: str | None = None  # postgresql://... or mysql://...: every sync mirrors after
+    mirror_password: str | None = None
+    notify_url: str | None = None  # the change feed's HTTPS endpoint
+    notify_secret: str | None = None
+    notify_exec: str | None = None  # or a command the events are piped to (JSON Lines)
+    notify_price_change_percent: Decimal = Decimal(0)
+    notify_stock: str = "thresholds"
+    notify_backorder_eta: bool = True
+    notify_discontinued: bool = True
+    notify_replacement: bool = True
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in SECRETS}
+        shown["mirror_url"] = masked_url(self.mirror_url)
         return f"Settings({shown})"
-
-
-def parse_duration(text: str | float | int, name: str = "duration") -> float:
-    """Seconds from ``90``, ``45s``, ``30m``, ``12h``, ``7d`` or ``2w``."""
-    if isinstance(text, int | float) and not isinstance(text, bool):
-        seconds = float(text)
-    else:
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", str(text).lower())
-        if not match:
-            raise ConfigError(
-                f"{name}: {text!r} is not a duration; use seconds or a number with s, m, h, d or w"
-                " (for example 30m or 7d)"
-            )
-        seconds = float(match[1]) * DURATION_UNITS.get(match[2] or "s", 1)
-    if seconds < 0:
-        raise ConfigError(f"{name}: a duration cannot be negative")
-    if not seconds <= LONGEST_DURATION:  # also nan and inf
-        raise ConfigError(f"{name}: {text!r} is longer than 100 years; give a shorter duration")
-    return seconds
-
-
-def duration_text(seconds: float) -> str:
-    """``604800`` -> ``7d``, ``90`` -> ``90s``: the largest unit up to days that fits whole."""
-    for unit, size in sorted(DURATION_UNITS.items(), key=lambda item: -item[1])[1:]:
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds / size:g}{unit}"
-    return f"{seconds:g}s"
-
-
-def parse_waits(text: str | list[Any], name: str) -> tuple[float, ...]:
-    """Retry waits from ``"30,60,120"`` (or a TOML array); ``""`` means no retries."""
-    items = text if isinstance(text, list) else [p for p in str(text).split(",") if p.strip()]
-    return tuple(parse_duration(item, name) for item in items)
-
-
-def positive_number(value: Any, name: str, most: float = LONGEST_WAIT) -> float:
-    """A number above 0 and at most ``most`` (a day by default: longer ones overflow times)."""
-    try:
-        if isinstance(value, bool):  # TOML true is no timeout
-            raise TypeError
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name}: {value!r} is not a number") from None
-    if not 0 < number <= most:  # also nan
-        raise ConfigError(f"{name}: must be a number above 0 and at most {most:g}, got {value!r}")
-    return number
-
-
-def days_to_keep(value: Any, name: str) -> float:
-    """Days of history to keep; 0 keeps everything."""
-    try:
-        is_zero = not isinstance(value, bool) and float(value) == 0
-    except (TypeError, ValueError):
-        is_zero = False
-    return 0.0 if is_zero else positive_number(value, name, most=LONGEST_DURATION / 86400)
-
-
-def calls_per_minute(value: Any, name: str) -> float:
-    """A rate of at least one call a day: a slower one would schedule calls past year 9999."""
-    rate = positive_number(value, name, most=1e9)
-    if rate < 1 / 1440:
-        raise ConfigError(f"{name}: {value!r} is less than one call a day; give 0.001 or more")
-    return rate
-
-
-def int_in_range(low: int, high: int) -> Callable[[Any, str], int]:
-    def check(value: Any, name: str) -> int:
-        try:
-            number = int(str(value))
-        except ValueError:
-            raise ConfigError(f"{name}: {value!r} is not a whole number") from None
-        if not low <= number <= high:
-            raise ConfigError(f"{name}: must be between {low} and {high}, got {number}")
-        return number
-
-    return check
-
-
-def on_or_off(value: Any, name: str) -> bool:
-    """A switch: TOML true/false, or true/false, yes/no, on/off, 1/0 as text."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "1"):
-        return True
-    if text in ("false", "no", "off", "0"):
-        return False
-    raise ConfigError(f"{name}: {value!r} is not true or false")
-
-
-def non_negative(value: Any, name: str) -> float:
-    try:
-        is_zero = float(value) == 0
-    except (TypeError, ValueError):
-        is_zero = False
-    return 0.0 if is_zero else positive_number(value, name)
 
 
 CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
@@ -219,6 +159,11 @@ CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "keep_days": days_to_keep,
     "track_replacements": on_or_off,
     "delist_after_days": days_to_keep,
+    "notify_price_change_percent": percent,
+    "notify_stock": stock_events,
+    "notify_backorder_eta": on_or_off,
+    "notify_discontinued": on_or_off,
+    "notify_replacement": on_or_off,
 }
 
 
@@ -254,7 +199,9 @@ def setting_layers(
     """(source, values) from the lowest precedence to the highest: file, profile, env, flags."""
     environ = os.environ if environ is None else environ
     path = config_path or environ.get("INGRAM_SYNC_CONFIG")
-    file_values = without_sections(read_config_file(Path(path).expanduser() if path else None))
+    file_values = flatten_sections(
+        without_sections(read_config_file(Path(path).expanduser() if path else None))
+    )
     profiles = file_values.pop("profiles", {})
     if "profile" in file_values:
         raise ConfigError("choose a profile with --profile NAME or INGRAM_PROFILE, not in the file")
@@ -296,7 +243,7 @@ def profile_values(profiles: Any, name: str, path: str) -> dict[str, Any]:
             f"profile {name!r} is not in config file {path} (profiles there: {known});"
             f" add a [profiles.{name}] section"
         )
-    section = {key.replace("-", "_"): value for key, value in profiles[name].items()}
+    section = flatten_sections({key.replace("-", "_"): v for key, v in profiles[name].items()})
     # A profile never inherits the shared database: two accounts in one catalog would mix.
     return {"db": f"ingram_sync_{name}.db", **section, "profile": name}
 
@@ -345,13 +292,35 @@ def load_publish_rules(
     return merged
 
 
+def flatten_sections(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with each table of ``SECTIONS`` as settings (``[notify] url`` -> notify_url),
+    the publishing tables already taken out by ``without_sections``."""
+    flat = dict(values)
+    for section, keys in SECTIONS.items():
+        table = flat.pop(section, None)
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            raise ConfigError(f"{section} must be a table: [{section}] with its keys below it")
+        for key, value in table.items():
+            if key.replace("-", "_") not in keys:
+                raise ConfigError(
+                    f"unknown setting {key!r} in [{section}]; known there: {', '.join(keys)}"
+                )
+            flat[f"{section}_{key.replace('-', '_')}"] = value
+    return flat
+
+
 def convert(values: Mapping[str, Any]) -> Settings:
     known = {f.name for f in fields(Settings)}
     settings: dict[str, Any] = {}
     for key, value in values.items():
         if key not in known:
             raise ConfigError(f"unknown setting {key!r}; see docs/configuration.md")
-        label = ENVIRONMENT.get(key) or key.replace("_", "-")
+        section = next((name for name in SECTIONS if key.startswith(f"{name}_")), None)
+        label = ENVIRONMENT.get(key) or (
+            f"[{section}] {key[len(section) + 1 :]}" if section else key.replace("_", "-")
+        )
         converter = CONVERTERS.get(key)
         settings[key] = converter(value, label) if converter else text_setting(value, label)
     return replace(Settings(), **settings)
@@ -396,7 +365,14 @@ def holds_secret(values: Mapping[str, Any]) -> bool:
     """A secret at the top of the file or in any ``[profiles.NAME]`` section."""
     profiles = values.get("profiles")
     sections = [values, *(profiles.values() if isinstance(profiles, dict) else ())]
-    return any(isinstance(s, dict) and any(key in s for key in SECRETS) for s in sections)
+    return any(
+        isinstance(section, dict)
+        and (
+            any(key in flatten_sections(section) for key in SECRETS)
+            or masked_url(str(section.get("mirror_url"))) != str(section.get("mirror_url"))
+        )
+        for section in sections
+    )
 
 
 def client_settings(settings: Settings) -> ClientSettings:
