@@ -34,8 +34,8 @@ from common import (  # noqa: E402 - the paths above make benchmarks/ and tests/
     run_sync,
     workdir,
 )
-from dbservers import PASSWORD, PostgresServer  # noqa: E402
 from sqlalchemy import text  # noqa: E402
+from support.dbservers import PASSWORD, PostgresServer  # noqa: E402
 
 SYNC = ("--pa-rate", "1e9", "--no-details")
 
