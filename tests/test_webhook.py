@@ -14,6 +14,7 @@ from support.webhook_support import (
     SECRET,
     SYNCED_AT,
     applied_events,
+    hours_ago,
     ingram_signature,
     post,
     query,
@@ -27,7 +28,7 @@ from ingram.errors import ConfigError
 from ingram.webhook.app import MAX_BODY, create_app
 from ingram.webhook.server import WebhookServer, WebhookSettings
 
-LATER = "2026-06-01T10:00:00.000Z"
+LATER = hours_ago(2)
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def receiver(db: Path) -> Iterator[WebhookServer]:
 def test_signed_event_updates_tracked_stock_only_and_records_webhook_changes(
     db: Path, receiver: WebhookServer
 ) -> None:
-    body = stock_event("EV-1", "2026-06-01T10:00:00Z", {"AAA111": 120, "zzz999": 5, "BBB222": 3})
+    body = stock_event("EV-1", LATER, {"AAA111": 120, "zzz999": 5, "BBB222": 3})
     answer = post(receiver.url, body)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"status": "accepted"}
@@ -110,26 +111,11 @@ def test_unsigned_or_badly_signed_events_are_refused_and_change_nothing(
         b"\xff\xfe{}",
         json.dumps([{"eventId": "EV-3"}]).encode(),
         json.dumps({"eventId": "EV-3", "eventTimeStamp": LATER, "resource": {}}).encode(),
-        json.dumps({"eventId": "EV-3", "eventTimeStamp": "yesterday", "resource": []}).encode(),
-        json.dumps({"eventId": "EV-3", "resource": []}).encode(),
-        json.dumps({"eventId": "EV-3", "eventTimeStamp": LATER, "resource": [{"x": 1}]}).encode(),
         json.dumps({"eventTimeStamp": LATER, "resource": []}).encode(),
-        json.dumps(
-            {"eventId": "EV-3", "topic": "resellers/orders", "eventTimeStamp": LATER}
-            | {"resource": []}
-        ).encode(),
+        json.dumps({"eventId": "EV-3", "eventTimeStamp": hours_ago(25), "resource": []}).encode(),
+        json.dumps({"eventId": "EV-3", "eventTimeStamp": hours_ago(-25), "resource": []}).encode(),
     ],
-    ids=[
-        "text",
-        "not-utf8",
-        "array",
-        "resource-object",
-        "bad-time",
-        "no-time",
-        "no-part-number",
-        "no-id",
-        "orders-topic",
-    ],
+    ids=["text", "not-utf8", "array", "resource-object", "no-id", "a-day-old", "a-day-ahead"],
 )
 def test_malformed_bodies_are_refused_400(db: Path, receiver: WebhookServer, body: bytes) -> None:
     answer = post(receiver.url, body, signature=ingram_signature(SECRET, "EV-3"))
@@ -159,7 +145,7 @@ def test_a_replayed_event_id_changes_nothing_even_with_another_body(
 ) -> None:
     assert post(receiver.url, stock_event("EV-6", LATER, {"AAA111": 50})).status_code == 200
     wait_for(lambda: applied_events(db) == 1, what="first event applied")
-    forged = stock_event("EV-6", "2026-07-01T00:00:00Z", {"AAA111": 999, "CCC333": 0})
+    forged = stock_event("EV-6", hours_ago(1), {"AAA111": 999, "CCC333": 0})
     answer = post(receiver.url, forged)  # the captured signature still matches the id
     assert answer.status_code == 200
     wait_for(lambda: query(db, "SELECT replays FROM webhook_events")[0][0] == 1, what="replay seen")
@@ -171,12 +157,12 @@ def test_a_replayed_event_id_changes_nothing_even_with_another_body(
 def test_the_newest_observation_wins_over_late_events_and_older_syncs(
     db: Path, receiver: WebhookServer
 ) -> None:
-    post(receiver.url, stock_event("EV-NEW", "2026-06-02T00:00:00Z", {"AAA111": 30}))
+    post(receiver.url, stock_event("EV-NEW", hours_ago(4), {"AAA111": 30}))
     wait_for(lambda: applied_events(db) == 1, what="newer event applied")
     late = {"AAA111": 70, "CCC333": 1}
-    post(receiver.url, stock_event("EV-OLD", "2026-06-01T00:00:00Z", late))
+    post(receiver.url, stock_event("EV-OLD", hours_ago(5), late))
     # older than the sync that priced CCC333
-    post(receiver.url, stock_event("EV-PRE", "2025-12-31T23:59:59Z", {"CCC333": 99}))
+    post(receiver.url, stock_event("EV-PRE", hours_ago(7), {"CCC333": 99}))
     wait_for(lambda: applied_events(db) == 3, what="late events handled")
 
     assert stock_of(db, "AAA111")["total_availability"] == 30

@@ -8,6 +8,7 @@ import hmac
 import json
 import sqlite3
 import time
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,16 @@ from ingram.state.products import add_products
 from ingram.state.store import Store
 
 SECRET = "test-webhook-secret-Zq9"
-SYNCED_AT = "2026-01-01T00:00:00.000Z"
+
+
+def hours_ago(hours: float) -> str:
+    """A time ``hours`` before now, as the receiver stores times: events are bounded by their
+    receipt (more than a day away is refused), so tests stamp them relative to now."""
+    moment = datetime.now(UTC) - timedelta(hours=hours)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+SYNCED_AT = hours_ago(6)
 
 
 def ingram_signature(secret: str, event_id: str) -> str:
