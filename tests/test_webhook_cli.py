@@ -15,9 +15,9 @@ from support.processes import start
 from support.webhook_support import (
     SECRET,
     applied_events,
+    hours_ago,
     post,
     query,
-    hours_ago,
     stock_event,
     stock_of,
     track,

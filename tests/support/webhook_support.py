@@ -8,8 +8,8 @@ import hmac
 import json
 import sqlite3
 import time
-from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
