@@ -21,7 +21,13 @@ from ingram.state.history import failure_counts
 from ingram.state.lock import SyncLock
 from ingram.state.maintenance import prune
 from ingram.state.products import add_products
-from ingram.state.runs import create_run, finish_run, interrupt_dead_runs, known_run
+from ingram.state.runs import (
+    create_run,
+    finish_run,
+    interrupt_dead_runs,
+    known_run,
+    recount_failures,
+)
 from ingram.state.store import Store
 from ingram.sync.options import Progress, RunSummary, SyncOptions
 from ingram.sync.outcome import RunOutcome
@@ -226,6 +232,7 @@ class SyncRun:
 
     def finish(self) -> RunSummary:
         self.writer.save_client_stats()
+        recount_failures(self.store, self.run_id)
         run = known_run(self.store, self.run_id)
         status, error = self.outcome.final_status(run, self.stop.is_set())
         finish_run(self.store, self.run_id, status, error)
