@@ -111,3 +111,18 @@ def test_products_import_dedupes_in_sqlite_not_in_memory(tmp_path: Path) -> None
     store = Store.open(tmp_path / "l.db", readonly=True)
     assert store.db.execute("SELECT COUNT(*) FROM products").fetchone()[0] == 100_000
     store.close()
+
+
+@pytest.mark.slow
+def test_a_finished_runs_tasks_are_dropped_and_its_figures_kept(sandbox_factory, tmp_path: Path):
+    """Each routine run left its task rows behind: 156 KB a run at 10,000 products."""
+    sandbox = sandbox_factory(catalog_size=200)
+    db = tmp_path / "c.db"
+    cli = Cli(cli_env(sandbox.url, db), db)
+    assert cli.run("products", "add", *sandbox.catalog.part_numbers(200)).code == 0
+    for _ in range(2):
+        assert cli.sync("--batch-size", "20").code == 0
+    assert query(db, "SELECT COUNT(*) FROM tasks")[0][0] == 0
+    shown = cli.run("runs", "show", "1")
+    assert shown.code == 0, shown
+    assert "10 tasks,     200 items, 0 failed, 0 pending" in shown.out, shown.out

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ingram.config import duration_text
 from ingram.errors import DatabaseBusy, IngramSyncError
 from ingram.state.dbfile import storage_error
-from ingram.state.history import failure_counts
+from ingram.state.history import compact_finished_runs, failure_counts
 from ingram.state.lock import SyncLock
 from ingram.state.maintenance import prune
 from ingram.state.products import add_products
@@ -105,13 +105,17 @@ def run(
 
 
 def apply_retention(store: Store, options: SyncOptions, summary: RunSummary) -> None:
-    """Prune history older than ``keep_days`` after a run; a failure here fails no run.
+    """After a run: drop finished runs' closed tasks (their figures stay on the run rows),
+    then prune history older than ``keep_days``; a failure here fails no run.
 
     Not after a signal: the process is asked to end within its grace period.
     """
-    if options.keep_days <= 0 or summary.status == RunStatus.INTERRUPTED:
+    if summary.status == RunStatus.INTERRUPTED:
         return
     try:
+        compact_finished_runs(store)
+        if options.keep_days <= 0:
+            return
         pruned = prune(store, options.keep_days * 86400)
     except (sqlite3.Error, IngramSyncError) as error:
         log.warning("warning: could not prune old history: %s", error)
