@@ -30,6 +30,11 @@ FAST = ("--pa-rate", "6000", "--details-interval", "0.002", "--latency", "0.001"
         ("vendor_window.py", ("--calls", "6", "--limit", "5", "--window", "0.2")),
         ("startup.py", ("--repeat", "2")),
         ("write_volume.py", ("--sizes", "60", "--resyncs", "1", "--latency", "0.001")),
+        (
+            "database_year.py",
+            ("--products", "60", "--days", "1", "--runs-per-day", "2", "--events-per-day", "2"),
+        ),
+        ("webhook_slow_clients.py", ("--slow", "5", "--every", "0.2", "--seconds", "1")),
     ],
 )
 def test_benchmark_runs(script: str, args: tuple[str, ...]) -> None:
