@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import machine, print_settings, print_table  # noqa: E402
+from common import print_settings, print_table  # noqa: E402
 
 from ingram.api.client import IngramClient  # noqa: E402
 from ingram.clock import format_time  # noqa: E402
@@ -120,7 +120,6 @@ def main() -> None:
     print_settings(
         "Database size after a year of routine runs",
         {
-            "machine": machine(),
             "products": args.products,
             "routine syncs": f"{runs} ({args.runs_per_day} a day for {args.days:g} days)",
             "webhook events": f"{args.events_per_day} a day for a year, {args.event_size} each",

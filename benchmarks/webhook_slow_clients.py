@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import machine, print_settings, print_table  # noqa: E402
+from common import print_settings, print_table  # noqa: E402
 from common import workdir as scratch  # noqa: E402
 from webhook_intake import post, receiver  # noqa: E402
 
@@ -102,7 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     print_settings(
         "Genuine events while slow clients hold connections",
-        {"machine": machine(), "slow connections": args.slow, "a byte every": f"{args.every} s"},
+        {"slow connections": args.slow, "a byte every": f"{args.every} s"},
     )
     with scratch() as folder:
         db = folder / "catalog.db"

@@ -97,3 +97,24 @@ def cli(make_cli: Callable[..., Cli], sandbox: SandboxServer) -> Cli:
 def stub() -> Iterator[Callable[[Any], StubServer]]:
     """``stub(answer)``: a loopback server answering API calls by ``answer(seen)``."""
     yield from stub_servers()
+
+
+@pytest.fixture
+def webhook_db(tmp_path: Path) -> Path:
+    """``catalog.db`` tracking AAA111 (stock 10), BBB222 (0) and CCC333 (7), priced 6 h ago."""
+    from support.webhook_support import track
+
+    path = tmp_path / "catalog.db"
+    track(path, {"AAA111": 10, "BBB222": 0, "CCC333": 7})
+    return path
+
+
+@pytest.fixture
+def webhook_receiver(webhook_db: Path) -> Iterator[Any]:
+    """The Stock Update receiver under waitress on a free port, for ``webhook_db``."""
+    from support.webhook_support import SECRET
+
+    from ingram.webhook.server import WebhookServer, WebhookSettings
+
+    with WebhookServer(WebhookSettings(db=str(webhook_db), secret=SECRET, port=0)) as server:
+        yield server

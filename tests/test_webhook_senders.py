@@ -10,7 +10,6 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,19 +37,6 @@ from ingram.webhook.server import WebhookServer, WebhookSettings
 NOW_ISH = hours_ago(0.2)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "catalog.db"
-    track(path, {"AAA111": 10, "BBB222": 0})
-    return path
-
-
-@pytest.fixture
-def receiver(db: Path) -> Iterator[WebhookServer]:
-    with WebhookServer(WebhookSettings(db=str(db), secret=SECRET, port=0)) as server:
-        yield server
-
-
 def raw_post(port: int, body: bytes, signature: str = "abc") -> bytes:
     """Headers and body sent in one go, as a client that does not wait for an early answer;
     then the answer's status line."""
@@ -68,14 +54,16 @@ def raw_post(port: int, body: bytes, signature: str = "abc") -> bytes:
 
 @pytest.mark.parametrize("megabytes", [5, 32])
 def test_a_body_over_the_limit_sent_without_waiting_gets_its_413(
-    receiver: WebhookServer, megabytes: int
+    webhook_receiver: WebhookServer, megabytes: int
 ) -> None:
     """waitress answered 413 and closed while the body still came: the client saw a reset."""
     assert (megabytes << 20) > MAX_BODY
-    status = raw_post(receiver.server.effective_port, b"x" * (megabytes << 20))
+    status = raw_post(webhook_receiver.server.effective_port, b"x" * (megabytes << 20))
     assert status == b"HTTP/1.1 413 Request Entity Too Large"
-    # and the receiver still serves
-    assert post(receiver.url, stock_event("EV-1", NOW_ISH, {"AAA111": 3})).status_code == 200
+    # and the webhook_receiver still serves
+    assert (
+        post(webhook_receiver.url, stock_event("EV-1", NOW_ISH, {"AAA111": 3})).status_code == 200
+    )
 
 
 class SlowClients:
@@ -107,32 +95,34 @@ class SlowClients:
 
 
 def test_genuine_events_are_answered_while_200_slow_clients_are_held(
-    db: Path, receiver: WebhookServer
+    webhook_db: Path, webhook_receiver: WebhookServer
 ) -> None:
     """150 connections trickling header bytes made every genuine event wait 44 s: waitress's
     100 connections were all taken, and none of them was ever idle long enough to be closed."""
-    slow = SlowClients(receiver.server.effective_port, 200, every=0.5)
+    slow = SlowClients(webhook_receiver.server.effective_port, 200, every=0.5)
     try:
         time.sleep(1.0)  # every slow connection accepted and trickling
         took = []
         for number in range(5):
             started = time.monotonic()
             answer = post(
-                receiver.url, stock_event(f"EV-{number}", NOW_ISH, {"AAA111": number}), timeout=5
+                webhook_receiver.url,
+                stock_event(f"EV-{number}", NOW_ISH, {"AAA111": number}),
+                timeout=5,
             )
             took.append(time.monotonic() - started)
             assert answer.status_code == 200, answer.text
         assert max(took) < 2.0, took  # under 1 s measured (benchmarks/webhook_slow_clients.py)
     finally:
         slow.close()
-    wait_for(lambda: applied_events(db) == 5, what="the genuine events applied")
+    wait_for(lambda: applied_events(webhook_db) == 5, what="the genuine events applied")
 
 
 @pytest.mark.slow
-def test_a_chunked_post_under_gunicorn_is_read(db: Path, tmp_path: Path) -> None:
+def test_a_chunked_post_under_gunicorn_is_read(webhook_db: Path, tmp_path: Path) -> None:
     """gunicorn gives a chunked request no Content-Length; it sets wsgi.input_terminated."""
     log = tmp_path / "gunicorn.log"
-    env = isolated_env(tmp_path, INGRAM_SYNC_DB=str(db), INGRAM_WEBHOOK_SECRET=SECRET)
+    env = isolated_env(tmp_path, INGRAM_SYNC_DB=str(webhook_db), INGRAM_WEBHOOK_SECRET=SECRET)
     with log.open("ab") as err:
         server = start(
             [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4", "-b",
@@ -153,8 +143,8 @@ def test_a_chunked_post_under_gunicorn_is_read(db: Path, tmp_path: Path) -> None
             timeout=10,
         )
         assert answer.status_code == 200, answer.text
-        wait_for(lambda: applied_events(db) == 1, what="the chunked event applied")
-        assert stock_of(db, "AAA111")["total_availability"] == 64
+        wait_for(lambda: applied_events(webhook_db) == 1, what="the chunked event applied")
+        assert stock_of(webhook_db, "AAA111")["total_availability"] == 64
     finally:
         server.terminate()
         server.communicate(timeout=30)
