@@ -17,7 +17,7 @@ from ingram.state.store import Store
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
+def catalog_cli(tmp_path: Path) -> Cli:
     db = tmp_path / "catalog.db"
     cli = Cli(cli_env("http://127.0.0.1:9", db), db)
     assert cli.run("products", "add", *[f"PN{n:04d}" for n in range(200)]).code == 0
@@ -58,35 +58,35 @@ def link(kind: str, target: Path, at: Path) -> Path:
     "name", ["catalog.db", "catalog.db-wal", "catalog.db-shm", "catalog.db-journal"]
 )
 def test_a_backup_onto_the_database_or_its_companions_is_refused(
-    cli: Cli, tmp_path: Path, name: str
+    catalog_cli: Cli, tmp_path: Path, name: str
 ) -> None:
     """`db backup catalog.db-wal` overwrote the live log: every later open failed and, after
     a kill -9 of the receiver, 50 acknowledged events were gone."""
-    holder = open_with_log(cli.db)
+    holder = open_with_log(catalog_cli.db)
     try:
         before = fingerprints(tmp_path)
-        result = cli.run("db", "backup", str(tmp_path / name))
+        result = catalog_cli.run("db", "backup", str(tmp_path / name))
         assert result.code == 2, result
         assert "live database" in result.err and result.err.count("\n") == 1, result
         assert fingerprints(tmp_path) == before
         assert not (tmp_path / "catalog.db-journal").exists()
     finally:
         holder.close()
-    assert cli.run("products", "list", "--limit", "1").code == 0  # the database still opens
+    assert catalog_cli.run("products", "list", "--limit", "1").code == 0  # the database still opens
 
 
 @pytest.mark.parametrize("kind", ["symlink", "hardlink"])
 @pytest.mark.parametrize("companion", ["", "-wal"])
 def test_a_path_that_resolves_to_a_live_file_is_refused(
-    cli: Cli, tmp_path: Path, kind: str, companion: str
+    catalog_cli: Cli, tmp_path: Path, kind: str, companion: str
 ) -> None:
-    holder = open_with_log(cli.db)
+    holder = open_with_log(catalog_cli.db)
     try:
         live = tmp_path / f"catalog.db{companion}"
         assert live.exists()
         alias = link(kind, live, tmp_path / "elsewhere" if kind == "symlink" else tmp_path / "x.db")
         before = fingerprints(tmp_path)
-        result = cli.run("db", "backup", str(alias))
+        result = catalog_cli.run("db", "backup", str(alias))
         assert result.code == 2, result
         assert fingerprints(tmp_path) == before
     finally:
@@ -109,12 +109,12 @@ def test_a_backup_of_a_damaged_database_fails_and_keeps_the_good_one(tmp_path: P
     assert not list(tmp_path.glob(".backup.db.partial-*"))
 
 
-def test_what_a_killed_backup_left_is_cleaned_by_the_next(cli: Cli, tmp_path: Path) -> None:
+def test_what_a_killed_backup_left_is_cleaned_by_the_next(catalog_cli: Cli, tmp_path: Path) -> None:
     dead = subprocess.Popen(["true"])
     dead.wait(10)
     leftover = tmp_path / f".backup.db.partial-{dead.pid}"  # a pid no process has now
     leftover.write_bytes(b"\0" * 1_000_000)
-    result = cli.run("db", "backup", str(tmp_path / "backup.db"))
+    result = catalog_cli.run("db", "backup", str(tmp_path / "backup.db"))
     assert result.code == 0, result
     assert not leftover.exists()
     conn = sqlite3.connect(tmp_path / "backup.db")
