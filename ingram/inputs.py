@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -107,13 +108,17 @@ def read_part_numbers(raw: IO[bytes], name: str) -> ImportResult:
         raise InputError(f"{name} holds binary data, not CSV text")
     # No field can be longer than the file: a huge one is then a rejected line, not a crash.
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    rows = [(number, row) for number, row in enumerate(csv.reader(io.StringIO(text)), 1) if row]
-    if not rows:
+    # Rows are read as they come, never all held: 3,000,000 lines are a few bytes each.
+    rows: Iterator[tuple[int, list[str]]] = (
+        (number, row) for number, row in enumerate(csv.reader(io.StringIO(text)), 1) if row
+    )
+    first = next(rows, None)
+    if first is None:
         raise InputError(f"{name} is empty: give a CSV with an ingramPartNumber column")
-    key_columns = find_key_columns(rows[0][1])
+    key_columns = find_key_columns(first[1])
     if key_columns:
-        return read_key_rows(rows[1:], key_columns)
-    column, rows = find_column(rows, name)
+        return read_key_rows(rows, key_columns)
+    column, rows = find_column(first, rows, name)
     result = ImportResult()
     for number, row in rows:
         value = row[column].strip() if column < len(row) else ""
@@ -140,7 +145,7 @@ def find_key_columns(header: list[str]) -> dict[str, int]:
     return found
 
 
-def read_key_rows(rows: list[tuple[int, list[str]]], columns: dict[str, int]) -> ImportResult:
+def read_key_rows(rows: Iterable[tuple[int, list[str]]], columns: dict[str, int]) -> ImportResult:
     """Each row tracks its Ingram part number if given, else its first key (vpn, upc, cpn)."""
     result = ImportResult()
     for number, row in rows:
@@ -168,16 +173,16 @@ def read_key_rows(rows: list[tuple[int, list[str]]], columns: dict[str, int]) ->
 
 
 def find_column(
-    rows: list[tuple[int, list[str]]], name: str
-) -> tuple[int, list[tuple[int, list[str]]]]:
+    first: tuple[int, list[str]], rest: Iterator[tuple[int, list[str]]], name: str
+) -> tuple[int, Iterator[tuple[int, list[str]]]]:
     """Which column holds part numbers, and the rows below any header."""
-    header = [cell.strip().lower() for cell in rows[0][1]]
+    header = [cell.strip().lower() for cell in first[1]]
     for index, cell in enumerate(header):
         if cell in HEADER_NAMES:
-            return index, rows[1:]
+            return index, rest
     if len(header) == 1:
-        return 0, rows
+        return 0, itertools.chain([first], rest)
     raise InputError(
-        f"{name} has no ingramPartNumber column (found: {', '.join(rows[0][1])[:80]}):"
+        f"{name} has no ingramPartNumber column (found: {', '.join(first[1])[:80]}):"
         " name the column ingramPartNumber or give a single column of part numbers"
     )

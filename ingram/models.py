@@ -209,11 +209,16 @@ class StockResource:
 
 @dataclass(frozen=True, slots=True)
 class StockEvent:
-    """A Stock Update webhook event; ``event_time`` is UTC ISO-8601 with milliseconds."""
+    """A Stock Update webhook event; ``event_time`` is UTC ISO-8601 with milliseconds.
+
+    ``skipped``: resources of the event that could not be applied (no part number, a bad
+    stock figure or text, another event type); ``resources`` holds the others.
+    """
 
     event_id: str
     event_time: str
     resources: tuple[StockResource, ...]
+    skipped: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,3 +81,10 @@ class ExitStatus(IntEnum):
     LOCKED = 3  # another sync holds the database
     CREDENTIALS = 4  # the API refused the credentials
     INTERRUPTED = 130
+
+
+class WebhookCounter(StrEnum):
+    """What the Stock Update receiver counts besides events applied and requests refused."""
+
+    IGNORED_TOPIC = "ignored_topic"  # a signed event of another topic: answered 200, ignored
+    SET_ASIDE = "set_aside"  # an event the writer could not apply: its spool file kept as .bad

@@ -99,5 +99,26 @@ def stub() -> Iterator[Callable[[Any], StubServer]]:
     yield from stub_servers()
 
 
+@pytest.fixture
+def webhook_db(tmp_path: Path) -> Path:
+    """``catalog.db`` tracking AAA111 (stock 10), BBB222 (0) and CCC333 (7), priced 6 h ago."""
+    from support.webhook_support import track
+
+    path = tmp_path / "catalog.db"
+    track(path, {"AAA111": 10, "BBB222": 0, "CCC333": 7})
+    return path
+
+
+@pytest.fixture
+def webhook_receiver(webhook_db: Path) -> Iterator[Any]:
+    """The Stock Update receiver under waitress on a free port, for ``webhook_db``."""
+    from support.webhook_support import SECRET
+
+    from ingram.webhook.server import WebhookServer, WebhookSettings
+
+    with WebhookServer(WebhookSettings(db=str(webhook_db), secret=SECRET, port=0)) as server:
+        yield server
+
+
 # Throwaway PostgreSQL and MariaDB servers (the database mirror's tests)
 from support.dbservers import mariadb_server, postgres_db, postgres_server, target_db  # noqa: E402, F401

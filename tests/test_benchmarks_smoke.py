@@ -33,6 +33,11 @@ FAST = ("--pa-rate", "6000", "--details-interval", "0.002", "--latency", "0.001"
         ("export_targets.py", ("--sizes", "60", "--repeat", "1")),
         ("pricefile_load.py", ("--sizes", "2000", "--tracked", "10")),
         ("mirror.py", ("--sizes", "60")),
+        (
+            "database_year.py",
+            ("--products", "60", "--days", "1", "--runs-per-day", "2", "--events-per-day", "2"),
+        ),
+        ("webhook_slow_clients.py", ("--slow", "5", "--every", "0.2", "--seconds", "1")),
     ],
 )
 def test_benchmark_runs(script: str, args: tuple[str, ...]) -> None:

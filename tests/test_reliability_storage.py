@@ -7,12 +7,11 @@ import resource
 import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from support.clirunner import FAST_TIMINGS, Cli, cli_env
 from support.processes import start
-from support.reliability import assert_catalog_matches, assert_consistent
+from support.reliability import assert_catalog_matches, assert_consistent, damaged_database
 
 from ingram.state.migrations import LATEST
 
@@ -79,23 +78,6 @@ def test_a_fifo_or_device_as_database_is_refused_at_once(tmp_path, kind):
     assert result.code == 2, result
     assert "not a regular file" in result.err and result.err.count("\n") == 1, result
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo.db"]  # no -journal litter
-
-
-def damaged_database(tmp_path: Path) -> Cli:
-    """A catalog of 3,000 products, then a leaf page of the products table overwritten."""
-    db = tmp_path / "c.db"
-    cli = Cli(cli_env("http://127.0.0.1:9", db), db)
-    assert cli.run("products", "add", *[f"PN{n:05d}" for n in range(3000)]).code == 0
-    assert cli.run("db", "check").code == 0
-    with sqlite3.connect(db) as conn:
-        leaves = conn.execute(
-            "SELECT pageno FROM dbstat WHERE name = 'products' AND pagetype = 'leaf' ORDER BY 1"
-        ).fetchall()
-    page = 4096
-    with db.open("r+b") as handle:
-        handle.seek(page * (leaves[len(leaves) // 2][0] - 1))
-        handle.write(b"\xa5" * page)
-    return cli
 
 
 def test_db_check_reports_damage_with_advice(tmp_path):

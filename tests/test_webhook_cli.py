@@ -15,6 +15,7 @@ from support.webhook_support import (
     SECRET,
     Serving,
     applied_events,
+    hours_ago,
     post,
     query,
     serve_env,
@@ -41,7 +42,7 @@ def test_sigkill_between_acknowledgement_and_apply_loses_nothing(db: Path, tmp_p
     holder.execute("BEGIN IMMEDIATE")  # the writer cannot apply: acknowledged, not yet applied
     try:
         for number, stock in enumerate(({"AAA111": 41}, {"BBB222": 5}, {"AAA111": 42}), 1):
-            when = f"2026-06-01T10:00:0{number}Z"
+            when = hours_ago(1 - number / 3600)  # a second apart, in order
             answer = post(first.url, stock_event(f"EV-{number}", when, stock), timeout=3)
             assert answer.status_code == 200, answer.text
         replay = post(first.url, stock_event("EV-1", LATER, {"AAA111": 999}), timeout=3)
@@ -92,7 +93,7 @@ def test_sigkill_after_commit_before_spool_cleanup_applies_nothing_twice(
     second = Serving(db, log)
     try:
         wait_for(lambda: not list(spool.glob("*.json")), what="restored file handled")
-        assert (spool / "00000000000000000002-foreign.bad").exists()  # set aside, not fatal
+        assert (spool / "00000000000000000002-foreign.json.bad").exists()  # set aside, not fatal
         assert post(second.url, stock_event("EV-2", LATER, {"BBB222": 4})).status_code == 200
         wait_for(lambda: applied_events(db) == 2, what="the writer still works")
         assert stock_of(db, "AAA111")["total_availability"] == 41

@@ -12,7 +12,8 @@ import click
 
 from ingram.cli.common import CliError, State, pass_state
 from ingram.config.values import parse_duration
-from ingram.state.maintenance import backup, integrity_problems, prune
+from ingram.state.backups import backup
+from ingram.state.maintenance import integrity_problems, prune
 from ingram.vocab import ExitStatus
 
 DAMAGED_ADVICE = (
@@ -48,6 +49,9 @@ def db_check(state: State) -> None:
 @pass_state
 def db_backup(state: State, file: Path) -> None:
     """Copy the database to FILE, consistently even during a sync.
+
+    The copy passes SQLite's integrity check before it replaces FILE; FILE may not be
+    the database or one of its -wal, -shm, -journal files (nor a link to one).
 
     Example: ingram-sync db backup catalog-backup.db
     """

@@ -168,6 +168,8 @@ def sandbox_options(command: Any) -> Any:
             settings["is_flag"] = True
         elif isinstance(action.default, list):
             settings.update(multiple=True, metavar=action.metavar)
+            if action.choices:
+                settings["type"] = click.Choice(list(action.choices))
         else:
             settings.update(type=action.type or str, default=action.default, metavar=action.metavar)
             settings["show_default"] = action.default is not None

@@ -207,6 +207,8 @@ def setting_layers(
         raise ConfigError("choose a profile with --profile NAME or INGRAM_PROFILE, not in the file")
     file_source = f"config {config_file_path(config_path, environ)[0]}"
     layers = [(file_source, file_values)]
+    if flags.get("profile") is not None and not str(flags["profile"]).strip():
+        raise ConfigError("--profile needs a name: the [profiles.NAME] section to use")
     profile = flags.get("profile") or environ.get("INGRAM_PROFILE")
     if profile:
         section = without_sections(profile_values(profiles, profile, path or str(DEFAULT_CONFIG)))
@@ -349,6 +351,10 @@ def read_config_file(path: Path | None) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {path}: {error}") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {path} is not valid TOML: {error}") from error
+    except RecursionError:  # tomllib's parser recurses once per level of nesting
+        raise ConfigError(
+            f"config file {path} nests arrays or tables too deep to be a config file"
+        ) from None
     values = {key.replace("-", "_"): value for key, value in data.items()}
     shared = path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
     if holds_secret(values) and shared and path not in WARNED:

@@ -298,10 +298,20 @@ def intake_line(intake: Mapping[str, Any]) -> str:
     return (
         f"webhook intake: {intake['events']:,} events, {intake['resources']:,} resources:"
         f" {intake['applied']:,} applied, {intake['untracked']:,} untracked,"
-        f" {intake['stale']:,} stale; {intake['replays']:,} replays,"
-        f" {intake['refused']:,} refused; last event {intake['last_event_at'] or 'none'}"
+        f" {intake['stale']:,} stale, {intake.get('skipped', 0):,} skipped;"
+        f" {intake['replays']:,} replays, {intake['refused']:,} refused,"
+        f" {intake.get('ignored', 0):,} of other topics ignored"
+        f"{set_aside_words(intake.get('set_aside', 0))};"
+        f" last event {intake['last_event_at'] or 'none'}"
         f" (received {intake['last_received_at'] or 'never'})"
     )
+
+
+def set_aside_words(count: int) -> str:
+    """What an operator must look at: events the receiver could not apply."""
+    if not count:
+        return ""
+    return f", {count:,} set aside (see the receiver's log and the spool's *.bad files)"
 
 
 def dry_run_lines(plan: WorkPlan, pa_rate: float, details_interval: float) -> list[str]:

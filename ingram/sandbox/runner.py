@@ -20,7 +20,7 @@ from typing import Any
 from .fileserver import add_price_file_arguments, price_file_lines, start_price_files
 from .pushes import StockPusher
 from .server import SandboxServer
-from .settings import FaultRates, SandboxSettings
+from .settings import WEBHOOK_QUIRKS, FaultRates, SandboxSettings
 
 DEFAULT_PORT = 8765
 
@@ -108,6 +108,15 @@ def build_arg_parser() -> argparse.ArgumentParser:
         "--webhook-every", type=float, default=d.webhook_every, help="seconds between pushes"
     )
     p.add_argument(
+        "--webhook-quirk",
+        action="append",
+        default=[],
+        choices=WEBHOOK_QUIRKS,
+        metavar="QUIRK",
+        help="push as Ingram may (repeatable): hex signatures, offset (+08:30 times labelled"
+        " UTC), topics (other topics too), unnumbered (a resource without a part number)",
+    )
+    p.add_argument(
         "--request-log", "--verbose", dest="verbose", action="store_true",
         help="log every request to stderr",
     )  # fmt: skip
@@ -124,6 +133,7 @@ RENAMES = {
     "retry_after": "send_retry_after",
     "failing_part_number": "failing_part_numbers",
     "failing_details_part_number": "failing_details_part_numbers",
+    "webhook_quirk": "webhook_quirks",
 }
 
 

@@ -24,6 +24,9 @@ FAULT_NAMES: tuple[str, ...] = (
 )
 
 
+WEBHOOK_QUIRKS: tuple[str, ...] = ("hex", "offset", "topics", "unnumbered")
+
+
 @dataclass(frozen=True)
 class FaultRates:
     """Probability (0..1) of each injected failure per API call.
@@ -98,6 +101,9 @@ class SandboxSettings:
     webhook_url: str | None = None  # where ``serve_forever`` pushes Stock Update events
     webhook_secret: str = ""
     webhook_every: float = 900.0  # Ingram pushes every 15 minutes
+    # How Ingram may send its pushes (``pushes.WEBHOOK_QUIRKS``): hex signatures, +08:30
+    # times labelled UTC, other topics on the same webhook, resources without part numbers.
+    webhook_quirks: frozenset[str] = frozenset()
     # Realistic mode (see docs/real-api.md): a fixed-window lockout, details
     # only for US/IN/NL, found items with status messages, unknown paths answered by the
     # gateway. The options below it are independent of it.
@@ -139,6 +145,12 @@ class SandboxSettings:
             raise ValueError("--webhook-url needs --webhook-secret (the key the receiver checks)")
         if not self.webhook_every > 0:
             raise ValueError("webhook_every must be > 0 seconds")
+        object.__setattr__(self, "webhook_quirks", frozenset(self.webhook_quirks))
+        unknown = self.webhook_quirks - set(WEBHOOK_QUIRKS)
+        if unknown:
+            raise ValueError(
+                f"unknown webhook quirk {sorted(unknown)[0]!r}: use {', '.join(WEBHOOK_QUIRKS)}"
+            )
 
     def replace(self, **changes: Any) -> SandboxSettings:
         """Copy with ``changes``; unknown names raise ``TypeError`` early."""
@@ -168,6 +180,7 @@ class SandboxSettings:
         data["client_secret"] = "***"
         data["webhook_secret"] = "***" if self.webhook_secret else ""
         data["ftp_password"] = "***"
+        data["webhook_quirks"] = sorted(self.webhook_quirks)
         return data
 
 

@@ -1,17 +1,16 @@
-"""Looking after the database file: integrity check and online backup.
+"""Looking after the database file: integrity check and retention.
 
 Also what marks a demo database, so that the demo never touches a real catalog.
 
 Example::
 
     problems = integrity_problems(store)      # [] when the file is sound
-    pages = backup(store, Path("copy.db"))    # consistent even while a sync writes
+
+The online backup lives in ``backups``.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,37 +29,6 @@ def integrity_problems(store: Store, most: int = 20) -> list[str]:
     for table, rowid, parent, _ in store.db.execute("PRAGMA foreign_key_check"):
         problems.append(f"row {rowid} of {table} points to a missing row of {parent}")
     return problems[:most]
-
-
-def backup(store: Store, target: Path) -> int:
-    """Copy the database to ``target`` with SQLite's online backup; return the pages copied.
-
-    The copy is one consistent snapshot even while a sync writes: it is taken in
-    one step, inside one read transaction, which in WAL mode never blocks the
-    writer. It is written beside
-    ``target`` under a temporary name and renamed, so a failed backup never
-    leaves half a file where a good one was.
-    """
-    if target.exists() and not target.is_file():
-        raise StoreError(f"{target} is not a regular file: choose another backup path")
-    if target.resolve() == store.path.resolve():
-        raise StoreError("the backup must go to another file than the database itself")
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    try:
-        os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        copy = sqlite3.connect(partial)
-        try:
-            store.db.backup(copy)
-            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-            pages = copy.execute("PRAGMA page_count").fetchone()[0]
-        finally:
-            copy.close()
-        os.replace(partial, target)
-    except OSError as error:
-        raise StoreError(f"cannot write backup {target}: {error.strerror}") from error
-    finally:
-        partial.unlink(missing_ok=True)
-    return pages
 
 
 DEMO_APPLICATION_ID = 0x494E4744  # "INGD" in the SQLite header: a database the demo made

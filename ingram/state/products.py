@@ -127,15 +127,25 @@ def details_cutoff(max_age: float) -> str:
 
 
 def add_products(store: Store, part_numbers: Iterable[str]) -> tuple[int, int]:
-    """Track part numbers; return (added, already tracked)."""
-    unique = list(dict.fromkeys(part_numbers))
+    """Track part numbers; return (added, already tracked), each part number counted once.
+
+    ``part_numbers`` is read a chunk at a time, and repeats are found by a temporary table
+    (on disk, as SQLite keeps temporary tables), not a Python set: a 3,000,000-line
+    import holds one chunk, and a commit per chunk never holds the write lock for long.
+    """
     now = utc_now()
-    added = 0
-    # A commit per chunk: a 3-million-line import never holds the write lock for long.
-    for chunk in batched(unique, WRITE_CHUNK):
-        with store.write() as db:
-            added += db.executemany(INSERT_PRODUCT_SQL, ((pn, now) for pn in chunk)).rowcount
-    return added, len(unique) - added
+    added = distinct = 0
+    store.db.execute("CREATE TEMP TABLE IF NOT EXISTS adding (pn TEXT PRIMARY KEY) WITHOUT ROWID")
+    try:
+        for chunk in batched(part_numbers, WRITE_CHUNK):
+            with store.write() as db:
+                first_seen = "INSERT OR IGNORE INTO temp.adding VALUES (?)"
+                fresh = [pn for pn in chunk if db.execute(first_seen, (pn,)).rowcount]
+                distinct += len(fresh)
+                added += db.executemany(INSERT_PRODUCT_SQL, ((pn, now) for pn in fresh)).rowcount
+    finally:
+        store.db.execute("DROP TABLE IF EXISTS temp.adding")
+    return added, distinct - added
 
 
 def set_product_types(store: Store, types: dict[str, str | None]) -> None:

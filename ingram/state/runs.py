@@ -104,3 +104,15 @@ def set_run_pacing(store: Store, db: sqlite3.Connection, run_id: int, pacing: An
 def set_run_counts(store: Store, db: sqlite3.Connection, run_id: int, **values: int) -> None:
     sets = ", ".join(f"{name} = ?" for name in values)
     db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*values.values(), run_id))
+
+
+def recount_failures(store: Store, run_id: int) -> None:
+    """The run's failure count as the failures it recorded that are still there: a product
+    removed during the run takes its open failures with it, and the run must not say
+    "50 items failed" (and exit 1) while ``failed`` lists nothing."""
+    with store.write() as db:
+        db.execute(
+            "UPDATE runs SET failures = (SELECT COUNT(*) FROM failures"
+            " WHERE failures.run_id = runs.id AND resolved_at IS NULL) WHERE id = ?",
+            (run_id,),
+        )

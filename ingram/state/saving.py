@@ -59,13 +59,16 @@ def save_price_availability(
     attempts: int,
     policy: DetailsPolicy,
     already_queued: frozenset[str] = frozenset(),
+    observed_at: str | None = None,
 ) -> int:
     """Write a P&A batch: products, changes, details tasks, failure resolutions, task, counts.
 
     ``already_queued`` part numbers have a pending details task (adopted from a
-    stopped run, or retried) and get no second one. Returns the number queued.
+    stopped run, or retried) and get no second one. ``observed_at`` is when the answer
+    arrived (the worker notes it; default now): its stock replaces a product's only if no
+    later observation (a pushed event applied meanwhile) is held. Returns the number queued.
     """
-    now = utc_now()
+    now = observed_at or utc_now()
     with store.write() as db:
         answered = match_items(db, requested, items)
         good = [answered[pn] for pn in requested if pn in answered and not answered[pn].problem]
@@ -78,12 +81,14 @@ def save_price_availability(
             # Stock and prices of a product the vendor does not sell us are not current.
             "UPDATE products SET status = ?, available = NULL,"
             " total_availability = NULL, customer_price = NULL,"
-            " retail_price = NULL, map_price = NULL, pa_synced_at = ?, last_error = ?,"
-            " price_source = 'sync', price_as_of = ?, stock_source = 'sync', stock_as_of = ?,"
-            " product_status_code = ?, product_status_message = ? WHERE ingram_part_number = ?",
+            " retail_price = NULL, map_price = NULL, pa_synced_at = ?, stock_observed_at = ?,"
+            " last_error = ?, price_source = 'sync', price_as_of = ?, stock_source = 'sync',"
+            " stock_as_of = ?, product_status_code = ?, product_status_message = ?"
+            " WHERE ingram_part_number = ?",
             [
                 (
                     item_status(item),
+                    now,
                     now,
                     item.message,
                     now,
@@ -182,11 +187,19 @@ UPDATE products SET status = ?, product_status_code = ?, product_status_message 
     upc = COALESCE(?, upc),
     vendor_name = COALESCE(?, vendor_name), description = COALESCE(?, description),
     product_class = COALESCE(?, product_class), customer_price = ?, retail_price = ?,
-    map_price = ?, currency = ?, available = ?, total_availability = ?,
-    pa_synced_at = ?, last_error = NULL,
-    price_source = 'sync', price_as_of = ?, stock_source = 'sync', stock_as_of = ?
+    map_price = ?, currency = ?,
+    available = CASE WHEN :newer THEN ? ELSE available END,
+    total_availability = CASE WHEN :newer THEN ? ELSE total_availability END,
+    stock_observed_at = CASE WHEN :newer THEN ? ELSE stock_observed_at END,
+    stock_source = CASE WHEN :newer THEN 'sync' ELSE stock_source END,
+    stock_as_of = CASE WHEN :newer THEN ? ELSE stock_as_of END,
+    pa_synced_at = ?, last_error = NULL, price_source = 'sync', price_as_of = ?
 WHERE ingram_part_number = ?
 """
+# The one rule for stock (``state.webhook.is_newer`` applies it to pushed events): this
+# answer's stock replaces the product's unless the stock held was observed later.
+STOCK_IS_OLDER = "stock_observed_at IS NULL OR ? >= stock_observed_at"
+UPDATE_PA_SQL = UPDATE_PA_SQL.replace(":newer", STOCK_IS_OLDER)
 
 
 def pa_row(item: PriceAvailability, now: str) -> tuple[object, ...]:
@@ -203,11 +216,17 @@ def pa_row(item: PriceAvailability, now: str) -> tuple[object, ...]:
         None if item.retail_price is None else format(item.retail_price, "f"),
         None if item.map_price is None else format(item.map_price, "f"),
         item.currency,
+        now,
         None if item.available is None else int(item.available),
+        now,
         item.total_availability,
         now,
-        now,  # price_as_of: right-hand sides of SET read the row as it was, not pa_synced_at's ?
+        now,  # stock_observed_at
+        now,  # stock_source: its condition
+        now,  # stock_as_of: its condition
         now,  # stock_as_of
+        now,  # pa_synced_at
+        now,  # price_as_of: right-hand sides of SET read the row as it was, not pa_synced_at's ?
         item.ingram_part_number,
     )
 
@@ -216,7 +235,8 @@ def previous_state(db: sqlite3.Connection, pns: Sequence[str]) -> dict[str, sqli
     marks = ",".join("?" * len(pns))
     rows = db.execute(
         "SELECT ingram_part_number, customer_price, total_availability, details_synced_at,"
-        f" pa_synced_at, details_status FROM products WHERE ingram_part_number IN ({marks})",
+        " pa_synced_at, details_status, stock_observed_at"
+        f" FROM products WHERE ingram_part_number IN ({marks})",
         tuple(pns),
     )
     return {row[0]: row for row in rows}
@@ -235,10 +255,11 @@ def record_changes(
         before = previous.get(item.ingram_part_number)
         if before is None or before["pa_synced_at"] is None:
             continue
-        for field, new in (
-            ("customer_price", money(item.customer_price)),
-            ("total_availability", item.total_availability),
-        ):
+        fields: list[tuple[str, object]] = [("customer_price", money(item.customer_price))]
+        observed = before["stock_observed_at"]
+        if observed is None or now >= observed:  # stock older than the held one is not applied
+            fields.append(("total_availability", item.total_availability))
+        for field, new in fields:
             old = before[field]
             if new is not None and old is not None and Decimal(str(old)) != Decimal(str(new)):
                 rows.append((run_id, item.ingram_part_number, field, str(old), str(new), now))

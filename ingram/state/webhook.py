@@ -21,13 +21,15 @@ from typing import Any
 from ingram.clock import utc_now
 from ingram.models import StockEvent, StockResource
 from ingram.state.store import TASK_CHUNK, Store, batched
+from ingram.vocab import WebhookCounter
 
 WEBHOOK = "webhook"
 
 
 @dataclass(frozen=True)
 class StockOutcome:
-    """What one event did: resources applied, untracked (ignored), stale (older than known)."""
+    """What one event did: resources applied, untracked (ignored), stale (older than known),
+    skipped (unreadable)."""
 
     event_id: str
     resources: int
@@ -35,6 +37,7 @@ class StockOutcome:
     untracked: int = 0
     stale: int = 0
     duplicate: bool = False
+    skipped: int = 0  # resources that could not be applied (see ``StockEvent.skipped``)
 
 
 def save_stock_event(store: Store, event: StockEvent, received_at: str) -> StockOutcome:
@@ -55,14 +58,15 @@ def save_stock_event(store: Store, event: StockEvent, received_at: str) -> Stock
         db.executemany(UPDATE_STOCK_SQL, [stock_row(item, event.event_time) for item in newer])
         outcome = StockOutcome(
             event.event_id,
-            len(event.resources),
+            len(event.resources) + event.skipped,
             applied=len(newer),
             untracked=sum(pn not in known for pn in latest),
             stale=sum(pn in known for pn in latest) - len(newer),
+            skipped=event.skipped,
         )
         db.execute(
             "INSERT INTO webhook_events (event_id, event_time, received_at, applied_at, resources,"
-            " applied, untracked, stale) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " applied, untracked, stale, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 event.event_id,
                 event.event_time,
@@ -72,6 +76,7 @@ def save_stock_event(store: Store, event: StockEvent, received_at: str) -> Stock
                 outcome.applied,
                 outcome.untracked,
                 outcome.stale,
+                outcome.skipped,
             ),
         )
     return outcome
@@ -80,7 +85,7 @@ def save_stock_event(store: Store, event: StockEvent, received_at: str) -> Stock
 UPDATE_STOCK_SQL = """
 UPDATE products SET total_availability = COALESCE(?, total_availability),
     available = CASE WHEN ? IS NULL THEN available ELSE ? > 0 END,
-    sku_status = ?, back_order_flag = ?, stock_pushed_at = ?,
+    sku_status = ?, back_order_flag = ?, stock_pushed_at = ?, stock_observed_at = ?,
     stock_source = 'webhook', stock_as_of = ?,
     vendor_part_number = COALESCE(vendor_part_number, ?), upc = COALESCE(upc, ?),
     vendor_name = COALESCE(vendor_name, ?)
@@ -97,6 +102,7 @@ def stock_row(item: StockResource, event_time: str) -> tuple[object, ...]:
         item.sku_status,
         item.back_order_flag,
         event_time,
+        event_time,  # stock_observed_at
         event_time,  # stock_as_of
         item.vendor_part_number,
         item.upc,
@@ -106,12 +112,12 @@ def stock_row(item: StockResource, event_time: str) -> tuple[object, ...]:
 
 
 def current_stock(db: sqlite3.Connection, pns: Sequence[str]) -> dict[str, sqlite3.Row]:
-    """Stock and observation times of the tracked ones among ``pns``."""
+    """Stock and its observation time of the tracked ones among ``pns``."""
     found: dict[str, sqlite3.Row] = {}
     for chunk in batched(pns, TASK_CHUNK):
         marks = ",".join("?" * len(chunk))
         rows = db.execute(
-            "SELECT ingram_part_number, total_availability, pa_synced_at, stock_pushed_at"
+            "SELECT ingram_part_number, total_availability, stock_observed_at"
             f" FROM products WHERE ingram_part_number IN ({marks})",
             chunk,
         )
@@ -120,12 +126,14 @@ def current_stock(db: sqlite3.Connection, pns: Sequence[str]) -> dict[str, sqlit
 
 
 def is_newer(event_time: str, product: sqlite3.Row) -> bool:
-    """True when the event was observed after the product's last P&A and last pushed stock.
+    """The one rule for stock (``saving`` applies it to P&A): an observation replaces the
+    stock held unless that one was observed later. A tie goes to the later arrival (two
+    events stamped with the same second: the second one is the vendor's latest word).
 
     Both sides are UTC ISO-8601 with milliseconds and a ``Z``, so text order is time order.
     """
-    seen = [t for t in (product["pa_synced_at"], product["stock_pushed_at"]) if t]
-    return all(event_time > t for t in seen)
+    observed = product["stock_observed_at"]
+    return observed is None or event_time >= observed
 
 
 def record_stock_changes(
@@ -148,22 +156,28 @@ def record_stock_changes(
     )
 
 
-def save_refusals(store: Store, counts: Mapping[int, int]) -> None:
-    """Add refused requests (by HTTP status: 400, 401, 413...) to the running totals."""
-    if not counts:
+def save_counts(store: Store, refused: Mapping[int, int], counted: Mapping[str, int]) -> None:
+    """Add refused requests (by HTTP status: 400, 401, 413...) and the receiver's other
+    counts (``WebhookCounter``: topics ignored, events set aside) to the running totals."""
+    if not refused and not counted:
         return
     now = utc_now()
     with store.write() as db:
-        db.executemany(
-            "INSERT INTO webhook_refusals (status, count, last_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (status) DO UPDATE SET count = count + excluded.count,"
-            " last_at = excluded.last_at",
-            [(status, count, now) for status, count in counts.items()],
-        )
+        for table, key, counts in (
+            ("webhook_refusals", "status", refused),
+            ("webhook_counters", "name", counted),
+        ):
+            db.executemany(
+                f"INSERT INTO {table} ({key}, count, last_at) VALUES (?, ?, ?)"
+                f" ON CONFLICT ({key}) DO UPDATE SET count = count + excluded.count,"
+                " last_at = excluded.last_at",
+                [(name, count, now) for name, count in counts.items()],
+            )
 
 
 def prune_webhook_events(store: Store, cutoff: str) -> int:
-    """Forget event ids applied before ``cutoff``; a late replay of one is then stale anyway."""
+    """Forget event ids applied before ``cutoff``: the receiver refuses events stamped more
+    than a day from their receipt, so a replay of a forgotten one is refused anyway."""
     with store.write() as db:
         return db.execute("DELETE FROM webhook_events WHERE applied_at < ?", (cutoff,)).rowcount
 
@@ -178,12 +192,22 @@ def webhook_intake(store: Store) -> dict[str, Any] | None:
         "SELECT COUNT(*) AS events, COALESCE(SUM(resources), 0) AS resources,"
         " COALESCE(SUM(applied), 0) AS applied, COALESCE(SUM(untracked), 0) AS untracked,"
         " COALESCE(SUM(stale), 0) AS stale, COALESCE(SUM(replays), 0) AS replays,"
+        " COALESCE(SUM(skipped), 0) AS skipped,"
         " MAX(event_time) AS last_event_at, MAX(received_at) AS last_received_at"
         " FROM webhook_events"
     ).fetchone()
     refused = store.db.execute(
         "SELECT COALESCE(SUM(count), 0), MAX(last_at) FROM webhook_refusals"
     ).fetchone()
-    if not row["events"] and not refused[0]:
+    counted = dict.fromkeys(WebhookCounter, 0) | dict(
+        store.db.execute("SELECT name, count FROM webhook_counters").fetchall()
+    )
+    if not row["events"] and not refused[0] and not any(counted.values()):
         return None
-    return {**dict(row), "refused": refused[0], "last_refused_at": refused[1]}
+    return {
+        **dict(row),
+        "refused": refused[0],
+        "last_refused_at": refused[1],
+        "ignored": counted[WebhookCounter.IGNORED_TOPIC],
+        "set_aside": counted[WebhookCounter.SET_ASIDE],
+    }

@@ -17,11 +17,17 @@ from typing import TYPE_CHECKING, Any
 from ingram.config.values import duration_text
 from ingram.errors import DatabaseBusy, IngramSyncError
 from ingram.state.dbfile import storage_error
-from ingram.state.history import failure_counts
+from ingram.state.history import compact_finished_runs, failure_counts
 from ingram.state.lock import SyncLock
 from ingram.state.maintenance import prune
 from ingram.state.products import add_products
-from ingram.state.runs import create_run, finish_run, interrupt_dead_runs, known_run
+from ingram.state.runs import (
+    create_run,
+    finish_run,
+    interrupt_dead_runs,
+    known_run,
+    recount_failures,
+)
 from ingram.state.store import Store
 from ingram.sync.options import Progress, RunSummary, SyncOptions
 from ingram.sync.outcome import RunOutcome
@@ -99,13 +105,17 @@ def run(
 
 
 def apply_retention(store: Store, options: SyncOptions, summary: RunSummary) -> None:
-    """Prune history older than ``keep_days`` after a run; a failure here fails no run.
+    """After a run: drop finished runs' closed tasks (their figures stay on the run rows),
+    then prune history older than ``keep_days``; a failure here fails no run.
 
     Not after a signal: the process is asked to end within its grace period.
     """
-    if options.keep_days <= 0 or summary.status == RunStatus.INTERRUPTED:
+    if summary.status == RunStatus.INTERRUPTED:
         return
     try:
+        compact_finished_runs(store)
+        if options.keep_days <= 0:
+            return
         pruned = prune(store, options.keep_days * 86400)
     except (sqlite3.Error, IngramSyncError) as error:
         log.warning("warning: could not prune old history: %s", error)
@@ -226,6 +236,7 @@ class SyncRun:
 
     def finish(self) -> RunSummary:
         self.writer.save_client_stats()
+        recount_failures(self.store, self.run_id)
         run = known_run(self.store, self.run_id)
         status, error = self.outcome.final_status(run, self.stop.is_set())
         finish_run(self.store, self.run_id, status, error)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ingram.api.search_details import fetch_details_by_search
+from ingram.clock import utc_now
 from ingram.models import PriceAvailability
 from ingram.state.store import Store
 from ingram.state.tasks import open_tasks
@@ -40,10 +41,13 @@ class InFlight:
 
 @dataclass(frozen=True)
 class Fetched:
-    """What a worker brings back: the client's result and the attempts it took."""
+    """What a worker brings back: the client's result, the attempts it took, and when its
+    answer arrived (``observed_at``: the writer may hold it a while before saving it, and
+    a pushed event observed in between must not be overwritten by this older stock)."""
 
     result: Any
     attempts: int
+    observed_at: str
 
 
 class Stream:
@@ -91,7 +95,7 @@ class Stream:
         """In a worker: the fetch, with the attempts this thread made for it."""
         before = self.attempts_made()
         result = self.fetch(pns)
-        return Fetched(result, max(self.attempts_made() - before, 1))
+        return Fetched(result, max(self.attempts_made() - before, 1), utc_now())
 
     def try_later(self, item: InFlight) -> None:
         """The task goes back in the queue: an error no item caused, met once."""

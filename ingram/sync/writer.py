@@ -192,6 +192,7 @@ class Writer:
             fetched.attempts,
             self.options.details,
             self.details_queued,
+            fetched.observed_at,
         )
         self.advance(item)  # a details answer was counted as it came (``hold``)
 

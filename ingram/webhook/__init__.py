@@ -11,16 +11,20 @@ Example (under any WSGI server, one process per database)::
 """
 
 from .app import StockWebhookApp, create_app
-from .events import EventRejected, parse_event, signature_of, signature_valid
+from .events import IgnoredTopic, parse_event
 from .receiver import Receiver, spool_dir_for
+from .rejection import EventRejected
+from .signing import SignatureForm, authenticate, signature_of
 
 __all__ = [
     "EventRejected",
+    "IgnoredTopic",
     "Receiver",
+    "SignatureForm",
     "StockWebhookApp",
+    "authenticate",
     "create_app",
     "parse_event",
     "signature_of",
-    "signature_valid",
     "spool_dir_for",
 ]

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from waitress import wasyncore
-from waitress.server import create_server
+from waitress.adjustments import Adjustments
 
 from ingram.webhook.app import DEFAULT_PATH, MAX_BODY, StockWebhookApp, create_app
 from ingram.webhook.follow import Follower
+from ingram.webhook.guarded import GUARDS, GuardedServer, allow_connections
 from ingram.webhook.receiver import Receiver
 
 THREADS = 8
@@ -74,16 +75,22 @@ class WebhookServer:
             self.follower = Follower(settings.after_applied).start()
             self.app.receiver.on_applied = self.follower.poke
             self.follower.poke()  # what the spool held, or stock applied before a restart
-        self.server = create_server(
-            self.app,
-            host=self.settings.host,
-            port=self.settings.port,
-            map=self.socket_map,
+        allow_connections()
+        adjustments = Adjustments(
+            host=settings.host,
+            port=settings.port,
             threads=THREADS,
             max_request_body_size=MAX_BODY,
             ident="ingram-sync",
             clear_untrusted_proxy_headers=True,
+            **GUARDS,
         )
+        try:
+            self.server = GuardedServer(self.app, map=self.socket_map, adj=adjustments)
+        except BaseException:
+            self.app.receiver.stop()
+            self.app.receiver.store.close()
+            raise
         return self
 
     def serve_in_thread(self) -> WebhookServer:
@@ -95,7 +102,7 @@ class WebhookServer:
         """waitress's loop, stopped from its own thread: closing its sockets from another
         thread while it waits in ``select`` fails with a bad file descriptor."""
         while not self.stopping.is_set():
-            wasyncore.loop(timeout=LOOP_TIMEOUT, map=self.socket_map, count=1)
+            wasyncore.loop(timeout=LOOP_TIMEOUT, map=self.socket_map, use_poll=True, count=1)
         self.server.task_dispatcher.shutdown()
         wasyncore.close_all(self.socket_map)
 

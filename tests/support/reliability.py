@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ingram.sandbox import SandboxServer
-from support.clirunner import FAST_TIMINGS, Cli
+from support.clirunner import FAST_TIMINGS, Cli, cli_env
 from support.processes import Started
 
 
@@ -136,3 +136,20 @@ def assert_catalog_matches(
         assert row["details_synced_at"] is not None, pn
         document = catalog.details_document(pn)
         assert row["category"] == (document or {}).get("productCategory"), pn
+
+
+def damaged_database(tmp_path: Path) -> Cli:
+    """A catalog of 3,000 products, then a leaf page of the products table overwritten."""
+    db = tmp_path / "c.db"
+    cli = Cli(cli_env("http://127.0.0.1:9", db), db)
+    assert cli.run("products", "add", *[f"PN{n:05d}" for n in range(3000)]).code == 0
+    assert cli.run("db", "check").code == 0
+    with sqlite3.connect(db) as conn:
+        leaves = conn.execute(
+            "SELECT pageno FROM dbstat WHERE name = 'products' AND pagetype = 'leaf' ORDER BY 1"
+        ).fetchall()
+    page = 4096
+    with db.open("r+b") as handle:
+        handle.seek(page * (leaves[len(leaves) // 2][0] - 1))
+        handle.write(b"\xa5" * page)
+    return cli

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,16 @@ from support.clirunner import isolated_env
 from support.processes import start
 
 SECRET = "test-webhook-secret-Zq9"
-SYNCED_AT = "2026-01-01T00:00:00.000Z"
+
+
+def hours_ago(hours: float) -> str:
+    """A time ``hours`` before now, as the receiver stores times: events are bounded by their
+    receipt (more than a day away is refused), so tests stamp them relative to now."""
+    moment = datetime.now(UTC) - timedelta(hours=hours)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+SYNCED_AT = hours_ago(6)
 
 
 def ingram_signature(secret: str, event_id: str) -> str:
@@ -126,7 +136,7 @@ def track(db: Path, stock: dict[str, int], synced_at: str | None = SYNCED_AT) ->
     store.close()
 
 
-LATER = "2026-06-01T10:00:00Z"
+LATER = hours_ago(1)
 
 
 def serve_env(db: Path, **extra: str) -> dict[str, str]:
