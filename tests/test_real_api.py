@@ -142,9 +142,9 @@ def test_an_outage_ends_the_run_as_interrupted_within_the_limit(realistic, make_
     [
         (500, {"faultcode": "Server", "faultstring": "Invalid customer number."}, "configuration"),
         (429, {"errors": [{"message": "The quota limit exceeds for calls on your API app."}]},
-         "configuration"),
+         "rate_limited"),
         (500, {"message": "Quote limit violation - Number of request limit exceeded"},
-         "configuration"),
+         "rate_limited"),
         (400, {"errors": [{"message": "Validation failed",
                            "fields": [{"field": "IM-CountryCode", "message": "bad"}]}]},
          "configuration"),

@@ -29,6 +29,7 @@ from ingram.errors import (
     Unreachable,
 )
 from ingram.models import ClientSettings
+from ingram.vocab import Endpoint
 
 CREDENTIALS_HINT = "check INGRAM_CLIENT_ID and INGRAM_CLIENT_SECRET"
 Send = Callable[[ApiRequest, dict[str, str], Any], Response]
@@ -53,7 +54,9 @@ class TokenSource:
         self._count = count
         self._redact = redact
         cache = (
-            TokenCache.for_client(Path(settings.token_cache), settings.client_id, token_url)
+            TokenCache.for_client(
+                Path(settings.token_cache), settings.client_id, token_url, settings.client_secret
+            )
             if settings.token_cache
             else None
         )
@@ -102,7 +105,7 @@ class TokenSource:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         self._count("token_requests")
         started = time.time()
-        request = ApiRequest("POST", "", "token request", url=self.token_url)
+        request = ApiRequest(Endpoint.TOKEN, "POST", "", "token request", url=self.token_url)
         try:
             resp = self._send(request, headers, form)
         except Unreachable as exc:
