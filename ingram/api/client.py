@@ -21,7 +21,6 @@ import logging
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -38,11 +37,12 @@ from ingram.api.http import (
     status_error,
 )
 from ingram.api.lookup import match_keys, request_products
+from ingram.api.maintenance import maintenance_note
 from ingram.api.parsing import loads, parse_details, parse_price_availability, parse_search_page
 from ingram.api.ratelimiting import EndpointGate, rate_limit_delay, vendor_window
 from ingram.api.retrying import call_with_retries, nth_wait, wait_for
 from ingram.api.vendorclock import VendorClock
-from ingram.api.watch import OutageWatch, Pacing, account_fault_error, maintenance_note
+from ingram.api.watch import Counters, OddFields, OutageWatch, Pacing, account_fault_error
 from ingram.errors import ApiError, ApiOutage, CredentialsError, MalformedResponse
 from ingram.models import (
     ClientSettings,
@@ -80,35 +80,6 @@ class _Endpoint:
     counter: str  # ClientStats field counting requests sent
 
 
-class _Stats:
-    """Thread-safe counters behind ``IngramClient.stats`` and ``IngramClient.answers``."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts = dict.fromkeys(ClientStats.__dataclass_fields__, 0)
-        self._answers: Counter[tuple[str, int]] = Counter()
-
-    def add(self, name: str, amount: int = 1) -> None:
-        with self._lock:
-            self._counts[name] += amount
-
-    def answer(self, endpoint: str, status: int) -> None:
-        with self._lock:
-            self._answers[endpoint, status] += 1
-
-    def snapshot(self) -> ClientStats:
-        with self._lock:
-            return ClientStats(**self._counts)
-
-    def answers(self) -> dict[str, dict[str, int]]:
-        with self._lock:
-            counted = sorted(self._answers.items())
-        answers: dict[str, dict[str, int]] = {}
-        for (endpoint, status), count in counted:
-            answers.setdefault(endpoint, {})[str(status)] = count
-        return answers
-
-
 def _interval(calls_per_minute: float) -> float:
     return 60.0 / calls_per_minute if calls_per_minute > 0 else 0.0
 
@@ -120,11 +91,12 @@ class IngramClient:
         self.settings = settings
         self._cancel = threading.Event()
         self._local = threading.local()  # per thread: the attempts it has made
-        self._stats = _Stats()
+        self._stats = Counters()
         self._sessions = SessionPool(settings.user_agent)
         self._pacing = Pacing()
         self._outage = OutageWatch(settings.outage_limit)
         self._vendor_clock = VendorClock()
+        self._odd = OddFields()
         self.token_url = settings.token_url or bare_host(settings.base_url) + settings.token_path
         self._tokens = TokenSource(
             settings, self.token_url, self._http, self._cancel, self._stats.add, self._redact
@@ -154,7 +126,9 @@ class IngramClient:
         def handle(resp: Response) -> list[PriceAvailability]:
             if resp.status not in (200, 207):
                 raise self._status_error(resp)
-            return parse_price_availability(loads(resp.body))
+            items = parse_price_availability(loads(resp.body))
+            self._odd.warn(items)
+            return items
 
         return self._call(self._pa, request, handle)
 
