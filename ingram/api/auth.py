@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ingram.api.http import ApiRequest, Response, describe, status_error
 from ingram.api.parsing import loads, parse_token
@@ -33,6 +33,12 @@ from ingram.vocab import Endpoint
 
 CREDENTIALS_HINT = "check INGRAM_CLIENT_ID and INGRAM_CLIENT_SECRET"
 Send = Callable[[ApiRequest, dict[str, str], Any], Response]
+
+
+class TokenInfo(NamedTuple):
+    url: str
+    expires_at: float | None  # Unix time; None before the first token
+    from_cache: bool  # another process's token, read from the shared cache
 
 
 class TokenSource:
@@ -61,6 +67,10 @@ class TokenSource:
             else None
         )
         self._keeper = TokenKeeper(cache, settings.token_refresh_margin)
+
+    def info(self) -> TokenInfo:
+        """Where the current token came from and when it expires (``ingram-sync check``)."""
+        return TokenInfo(self.token_url, self._keeper.expires_at, self._keeper.from_cache)
 
     @property
     def seen(self) -> list[str]:

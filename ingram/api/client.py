@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
-from ingram.api.auth import CREDENTIALS_HINT, TokenSource
+from ingram.api.auth import CREDENTIALS_HINT, TokenInfo, TokenSource
 from ingram.api.http import (
     ApiRequest,
     Response,
@@ -202,6 +202,11 @@ class IngramClient:
     def stats(self) -> ClientStats:
         """A snapshot of the counters (requests sent, token requests, retries, 429s)."""
         return self._stats.snapshot()
+
+    def authenticate(self) -> TokenInfo:
+        """Have a token (the shared cache's, or a new one): where from, and when it expires."""
+        self._tokens.current(self._pa.waits)
+        return self._tokens.info()
 
     def answers(self) -> dict[str, dict[str, int]]:
         """Every answer so far, counted by endpoint and HTTP status: ``{"details": {"200": 9}}``."""
@@ -389,7 +394,7 @@ class IngramClient:
         window = vendor_window(resp.headers, self._vendor_clock.now())
         if window is not None:
             waited = ep.gate.follow(window)
-            self._pacing.headers(ep.gate.name, window.limit, waited)
+            self._pacing.headers(ep.gate.name, window, waited)
         return resp
 
     def _http(self, request: ApiRequest, headers: dict[str, str], data: Any = None) -> Response:

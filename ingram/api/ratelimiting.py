@@ -73,6 +73,7 @@ class EndpointGate:
         self._lock = threading.Lock()
         self._blocked_until = 0.0  # time.monotonic() value
         self._windows_in_a_row = 0  # the vendor's windows met since the last other answer
+        self._window_ends = 0.0  # time.monotonic() value: when the last window counted ends
         self._next_slot = 0.0  # time.monotonic() value of the next free send slot
         self._vendor_interval = 0.0  # the spacing the vendor's headers ask for (0: none)
         # ``ratelimit`` guards the spacing itself: one send per interval, whatever
@@ -161,12 +162,17 @@ class EndpointGate:
     def window(self, seconds: float) -> int:
         """A vendor window was met (a 429, a quota reply): every thread waits ``seconds``.
 
-        Returns the windows met in a row. Answers that arrive while the endpoint already
-        waits are the same window, met by calls sent before it began: they count once.
+        Returns the windows met in a row. Answers that arrive before the last window
+        counted is over are that window, met by calls sent before it began: they count
+        once (the answer's own ``Remaining: 0`` may already hold the endpoint).
         """
         with self._lock:
-            if self._blocked_until <= time.monotonic():
+            now = time.monotonic()
+            if now >= self._window_ends:  # the last window counted is over: this is the next
                 self._windows_in_a_row += 1
+            self._window_ends = max(
+                self._window_ends, now + min(max(seconds, 0.0), MAX_BLOCK_SECONDS)
+            )
             self._block_locked(seconds)
             return self._windows_in_a_row
 

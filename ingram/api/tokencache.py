@@ -170,6 +170,8 @@ class TokenKeeper:
         self._lock = threading.Lock()
         self._token: tuple[str, float] | None = None  # (token, monotonic time to renew)
         self.seen: list[str] = []  # the latest tokens, for redacting messages
+        self.expires_at: float | None = None  # Unix time the current token expires
+        self.from_cache = False  # the current token was another process's, from the cache
 
     def current(self, ask: Ask) -> str:
         state = self._token
@@ -213,13 +215,15 @@ class TokenKeeper:
                     exc.strerror or type(exc).__name__,
                 )
                 self._cache = None
+        self.from_cache = False
         return self._keep(*ask())
 
     def _shared(self, cache: TokenCache, ask: Ask, failed: str | None) -> tuple[str, float]:
         with cache.exclusive():
             cached = cache.read()
             fresh = cached is not None and cached[1] - time.time() > self._margin
-            if cached is not None and fresh and cached[0] != failed:
+            self.from_cache = cached is not None and fresh and cached[0] != failed
+            if cached is not None and self.from_cache:
                 return cached
             token, expires_at = ask()
             cache.write(token, expires_at)
@@ -228,6 +232,6 @@ class TokenKeeper:
     def _keep(self, token: str, expires_at: float) -> tuple[str, float]:
         lifetime = expires_at - time.time()
         state = (token, time.monotonic() + lifetime - min(self._margin, lifetime / 10))
-        self._token = state
+        self._token, self.expires_at = state, expires_at
         self.seen = [*self.seen[-4:], token]
         return state

@@ -1,6 +1,7 @@
 """What the client watches across its calls: pacing headers, outages, errors of no item.
 
-``Pacing`` records, per endpoint, what the ``X-RateLimit-*`` headers said and
+``Pacing`` records, per endpoint, what the ``X-RateLimit-*`` headers said (the
+lowest limit, and the last answer's calls left and seconds to the reset) and
 how long answers took (``runs show`` reports it; ``--details-workers auto``
 sizes the pool from it). ``OutageWatch`` times a run of nothing but transport
 errors, timeouts and 5xx, so that an outage ends a run within a bound instead
@@ -20,9 +21,10 @@ from typing import Any
 
 from ingram.api.http import Response, describe
 from ingram.api.parsing import account_fault, loads
+from ingram.api.ratelimiting import VendorWindow
 from ingram.errors import AccountFault, ApiError, CredentialsError, MalformedResponse
 from ingram.models import ClientStats, PriceAvailability
-from ingram.policy import Trigger
+from ingram.policy import POLICY, Retry, Trigger
 
 log = logging.getLogger("ingram.api.client")
 
@@ -47,7 +49,8 @@ def account_fault_error(resp: Response, redact: Callable[[str], str]) -> ApiErro
             trigger=trigger,
             http_status=resp.status,
         )
-    message = f"the Ingram API refused the call: {detail}"
+    verb = "throttled" if POLICY[trigger].retry is Retry.WINDOW else "refused"  # a quota reply
+    message = f"the Ingram API {verb} the call: {detail}"
     return AccountFault(message, trigger=trigger, http_status=resp.status)
 
 
@@ -68,11 +71,13 @@ class Pacing:
             seen["answers"] += 1
             seen["seconds"] += seconds
 
-    def headers(self, endpoint: str, limit: int | None, waited: float) -> None:
+    def headers(self, endpoint: str, window: VendorWindow, waited: float) -> None:
+        limit = window.limit
         with self._lock:
             seen = self._entry(endpoint)
             if limit is not None:
                 seen["limit"] = limit if seen["limit"] is None else min(seen["limit"], limit)
+            seen["remaining"], seen["reset_in"] = window.remaining, round(window.reset_in, 3)
             if waited > 0:
                 seen["waits"] += 1
                 seen["waited"] += waited
@@ -159,8 +164,8 @@ class OddFields:
                 self._seen.update(new)
             if new:
                 log.warning(
-                    "warning: P&A item %s: %s not as the vendor's schema says: dropped, its price"
-                    " and stock kept (said once a field per run)",
+                    "warning: P&A item %s: %s sent unlike the vendor's schema, left out; the"
+                    " rest of the item is kept (said once a field per run)",
                     item.ingram_part_number or "(no part number)",
                     ", ".join(new),
                 )
