@@ -62,6 +62,8 @@ def test_a_negative_stock_count_is_unknown_not_a_failure(stub, make_cli):
     row = cli.export()["NEG1"]
     assert row["customer_price"] == 10.5 and row["total_availability"] is None, row
     with sqlite3.connect(cli.db) as conn:
-        stock = dict(conn.execute("SELECT warehouse_id, quantity_available FROM product_warehouses"))
+        stock = dict(
+            conn.execute("SELECT warehouse_id, quantity_available FROM product_warehouses")
+        )
     assert stock == {"10": None, "20": 7}
     assert "totalAvailability, quantityAvailable" in result.err
