@@ -393,40 +393,11 @@ def search(
     ``ignores_filter``: ``vendorPartNumber`` is not applied (the whole catalog answers).
     ``type`` is one of the spec's enum; the catalog holds physical products only.
     """
-    kind = (_first(query, "type") or "IM::any").lower()
-    if kind not in SEARCH_TYPES:
-        message = f"type must be one of {', '.join(SEARCH_TYPES)}"
-        return validation_error(
-            [{"field": "type", "value": _first(query, "type"), "message": message}]
-        )
-    try:
-        page_number = int(_first(query, "pageNumber") or 1)
-        page_size = int(_first(query, "pageSize") or DEFAULT_PAGE_SIZE)
-    except ValueError:
-        return validation_error([{"field": "pageNumber/pageSize", "message": "Must be integers"}])
-    if page_size < 1 or page_size > MAX_PAGE_SIZE or page_number < 1:
-        return validation_error(
-            [
-                {
-                    "field": "pageSize",
-                    "value": str(page_size),
-                    "message": f"pageSize must be 1..{MAX_PAGE_SIZE}, pageNumber >= 1",
-                }
-            ]
-        )
-    vendor_part_numbers = [] if ignores_filter else _values(query, "vendorPartNumber")
-    if kind == "im::digital":
-        matches = []
-    elif vendor_part_numbers:
-        matches = catalog.search_vendor_part_numbers(vendor_part_numbers)
-    else:
-        matches = list(
-            catalog.search(
-                vendors=_values(query, "vendor"),
-                keywords=_values(query, "keyword"),
-                category=_first(query, "category"),
-            )
-        )
+    asked = _search_request(query)
+    if isinstance(asked, Reply):
+        return asked
+    kind, page_number, page_size = asked
+    matches = _matches(catalog, query, kind, ignores_filter)
     if not matches:
         return json_reply(404, {"errors": [{"id": error_id(), "message": "No Records Found"}]})
     start = (page_number - 1) * page_size
@@ -446,6 +417,45 @@ def search(
     if page_number > 1:
         payload["previousPage"] = _page_link(query, page_number - 1, page_size)
     return json_reply(200, payload)
+
+
+def _search_request(query: Mapping[str, list[str]]) -> tuple[str, int, int] | Reply:
+    """(type, page number, page size) of a search, or the validation error it gets."""
+    kind = (_first(query, "type") or "IM::any").lower()
+    if kind not in SEARCH_TYPES:
+        message = f"type must be one of {', '.join(SEARCH_TYPES)}"
+        return validation_error(
+            [{"field": "type", "value": _first(query, "type"), "message": message}]
+        )
+    try:
+        page_number = int(_first(query, "pageNumber") or 1)
+        page_size = int(_first(query, "pageSize") or DEFAULT_PAGE_SIZE)
+    except ValueError:
+        return validation_error([{"field": "pageNumber/pageSize", "message": "Must be integers"}])
+    if page_size < 1 or page_size > MAX_PAGE_SIZE or page_number < 1:
+        message = f"pageSize must be 1..{MAX_PAGE_SIZE}, pageNumber >= 1"
+        return validation_error(
+            [{"field": "pageSize", "value": str(page_size), "message": message}]
+        )
+    return kind, page_number, page_size
+
+
+def _matches(
+    catalog: Catalog, query: Mapping[str, list[str]], kind: str, ignores_filter: bool
+) -> list[int]:
+    """The catalog indices a search names (the catalog holds physical products only)."""
+    vendor_part_numbers = [] if ignores_filter else _values(query, "vendorPartNumber")
+    if kind == "im::digital":
+        return []
+    if vendor_part_numbers:
+        return catalog.search_vendor_part_numbers(vendor_part_numbers)
+    return list(
+        catalog.search(
+            vendors=_values(query, "vendor"),
+            keywords=_values(query, "keyword"),
+            category=_first(query, "category"),
+        )
+    )
 
 
 def _page_link(query: Mapping[str, list[str]], page_number: int, page_size: int) -> str:
