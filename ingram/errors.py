@@ -134,8 +134,9 @@ class TokenUrlNotFound(ApiUnavailable):
 class AccountFault(ApiError):
     """An error no item caused: the gateway's fault, a header-validation 400, a quota reply.
 
-    Every call of the run would meet it, so the run stops (exit 2) with the
-    vendor's words, its tasks left pending, instead of a failure row per product.
+    Every call of the run would meet it, so instead of a failure row per product
+    the policy stops the run with the vendor's words (exit 2), its tasks left
+    pending; a quota reply is throttling instead: the endpoint waits for the window.
     """
 
     trigger = Trigger.GATEWAY_FAULT

@@ -111,6 +111,9 @@ class PriceAvailability:
     total_availability: int | None = None
     warehouses: tuple[WarehouseStock, ...] = ()
     shop: ShopFlags | None = None
+    # Fields sent unlike the schema and dropped (a flag "boolean", a discount line that does
+    # not read, a negative stock count): the price and stock are kept, the client warns.
+    odd_fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

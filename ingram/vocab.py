@@ -23,6 +23,15 @@ class StreamKind(StrEnum):
         return "P&A" if self is StreamKind.PA else "details"
 
 
+class Endpoint(StrEnum):
+    """The vendor's endpoints, as the client paces and counts them (``runs.answers``)."""
+
+    TOKEN = "token"
+    PA = "price_and_availability"
+    DETAILS = "details"
+    SEARCH = "search"
+
+
 class DetailsSource(StrEnum):
     """Where a product's details come from (``--details-source``, ``details_status``)."""
 

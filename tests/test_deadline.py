@@ -89,6 +89,14 @@ def test_header_bytes_trickled_inside_the_timeout_end_at_the_deadline(trickling)
     assert timed_exchange(server.url, deadline=0.5) < 1.5
 
 
+def test_a_deadline_cut_while_reading_headers_is_a_deadline_not_not_json(trickling):
+    # Issue 23: cut between two header lines, the headers seemed to end and the empty body
+    # was reported as "not JSON" (a malformed answer) instead of the deadline.
+    whole_lines = len(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+    server = trickling(HEADER, trickle_from=whole_lines)
+    assert timed_exchange(server.url, deadline=0.5) < 1.5
+
+
 def test_a_content_length_body_trickled_ends_at_the_deadline(trickling):
     server = trickling(HEADER, trickle_from=len(HEADER))
     assert timed_exchange(server.url, deadline=0.5) < 1.5

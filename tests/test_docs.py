@@ -195,8 +195,9 @@ def test_the_first_real_setup_works_as_written(tmp_path):
     settings = shown[2].stdout + shown[2].stderr
     assert str(config) in settings and exports["INGRAM_CLIENT_ID"] in settings
     assert exports["INGRAM_CLIENT_SECRET"] not in settings and "chmod 600" not in settings
-    assert ": 3 priced, 0 not found, 3 details" in shown[4].stdout
-    assert "no failures" in shown[5].stderr and shown[5].stdout == ""
+    assert "customer number 20-222222 and country US accepted" in shown[3].stdout
+    assert ": 3 priced, 0 not found, 3 details" in shown[5].stdout
+    assert "no failures" in shown[6].stderr and shown[6].stdout == ""
     assert (quiet.stdout, quiet.stderr) == ("", "")  # -q and --min-interval: nothing to mail
     assert cron[0].startswith("MAILTO=") and job[5].endswith("/ingram-sync")
     assert parses(job[6:])

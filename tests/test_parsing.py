@@ -249,9 +249,11 @@ def test_details_rejects_junk() -> None:
     deep: Any = []
     for _ in range(200):
         deep = [deep]
-    for payload in ([], "x", None, {"upc": []}, {"productAuthorized": 3}, {"x": deep}):
+    for payload in ([], "x", None, {"upc": []}, {"x": deep}):
         with pytest.raises(MalformedResponse):
             parse_details("A", payload)
+    # A flag that is none (issue 19: the spec's own examples send "boolean") is unknown.
+    assert parse_details("A", {"productAuthorized": 3}).authorized is None
 
 
 # ---------------------------------------------------------------- properties

@@ -12,8 +12,8 @@ import requests
 from support.client_support import Reply
 from support.clirunner import Cli
 
+from ingram.api.maintenance import maintenance_note
 from ingram.api.parsing import account_fault
-from ingram.api.watch import maintenance_note
 from ingram.config import client_settings, load_settings
 from ingram.policy import POLICY
 
@@ -142,9 +142,9 @@ def test_an_outage_ends_the_run_as_interrupted_within_the_limit(realistic, make_
     [
         (500, {"faultcode": "Server", "faultstring": "Invalid customer number."}, "configuration"),
         (429, {"errors": [{"message": "The quota limit exceeds for calls on your API app."}]},
-         "configuration"),
+         "rate_limited"),
         (500, {"message": "Quote limit violation - Number of request limit exceeded"},
-         "configuration"),
+         "rate_limited"),
         (400, {"errors": [{"message": "Validation failed",
                            "fields": [{"field": "IM-CountryCode", "message": "bad"}]}]},
          "configuration"),
@@ -359,7 +359,8 @@ def test_details_workers_auto_sizes_the_pool_from_latency(realistic, make_cli):
         ("US", "2026-11-24T08:30:00", True),  # Tuesday 00:30 GMT-8 (window began Monday 23:00)
         ("US", "2026-11-24T07:30:00", True),  # Monday 23:30 GMT-8
         ("US", "2026-11-24T12:30:00", False),  # Tuesday 04:30 GMT-8
-        ("US", "2026-11-29T08:30:00", False),  # Sunday 00:30 GMT-8: window began Saturday
+        ("US", "2026-11-29T08:30:00", True),  # Sunday 00:30 GMT-8: Saturday's 18:00-05:00
+        ("US", "2026-11-29T14:30:00", False),  # Sunday 06:30 GMT-8
         ("DE", "2026-11-24T08:30:00", False),  # no published window known for the region
     ],
 )

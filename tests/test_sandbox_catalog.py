@@ -61,7 +61,15 @@ def test_quirks_occur_across_a_thousand_products() -> None:
     catalog = Catalog(seed=1, size=1000)
     items = [catalog.price_availability_item(pn) for pn in catalog.part_numbers()]
     ids = [row["warehouseId"] for item in items for row in _warehouse_rows(item)]
-    assert any(isinstance(i, int) for i in ids) and any(isinstance(i, str) for i in ids)
+    assert all(isinstance(i, str) for i in ids)  # the schema's type (issue 19)
+    assert any(len(i) == 1 for i in ids) and any(i.startswith("0") for i in ids)  # "5", "05"
+    catalog.numeric_warehouse_ids = True  # the spec's examples' form, as an option
+    numeric = [
+        row["warehouseId"]
+        for item in (catalog.price_availability_item(pn) for pn in catalog.part_numbers(50))
+        for row in _warehouse_rows(item)
+    ]
+    assert any(isinstance(i, int) for i in numeric) and any(isinstance(i, str) for i in numeric)
     id_only = [item for item in items if {"warehouseId": "81"} in _warehouse_rows(item)]
     nested = [item for item in items if "pricing" in item["availability"]]
     out_of_stock = [item for item in items if not item["availability"]["available"]]

@@ -49,7 +49,7 @@ def test_a_401_rereads_the_cache_before_asking(sandbox_factory, tmp_path):
     client = client_for(server, token_cache=str(tmp_path))
     pn = server.catalog.part_numbers(1)
     client.price_and_availability(pn)
-    cache = TokenCache.for_client(tmp_path, "sandbox-client", client.token_url)
+    cache = TokenCache.for_client(tmp_path, "sandbox-client", client.token_url, SECRET)
     newer = server.issue_token()  # another process got a new one: ours is dead now
     cache.write(newer, time.time() + 3600)
     client.price_and_availability(pn)

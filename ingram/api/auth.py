@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ingram.api.http import ApiRequest, Response, describe, status_error
 from ingram.api.parsing import loads, parse_token
@@ -29,9 +29,16 @@ from ingram.errors import (
     Unreachable,
 )
 from ingram.models import ClientSettings
+from ingram.vocab import Endpoint
 
 CREDENTIALS_HINT = "check INGRAM_CLIENT_ID and INGRAM_CLIENT_SECRET"
 Send = Callable[[ApiRequest, dict[str, str], Any], Response]
+
+
+class TokenInfo(NamedTuple):
+    url: str
+    expires_at: float | None  # Unix time; None before the first token
+    from_cache: bool  # another process's token, read from the shared cache
 
 
 class TokenSource:
@@ -53,11 +60,17 @@ class TokenSource:
         self._count = count
         self._redact = redact
         cache = (
-            TokenCache.for_client(Path(settings.token_cache), settings.client_id, token_url)
+            TokenCache.for_client(
+                Path(settings.token_cache), settings.client_id, token_url, settings.client_secret
+            )
             if settings.token_cache
             else None
         )
         self._keeper = TokenKeeper(cache, settings.token_refresh_margin)
+
+    def info(self) -> TokenInfo:
+        """Where the current token came from and when it expires (``ingram-sync check``)."""
+        return TokenInfo(self.token_url, self._keeper.expires_at, self._keeper.from_cache)
 
     @property
     def seen(self) -> list[str]:
@@ -102,7 +115,7 @@ class TokenSource:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         self._count("token_requests")
         started = time.time()
-        request = ApiRequest("POST", "", "token request", url=self.token_url)
+        request = ApiRequest(Endpoint.TOKEN, "POST", "", "token request", url=self.token_url)
         try:
             resp = self._send(request, headers, form)
         except Unreachable as exc:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
-from ingram.api.auth import CREDENTIALS_HINT, TokenSource
+from ingram.api.auth import CREDENTIALS_HINT, TokenInfo, TokenSource
 from ingram.api.http import (
     ApiRequest,
     Response,
@@ -37,10 +37,12 @@ from ingram.api.http import (
     status_error,
 )
 from ingram.api.lookup import match_keys, request_products
+from ingram.api.maintenance import maintenance_note
 from ingram.api.parsing import loads, parse_details, parse_price_availability, parse_search_page
 from ingram.api.ratelimiting import EndpointGate, rate_limit_delay, vendor_window
 from ingram.api.retrying import call_with_retries, nth_wait, wait_for
-from ingram.api.watch import OutageWatch, Pacing, account_fault_error, maintenance_note
+from ingram.api.vendorclock import VendorClock
+from ingram.api.watch import Counters, OddFields, OutageWatch, Pacing, account_fault_error
 from ingram.errors import ApiError, ApiOutage, CredentialsError, MalformedResponse
 from ingram.models import (
     ClientSettings,
@@ -53,6 +55,7 @@ from ingram.models import (
 )
 from ingram.policy import POLICY, Retry, status_trigger
 from ingram.redact import forms_of, mask_secrets
+from ingram.vocab import Endpoint
 
 __all__ = ["MAX_BATCH", "ClientSettings", "IngramClient", "build_session"]
 
@@ -77,22 +80,6 @@ class _Endpoint:
     counter: str  # ClientStats field counting requests sent
 
 
-class _Stats:
-    """Thread-safe counters behind ``IngramClient.stats``."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts = dict.fromkeys(ClientStats.__dataclass_fields__, 0)
-
-    def add(self, name: str, amount: int = 1) -> None:
-        with self._lock:
-            self._counts[name] += amount
-
-    def snapshot(self) -> ClientStats:
-        with self._lock:
-            return ClientStats(**self._counts)
-
-
 def _interval(calls_per_minute: float) -> float:
     return 60.0 / calls_per_minute if calls_per_minute > 0 else 0.0
 
@@ -104,10 +91,12 @@ class IngramClient:
         self.settings = settings
         self._cancel = threading.Event()
         self._local = threading.local()  # per thread: the attempts it has made
-        self._stats = _Stats()
+        self._stats = Counters()
         self._sessions = SessionPool(settings.user_agent)
         self._pacing = Pacing()
         self._outage = OutageWatch(settings.outage_limit)
+        self._vendor_clock = VendorClock()
+        self._odd = OddFields()
         self.token_url = settings.token_url or bare_host(settings.base_url) + settings.token_path
         self._tokens = TokenSource(
             settings, self.token_url, self._http, self._cancel, self._stats.add, self._redact
@@ -115,12 +104,12 @@ class IngramClient:
         # The encoded forms of the secret and recent tokens, rebuilt only when a token is new.
         self._mask_forms: tuple[tuple[str, ...], list[str]] = ((), [])
         s = settings
-        self._pa = self._endpoint("price_and_availability", _interval(s.pa_rate), s.pa_retry_waits)
-        self._details = self._endpoint("details", s.details_interval, s.details_retry_waits)
-        self._search = self._endpoint("search", _interval(s.search_rate), s.pa_retry_waits)
+        self._pa = self._endpoint(Endpoint.PA, _interval(s.pa_rate), s.pa_retry_waits)
+        self._details = self._endpoint(Endpoint.DETAILS, s.details_interval, s.details_retry_waits)
+        self._search = self._endpoint(Endpoint.SEARCH, _interval(s.search_rate), s.pa_retry_waits)
 
-    def _endpoint(self, name: str, interval: float, waits: tuple[float, ...]) -> _Endpoint:
-        counters = {"price_and_availability": "pa_requests", "details": "details_requests"}
+    def _endpoint(self, name: Endpoint, interval: float, waits: tuple[float, ...]) -> _Endpoint:
+        counters = {Endpoint.PA: "pa_requests", Endpoint.DETAILS: "details_requests"}
         gate = EndpointGate(name, interval, self._cancel)
         return _Endpoint(gate, waits, counters.get(name, "search_requests"))
 
@@ -132,12 +121,14 @@ class IngramClient:
         products = [{"ingramPartNumber": pn} for pn in numbers]
         body = json.dumps({"showAvailableDiscounts": True, "products": products})
         what = f"P&A request for {len(numbers)} part number{'s' if len(numbers) != 1 else ''}"
-        request = ApiRequest("POST", PA_PATH, what, PA_QUERY, body.encode())
+        request = ApiRequest(Endpoint.PA, "POST", PA_PATH, what, PA_QUERY, body.encode())
 
         def handle(resp: Response) -> list[PriceAvailability]:
             if resp.status not in (200, 207):
-                raise self._status_error(self._pa, resp, 0)
-            return parse_price_availability(loads(resp.body))
+                raise self._status_error(resp)
+            items = parse_price_availability(loads(resp.body))
+            self._odd.warn(items)
+            return items
 
         return self._call(self._pa, request, handle)
 
@@ -147,11 +138,11 @@ class IngramClient:
             raise ValueError(f"a P&A lookup holds 1..{MAX_BATCH} keys, not {len(keys)}")
         body = json.dumps({"products": request_products(keys)})
         what = f"P&A lookup of {len(keys)} key{'s' if len(keys) != 1 else ''}"
-        request = ApiRequest("POST", PA_PATH, what, PA_QUERY, body.encode())
+        request = ApiRequest(Endpoint.PA, "POST", PA_PATH, what, PA_QUERY, body.encode())
 
         def handle(resp: Response) -> list[KeyResolution]:
             if resp.status not in (200, 207):
-                raise self._status_error(self._pa, resp, 0)
+                raise self._status_error(resp)
             return match_keys(keys, loads(resp.body))
 
         return self._call(self._pa, request, handle)
@@ -161,7 +152,7 @@ class IngramClient:
         if not isinstance(part_number, str) or not part_number.strip():
             raise ValueError("product_details needs a non-empty part number")
         path = DETAILS_PATH + quote(part_number, safe="")
-        request = ApiRequest("GET", path, f"details request for {part_number}")
+        request = ApiRequest(Endpoint.DETAILS, "GET", path, f"details request for {part_number}")
 
         def handle(resp: Response) -> ProductDetails:
             if resp.status == 404 and _is_vendor_not_found(resp):
@@ -169,7 +160,7 @@ class IngramClient:
             if resp.status in (204, 404):  # no records, said without the vendor's body
                 return ProductDetails(part_number, found=False, bare=True)
             if resp.status != 200:
-                raise self._status_error(self._details, resp, 0)
+                raise self._status_error(resp)
             return parse_details(part_number, loads(resp.body))
 
         return self._call(self._details, request, handle)
@@ -193,11 +184,16 @@ class IngramClient:
         return self._search_pages(params, page_size, limit)
 
     def search_vendor_part_numbers(self, vendor_part_numbers: Sequence[str]) -> list[SearchResult]:
-        """Catalog search for up to 100 vendor part numbers (the ``vendorPartNumber`` array)."""
+        """One page of a catalog search for up to 100 vendor part numbers (the repeated
+        ``vendorPartNumber`` array): a page holds every product they name, so no next page
+        is followed (a search that ignores the filter would page through the catalog)."""
         if not 1 <= len(vendor_part_numbers) <= MAX_PAGE_SIZE:
             raise ValueError(f"search takes 1..{MAX_PAGE_SIZE} vendor part numbers")
-        params = {"vendorPartNumber": list(vendor_part_numbers)}
-        return list(self._search_pages(params, MAX_PAGE_SIZE, None))
+        query = {"vendorPartNumber": list(vendor_part_numbers), "pageNumber": 1}
+        request = ApiRequest(
+            Endpoint.SEARCH, "GET", SEARCH_PATH, "search request", {**query, "pageSize": 100}
+        )
+        return self._call(self._search, request, self._handle_search)[0]
 
     def attempts_made(self) -> int:
         """API call attempts this thread has made (a worker subtracts two readings)."""
@@ -206,6 +202,15 @@ class IngramClient:
     def stats(self) -> ClientStats:
         """A snapshot of the counters (requests sent, token requests, retries, 429s)."""
         return self._stats.snapshot()
+
+    def authenticate(self) -> TokenInfo:
+        """Have a token (the shared cache's, or a new one): where from, and when it expires."""
+        self._tokens.current(self._pa.waits)
+        return self._tokens.info()
+
+    def answers(self) -> dict[str, dict[str, int]]:
+        """Every answer so far, counted by endpoint and HTTP status: ``{"details": {"200": 9}}``."""
+        return self._stats.answers()
 
     def pacing(self) -> dict[str, dict[str, Any]]:
         """Per endpoint: the lowest ``X-RateLimit-Limit`` seen, the waits its headers caused,
@@ -239,7 +244,9 @@ class IngramClient:
         yielded, page = 0, 1
         while limit is None or yielded < limit:
             query = {**params, "pageNumber": page, "pageSize": page_size}
-            request = ApiRequest("GET", SEARCH_PATH, f"search request (page {page})", query)
+            request = ApiRequest(
+                Endpoint.SEARCH, "GET", SEARCH_PATH, f"search request (page {page})", query
+            )
             results, has_next = self._call(self._search, request, self._handle_search)
             for result in results:
                 if limit is not None and yielded >= limit:
@@ -254,7 +261,7 @@ class IngramClient:
         if resp.status == 204 or (resp.status == 404 and _is_vendor_not_found(resp)):
             return [], False
         if resp.status != 200:
-            raise self._status_error(self._search, resp, 0)
+            raise self._status_error(resp)
         return parse_search_page(loads(resp.body))
 
     # ------------------------------------------------------------ one call
@@ -282,14 +289,16 @@ class IngramClient:
                 self._check_outage(str(exc), None)
             raise
         fault = account_fault_error(resp, self._redact)
-        if fault is not None:
-            raise fault
-        if resp.status >= 300 and POLICY[status_trigger(resp.status)].outage:
+        error = fault or (self._status_error(resp) if _fails_at_once(resp.status) else None)
+        if error is not None and error.resolution.retry is Retry.WINDOW:
+            raise self._wait_for_window(ep, resp, error, attempt)
+        ep.gate.answered()
+        if fault is None and resp.status >= 300 and POLICY[status_trigger(resp.status)].outage:
             self._check_outage(describe(resp), resp.status)
-        else:
+        elif fault is None:
             self._outage.answered()
-        if resp.status in (401, 403, 429) or resp.status >= 500:
-            raise self._status_error(ep, resp, attempt)
+        if error is not None:
+            raise error
         try:
             return handle(resp)
         except MalformedResponse as exc:
@@ -306,24 +315,43 @@ class IngramClient:
                 http_status=status,
             )
 
-    def _status_error(self, ep: _Endpoint, resp: Response, attempt: int) -> ApiError:
-        """The error of an answer that is not a success; a rate limit blocks the whole endpoint."""
+    def _status_error(self, resp: Response) -> ApiError:
+        """The error of an answer that is not a success (what it means is the policy's)."""
         detail = self._redact(describe(resp))
-        trigger = status_trigger(resp.status)
         if resp.status in (401, 403):
             return CredentialsError(
                 f"the Ingram API refused the credentials ({detail}): {CREDENTIALS_HINT}",
-                trigger=trigger,
+                trigger=status_trigger(resp.status),
                 http_status=resp.status,
             )
-        if POLICY[trigger].retry is Retry.WINDOW:
-            self._stats.add("rate_limited")
-            delay = rate_limit_delay(resp.headers)
-            if delay is None:
-                delay = nth_wait(ep.waits, max(attempt, 1))
-            ep.gate.block(delay)
-            log.debug("%d on %s: every thread waits %.3f s", resp.status, ep.gate.name, delay)
         return status_error(resp.status, detail)
+
+    def _wait_for_window(
+        self, ep: _Endpoint, resp: Response, error: ApiError, attempt: int
+    ) -> ApiError:
+        """The one place that waits for the vendor's window (a 429, a quota reply): every
+        thread of the endpoint waits until ``Retry-After`` or ``X-RateLimit-Reset`` (read
+        on the vendor's clock), else the policy's window, else the next retry wait.
+
+        Met the policy's ``windows`` in a row, the error comes back spent: no more waiting.
+        """
+        res = error.resolution
+        self._stats.add("rate_limited")
+        delay = rate_limit_delay(resp.headers, self._vendor_clock.now())
+        if delay is None:
+            delay = res.window or nth_wait(ep.waits, max(attempt, 1))
+        in_a_row = ep.gate.window(delay)
+        log.debug("%d on %s: every thread waits %.3f s", resp.status, ep.gate.name, delay)
+        if not res.windows or in_a_row < res.windows:
+            return error
+        return type(error)(
+            f"{error}; still so after {in_a_row} of the vendor's windows in a row: stopped,"
+            " the next sync resumes",
+            trigger=error.trigger,
+            http_status=error.http_status,
+            attempts=attempt,
+            exhausted=True,
+        )
 
     def _redact(self, text: str) -> str:
         """``text`` without the secret or a recent token, in any encoding they come back in."""
@@ -363,16 +391,16 @@ class IngramClient:
         sent = time.monotonic()
         resp = self._http(request, headers, data=request.body)
         self._pacing.answer(ep.gate.name, time.monotonic() - sent)
-        window = vendor_window(resp.headers)
+        window = vendor_window(resp.headers, self._vendor_clock.now())
         if window is not None:
             waited = ep.gate.follow(window)
-            self._pacing.headers(ep.gate.name, window.limit, waited)
+            self._pacing.headers(ep.gate.name, window, waited)
         return resp
 
     def _http(self, request: ApiRequest, headers: dict[str, str], data: Any = None) -> Response:
         """One HTTP exchange within the timeouts and the overall deadline."""
         s = self.settings
-        started = time.monotonic()
+        started, sent = time.monotonic(), time.time()
         resp = exchange(
             self._sessions.get(),
             request.method,
@@ -384,6 +412,8 @@ class IngramClient:
             timeout=s.timeout,
             deadline=s.deadline,
         )
+        self._vendor_clock.observe(resp.headers.get("Date"), sent, time.time())
+        self._stats.answer(request.endpoint, resp.status)
         log.debug(
             "%s %s -> %d in %.3f s (correlation id %s)",
             request.method,
@@ -407,6 +437,11 @@ def _check_part_numbers(part_numbers: Sequence[str]) -> list[str]:
     if not all(isinstance(pn, str) and pn.strip() for pn in numbers):
         raise ValueError("part numbers must be non-empty strings")
     return numbers
+
+
+def _fails_at_once(status: int) -> bool:
+    """An answer no endpoint's handler reads: refused credentials, a rate limit, a 5xx."""
+    return status in (401, 403, 429) or status >= 500
 
 
 def bare_host(url: str) -> str:

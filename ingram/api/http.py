@@ -27,6 +27,7 @@ from ingram.api.deadline import WATCHDOG, WatchedPool, WatchedTLSPool
 from ingram.api.parsing import error_message, loads
 from ingram.errors import ApiError, MalformedResponse, Unreachable
 from ingram.policy import Trigger, status_trigger
+from ingram.vocab import Endpoint
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -57,6 +58,7 @@ class Response(NamedTuple):
 class ApiRequest:
     """What one call sends: the API's base URL + ``path`` (or a full ``url``: the token's)."""
 
+    endpoint: Endpoint
     method: str
     path: str
     what: str  # for messages: "P&A request for 50 part numbers"
@@ -135,6 +137,8 @@ def exchange(
                 stream=True,
             ) as raw:
                 body = _read_body(raw, started + deadline, deadline)
+                if watch.expired:  # cut while reading the headers: they ended early, not whole
+                    raise _deadline_error(deadline)
                 return Response(raw.status_code, raw.reason or "", raw.headers, body)
         except (requests.RequestException, OSError) as exc:
             if watch.expired:

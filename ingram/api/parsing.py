@@ -34,6 +34,7 @@ from ingram.api.values import (
     loads,
     malformed,
     plain_json,
+    stock_count,
 )
 from ingram.errors import MalformedResponse
 from ingram.models import PriceAvailability, ProductDetails, SearchResult, WarehouseStock
@@ -94,10 +95,12 @@ def _pa_item(item: Any) -> PriceAvailability:
     if type(item) is not dict and not isinstance(item, Mapping):
         raise malformed("a P&A item is not an object")
     get = item.get
+    odd: list[str] = []  # extras sent unlike the schema: dropped, the price and stock kept
     part_number = as_text(get("ingramPartNumber"), "ingramPartNumber") or ""
     status = as_text(get("productStatusCode"), "productStatusCode")
     message = as_text(get("productStatusMessage"), "productStatusMessage")
-    authorized = as_flag(get("productAuthorized"), "productAuthorized")
+    shop = shop_parsing.parse_shop_flags(item, odd)
+    authorized = shop.product_authorized
     if status is not None and status.upper() == "E":
         if any(words in (message or "").lower() for words in NOT_AUTHORIZED_WORDS):
             authorized = False
@@ -134,8 +137,8 @@ def _pa_item(item: Any) -> PriceAvailability:
     if available is not True and available is not False:
         available = as_flag(available, "available")
     total = availability.get("totalAvailability")
-    if type(total) is not int or not -MAX_QUANTITY < total < MAX_QUANTITY:
-        total = as_quantity(total, "totalAvailability")
+    if type(total) is not int or not 0 <= total < MAX_QUANTITY:
+        total = stock_count(total, "totalAvailability", odd)
     return PriceAvailability(
         ingram_part_number=part_number,
         found=True,
@@ -153,12 +156,13 @@ def _pa_item(item: Any) -> PriceAvailability:
         currency=currency,
         available=available,
         total_availability=total,
-        warehouses=_warehouses(availability.get("availabilityByWarehouse")),
-        shop=shop_parsing.parse_shop_flags(item),
+        warehouses=_warehouses(availability.get("availabilityByWarehouse"), odd),
+        shop=shop,
+        odd_fields=tuple(dict.fromkeys(odd)),
     )
 
 
-def _warehouses(value: Any) -> tuple[WarehouseStock, ...]:
+def _warehouses(value: Any, odd: list[str]) -> tuple[WarehouseStock, ...]:
     """The stock entries, checked like ``_text``/``_quantity`` do, with their common case inline."""
     stocks: list[WarehouseStock] = []
     append = stocks.append
@@ -179,12 +183,12 @@ def _warehouses(value: Any) -> tuple[WarehouseStock, ...]:
             (location.strip() or None) if type(location) is str else as_text(location, "location")
         )
         available = get("quantityAvailable")
-        if type(available) is not int or not -MAX_QUANTITY < available < MAX_QUANTITY:
-            available = as_quantity(available, "quantityAvailable")
+        if type(available) is not int or not 0 <= available < MAX_QUANTITY:
+            available = stock_count(available, "quantityAvailable", odd)
         backordered = get("quantityBackordered")
-        if type(backordered) is not int or not -MAX_QUANTITY < backordered < MAX_QUANTITY:
-            backordered = as_quantity(backordered, "quantityBackordered")
-        extra = shop_parsing.backorder_fields(entry)
+        if type(backordered) is not int or not 0 <= backordered < MAX_QUANTITY:
+            backordered = stock_count(backordered, "quantityBackordered", odd)
+        extra = shop_parsing.backorder_fields(entry, odd)
         append(WarehouseStock(warehouse_id, location, available, backordered, *extra))
     return tuple(stocks)
 
@@ -213,7 +217,9 @@ def parse_details(part_number: str, payload: Any) -> ProductDetails:
             "productSubcategory",
         ),
         product_class=as_text(payload.get("productClass"), "productClass"),
-        authorized=as_flag(payload.get("productAuthorized"), "productAuthorized"),
+        authorized=shop_parsing.lenient(
+            as_flag, payload.get("productAuthorized"), "productAuthorized"
+        ),
         raw=raw,
         extras=shop_parsing.parse_details_extras(payload),
     )

@@ -9,8 +9,6 @@ met it. Every wait goes through a ``threading.Event``:
 
 from __future__ import annotations
 
-import datetime
-import email.utils
 import math
 import threading
 import time
@@ -19,6 +17,7 @@ from dataclasses import dataclass
 
 from ratelimit import RateLimitException, limits
 
+from ingram.api.vendorclock import http_date
 from ingram.errors import Cancelled
 
 __all__ = ["EndpointGate", "VendorWindow", "cancellable_sleep", "rate_limit_delay", "vendor_window"]
@@ -73,6 +72,8 @@ class EndpointGate:
         self._cancel = cancel
         self._lock = threading.Lock()
         self._blocked_until = 0.0  # time.monotonic() value
+        self._windows_in_a_row = 0  # the vendor's windows met since the last other answer
+        self._window_ends = 0.0  # time.monotonic() value: when the last window counted ends
         self._next_slot = 0.0  # time.monotonic() value of the next free send slot
         self._vendor_interval = 0.0  # the spacing the vendor's headers ask for (0: none)
         # ``ratelimit`` guards the spacing itself: one send per interval, whatever
@@ -151,9 +152,34 @@ class EndpointGate:
 
     def block(self, seconds: float) -> None:
         """Make every thread of this endpoint wait ``seconds`` from now (a 429 was met)."""
-        seconds = min(max(seconds, 0.0), MAX_BLOCK_SECONDS)
         with self._lock:
-            self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
+            self._block_locked(seconds)
+
+    def _block_locked(self, seconds: float) -> None:
+        seconds = min(max(seconds, 0.0), MAX_BLOCK_SECONDS)
+        self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
+
+    def window(self, seconds: float) -> int:
+        """A vendor window was met (a 429, a quota reply): every thread waits ``seconds``.
+
+        Returns the windows met in a row. Answers that arrive before the last window
+        counted is over are that window, met by calls sent before it began: they count
+        once (the answer's own ``Remaining: 0`` may already hold the endpoint).
+        """
+        with self._lock:
+            now = time.monotonic()
+            if now >= self._window_ends:  # the last window counted is over: this is the next
+                self._windows_in_a_row += 1
+            self._window_ends = max(
+                self._window_ends, now + min(max(seconds, 0.0), MAX_BLOCK_SECONDS)
+            )
+            self._block_locked(seconds)
+            return self._windows_in_a_row
+
+    def answered(self) -> None:
+        """An answer that was no window: the windows are no longer in a row."""
+        with self._lock:
+            self._windows_in_a_row = 0
 
     def blocked_for(self) -> float:
         """Seconds left of the current 429 block (0 when none)."""
@@ -207,12 +233,5 @@ def _seconds_or_date(text: str, now: float) -> float | None:
     seconds = _finite(text)
     if seconds is not None:
         return seconds if seconds >= 0 else None
-    try:
-        moment = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # HTTP dates are GMT
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return max(moment.timestamp() - now, 0.0)
+    moment = http_date(text)
+    return None if moment is None else max(moment - now, 0.0)

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from ingram.api.ratelimiting import cancellable_sleep
 from ingram.errors import ApiError, MalformedResponse
@@ -55,6 +55,19 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, ApiError) and exc.retryable
 
 
+def stop_after(retries: int) -> Callable[[RetryCallState], bool]:
+    """Stop after ``retries`` retries, except while the policy counts the vendor's windows
+    instead (a quota reply): the error that ends those comes back spent."""
+
+    def stop(state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, ApiError) and exc.resolution.windows:
+            return False
+        return state.attempt_number > retries
+
+    return stop
+
+
 def call_with_retries(
     what: str,
     waits: tuple[float, ...],
@@ -77,7 +90,7 @@ def call_with_retries(
         return attempt(attempts)
 
     retrying = Retrying(
-        stop=stop_after_attempt(len(waits) + 1),
+        stop=stop_after(len(waits)),
         wait=wait,
         retry=retry_if_exception(_retryable),
         sleep=lambda seconds: cancellable_sleep(cancel, seconds),

@@ -2,8 +2,10 @@
 
 Kept apart from ``parsing`` (which owns the hot path of prices and stock) so
 the shop's extra fields can grow without touching it. Same rules: pure
-functions, every bad value raises ``MalformedResponse``, a field the vendor
-(or the country) does not send stays None.
+functions, a field the vendor (or the country) does not send stays None. But
+these are extras: an odd one (the spec's own example sends ``"boolean"`` and
+``"decimal"``) costs its flag or its discount line, never the item's price and
+stock; its name goes in ``odd``, for the client's one warning.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from ingram.api.values import (
     as_quantity,
     as_text,
     first_of,
+    stock_count,
 )
 from ingram.errors import MalformedResponse
 from ingram.models import DetailsExtras, Discount, ShopFlags
 
-__all__ = ["backorder_fields", "parse_details_extras", "parse_shop_flags", "iso_date"]
+__all__ = ["backorder_fields", "iso_date", "lenient", "parse_details_extras", "parse_shop_flags"]
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_SPECS = 500  # a details document lists tens of attributes; more is not a spec table
@@ -40,14 +43,14 @@ def iso_date(value: Any, field: str) -> str | None:
 
 
 def backorder_fields(
-    entry: Mapping[str, Any],
+    entry: Mapping[str, Any], odd: list[str]
 ) -> tuple[int | None, str | None, tuple[tuple[int | None, str | None], ...] | None]:
     """(quantityOnOrder, quantityBackorderedEta, backOrderInfo) of one warehouse entry.
 
     ``backOrderInfo`` is None when absent (some countries never send it), a
     tuple of (quantity, etaDate) otherwise.
     """
-    on_order = as_quantity(entry.get("quantityOnOrder"), "quantityOnOrder")
+    on_order = stock_count(entry.get("quantityOnOrder"), "quantityOnOrder", odd)
     eta = iso_date(entry.get("quantityBackorderedEta"), "quantityBackorderedEta")
     raw_info = entry.get("backOrderInfo")
     if raw_info is None:
@@ -64,44 +67,60 @@ def backorder_fields(
     return on_order, eta, tuple(info)
 
 
-def _lenient(parse: Any, value: Any, field: str) -> Any:
-    """A flag or amount that is not one (the spec's own example sends "boolean") counts as unsent.
-
-    These fields are extras: an odd one must not cost the item its price and stock.
-    """
+def lenient(parse: Any, value: Any, field: str, odd: list[str] | None = None) -> Any:
+    """``parse(value, field)``, or None when the value is not one (named in ``odd``)."""
     try:
         return parse(value, field)
     except MalformedResponse:
+        if odd is not None:
+            odd.append(field)
         return None
 
 
-def parse_shop_flags(item: Mapping[str, Any]) -> ShopFlags:
-    """Flags, special pricing, quantity breaks and service fees of one P&A item."""
+def parse_shop_flags(item: Mapping[str, Any], odd: list[str]) -> ShopFlags:
+    """Flags, special pricing, quantity breaks and service fees of one P&A item.
+
+    A flag that is not one is None, a discount line that does not read is dropped;
+    either way its field is named in ``odd``.
+    """
     discounts: list[Discount] = []
-    for block in as_array(item.get("discounts"), "discounts"):
-        block = as_mapping(block, "discounts entry") or {}
-        discounts.extend(_special_pricing(line) for line in _objects(block, "specialPricing"))
-        discounts.extend(_quantity_break(line) for line in _objects(block, "quantityDiscounts"))
-    discounts.extend(_service_fee(line) for line in _objects(item, "serviceFees"))
+    for block in _objects(item, "discounts", odd):
+        discounts += _lines(block, "specialPricing", _special_pricing, odd)
+        discounts += _lines(block, "quantityDiscounts", _quantity_break, odd)
+    discounts += _lines(item, "serviceFees", _service_fee, odd)
+    flag = functools.partial(lenient, as_flag, odd=odd)
     return ShopFlags(
-        product_authorized=as_flag(item.get("productAuthorized"), "productAuthorized"),
-        accept_back_order=as_flag(item.get("acceptBackOrder"), "acceptBackOrder"),
-        end_user_info_required=as_flag(item.get("endUserInfoRequired"), "endUserInfoRequired"),
-        bundle_part=_lenient(as_flag, item.get("bundlePartIndicator"), "bundlePartIndicator"),
+        product_authorized=flag(item.get("productAuthorized"), "productAuthorized"),
+        accept_back_order=flag(item.get("acceptBackOrder"), "acceptBackOrder"),
+        end_user_info_required=flag(item.get("endUserInfoRequired"), "endUserInfoRequired"),
+        bundle_part=flag(item.get("bundlePartIndicator"), "bundlePartIndicator"),
         discounts=tuple(discounts),
     )
 
 
-def _objects(container: Mapping[str, Any], field: str) -> list[Mapping[str, Any]]:
-    out = []
-    for entry in as_array(container.get(field), field):
-        mapping = as_mapping(entry, f"{field} entry")
-        if mapping is not None:
-            out.append(mapping)
-    return out
+def _objects(
+    container: Mapping[str, Any], field: str, odd: list[str] | None = None
+) -> list[Mapping[str, Any]]:
+    """The entries of the list ``field`` that are objects (the others are named in ``odd``)."""
+    entries = lenient(as_array, container.get(field), field, odd) or []
+    objects = [entry for entry in entries if isinstance(entry, Mapping)]
+    if odd is not None and len(objects) < len(entries):
+        odd.append(f"{field} entry")
+    return objects
 
 
-def _special_pricing(line: Mapping[str, Any]) -> Discount:
+def _lines(container: Mapping[str, Any], field: str, build: Any, odd: list[str]) -> list[Discount]:
+    """One ``Discount`` a line of ``field``; a line that does not read is dropped."""
+    lines = []
+    for entry in _objects(container, field, odd):
+        try:
+            lines.append(build(entry, odd))
+        except MalformedResponse:
+            odd.append(f"{field} line")
+    return lines
+
+
+def _special_pricing(line: Mapping[str, Any], odd: list[str]) -> Discount:
     return Discount(
         kind="special_pricing",
         discount_type=as_text(line.get("discountType"), "discountType"),
@@ -123,7 +142,7 @@ def _special_pricing(line: Mapping[str, Any]) -> Discount:
     )
 
 
-def _quantity_break(line: Mapping[str, Any]) -> Discount:
+def _quantity_break(line: Mapping[str, Any], odd: list[str]) -> Discount:
     return Discount(
         kind="quantity_break",
         discount_type=as_text(line.get("conditionType"), "conditionType"),
@@ -133,11 +152,12 @@ def _quantity_break(line: Mapping[str, Any]) -> Discount:
     )
 
 
-def _service_fee(line: Mapping[str, Any]) -> Discount:
+def _service_fee(line: Mapping[str, Any], odd: list[str]) -> Discount:
+    """A fee keeps its line without an amount that is none (the spec's example: "decimal")."""
     return Discount(
         kind="service_fee",
         discount_type=as_text(line.get("conditionType"), "conditionType"),
-        amount=_lenient(as_money, line.get("amount"), "amount"),
+        amount=lenient(as_money, line.get("amount"), "serviceFees.amount", odd),
         expiration_date=iso_date(line.get("endDate"), "endDate"),
         currency=as_text(line.get("currencyCode"), "currencyCode"),
         description=as_text(line.get("description"), "description"),
@@ -150,11 +170,11 @@ def parse_details_extras(payload: Mapping[str, Any]) -> DetailsExtras:
     The whole document is already kept raw; a part of it shaped unlike the spec
     leaves its columns None instead of refusing the details.
     """
-    flags = _lenient(as_mapping, payload.get("indicators"), "indicators") or {}
-    info = _lenient(as_mapping, payload.get("additionalInformation"), "additionalInformation") or {}
-    weights = _lenient(_objects, info, "productWeight") or [{}]
+    flags = lenient(as_mapping, payload.get("indicators"), "indicators") or {}
+    info = lenient(as_mapping, payload.get("additionalInformation"), "additionalInformation") or {}
+    weights = _objects(info, "productWeight") or [{}]
     flag, number, text = (
-        functools.partial(_lenient, parse) for parse in (as_flag, as_money, as_text)
+        functools.partial(lenient, parse) for parse in (as_flag, as_money, as_text)
     )
     return DetailsExtras(
         discontinued=flag(flags.get("isDiscontinuedProduct"), "isDiscontinuedProduct"),

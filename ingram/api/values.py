@@ -135,6 +135,16 @@ def as_quantity(value: Any, field: str) -> int | None:
     return value
 
 
+def stock_count(value: Any, field: str, odd: list[str]) -> int | None:
+    """A count of stock; a negative one says nothing true about the shelf: unknown (None),
+    its field named in ``odd``."""
+    count = as_quantity(value, field)
+    if count is not None and count < 0:
+        odd.append(field)
+        return None
+    return count
+
+
 def as_flag(value: Any, field: str) -> bool | None:
     """A boolean sent as true/false or as the text "True"/"False"."""
     if value is True or value is False:

@@ -1,47 +1,34 @@
 """What the client watches across its calls: pacing headers, outages, errors of no item.
 
-``Pacing`` records, per endpoint, what the ``X-RateLimit-*`` headers said and
+``Pacing`` records, per endpoint, what the ``X-RateLimit-*`` headers said (the
+lowest limit, and the last answer's calls left and seconds to the reset) and
 how long answers took (``runs show`` reports it; ``--details-workers auto``
 sizes the pool from it). ``OutageWatch`` times a run of nothing but transport
 errors, timeouts and 5xx, so that an outage ends a run within a bound instead
-of every batch spending minutes of retries. Both are thread-safe.
+of every batch spending minutes of retries. ``Counters`` counts requests and
+every answer by endpoint and status; ``OddFields`` warns once a run for each
+field the vendor sends unlike its schema. All are thread-safe.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ingram.api.http import Response, describe
 from ingram.api.parsing import account_fault, loads
+from ingram.api.ratelimiting import VendorWindow
 from ingram.errors import AccountFault, ApiError, CredentialsError, MalformedResponse
-from ingram.policy import Trigger
+from ingram.models import ClientStats, PriceAvailability
+from ingram.policy import POLICY, Retry, Trigger
 
-__all__ = ["OutageWatch", "Pacing", "account_fault_error", "maintenance_note"]
+log = logging.getLogger("ingram.api.client")
 
-# Ingram's published daily maintenance windows (portal FAQ), by the countries of a region:
-# (countries, UTC offset of the published times, first hour, end hour, region name).
-# Only North America's is known here; other regions get no note rather than a wrong one.
-MAINTENANCE_WINDOWS = (
-    (frozenset({"US", "CA"}), -8, 23, 4, "North America (23:00-04:00 GMT-8, weekdays)"),
-)
-
-
-def maintenance_note(country: str, now: datetime | None = None) -> str | None:
-    """Say so when ``now`` falls in the maintenance window of ``country``'s region."""
-    now = now or datetime.now(UTC)
-    for countries, offset, first, end, region in MAINTENANCE_WINDOWS:
-        if country.upper() not in countries:
-            continue
-        local = now.astimezone(UTC) + timedelta(hours=offset)
-        started = local if local.hour >= first else local - timedelta(days=1)
-        in_window = local.hour >= first or local.hour < end
-        if in_window and started.weekday() < 5:
-            return f"now is within Ingram's daily maintenance window for {region}"
-    return None
+__all__ = ["Counters", "OddFields", "OutageWatch", "Pacing", "account_fault_error"]
 
 
 def account_fault_error(resp: Response, redact: Callable[[str], str]) -> ApiError | None:
@@ -62,7 +49,8 @@ def account_fault_error(resp: Response, redact: Callable[[str], str]) -> ApiErro
             trigger=trigger,
             http_status=resp.status,
         )
-    message = f"the Ingram API refused the call: {detail}"
+    verb = "throttled" if POLICY[trigger].retry is Retry.WINDOW else "refused"  # a quota reply
+    message = f"the Ingram API {verb} the call: {detail}"
     return AccountFault(message, trigger=trigger, http_status=resp.status)
 
 
@@ -83,11 +71,13 @@ class Pacing:
             seen["answers"] += 1
             seen["seconds"] += seconds
 
-    def headers(self, endpoint: str, limit: int | None, waited: float) -> None:
+    def headers(self, endpoint: str, window: VendorWindow, waited: float) -> None:
+        limit = window.limit
         with self._lock:
             seen = self._entry(endpoint)
             if limit is not None:
                 seen["limit"] = limit if seen["limit"] is None else min(seen["limit"], limit)
+            seen["remaining"], seen["reset_in"] = window.remaining, round(window.reset_in, 3)
             if waited > 0:
                 seen["waits"] += 1
                 seen["waited"] += waited
@@ -129,3 +119,53 @@ class OutageWatch:
         with self._lock:
             since = self._since
         return self.limit if since is None else self.limit - (time.monotonic() - since)
+
+
+class Counters:
+    """Thread-safe counters behind ``IngramClient.stats`` and ``IngramClient.answers``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = dict.fromkeys(ClientStats.__dataclass_fields__, 0)
+        self._answers: Counter[tuple[str, int]] = Counter()
+
+    def add(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self._counts[name] += amount
+
+    def answer(self, endpoint: str, status: int) -> None:
+        with self._lock:
+            self._answers[endpoint, status] += 1
+
+    def snapshot(self) -> ClientStats:
+        with self._lock:
+            return ClientStats(**self._counts)
+
+    def answers(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            counted = sorted(self._answers.items())
+        answers: dict[str, dict[str, int]] = {}
+        for (endpoint, status), count in counted:
+            answers.setdefault(endpoint, {})[str(status)] = count
+        return answers
+
+
+class OddFields:
+    """One warning a run for each field the vendor sends unlike its schema (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: set[str] = set()
+
+    def warn(self, items: Sequence[PriceAvailability]) -> None:
+        for item in items:
+            with self._lock:
+                new = [field for field in item.odd_fields if field not in self._seen]
+                self._seen.update(new)
+            if new:
+                log.warning(
+                    "warning: P&A item %s: %s sent unlike the vendor's schema, left out; the"
+                    " rest of the item is kept (said once a field per run)",
+                    item.ingram_part_number or "(no part number)",
+                    ", ".join(new),
+                )

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from ingram import __version__
+from ingram.api.check import DETAILS_COUNTRIES
 from ingram.cli.common import (
     INGRAM_SANDBOX_HELP,
     ROW_ID,
@@ -222,9 +223,6 @@ def timing_flags(kwargs: dict[str, Any]) -> dict[str, Any]:
     return flags
 
 
-DETAILS_COUNTRIES = ("US", "IN", "NL")  # the spec: details "currently available" only there
-
-
 def details_wanted(settings: Settings, flag: bool | None, quiet: bool) -> bool:
     """``--details/--no-details`` when given; else on where Ingram offers details, saying so."""
     if flag is not None:
@@ -373,6 +371,7 @@ LAZY_COMMANDS = {
     "catalog": ("ingram.cli.catalog", "catalog_group"),
     "mirror": ("ingram.cli.mirror", "mirror_command"),
     "notify": ("ingram.cli.mirror", "notify_group"),
+    "check": ("ingram.cli.check", "check_command"),
 }
 
 

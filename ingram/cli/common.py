@@ -118,8 +118,8 @@ def finish(
             if not state.quiet:
                 click.echo(line)
     problem = RUN_PROBLEMS.get(summary.status)
-    if summary.stopped_by == ErrorKind.OUTAGE:
-        problem = "interrupted: {error}"
+    if summary.status == RunStatus.INTERRUPTED and summary.stopped_by is not None:
+        problem = "interrupted: {error}"  # an outage, the vendor's quota: its words
     if problem:
         message = problem.format(
             run_id=summary.run_id, failures=summary.counts.get("failures"), error=summary.message

@@ -22,10 +22,15 @@ from ingram.models import Record
 from ingram.state.history import list_failures, run_dict, stream_timings
 from ingram.state.planning import WorkPlan
 from ingram.state.store import Store
-from ingram.vocab import StreamKind
+from ingram.vocab import Endpoint, StreamKind
 
 STREAM_LABELS = {StreamKind.PA: "price & availability", StreamKind.DETAILS: "details"}
-ENDPOINT_LABELS = {"price_and_availability": "P&A", "details": "details", "search": "search"}
+ENDPOINT_LABELS: dict[str, str] = {
+    Endpoint.PA: "P&A",
+    Endpoint.DETAILS: "details",
+    Endpoint.SEARCH: "search",
+    Endpoint.TOKEN: "token",
+}
 
 
 def seconds_between(start: str | None, end: str | None) -> float | None:
@@ -69,12 +74,24 @@ def describe_run(counts: Record, failed: Mapping[str, int]) -> list[str]:
     if any(failed.values()):
         pa, details = (failed.get(kind, 0) for kind in (StreamKind.PA, StreamKind.DETAILS))
         lines.append(f"  failed: {pa} P&A, {details} details")
+    searched = f", {counts['search_requests']} search" if counts["search_requests"] else ""
     lines.append(
-        f"  requests: {counts['pa_requests']} P&A, {counts['details_requests']} details;"
+        f"  requests: {counts['pa_requests']} P&A, {counts['details_requests']} details{searched};"
         f" {plural(counts['retries'], 'retry', 'retries')},"
         f" {counts['rate_limited']} rate-limited (429)"
     )
     return lines
+
+
+def answers_line(answers: Mapping[str, Mapping[str, int]]) -> str:
+    """``P&A 200 x4, 429 x1; details 200 x9, 404 x1; token 200 x1``: every answer counted."""
+    if not answers:
+        return "none"
+    return "; ".join(
+        f"{ENDPOINT_LABELS.get(endpoint, endpoint)} "
+        + ", ".join(f"{status} x{count}" for status, count in sorted(counted.items()))
+        for endpoint, counted in answers.items()
+    )
 
 
 def plural(count: int, one: str, many: str) -> str:
@@ -156,8 +173,9 @@ def render_run_detail(detail: Mapping[str, Any]) -> list[str]:
         f" {detail['not_found']} not found; details {detail['details_done']}"
         f" of {detail['details_total']}",
         f"  requests   {detail['pa_requests']} P&A, {detail['details_requests']} details,"
-        f" {detail['token_requests']} token; {detail['retries']} retries,"
-        f" {detail['rate_limited']} rate-limited (429)",
+        f" {detail['search_requests']} search, {detail['token_requests']} token;"
+        f" {detail['retries']} retries, {detail['rate_limited']} rate-limited (429)",
+        f"  answers    {answers_line(detail['answers'])}",
         f"  options    {format_options(detail['options'])}",
         "  streams",
     ]

@@ -26,6 +26,7 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 25
 VENDOR_RATE_LIMIT = 60  # per minute per endpoint (portal); shown on injected 429s
 SEARCH_PATH = "/resellers/v6/catalog"
+SEARCH_TYPES = ("im::physical", "im::digital", "im::any")  # the spec's enum of ``type``
 DETAILS_COUNTRIES = frozenset({"US", "IN", "NL"})  # the spec: details only in these countries
 CUSTOMER_FAULT = (
     "Invalid customer number. The customer number provided on the API call does not match"
@@ -173,23 +174,28 @@ def spoil_items(reply: Reply, settings: Any) -> Reply:
     return json_reply(status, items, reply.headers)
 
 
-def rate_limited(limit: int | None, reset_in: float, retry_after: bool, window: float) -> Reply:
+def rate_limited(
+    limit: int | None, reset_in: float, retry_after: bool, window: float, clock_offset: float = 0.0
+) -> Reply:
     """429 with the documented headers; Reset is a Unix time with milliseconds."""
     reply = json_reply(429, {"errors": [{"field": None, "message": "too many requests"}]})
     nominal = limit if limit is not None else VENDOR_RATE_LIMIT
-    reply.headers.update(rate_headers(nominal, 0, reset_in))
+    reply.headers.update(rate_headers(nominal, 0, reset_in, clock_offset))
     if retry_after:
         seconds = reset_in if reset_in > 0 else min(window, 1.0)
         reply.headers["Retry-After"] = _seconds_text(seconds)
     return reply
 
 
-def rate_headers(limit: int, remaining: int, reset_in: float) -> dict[str, str]:
-    """X-RateLimit-* headers for any answer of a limited endpoint."""
+def rate_headers(
+    limit: int, remaining: int, reset_in: float, clock_offset: float = 0.0
+) -> dict[str, str]:
+    """X-RateLimit-* headers for any answer of a limited endpoint (Reset by the vendor's clock,
+    ``clock_offset`` seconds ahead of ours)."""
     return {
         "X-RateLimit-Limit": str(limit),
         "X-RateLimit-Remaining": str(max(0, remaining)),
-        "X-RateLimit-Reset": f"{time.time() + max(0.0, reset_in):.3f}",
+        "X-RateLimit-Reset": f"{time.time() + clock_offset + max(0.0, reset_in):.3f}",
     }
 
 
@@ -374,38 +380,24 @@ def details(catalog: Catalog, part_number: str) -> Reply:
     return json_reply(200, document)
 
 
-def search(catalog: Catalog, query: Mapping[str, list[str]], unstable: int | None = None) -> Reply:
+def search(
+    catalog: Catalog,
+    query: Mapping[str, list[str]],
+    unstable: int | None = None,
+    ignores_filter: bool = False,
+) -> Reply:
     """Catalog search with paging links; 404 when nothing matches at all.
 
     ``unstable`` (a random number): the page comes back a few rows short and
     ``recordsFound`` is off by a little, as reported against production.
+    ``ignores_filter``: ``vendorPartNumber`` is not applied (the whole catalog answers).
+    ``type`` is one of the spec's enum; the catalog holds physical products only.
     """
-    try:
-        page_number = int(_first(query, "pageNumber") or 1)
-        page_size = int(_first(query, "pageSize") or DEFAULT_PAGE_SIZE)
-    except ValueError:
-        return validation_error([{"field": "pageNumber/pageSize", "message": "Must be integers"}])
-    if page_size < 1 or page_size > MAX_PAGE_SIZE or page_number < 1:
-        return validation_error(
-            [
-                {
-                    "field": "pageSize",
-                    "value": str(page_size),
-                    "message": f"pageSize must be 1..{MAX_PAGE_SIZE}, pageNumber >= 1",
-                }
-            ]
-        )
-    vendor_part_numbers = _split_values(query.get("vendorPartNumber", []))
-    if vendor_part_numbers:
-        matches = catalog.search_vendor_part_numbers(vendor_part_numbers)
-    else:
-        matches = list(
-            catalog.search(
-                vendors=_split_values(query.get("vendor", [])),
-                keywords=_split_values(query.get("keyword", [])),
-                category=_first(query, "category"),
-            )
-        )
+    asked = _search_request(query)
+    if isinstance(asked, Reply):
+        return asked
+    kind, page_number, page_size = asked
+    matches = _matches(catalog, query, kind, ignores_filter)
     if not matches:
         return json_reply(404, {"errors": [{"id": error_id(), "message": "No Records Found"}]})
     start = (page_number - 1) * page_size
@@ -427,6 +419,45 @@ def search(catalog: Catalog, query: Mapping[str, list[str]], unstable: int | Non
     return json_reply(200, payload)
 
 
+def _search_request(query: Mapping[str, list[str]]) -> tuple[str, int, int] | Reply:
+    """(type, page number, page size) of a search, or the validation error it gets."""
+    kind = (_first(query, "type") or "IM::any").lower()
+    if kind not in SEARCH_TYPES:
+        message = f"type must be one of {', '.join(SEARCH_TYPES)}"
+        return validation_error(
+            [{"field": "type", "value": _first(query, "type"), "message": message}]
+        )
+    try:
+        page_number = int(_first(query, "pageNumber") or 1)
+        page_size = int(_first(query, "pageSize") or DEFAULT_PAGE_SIZE)
+    except ValueError:
+        return validation_error([{"field": "pageNumber/pageSize", "message": "Must be integers"}])
+    if page_size < 1 or page_size > MAX_PAGE_SIZE or page_number < 1:
+        message = f"pageSize must be 1..{MAX_PAGE_SIZE}, pageNumber >= 1"
+        return validation_error(
+            [{"field": "pageSize", "value": str(page_size), "message": message}]
+        )
+    return kind, page_number, page_size
+
+
+def _matches(
+    catalog: Catalog, query: Mapping[str, list[str]], kind: str, ignores_filter: bool
+) -> list[int]:
+    """The catalog indices a search names (the catalog holds physical products only)."""
+    vendor_part_numbers = [] if ignores_filter else _values(query, "vendorPartNumber")
+    if kind == "im::digital":
+        return []
+    if vendor_part_numbers:
+        return catalog.search_vendor_part_numbers(vendor_part_numbers)
+    return list(
+        catalog.search(
+            vendors=_values(query, "vendor"),
+            keywords=_values(query, "keyword"),
+            category=_first(query, "category"),
+        )
+    )
+
+
 def _page_link(query: Mapping[str, list[str]], page_number: int, page_size: int) -> str:
     params = {k: v for k, v in query.items() if k not in ("pageNumber", "pageSize")}
     params["pageSize"] = [str(page_size)]
@@ -434,9 +465,10 @@ def _page_link(query: Mapping[str, list[str]], page_number: int, page_size: int)
     return f"{SEARCH_PATH}?{urlencode(params, doseq=True)}"
 
 
-def _split_values(values: list[str]) -> list[str]:
-    """Array query params arrive repeated or comma-separated; accept both."""
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+def _values(query: Mapping[str, list[str]], name: str) -> list[str]:
+    """An array query parameter, in the repeated form the vendor's SDK sends
+    (``vendor=A&vendor=B``): a comma is part of a value, not a separator."""
+    return [value.strip() for value in query.get(name, []) if value.strip()]
 
 
 def _first(query: Mapping[str, list[str]], name: str) -> str | None:

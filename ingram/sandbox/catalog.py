@@ -12,6 +12,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .countries import currency_of
+from .documents import additional_information, cisco_fields, indicators, tech_specs
 from .identifiers import (
     CUSTOMER_PN_PREFIX,
     KeyIndex,
@@ -24,9 +26,7 @@ from .settings import SandboxSettings
 from .vocabulary import (
     ADJECTIVES,
     CATEGORIES,
-    INDICATOR_FLAGS,
     MODEL_LETTERS,
-    SPEC_VALUES,
     VENDORS,
     WAREHOUSES,
 )
@@ -72,8 +72,9 @@ class _Product:
 
 
 class Catalog:
-    """Products of one seed; ``not_found_details_ratio``, ``price_epoch`` and ``realistic``
-    (found items carry the vendor's status message) may change live."""
+    """Products of one seed; ``not_found_details_ratio``, ``price_epoch``, ``realistic``
+    (found items carry the vendor's status message) and ``numeric_warehouse_ids`` may change
+    live."""
 
     def __init__(
         self,
@@ -82,12 +83,14 @@ class Catalog:
         not_found_details_ratio: float = 0.05,
         price_epoch: int = 0,
         realistic: bool = False,
+        numeric_warehouse_ids: bool = False,
     ) -> None:
         self.seed = seed
         self.size = size
         self.not_found_details_ratio = not_found_details_ratio
         self.price_epoch = price_epoch
         self.realistic = realistic
+        self.numeric_warehouse_ids = numeric_warehouse_ids
         # per-instance cache: a module-level one would pin old catalogs in memory
         self._product = functools.lru_cache(maxsize=16384)(self._build_product)
         self.keys = KeyIndex(size, self.identity)
@@ -101,6 +104,7 @@ class Catalog:
             settings.not_found_details_ratio,
             settings.price_epoch,
             settings.realistic,
+            settings.numeric_warehouse_ids,
         )
 
     def __len__(self) -> int:
@@ -281,7 +285,7 @@ class Catalog:
         if include_attributes:
             item.update(upc=p.upc, description=p.description, productClass=p.product_class)
             item["uom"] = "EA"
-        availability, pricing = self._availability_and_pricing(p)
+        availability, pricing = self._availability_and_pricing(p, country)
         shop_rng = self._shop_rng(p.index)
         add_warehouse_extras(availability["availabilityByWarehouse"], shop_rng, country)
         add_item_extras(
@@ -299,7 +303,9 @@ class Catalog:
             item["pricing"] = pricing
         return _with_status_message(item) if self.realistic else item
 
-    def _availability_and_pricing(self, p: _Product) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _availability_and_pricing(
+        self, p: _Product, country: str | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         rng, changed = self._stock_rng(p.index)
         out_of_stock = rng.random() < 0.10
         rows: list[dict[str, Any]] = []
@@ -311,7 +317,7 @@ class Catalog:
             )
             rows.append(
                 {
-                    "warehouseId": f"{wid:02d}" if p.string_warehouse_ids else wid,
+                    "warehouseId": self._warehouse_id(wid, p.string_warehouse_ids),
                     "location": location,
                     "quantityAvailable": qty,
                     "quantityBackordered": rng.randrange(0, 200) if qty == 0 else 0,
@@ -330,7 +336,7 @@ class Catalog:
                 price = round(price + 0.01, 2)
         customer = round(price, 2)
         pricing = {
-            "currencyCode": "USD",
+            "currencyCode": currency_of(country),
             "retailPrice": round(customer * 1.35 + 0.99, 2),
             "mapPrice": 0 if p.index % 2 else round(customer * 1.1, 2),
             "customerPrice": customer,
@@ -341,6 +347,13 @@ class Catalog:
             "availabilityByWarehouse": rows,
         }
         return availability, pricing
+
+    def _warehouse_id(self, number: int, padded: bool) -> str | int:
+        """A string, as the schema says ("05" or "5"); a number, as the spec's examples send
+        it, only when ``numeric_warehouse_ids`` asks for that form."""
+        if padded:
+            return f"{number:02d}"
+        return number if self.numeric_warehouse_ids else str(number)
 
     def details_document(self, pn: str) -> dict[str, Any] | None:
         """The details JSON for ``pn``; None means the server answers 404."""
@@ -364,11 +377,11 @@ class Catalog:
             "vendorNumber": p.vendor_number,
             "productStatusCode": None,
             "productClass": p.product_class if rng.random() < 0.7 else None,
-            "indicators": _indicators(rng, self.discontinued(index)),
-            "ciscoFields": None,
-            "technicalSpecifications": _tech_specs(rng, p),
+            "indicators": indicators(rng, self.discontinued(index)),
+            "ciscoFields": cisco_fields(p.vendor_name, p.subcategory),
+            "technicalSpecifications": tech_specs(rng, p.vendor_name, p.vendor_part_number),
             "warrantyInformation": [],
-            "additionalInformation": _additional_information(rng),
+            "additionalInformation": additional_information(rng),
         }
         return doc
 
@@ -442,44 +455,6 @@ class Catalog:
                 {"topic": "catalog", "href": f"/catalog/{p.part_number}", "type": "GET"},
             ],
         }
-
-
-def _indicators(rng: Draws, discontinued: bool) -> dict[str, Any]:
-    """Vendor flag block; real booleans here, unlike ``productAuthorized``."""
-    out: dict[str, Any] = {name: rng.random() < 0.2 for name in INDICATOR_FLAGS}
-    out["isDiscontinuedProduct"] = discontinued
-    out["replacementType"] = None
-    out["skuType"] = "M"
-    return out
-
-
-def _tech_specs(rng: Draws, p: _Product) -> list[dict[str, str]]:
-    rows = [("Basic", "Brand Name", p.vendor_name.title())]
-    for name, values in rng.sample(SPEC_VALUES, rng.randint(2, len(SPEC_VALUES))):
-        rows.append(("General Information", name, rng.choice(values)))
-    rows.append(("General Information", "Manufacturer Part Number", p.vendor_part_number))
-    return [
-        {
-            "headername": header,
-            "attributename": name,
-            "attributevalue": value,
-            "attributedisplay": f"{header}|{name}|{value}",
-        }
-        for header, name, value in rows
-    ]
-
-
-def _additional_information(rng: Draws) -> dict[str, Any]:
-    weight = round(rng.uniform(0.1, 40.0), 2)
-    return {
-        "productWeight": [{"plantId": "NL01", "weight": weight, "weightUnit": "KG"}],
-        "isBulkFreight": weight > 30,
-        "height": str(rng.randint(2, 80)),
-        "width": str(rng.randint(5, 90)),
-        "length": str(rng.randint(5, 120)),
-        "netWeight": None if rng.random() < 0.5 else str(round(weight * 0.9, 2)),
-        "dimensionUnit": "CM",
-    }
 
 
 def _with_status_message(item: dict[str, Any]) -> dict[str, Any]:

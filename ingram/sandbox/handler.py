@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import api
+from . import api, strict
 from .api import Reply
 
 if TYPE_CHECKING:
@@ -58,6 +58,8 @@ def route(path: str) -> tuple[str | None, str | None]:
         return "price_and_availability", None
     if path.startswith(DETAILS_PREFIX) and "/" not in path[len(DETAILS_PREFIX) :]:
         return "details", unquote(path[len(DETAILS_PREFIX) :])
+    if path == DETAILS_PREFIX.rstrip("/"):  # the query form: ?vendorPartNumber=
+        return "details", None
     if path == SEARCH_PATH:
         return "search", None
     if path.startswith(CONTROL_PREFIX) and path[len(CONTROL_PREFIX) :] in _CONTROL_METHODS:
@@ -79,7 +81,7 @@ class Backend(Protocol):
     def track_connection(self, conn: socket.socket, alive: bool) -> None: ...
     def draw_fault(self, rates: FaultRates) -> str | None: ...
     def random_int(self) -> int: ...
-    def token_reply(self, params: Mapping[str, str], authorization: str | None) -> Reply: ...
+    def token_reply(self, params: Mapping[str, str]) -> Reply: ...
     def control_reply(
         self, method: str, name: str, query: Mapping[str, list[str]], body: bytes
     ) -> Reply: ...
@@ -94,6 +96,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return self.server_version
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header by the vendor's clock (``clock_offset`` ahead of ours)."""
+        now = time.time() if timestamp is None else timestamp
+        return super().date_time_string(now + self.sandbox.settings.clock_offset)
 
     @property
     def sandbox(self) -> Backend:
@@ -192,7 +199,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             if body:
                 form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
                 params.update({k: v[-1] for k, v in form.items() if v})
-            reply = sandbox.token_reply(params, self.headers.get("Authorization"))
+            reply = sandbox.token_reply(params)
         self._log("token", reply.status, None, None, None)
         self._send(reply)
 
@@ -240,14 +247,19 @@ class SandboxHandler(BaseHTTPRequestHandler):
         problems = api.validate_headers(self.headers)
         if problems:
             return api.validation_error(problems), None
-        gateway = api.gateway_check(settings, self.headers)
+        refused = strict.country_refused(self.headers) if settings.realistic else None
+        gateway = refused or api.gateway_check(settings, self.headers)
         if gateway is not None:
             return gateway, None
         fault = sandbox.draw_fault(settings.faults)
         limit = settings.rate_limit_for(endpoint)
-        if fault == "rate_limit_429":
+        if fault in ("rate_limit_429", *strict.QUOTA_WORDS):
             sandbox.stats_recorder.record_fault(fault)
             decision = sandbox.limiter.peek(endpoint, limit, settings.rate_window)
+            if fault in strict.QUOTA_WORDS:
+                nominal = decision.limit or api.VENDOR_RATE_LIMIT
+                headers = api.rate_headers(nominal, 0, decision.reset_in, settings.clock_offset)
+                return strict.quota_reply(fault, headers), fault
             return self._too_many(settings, decision.limit, decision.reset_in), fault
         window = settings.rate_window
         decision = sandbox.limiter.check(
@@ -261,11 +273,17 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return self._too_many(settings, limit, decision.reset_in), None
         reply = self._faulted_or_real(settings, endpoint, query, body, param, skus, token, fault)
         if limit is not None and decision.remaining is not None:
-            reply.headers.update(api.rate_headers(limit, decision.remaining, decision.reset_in))
+            reply.headers.update(
+                api.rate_headers(
+                    limit, decision.remaining, decision.reset_in, settings.clock_offset
+                )
+            )
         return reply, fault
 
     def _too_many(self, settings: SandboxSettings, limit: int | None, reset_in: float) -> Reply:
-        return api.rate_limited(limit, reset_in, settings.send_retry_after, settings.rate_window)
+        return api.rate_limited(
+            limit, reset_in, settings.send_retry_after, settings.rate_window, settings.clock_offset
+        )
 
     def _faulted_or_real(
         self,
@@ -301,7 +319,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return api.system_error(500)
         reply = self._real_answer(settings, endpoint, query, body, param)
         if endpoint == "price_and_availability":
-            reply = api.spoil_items(reply, settings)
+            reply = strict.odd_extras(api.spoil_items(reply, settings), settings)
         if fault == "truncated":
             reply.transport = "truncate"
         elif fault == "malformed":
@@ -324,9 +342,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
             country = (self.headers.get("IM-CountryCode") or "").upper()
             if settings.realistic and country not in api.DETAILS_COUNTRIES:
                 return api.details_not_offered(country)
-            return api.details(catalog, param or "")
+            if param is None:
+                return strict.details_by_query(catalog, query)
+            return api.details(catalog, param)
         unstable = self.sandbox.random_int() if settings.short_pages else None
-        return api.search(catalog, query, unstable)
+        return api.search(catalog, query, unstable, settings.search_ignores_filter)
 
     # -- control ----------------------------------------------------------------
 

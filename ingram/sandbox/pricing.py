@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Protocol
 
+from .countries import currency_of
+
 # The spec: backOrderInfo, bundlePartIndicator, serviceFees and extendedVendorPartNumber are
 # "currently not available in these countries (Mexico, Turkey, New Zealand, Colombia, Chile,
 # Brazil, Peru, Western Sahara)".
@@ -64,18 +66,18 @@ def add_item_extras(
                     "description": "Recycling fee",
                     "amount": round(0.5 + rng.randint(0, 900) / 100, 2),
                     "endDate": (ETA_BASE + timedelta(days=365)).isoformat(),
-                    "currencyCode": "USD",
+                    "currencyCode": currency_of(country),
                 }
             ]
     else:
         item.pop("extendedVendorPartNumber", None)
     if show_discounts:
-        discounts = _discounts(rng, customer_price)
+        discounts = _discounts(rng, customer_price, currency_of(country))
         if discounts:
             item["discounts"] = [discounts]
 
 
-def _discounts(rng: Draws, customer_price: float) -> dict[str, Any]:
+def _discounts(rng: Draws, customer_price: float, currency: str) -> dict[str, Any]:
     block: dict[str, Any] = {}
     if rng.random() < 0.3:
         block["specialPricing"] = [
@@ -93,7 +95,7 @@ def _discounts(rng: Draws, customer_price: float) -> dict[str, Any]:
         block["quantityDiscounts"] = [
             {
                 "conditionType": "Quantity break",
-                "currencyCode": "USD",
+                "currencyCode": currency,
                 "currencyType": "Amount",
                 "quantity": quantity,
                 "amount": round(customer_price * percent / 100, 2),

@@ -34,6 +34,8 @@ FAULT_OPTIONS: dict[str, str] = {
     "fault_malformed": "malformed",
     "fault_drop": "drop_connection",
     "fault_revoke_token": "revoke_token",
+    "fault_quota_429": "quota_429",
+    "fault_quota_4xx": "quota_4xx",
 }
 
 FAULT_HELP: dict[str, str] = {
@@ -45,6 +47,24 @@ FAULT_HELP: dict[str, str] = {
     "fault_malformed": "answer JSON that breaks the schema",
     "fault_drop": "drop the connection",
     "fault_revoke_token": "revoke the token first (401)",
+    "fault_quota_429": "answer the vendor's quota reply under 429",
+    "fault_quota_4xx": "answer Europe's quota reply under a plain 403",
+}
+
+# Vendor behaviours, each a switch (see docs/real-api.md): option -> help.
+REALISTIC_SWITCHES: dict[str, str] = {
+    "single_token": "a new token invalidates the client's older ones (seen in production)",
+    "short_pages": "search pages come back short and recordsFound changes (reported)",
+    "maintenance": "every API and token call answers an HTML 503 (a maintenance window)",
+    "search_ignores_filter": "catalog search ignores the vendorPartNumber filter",
+    "placeholder_extras": 'P&A flags "boolean" and quantity breaks "decimal", as the spec shows',
+    "negative_special_pricing": "P&A items carry a special price with a negative discount",
+    "numeric_warehouse_ids": "warehouseId a number, as the spec's examples (not its schema)",
+}
+PART_NUMBER_OPTIONS: dict[str, str] = {
+    "unnumbered_part_number": "P&A items of this part number come without ingramPartNumber",
+    "misformatted_part_number": 'P&A items of this part number price as text ("1,234.56")',
+    "refused_part_number": 'P&A answers "E": not authorized for the customer',
 }
 
 
@@ -102,6 +122,21 @@ def build_arg_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--slow-seconds", type=float, default=d.slow_seconds, help="how slow --fault-slow is"
     )
+    p.add_argument(
+        "--registered-customer-number", metavar="CN",
+        help="the customer number the credentials own; others get the gateway's fault",
+    )  # fmt: skip
+    for option, what in REALISTIC_SWITCHES.items():
+        p.add_argument(as_typed(option), action="store_true", help=what)
+    for option, what in PART_NUMBER_OPTIONS.items():
+        p.add_argument(
+            as_typed(option), action="append", default=[], metavar="PN",
+            help=f"{what} (repeatable)",
+        )  # fmt: skip
+    p.add_argument(
+        "--clock-offset", type=float, default=d.clock_offset, metavar="SECONDS",
+        help="the vendor's clock (Date, X-RateLimit-Reset) runs this far ahead of ours",
+    )  # fmt: skip
     p.add_argument("--webhook-url", help="push signed Stock Update events to this URL")
     p.add_argument("--webhook-secret", default=d.webhook_secret, help="the events' secret key")
     p.add_argument(
@@ -126,7 +161,8 @@ def build_arg_parser() -> argparse.ArgumentParser:
 
 REALISTIC_HELP = (
     "as strict as the vendor: fixed-window lockout, details only for US/IN/NL,"
-    " found items with status messages, gateway answers for unknown paths"
+    " found items with status messages, gateway answers for unknown paths,"
+    " countries Ingram does not serve refused"
 )
 
 RENAMES = {
@@ -134,6 +170,7 @@ RENAMES = {
     "failing_part_number": "failing_part_numbers",
     "failing_details_part_number": "failing_details_part_numbers",
     "webhook_quirk": "webhook_quirks",
+    **{option: f"{option}s" for option in PART_NUMBER_OPTIONS},
 }
 
 

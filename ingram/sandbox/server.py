@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import random
 import secrets
@@ -11,7 +10,6 @@ import threading
 from collections.abc import Mapping
 from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote
 
 from . import api
 from .api import Reply
@@ -147,6 +145,7 @@ class SandboxServer:
                 self._catalog.not_found_details_ratio = new.not_found_details_ratio
                 self._catalog.price_epoch = new.price_epoch
                 self._catalog.realistic = new.realistic
+                self._catalog.numeric_warehouse_ids = new.numeric_warehouse_ids
             self._settings = new
             return new
 
@@ -196,13 +195,11 @@ class SandboxServer:
         with self._rng_lock:
             return self._rng.randrange(1 << 30)
 
-    def token_reply(self, params: Mapping[str, str], authorization: str | None) -> Reply:
-        """Client-credentials grant from query, form or HTTP Basic credentials."""
+    def token_reply(self, params: Mapping[str, str]) -> Reply:
+        """Client-credentials grant from the query or the form, as the portal documents it;
+        HTTP Basic credentials are not read (Ingram refuses them: 401 invalid_client)."""
         settings = self._settings
         client_id, client_secret = params.get("client_id"), params.get("client_secret")
-        basic = _basic_credentials(authorization)
-        if basic and not client_id:
-            client_id, client_secret = basic
         grant_ok = params.get("grant_type") == "client_credentials"
         creds_ok = secrets.compare_digest(
             str(client_id or ""), settings.client_id
@@ -240,14 +237,3 @@ class SandboxServer:
         except (ValueError, TypeError) as exc:
             return api.json_reply(400, {"error": str(exc)})
         return api.json_reply(200, {**new.as_dict(), "port": self.port})
-
-
-def _basic_credentials(header: str | None) -> tuple[str, str] | None:
-    if not header or not header.lower().startswith("basic "):
-        return None
-    try:
-        decoded = base64.b64decode(header[6:].strip()).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    user, sep, password = decoded.partition(":")
-    return (unquote(user), unquote(password)) if sep else None

@@ -21,6 +21,8 @@ FAULT_NAMES: tuple[str, ...] = (
     "malformed",
     "drop_connection",
     "revoke_token",
+    "quota_429",
+    "quota_4xx",
 )
 
 
@@ -44,6 +46,8 @@ class FaultRates:
     malformed: float = 0.0
     drop_connection: float = 0.0
     revoke_token: float = 0.0
+    quota_429: float = 0.0  # the vendor's quota reply under 429
+    quota_4xx: float = 0.0  # ... and under a plain 403 (Europe's wording)
 
     def __post_init__(self) -> None:
         for name in FAULT_NAMES:
@@ -106,7 +110,8 @@ class SandboxSettings:
     webhook_quirks: frozenset[str] = frozenset()
     # Realistic mode (see docs/real-api.md): a fixed-window lockout, details
     # only for US/IN/NL, found items with status messages, unknown paths answered by the
-    # gateway. The options below it are independent of it.
+    # gateway, country codes Ingram does not serve refused. The options below it are
+    # independent of it.
     realistic: bool = False
     registered_customer_number: str | None = None  # others get the gateway's fault
     single_token: bool = False  # a new token invalidates the client's older ones
@@ -122,6 +127,11 @@ class SandboxSettings:
     price_file_changes: bool = False
     price_file_foreign: bool = False
     price_file_truncated: bool = False
+    search_ignores_filter: bool = False  # search answers the catalog whatever vendorPartNumber says
+    placeholder_extras: bool = False  # P&A flags "boolean", quantity breaks "decimal" (the spec)
+    negative_special_pricing: bool = False  # a special price line with a negative discount
+    numeric_warehouse_ids: bool = False  # warehouseId a number, as the spec's examples send it
+    clock_offset: float = 0.0  # seconds the vendor's clock (Date, X-RateLimit-Reset) is ahead
 
     def __post_init__(self) -> None:
         # Normalise the loose forms (dict, list) that JSON and kwargs bring in,

@@ -43,6 +43,7 @@ RUN_FIELDS = (
     "failures",
     "pa_requests",
     "details_requests",
+    "search_requests",
     "token_requests",
     "retries",
     "rate_limited",
@@ -122,7 +123,11 @@ def change_value(field: str, text: str | None) -> Decimal | int | bool | str | N
 
 def run_dict(row: Any) -> dict[str, Any]:
     """A runs row as the stable ``runs --json`` object."""
-    return {**{name: row[name] for name in RUN_FIELDS}, "profile": run_profile(row)}
+    return {
+        **{name: row[name] for name in RUN_FIELDS},
+        "answers": json.loads(row["answers"] or "{}"),
+        "profile": run_profile(row),
+    }
 
 
 def run_profile(row: Any) -> str | None:

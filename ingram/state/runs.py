@@ -101,6 +101,13 @@ def set_run_pacing(store: Store, db: sqlite3.Connection, run_id: int, pacing: An
     db.execute("UPDATE runs SET pacing = ? WHERE id = ?", (json.dumps(pacing), run_id))
 
 
+def set_run_answers(
+    store: Store, db: sqlite3.Connection, run_id: int, answers: dict[str, dict[str, int]]
+) -> None:
+    """Every answer of the run, counted by endpoint and HTTP status (JSON)."""
+    db.execute("UPDATE runs SET answers = ? WHERE id = ?", (json.dumps(answers), run_id))
+
+
 def set_run_counts(store: Store, db: sqlite3.Connection, run_id: int, **values: int) -> None:
     sets = ", ".join(f"{name} = ?" for name in values)
     db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*values.values(), run_id))

@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ingram.api.search_details import fetch_details_by_search
+from ingram.api.search_details import SearchDetails
 from ingram.clock import utc_now
 from ingram.models import PriceAvailability
 from ingram.state.store import Store
@@ -123,14 +123,15 @@ class DetailsFetcher:
     def __init__(self, client: IngramClient, by_search: bool) -> None:
         self.client = client
         self.by_search = by_search
+        self.search = SearchDetails(client)
         # --details-source search: the vendor part numbers P&A gave, for the search to ask by
         self.vendor_part_numbers: dict[str, str] = {}
 
     def __call__(self, pns: list[str]) -> Any:
         if self.by_search:
-            return fetch_details_by_search(self.client, pns, self.vendor_part_numbers)
+            return self.search.fetch(pns, self.vendor_part_numbers)
         if len(pns) > 1:
-            return fetch_details_by_search(self.client, pns, {})
+            return self.search.fetch(pns, {})
         return self.client.product_details(pns[0])
 
     def remember(self, items: Sequence[PriceAvailability]) -> None:

@@ -19,7 +19,7 @@ from ingram.errors import ApiError
 from ingram.models import DetailsBatch, ProductDetails
 from ingram.policy import Outcome, Trigger
 from ingram.state.products import forget_details
-from ingram.state.runs import set_run_counts, set_run_pacing
+from ingram.state.runs import set_run_answers, set_run_counts, set_run_pacing
 from ingram.state.saving import (
     save_details,
     save_details_batch,
@@ -138,7 +138,7 @@ class Writer:
         # Details already queued (adopted from a dead run, or retried) are not queued twice.
         self.details_queued = frozenset(open_task_part_numbers(store, [run_id], StreamKind.DETAILS))
         self.details_total = 0  # the run's details_total, kept here as batches queue details
-        self.stats_saved: tuple[Any, Any] = (None, None)
+        self.stats_saved: tuple[Any, Any, Any] = (None, None, None)
 
     def hold(self, future: Future[Any], item: InFlight) -> None:
         """Hold a result for the next commit; a details answer shows on the bar at once.
@@ -251,9 +251,10 @@ class Writer:
         """The client's counters and pacing on the run row, when they changed (for ``monitor``)."""
         stats = self.client.stats()
         pacing = self.client.pacing()
-        if (stats, pacing) == self.stats_saved:
+        answers = self.client.answers()
+        if (stats, pacing, answers) == self.stats_saved:
             return
-        self.stats_saved = (stats, pacing)
+        self.stats_saved = (stats, pacing, answers)
         with self.store.write() as db:
             set_run_counts(
                 self.store,
@@ -261,8 +262,10 @@ class Writer:
                 self.run_id,
                 pa_requests=stats.pa_requests,
                 details_requests=stats.details_requests,
+                search_requests=stats.search_requests,
                 token_requests=stats.token_requests,
                 retries=stats.retries,
                 rate_limited=stats.rate_limited,
             )
             set_run_pacing(self.store, db, self.run_id, pacing)
+            set_run_answers(self.store, db, self.run_id, answers)

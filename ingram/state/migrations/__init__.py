@@ -23,6 +23,7 @@ from ingram.state.migrations import (  # noqa: F401 - each registers itself
     m011_shop_publishing,
     m012_change_versions,
     m013_price_file,
+    m014_answers_by_status,
     m015_observations_and_intake,
     m017_mirror_watches_sources,
 )
