@@ -10,6 +10,7 @@ which socket the exchange on their thread uses.
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
@@ -40,11 +41,21 @@ class Watch:
 
 
 class Watchdog:
-    """One thread for all exchanges: expires each watch at its due time."""
+    """One thread for all exchanges: expires each watch at its due time.
+
+    The thread sleeps until the earliest due time it knows of, and a new watch
+    wakes it only when it falls due before that (the first after an idle spell,
+    or a shorter deadline). The deadlines of a run are all one length, so a new
+    watch falls due after those already watched: a call costs a lock and a set
+    operation, not a thread switch (waking the thread on every call was 6 % of a
+    sync's CPU). A watch that ends early leaves the wake-up as it was: the
+    thread wakes, finds nothing due, and sleeps until the next due time.
+    """
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self._watches: set[Watch] = set()
+        self._wakes_at = math.inf  # when the thread looks next (inf: it sleeps until notified)
         self._local = threading.local()
         self._thread: threading.Thread | None = None
 
@@ -56,7 +67,9 @@ class Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="deadline", daemon=True)
                 self._thread.start()
-            self._condition.notify()
+            if watch.due < self._wakes_at:
+                self._wakes_at = watch.due
+                self._condition.notify()
         self._local.watch = watch
         try:
             yield watch
@@ -76,8 +89,9 @@ class Watchdog:
                 for watch in [w for w in self._watches if w.due <= now]:
                     self._watches.discard(watch)
                     watch.expire()
-                due = min((w.due for w in self._watches), default=None)
-                self._condition.wait(None if due is None else due - now)
+                self._wakes_at = min((w.due for w in self._watches), default=math.inf)
+                timeout = None if self._wakes_at == math.inf else self._wakes_at - now
+                self._condition.wait(timeout)
 
 
 WATCHDOG = Watchdog()
