@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from enum import Enum
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -281,6 +282,14 @@ def options_record(options: SyncOptions) -> dict[str, Any]:
     }
 
 
+class DetailsStream(Enum):
+    """How the details stream stands, for how long held P&A results may wait (``HeldResults``)."""
+
+    BUSY = "busy"  # tasks queued beyond the pool's: P&A results may wait for a group
+    WAITING = "waiting"  # nothing queued, and P&A results bring details: they are due at once
+    UNFED = "unfed"  # P&A results bring it nothing (details off, or fresh): P&A each second
+
+
 @dataclass
 class InFlight:
     kind: str
@@ -317,40 +326,42 @@ class HeldResults:
         self.since[item.kind] = min(self.since[item.kind], time.monotonic())
         self.urgent = self.urgent or urgent
 
-    def next_due(self, details_busy: bool) -> float:
+    def next_due(self, details: DetailsStream) -> float:
         """When the first of what is held falls due (``time.monotonic``): the writer
         sleeps until then, or until another result comes."""
-        return min(self.due_at(PA, details_busy), self.due_at(DETAILS, details_busy))
+        return min(self.due_at(PA, details), self.due_at(DETAILS, details))
 
     def take(
-        self, everything: bool = False, details_busy: bool = False
+        self, everything: bool = False, details: DetailsStream = DetailsStream.UNFED
     ) -> list[tuple[Future[Any], InFlight]]:
         """The results due now (all of them if ``everything``), no longer held.
 
-        ``details_busy``: details are being fetched, so P&A results may wait for a group.
+        ``details``: how the details stream stands, which decides how long P&A results wait.
         """
         everything = everything or self.urgent or sum(self.products.values()) >= READY_MAX
         now = time.monotonic()
-        kinds = [
-            kind for kind in (PA, DETAILS) if everything or now >= self.due_at(kind, details_busy)
-        ]
+        kinds = [kind for kind in (PA, DETAILS) if everything or now >= self.due_at(kind, details)]
         taken = [result for kind in kinds for result in self.items[kind]]
         for kind in kinds:
             self.items[kind], self.products[kind], self.since[kind] = [], 0, math.inf
         self.urgent = self.urgent and not everything
         return taken
 
-    def due_at(self, kind: str, details_busy: bool) -> float:
+    def due_at(self, kind: str, details: DetailsStream) -> float:
         """When the results of ``kind`` held now fall due: the one rule of the writer's timing.
 
         Details: DETAILS_AGE after the oldest once there is a group, else DETAILS_HOLD.
-        P&A: a second after the oldest, unless details are being fetched and there is
-        no group yet (then PA_HOLD). Nothing held: never.
+        P&A: at once while the details stream waits for the details they bring (it would
+        starve: its work comes from the P&A results written); while it is busy, PA_HOLD
+        after the oldest until there is a group, then a second; a second when they feed
+        it nothing. Nothing held: never.
         """
         if kind == DETAILS:
             grouped = self.products[DETAILS] >= DETAILS_GROUP
             return self.since[DETAILS] + (DETAILS_AGE if grouped else DETAILS_HOLD)
-        grouped = not details_busy or self.products[PA] >= PA_GROUP
+        if details is DetailsStream.WAITING:
+            return self.since[PA]
+        grouped = details is DetailsStream.UNFED or self.products[PA] >= PA_GROUP
         return self.since[PA] + (COMMIT_EVERY if grouped else PA_HOLD)
 
 
@@ -389,6 +400,9 @@ class SyncRun:
         self.outage: ApiOutage | None = None
         self.account_faults: tuple[str, int] = ("", 0)  # the last such message, times in a row
         self.details_answered = False  # a details document or the vendor's own 404 came back
+        # Whether P&A results bring the details stream work (the last one written did):
+        # while they do, a details stream with nothing queued waits for them.
+        self.pa_feeds_details = options.details.enabled
         self.bare_details: list[str] = []  # bodiless "no records" before any real answer
         self.in_flight: dict[Future[Any], InFlight] = {}
         self.queued: dict[str, deque[tuple[int, list[str]]]] = {PA: deque(), DETAILS: deque()}
@@ -455,23 +469,24 @@ class SyncRun:
     def loop(self) -> None:
         grace_ends: float | None = None
         held = HeldResults()
+        details = DetailsStream.UNFED  # as the last ``fill`` left it: its queue is read then
         while True:
             if self.stop.is_set() and grace_ends is None:
                 grace_ends = time.monotonic() + self.options.grace_period
             out_of_time = grace_ends is not None and time.monotonic() > grace_ends
-            details_busy = any(item.kind == DETAILS for item in self.in_flight.values())
-            ready = held.take(out_of_time or self.stop.is_set(), details_busy)
+            ready = held.take(out_of_time or self.stop.is_set(), details)
             if ready:
                 self.save(ready)  # before dispatching: a result may stop a stream or the run
             if not self.stop.is_set():
                 self.fill(PA)
                 self.fill(DETAILS)
+            details = self.details_stream()
             if not self.in_flight or out_of_time:
                 if not held:
                     return
                 self.save(held.take(everything=True))  # saved P&A may queue details
                 continue
-            due_in = held.next_due(details_busy) - time.monotonic()
+            due_in = held.next_due(details) - time.monotonic()
             wait_for = min(STATS_EVERY, max(due_in, 0.0))
             done, _ = wait(list(self.in_flight), timeout=wait_for, return_when=FIRST_COMPLETED)
             for future in done:
@@ -490,6 +505,13 @@ class SyncRun:
             self.progress.details_advance(len(item.part_numbers))
         on_probation = item.kind == DETAILS and not self.details_answered
         held.add(future, item, urgent=failed or on_probation)
+
+    def details_stream(self) -> DetailsStream:
+        """Right after ``fill``: an empty details queue means no details task was left to
+        queue, so the stream runs dry unless the P&A results held are written."""
+        if not self.caps[DETAILS] or not self.pa_feeds_details:
+            return DetailsStream.UNFED
+        return DetailsStream.BUSY if self.queued[DETAILS] else DetailsStream.WAITING
 
     def save(self, ready: list[tuple[Future[Any], InFlight]]) -> None:
         """The held results in one transaction, with the client's counters.
@@ -560,7 +582,7 @@ class SyncRun:
         self.account_faults = ("", 0)
         if item.kind == PA:
             self.remember_vendor_part_numbers(result)
-            self.details_total += save_price_availability(
+            queued = save_price_availability(
                 self.store,
                 self.run_id,
                 item.task_id,
@@ -570,6 +592,8 @@ class SyncRun:
                 self.options.details,
                 self.details_queued,
             )
+            self.details_total += queued
+            self.pa_feeds_details = self.options.details.enabled and queued > 0
             self.advance(item)  # a details answer was counted as it came (``hold``)
         elif isinstance(result, DetailsBatch):
             save_details_batch(self.store, self.run_id, item.task_id, result, 1)

@@ -4,7 +4,7 @@ A read timeout restarts with every byte, so a server trickling its answer a
 byte at a time inside the timeout would hold a call (and a cron sync) for
 hours. One watchdog thread expires each exchange at its deadline by shutting
 down its connection's socket, which ends any blocked connect, TLS handshake or
-read at once. The pools below make urllib3's connections tell the watchdog
+read at once. ``Registering`` makes urllib3's connections tell the watchdog
 which socket the exchange on their thread uses.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import urllib3
 
-__all__ = ["WATCHDOG", "Watch", "WatchedPool", "WatchedTLSPool"]
+__all__ = ["WATCHDOG", "Registering", "Watch"]
 
 
 class Watch:
@@ -98,7 +98,8 @@ WATCHDOG = Watchdog()
 
 
 class Registering:
-    """Tells the current exchange's watch which connection (and so which socket) it uses."""
+    """A connection mixin: tells the current exchange's watch which connection (and so which
+    socket) it uses."""
 
     def connect(self) -> None:
         self._register()
@@ -112,19 +113,3 @@ class Registering:
         watch = WATCHDOG.current()
         if watch is not None:
             watch.connection = self  # type: ignore[assignment]
-
-
-class WatchedConnection(Registering, urllib3.connection.HTTPConnection):
-    pass
-
-
-class WatchedTLSConnection(Registering, urllib3.connection.HTTPSConnection):
-    pass
-
-
-class WatchedPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = WatchedConnection
-
-
-class WatchedTLSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = WatchedTLSConnection

@@ -22,9 +22,10 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from ingram.api.deadline import WATCHDOG, WatchedPool, WatchedTLSPool
+from ingram.api.deadline import WATCHDOG, Registering
 from ingram.api.network import Network
 from ingram.api.parsing import error_message, loads
+from ingram.api.ratelimiting import SpacedSend
 from ingram.errors import ApiError, MalformedResponse, Unreachable
 
 if TYPE_CHECKING:  # the stubs' names for what these requests methods return
@@ -88,7 +89,7 @@ class _Session(requests.Session):
 
 
 class _Adapter(HTTPAdapter):
-    """requests' adapter with the TLS settings made once, and pools the deadline watches."""
+    """requests' adapter with the TLS settings made once, and pools of our connections."""
 
     def __init__(self, network: Network) -> None:
         self._network = network
@@ -96,13 +97,13 @@ class _Adapter(HTTPAdapter):
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        _watch_pools(self.poolmanager)
+        _use_our_pools(self.poolmanager)
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         known = proxy in self.proxy_manager
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if not known:  # proxied connections are watched by the deadline too
-            _watch_pools(manager)
+        if not known:  # proxied connections are ours too
+            _use_our_pools(manager)
         return manager
 
     def build_connection_pool_key_attributes(
@@ -122,9 +123,25 @@ class _Adapter(HTTPAdapter):
         has urllib3 load it again for every new connection.)"""
 
 
-def _watch_pools(manager: urllib3.PoolManager) -> None:
-    """Pools whose connections tell the deadline watchdog which socket an exchange uses."""
-    manager.pool_classes_by_scheme = {"http": WatchedPool, "https": WatchedTLSPool}
+def _use_our_pools(manager: urllib3.PoolManager) -> None:
+    """Pools of our connections: watched by the deadline, their sends spaced as written."""
+    manager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
+
+
+class _Connection(Registering, SpacedSend, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _TLSConnection(Registering, SpacedSend, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _Pool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TLSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _TLSConnection
 
 
 class SessionPool:
