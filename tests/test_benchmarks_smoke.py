@@ -29,6 +29,8 @@ FAST = ("--pa-rate", "6000", "--details-interval", "0.002", "--latency", "0.001"
         ("vendor_window.py", ("--calls", "6", "--limit", "5", "--window", "0.2")),
         ("startup.py", ("--repeat", "2")),
         ("write_volume.py", ("--sizes", "60", "--resyncs", "1", "--latency", "0.001")),
+        ("two_streams.py", ("--sizes", "40", "--batches", "4", "--repeat", "1", *FAST)),
+        ("cpu_per_product.py", ("--sizes", "30", "60", "--repeat", "1")),
     ],
 )
 def test_benchmark_runs(script: str, args: tuple[str, ...]) -> None:

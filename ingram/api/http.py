@@ -82,10 +82,17 @@ class _Session(requests.Session):
     def merge_environment_settings(
         self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
     ) -> _Settings:
-        """What ``trust_env`` would add for ``url``: the proxies as read when built."""
-        merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
-        merged["proxies"] = {**self.network.proxies_for(str(url)), **(merged["proxies"] or {})}
-        return merged
+        """requests' merge of a call's settings, with ``trust_env``'s part (the proxies for
+        ``url``) taken from the environment as read when the session was built. Merged
+        here, not by ``super()``: its merge checks each value against runtime protocols,
+        as dear as the rest of it."""
+        chosen = {**self.network.proxies_for(str(url)), **self.proxies, **(proxies or {})}
+        return {
+            "proxies": {scheme: proxy for scheme, proxy in chosen.items() if proxy is not None},
+            "stream": self.stream if stream is None else stream,
+            "verify": self.verify if verify is None else verify,
+            "cert": self.cert if cert is None else cert,
+        }
 
 
 class _Adapter(HTTPAdapter):
