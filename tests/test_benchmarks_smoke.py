@@ -31,6 +31,7 @@ FAST = ("--pa-rate", "6000", "--details-interval", "0.002", "--latency", "0.001"
         ("write_volume.py", ("--sizes", "60", "--resyncs", "1", "--latency", "0.001")),
         ("two_streams.py", ("--sizes", "40", "--batches", "4", "--repeat", "1", *FAST)),
         ("cpu_per_product.py", ("--sizes", "30", "60", "--repeat", "1")),
+        ("cpu_per_product.py", ("--sizes", "5", "10", "--repeat", "1", "--instructions")),
     ],
 )
 def test_benchmark_runs(script: str, args: tuple[str, ...]) -> None:
