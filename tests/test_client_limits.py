@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,7 +38,8 @@ def test_gate_spaces_calls_even_for_tiny_float_intervals() -> None:
 def test_gate_keeps_the_rate_when_every_sleep_ends_late(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every sleep ends 0.3 ms late, as sleeps do under load: the guard (one interval since
     the previous send) must not add that lateness to every send after it (it made the
-    details stream 1.4-5.8 % slow). Best of three runs: a loaded machine adds its own."""
+    details stream 1.4-5.8 % slow). The median gap, so that the odd pause of a loaded
+    machine does not count; the best of three runs."""
     interval, calls = 0.01, 80
     real_sleep = ratelimiting.cancellable_sleep
 
@@ -54,10 +56,11 @@ def test_gate_keeps_the_rate_when_every_sleep_ends_late(monkeypatch: pytest.Monk
             claim_send()
             sent.append(time.monotonic())
             time.sleep(0.003)  # the call itself
-        return (sent[-1] - sent[0]) / ((calls - 1) * interval) - 1
+        gaps = sorted(later - earlier for earlier, later in itertools.pairwise(sent))
+        return gaps[len(gaps) // 2] / interval - 1
 
     slowest = min(slowdown() for _ in range(3))
-    assert slowest < 0.015, f"{slowest:.2%} slower than the configured rate"
+    assert slowest < 0.015, f"sends {slowest:.2%} further apart than the configured interval"
 
 
 def test_sends_are_spaced_as_written_not_as_their_slots_came() -> None:
