@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import trustme
+from client_support import Reply, StubServer
 from clirunner import Cli, cli_env
 from network_support import ForwardProxy, TlsFront
 from test_deadline import HEADER, TricklingServer
@@ -138,6 +139,31 @@ def test_the_deadline_holds_through_a_proxy(peers, monkeypatch):
         )
     assert time.monotonic() - started < 2.5
     assert proxy.seen == [server.url + "/"]
+
+
+def test_a_session_prepares_calls_as_requests_does():
+    """Its own merge keeps requests' meaning: the session's headers under the call's (None
+    removes one), and a cookie the server set is sent back on the next call."""
+    replies = iter([Reply(200, {}, {"Set-Cookie": "lb=node-7; Path=/"}), Reply(200, {})])
+    server = StubServer(lambda seen: next(replies))
+    try:
+        session = build_session("ingram-sync/test")
+        for accept in (None, "text/plain"):
+            exchange(
+                session,
+                "GET",
+                server.url + "/x",
+                headers={"Accept": accept, "X-Call": "1"},
+                connect_timeout=5,
+                timeout=5,
+                deadline=10,
+            )
+    finally:
+        server.stop()
+    first, second = (seen.headers for seen in server.seen)
+    assert first["User-Agent"] == "ingram-sync/test" and first["X-Call"] == "1"
+    assert "Accept" not in first and "Cookie" not in first
+    assert second["Accept"] == "text/plain" and second["Cookie"] == "lb=node-7"
 
 
 # ---------------------------------------------------------------- CA bundles

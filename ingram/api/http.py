@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
 from ingram.api.deadline import WATCHDOG, Registering
 from ingram.api.network import Network
@@ -78,6 +79,34 @@ class _Session(requests.Session):
         super().__init__()
         self.trust_env = False
         self.network = network
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        """requests' preparation, its merges done directly: the session's headers under the
+        call's (a call's None removes one), the session's cookie jar as it stands (requests
+        copies it twice a call), the session's auth unless the call brings its own. A call
+        with cookies or hooks of its own, or a session with params, takes requests' way."""
+        if request.cookies or self.params or any(request.hooks.values()):
+            return super().prepare_request(request)
+        headers: CaseInsensitiveDict[str | bytes] = CaseInsensitiveDict(self.headers)
+        for name, value in (request.headers or {}).items():
+            if value is None:
+                headers.pop(name, None)
+            else:
+                headers[name] = value
+        prepared = requests.PreparedRequest()
+        prepared.prepare(
+            method=(request.method or "GET").upper(),
+            url=request.url,
+            files=request.files,
+            data=request.data,
+            json=request.json,
+            headers=headers,
+            params=request.params,
+            auth=request.auth or self.auth,
+            cookies=self.cookies,
+            hooks=self.hooks,
+        )
+        return prepared
 
     def merge_environment_settings(
         self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
