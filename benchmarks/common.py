@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -76,6 +77,13 @@ class Sandbox:
 
     def stats(self) -> dict[str, Any]:
         return self.control("stats")
+
+    def request_log(self) -> list[dict[str, Any]] | None:
+        """What it served since the last reset, or None from a sandbox that cannot say."""
+        try:
+            return self.control("log")
+        except urllib.error.HTTPError:
+            return None  # an older checkout's sandbox, measured side by side
 
     def reset(self) -> None:
         self.control("reset", {})
@@ -188,14 +196,54 @@ def workdir() -> Iterator[Path]:
 # ---------------------------------------------------------------- floors
 
 
-def pa_floor(products: int, pa_rate: float) -> float:
+def pa_floor(products: int, pa_rate: float, batch: int = BATCH) -> float:
     """Seconds the P&A stream needs at ``pa_rate`` calls a minute: ⌈N/50⌉·60/R."""
-    return math.ceil(products / BATCH) * 60.0 / pa_rate
+    return math.ceil(products / batch) * 60.0 / pa_rate
 
 
-def full_floor(products: int, pa_rate: float, details_interval: float, latency: float) -> float:
+def full_floor(
+    products: int, pa_rate: float, details_interval: float, latency: float, batch: int = BATCH
+) -> float:
     """max(⌈N/50⌉·60/R, N·d) plus one call's latency: details run behind P&A, not after it."""
-    return max(pa_floor(products, pa_rate), products * details_interval) + latency
+    return max(pa_floor(products, pa_rate, batch), products * details_interval) + latency
+
+
+@dataclass(frozen=True)
+class Streams:
+    """A run's streams as the sandbox saw them (its request log; None where it has none)."""
+
+    details_start: float | None  # seconds from the first P&A answer to the first details answer
+    pa_spacing: float | None  # the P&A calls' mean spacing over the configured one, less 1
+    details_spacing: float | None  # the same for details calls
+
+
+def streams(box: Sandbox, pa_interval: float, details_interval: float) -> Streams:
+    """How the last run's streams went, from the sandbox's log (reset it before the run)."""
+    log = box.request_log()
+    if log is None:
+        return Streams(None, None, None)
+    times = {
+        endpoint: sorted(e["time"] for e in log if e["endpoint"] == endpoint)
+        for endpoint in ("price_and_availability", "details")
+    }
+    pa, details = times["price_and_availability"], times["details"]
+    start = details[0] - pa[0] if pa and details else None
+    return Streams(start, spacing(pa, pa_interval), spacing(details, details_interval))
+
+
+def spacing(times: Sequence[float], interval: float) -> float | None:
+    """Mean gap between ``times`` over ``interval``, less 1 (0.02: 2 % slower than asked)."""
+    if len(times) < 2 or interval <= 0:
+        return None
+    return (times[-1] - times[0]) / (len(times) - 1) / interval - 1
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.1%}"
+
+
+def seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 # ---------------------------------------------------------------- options and output
@@ -214,6 +262,12 @@ def parser(description: str, sizes: Sequence[int]) -> argparse.ArgumentParser:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
+
+
+def median_of(values: Sequence[float | None]) -> float | None:
+    """The median of the values known, None when none is."""
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
 
 
 def machine() -> str:

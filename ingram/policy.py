@@ -54,6 +54,7 @@ class Trigger(StrEnum):
     API_PRODUCT_FAULT = 'another 4xx "apiproduct" fault'
     TOKEN_REFUSED = "token request refused (4xx)"
     TOKEN_URL_NOT_FOUND = "token URL answered 404"
+    CA_BUNDLE_UNUSABLE = "the CA bundle the environment names cannot be loaded"
     NO_TOKEN = "no token could be had (unreachable, 5xx, timeouts after retries)"
     OUTAGE = "nothing but connection errors, timeouts and 5xx for --outage-limit"
     CANCELLED = "Ctrl-C or SIGTERM while a call waited"
@@ -149,6 +150,7 @@ POLICY: dict[Trigger, Resolution] = {
     Trigger.NO_API_AT_URL: _account_fault(),
     Trigger.API_PRODUCT_FAULT: _account_fault(),
     Trigger.TOKEN_URL_NOT_FOUND: Resolution(_E.CONFIGURATION, _R.NO, _O.STOP_RUN, _X.USAGE),
+    Trigger.CA_BUNDLE_UNUSABLE: Resolution(_E.CONFIGURATION, _R.NO, _O.STOP_RUN, _X.USAGE),
     Trigger.NO_TOKEN: Resolution(_E.UNAVAILABLE, _R.NO, _O.STOP_RUN),
     Trigger.OUTAGE: Resolution(_E.OUTAGE, _R.NO, _O.INTERRUPT_RUN),
     Trigger.CANCELLED: Resolution(_E.CANCELLED, _R.NO, _O.CANCEL, _X.INTERRUPTED),

@@ -38,6 +38,9 @@ FAST = ("--pa-rate", "6000", "--details-interval", "0.002", "--latency", "0.001"
             ("--products", "60", "--days", "1", "--runs-per-day", "2", "--events-per-day", "2"),
         ),
         ("webhook_slow_clients.py", ("--slow", "5", "--every", "0.2", "--seconds", "1")),
+        ("two_streams.py", ("--sizes", "40", "--batches", "4", "--repeat", "1", *FAST)),
+        ("cpu_per_product.py", ("--sizes", "30", "60", "--repeat", "1")),
+        ("cpu_per_product.py", ("--sizes", "5", "10", "--repeat", "1", "--instructions")),
     ],
 )
 def test_benchmark_runs(script: str, args: tuple[str, ...]) -> None:
@@ -45,7 +48,7 @@ def test_benchmark_runs(script: str, args: tuple[str, ...]) -> None:
         [sys.executable, str(BENCHMARKS / script), *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # under callgrind, on a loaded machine, the slowest takes two minutes
     )
     assert done.returncode == 0, done.stderr
     assert "machine:" in done.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import itertools
 import threading
 import time
 from typing import Any
@@ -10,7 +11,8 @@ from typing import Any
 import pytest
 from support.client_support import Reply, client_for, run_threads
 
-from ingram.api.ratelimiting import EndpointGate, rate_limit_delay
+from ingram.api import ratelimiting
+from ingram.api.ratelimiting import EndpointGate, claim_send, rate_limit_delay
 from ingram.errors import ApiError, Cancelled
 from ingram.sandbox import FaultRates
 
@@ -22,7 +24,63 @@ def test_gate_spaces_calls_even_for_tiny_float_intervals() -> None:
     started = time.monotonic()
     for _ in range(30):
         gate.acquire()
+        claim_send()
     assert time.monotonic() - started >= 29 * 0.002
+
+
+def test_gate_keeps_the_rate_when_every_sleep_ends_late(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every sleep ends 0.3 ms late, as sleeps do under load: the guard (one interval since
+    the previous send) must not add that lateness to every send after it (it made the
+    details stream 1.4-5.8 % slow). The median gap, so that the odd pause of a loaded
+    machine does not count; the best of three runs."""
+    interval, calls = 0.01, 80
+    real_sleep = ratelimiting.cancellable_sleep
+
+    def late(cancel: threading.Event, seconds: float) -> None:
+        real_sleep(cancel, seconds + 0.0003 if seconds > 0 else seconds)
+
+    monkeypatch.setattr(ratelimiting, "cancellable_sleep", late)
+
+    def slowdown() -> float:
+        gate = EndpointGate("x", interval, threading.Event())
+        sent = []
+        for _ in range(calls):
+            gate.acquire()
+            claim_send()
+            sent.append(time.monotonic())
+            time.sleep(0.003)  # the call itself
+        gaps = sorted(later - earlier for earlier, later in itertools.pairwise(sent))
+        return gaps[len(gaps) // 2] / interval - 1
+
+    slowest = min(slowdown() for _ in range(3))
+    assert slowest < 0.015, f"sends {slowest:.2%} further apart than the configured interval"
+
+
+def test_sends_are_spaced_as_written_not_as_their_slots_came() -> None:
+    """A thread slow to write its request after its slot came (under load, one prepares
+    its request more slowly than the next): the sends still come an interval apart."""
+    interval = 0.04
+    gate = EndpointGate("x", interval, threading.Event())
+    sent: dict[str, float] = {}
+
+    def slow() -> None:  # the first slot, its request written 60 ms later
+        gate.acquire()
+        time.sleep(0.06)
+        claim_send()
+        sent["slow"] = time.monotonic()
+
+    def quick() -> None:  # the second slot (40 ms on), written at once
+        time.sleep(0.01)
+        gate.acquire()
+        claim_send()
+        sent["quick"] = time.monotonic()
+
+    threads = [threading.Thread(target=slow), threading.Thread(target=quick)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert abs(sent["slow"] - sent["quick"]) >= interval * 0.75, sent  # spaced at slots: 20 ms
 
 
 def test_gate_without_interval_never_waits() -> None:

@@ -192,6 +192,7 @@ def test_a_late_wake_up_never_bunches_two_calls(monkeypatch):
     def worker() -> None:
         for _ in range(calls // 4):
             gate.acquire()
+            ratelimiting.claim_send()  # as the connection does when it writes the request
             with lock:
                 sent.append(time.monotonic())
             time.sleep(0.03)  # the call itself

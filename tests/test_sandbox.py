@@ -350,6 +350,13 @@ def test_control_endpoints(sandbox: SandboxServer) -> None:
     assert requests.get(sandbox.url + "/_sandbox/stats").json()["calls"]["token"] == 0
 
 
+def test_the_request_log_is_served_to_other_processes(sandbox: SandboxServer) -> None:
+    get_token(sandbox)
+    log = requests.get(sandbox.url + "/_sandbox/log").json()
+    assert [(e["endpoint"], e["status"]) for e in log] == [("token", 200)]
+    assert log == sandbox.request_log()
+
+
 def test_reconfigure_at_runtime(sandbox: SandboxServer) -> None:
     token = sandbox.issue_token()
     pn = sandbox.catalog.part_numbers(1)[0]

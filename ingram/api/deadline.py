@@ -4,12 +4,13 @@ A read timeout restarts with every byte, so a server trickling its answer a
 byte at a time inside the timeout would hold a call (and a cron sync) for
 hours. One watchdog thread expires each exchange at its deadline by shutting
 down its connection's socket, which ends any blocked connect, TLS handshake or
-read at once. The pools below make urllib3's connections tell the watchdog
+read at once. ``Registering`` makes urllib3's connections tell the watchdog
 which socket the exchange on their thread uses.
 """
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
@@ -19,7 +20,7 @@ from typing import Any
 
 import urllib3
 
-__all__ = ["WATCHDOG", "Watch", "WatchedPool", "WatchedTLSPool"]
+__all__ = ["WATCHDOG", "Registering", "Watch"]
 
 
 class Watch:
@@ -40,11 +41,21 @@ class Watch:
 
 
 class Watchdog:
-    """One thread for all exchanges: expires each watch at its due time."""
+    """One thread for all exchanges: expires each watch at its due time.
+
+    The thread sleeps until the earliest due time it knows of, and a new watch
+    wakes it only when it falls due before that (the first after an idle spell,
+    or a shorter deadline). The deadlines of a run are all one length, so a new
+    watch falls due after those already watched: a call costs a lock and a set
+    operation, not a thread switch (waking the thread on every call was 6 % of a
+    sync's CPU). A watch that ends early leaves the wake-up as it was: the
+    thread wakes, finds nothing due, and sleeps until the next due time.
+    """
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self._watches: set[Watch] = set()
+        self._wakes_at = math.inf  # when the thread looks next (inf: it sleeps until notified)
         self._local = threading.local()
         self._thread: threading.Thread | None = None
 
@@ -56,7 +67,9 @@ class Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="deadline", daemon=True)
                 self._thread.start()
-            self._condition.notify()
+            if watch.due < self._wakes_at:
+                self._wakes_at = watch.due
+                self._condition.notify()
         self._local.watch = watch
         try:
             yield watch
@@ -76,15 +89,17 @@ class Watchdog:
                 for watch in [w for w in self._watches if w.due <= now]:
                     self._watches.discard(watch)
                     watch.expire()
-                due = min((w.due for w in self._watches), default=None)
-                self._condition.wait(None if due is None else due - now)
+                self._wakes_at = min((w.due for w in self._watches), default=math.inf)
+                timeout = None if self._wakes_at == math.inf else self._wakes_at - now
+                self._condition.wait(timeout)
 
 
 WATCHDOG = Watchdog()
 
 
 class Registering:
-    """Tells the current exchange's watch which connection (and so which socket) it uses."""
+    """A connection mixin: tells the current exchange's watch which connection (and so which
+    socket) it uses."""
 
     def connect(self) -> None:
         self._register()
@@ -98,19 +113,3 @@ class Registering:
         watch = WATCHDOG.current()
         if watch is not None:
             watch.connection = self  # type: ignore[assignment]
-
-
-class WatchedConnection(Registering, urllib3.connection.HTTPConnection):
-    pass
-
-
-class WatchedTLSConnection(Registering, urllib3.connection.HTTPSConnection):
-    pass
-
-
-class WatchedPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = WatchedConnection
-
-
-class WatchedTLSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = WatchedTLSConnection

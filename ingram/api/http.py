@@ -17,17 +17,24 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
-from ingram.api.deadline import WATCHDOG, WatchedPool, WatchedTLSPool
+from ingram.api.deadline import WATCHDOG, Registering
+from ingram.api.network import Network
 from ingram.api.parsing import error_message, loads
+from ingram.api.ratelimiting import SpacedSend
 from ingram.errors import ApiError, MalformedResponse, Unreachable
 from ingram.policy import Trigger, status_trigger
 from ingram.vocab import Endpoint
+
+if TYPE_CHECKING:  # the stubs' names for what these requests methods return
+    from requests.adapters import _HostParams, _PoolKwargs
+    from requests.sessions import _Settings
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -67,24 +74,135 @@ class ApiRequest:
     url: str | None = None
 
 
-def build_session(user_agent: str) -> requests.Session:
-    """A session with no redirects, no .netrc credentials and no urllib3 retries."""
-    session = requests.Session()
+def build_session(user_agent: str, network: Network | None = None) -> requests.Session:
+    """A session with no redirects, no .netrc credentials and no urllib3 retries.
+
+    Nothing is looked up per call: the proxies and CA bundle are ``network``'s
+    (the environment's, read now when not given), the TLS context is built once.
+    """
+    session = _Session(network or Network.from_environment())
     session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
     session.auth = lambda request: request  # set, so requests never applies .netrc credentials
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=4, max_retries=0)
-    # Pools whose connections tell the deadline watchdog which socket an exchange uses.
-    adapter.poolmanager.pool_classes_by_scheme = {"http": WatchedPool, "https": WatchedTLSPool}
+    adapter = _Adapter(session.network)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
 
 
+class _Session(requests.Session):
+    """A session that reads the environment once, not on every call (``trust_env`` off)."""
+
+    def __init__(self, network: Network) -> None:
+        super().__init__()
+        self.trust_env = False
+        self.network = network
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        """requests' preparation, its merges done directly: the session's headers under the
+        call's (a call's None removes one), the session's cookie jar as it stands (requests
+        copies it twice a call), the session's auth unless the call brings its own. A call
+        with cookies or hooks of its own, or a session with params, takes requests' way."""
+        if request.cookies or self.params or any(request.hooks.values()):
+            return super().prepare_request(request)
+        headers: CaseInsensitiveDict[str | bytes] = CaseInsensitiveDict(self.headers)
+        for name, value in (request.headers or {}).items():
+            if value is None:
+                headers.pop(name, None)
+            else:
+                headers[name] = value
+        prepared = requests.PreparedRequest()
+        prepared.prepare(
+            method=(request.method or "GET").upper(),
+            url=request.url,
+            files=request.files,
+            data=request.data,
+            json=request.json,
+            headers=headers,
+            params=request.params,
+            auth=request.auth or self.auth,
+            cookies=self.cookies,
+            hooks=self.hooks,
+        )
+        return prepared
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> _Settings:
+        """requests' merge of a call's settings, with ``trust_env``'s part (the proxies for
+        ``url``) taken from the environment as read when the session was built. Merged
+        here, not by ``super()``: its merge checks each value against runtime protocols,
+        as dear as the rest of it."""
+        chosen = {**self.network.proxies_for(str(url)), **self.proxies, **(proxies or {})}
+        return {
+            "proxies": {scheme: proxy for scheme, proxy in chosen.items() if proxy is not None},
+            "stream": self.stream if stream is None else stream,
+            "verify": self.verify if verify is None else verify,
+            "cert": self.cert if cert is None else cert,
+        }
+
+
+class _Adapter(HTTPAdapter):
+    """requests' adapter with the TLS settings made once, and pools of our connections."""
+
+    def __init__(self, network: Network) -> None:
+        self._network = network
+        super().__init__(pool_connections=2, pool_maxsize=4, max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        _use_our_pools(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        known = proxy in self.proxy_manager
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not known:  # proxied connections are ours too
+            _use_our_pools(manager)
+        return manager
+
+    def build_connection_pool_key_attributes(
+        self,
+        request: requests.PreparedRequest,
+        verify: bool | str,
+        cert: str | tuple[str, str] | None = None,
+    ) -> tuple[_HostParams, _PoolKwargs]:
+        host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
+        if host["scheme"] == "https":
+            pool["ssl_context"] = self._network.tls_context()
+        return host, pool
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        """Nothing per call: the TLS context holds the CA bundle, loaded once. (requests
+        checks the bundle's path here on every call, and hands it to the pool, which
+        has urllib3 load it again for every new connection.)"""
+
+
+def _use_our_pools(manager: urllib3.PoolManager) -> None:
+    """Pools of our connections: watched by the deadline, their sends spaced as written."""
+    manager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
+
+
+class _Connection(Registering, SpacedSend, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _TLSConnection(Registering, SpacedSend, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _Pool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TLSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _TLSConnection
+
+
 class SessionPool:
-    """One session per thread, all closed by ``close``."""
+    """One session per thread, all closed by ``close``; the environment is read once for all."""
 
     def __init__(self, user_agent: str) -> None:
         self._user_agent = user_agent
+        self._network = Network.from_environment()
         self._local = threading.local()
         self._lock = threading.Lock()
         self._sessions: list[requests.Session] = []
@@ -92,7 +210,7 @@ class SessionPool:
     def get(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = build_session(self._user_agent)
+            session = build_session(self._user_agent, self._network)
             self._local.session = session
             with self._lock:
                 self._sessions.append(session)

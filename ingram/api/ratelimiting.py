@@ -3,7 +3,9 @@
 An ``EndpointGate`` spaces the calls to one endpoint evenly (one call per
 interval, on a fixed schedule), and holds the endpoint's "blocked until" time
 after a 429 so that every thread of that endpoint waits, not only the one that
-met it. Every wait goes through a ``threading.Event``:
+met it. A thread waits in ``acquire`` for its slot; the send itself is claimed
+as the request is written (``SpacedSend``), so that the guard spaces the sends
+where the vendor counts them. Every wait goes through a ``threading.Event``:
 ``cancel()`` ends it at once with ``Cancelled``.
 """
 
@@ -14,16 +16,29 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ratelimit import RateLimitException, limits
 
 from ingram.api.vendorclock import http_date
 from ingram.errors import Cancelled
 
-__all__ = ["EndpointGate", "VendorWindow", "cancellable_sleep", "rate_limit_delay", "vendor_window"]
+__all__ = [
+    "EndpointGate",
+    "SpacedSend",
+    "VendorWindow",
+    "claim_send",
+    "cancellable_sleep",
+    "rate_limit_delay",
+    "sleep_until",
+    "vendor_window",
+]
 
 MAX_BLOCK_SECONDS = 900.0  # a 429 that asks for more than 15 minutes is not believed
 CLOCK_SKEW_SECONDS = 2.0  # X-RateLimit-Reset this far in the past is taken as skew
+# The end of a wait for a send is spun (yielding), not slept: most sleeps end later than asked
+# by less than this. Spinning it costs less CPU than a call, one per interval at most.
+SPIN_SECONDS = 0.0005
 
 
 def cancellable_sleep(cancel: threading.Event, seconds: float) -> None:
@@ -32,6 +47,17 @@ def cancellable_sleep(cancel: threading.Event, seconds: float) -> None:
         raise Cancelled("cancelled while waiting to call the Ingram API")
     if seconds > 0 and cancel.wait(seconds):
         raise Cancelled("cancelled while waiting to call the Ingram API")
+
+
+def sleep_until(cancel: threading.Event, moment: float) -> None:
+    """Wait until ``time.monotonic()`` reaches ``moment``: late by microseconds, not by a sleep's
+    overshoot (0.1-0.5 ms here, more under load), which would push every later call back
+    too. The last ``SPIN_SECONDS`` are spun; ``cancel`` ends the wait at once.
+    """
+    cancellable_sleep(cancel, moment - time.monotonic() - SPIN_SECONDS)
+    while time.monotonic() < moment:  # spun, holding the processor: a yield may lose it for ms
+        if cancel.is_set():
+            raise Cancelled("cancelled while waiting to call the Ingram API")
 
 
 @dataclass(frozen=True)
@@ -59,6 +85,25 @@ def _send() -> None:
     """The guarded action: ``ratelimit`` counts calls of it, one per interval."""
 
 
+_slot_held = threading.local()  # .gate: the gate whose slot this thread holds, its send unclaimed
+
+
+def claim_send() -> None:
+    """Claim the send this thread's last ``EndpointGate.acquire`` allowed (none: nothing to do)."""
+    gate: EndpointGate | None = getattr(_slot_held, "gate", None)
+    if gate is not None:
+        _slot_held.gate = None
+        gate.claim()
+
+
+class SpacedSend:
+    """A connection mixin: the request's send is claimed just before its bytes are written."""
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        claim_send()
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
 class EndpointGate:
     """One endpoint's limiter: even spacing plus a shared 429 block.
 
@@ -78,23 +123,32 @@ class EndpointGate:
         self._vendor_interval = 0.0  # the spacing the vendor's headers ask for (0: none)
         # ``ratelimit`` guards the spacing itself: one send per interval, whatever
         # the schedule says (see ``_claim_send``).
-        self._one_send = (
-            limits(calls=1, period=interval, raise_on_limit=True)(_send) if interval > 0 else _send
-        )
+        self._guard = limits(calls=1, period=interval, raise_on_limit=True)
+        self._one_send = self._guard(_send) if interval > 0 else _send
 
     def acquire(self) -> None:
-        """Block until this thread may send one request to the endpoint."""
+        """Block until this thread may send one request to the endpoint (its slot has come).
+
+        The send is claimed when the request is written (``claim_send``, from the
+        connection): between here and there a thread builds and prepares its
+        request, and under load one thread does so more slowly than the next, so
+        sends spaced here reached the server bunched (12 in 10 intervals).
+        """
         while True:
             self._wait_unblocked()
-            cancellable_sleep(self._cancel, self._reserve_slot())
-            while (wait := self._claim_send()) > 0:
-                cancellable_sleep(self._cancel, wait)
+            sleep_until(self._cancel, self._reserve_slot())
             if self.blocked_for() <= 0:  # a 429 may have landed while we waited for a slot
                 cancellable_sleep(self._cancel, 0.0)
+                _slot_held.gate = self if self.interval > 0 else None
                 return
 
+    def claim(self) -> None:
+        """Take the send now, once no send of this endpoint came less than one interval ago."""
+        while (guard_ends := self._claim_send()) is not None:
+            sleep_until(self._cancel, guard_ends)
+
     def _reserve_slot(self) -> float:
-        """Take the next send slot; return the seconds to sleep until it.
+        """Take the next send slot; return when it comes (``time.monotonic``).
 
         Slots follow a fixed schedule, one interval after the previous slot (or
         now, when the endpoint was idle). A window restarted at each call, as
@@ -109,22 +163,25 @@ class EndpointGate:
             spacing = max(self.interval, self._vendor_interval)
             if spacing > 0:
                 self._next_slot = slot + spacing
-        return slot - now
+        return slot
 
-    def _claim_send(self) -> float:
-        """Take the send now (return 0), or return how long to wait before asking again.
+    def _claim_send(self) -> float | None:
+        """Take the send now (return None), or return when to ask again (``time.monotonic``).
 
         A thread that woke late for its slot must not send right before the
         next slot's thread: two sends closer than one interval put one call
         more than the rate into a vendor's window (11 in a window of 10 under
         load). So every send comes at least one interval after the previous
-        one; the schedule of the slots after it is unchanged.
+        one, and a thread the guard holds back waits for the very moment its
+        window ends (``sleep_until`` it), not "now plus what remains", which
+        came a little later each time: the guard's windows restart at each send,
+        so any lateness of one send moves every send after it.
         """
         try:
             self._one_send()
-        except RateLimitException as exc:
-            return max(float(exc.period_remaining), 1e-6)
-        return 0.0
+        except RateLimitException:
+            return self._guard.last_reset + self._guard.period
+        return None
 
     def follow(self, window: VendorWindow) -> float:
         """Pace by the vendor's window; return the seconds every thread now waits (0: none).

@@ -42,6 +42,7 @@ _ROUTE_METHODS: dict[str, tuple[str, ...]] = {
 }
 _CONTROL_METHODS: dict[str, tuple[str, ...]] = {
     "stats": ("GET",),
+    "log": ("GET",),
     "reset": ("POST",),
     "config": ("GET", "POST"),
     "catalog": ("GET",),

@@ -34,8 +34,8 @@ from ingram.sync.outcome import RunOutcome
 from ingram.sync.plan import check_min_interval, plan_retries, plan_sync, resolve_keys
 from ingram.sync.signals import StopSwitch, handle_stop_signals
 from ingram.sync.streams import Streams
-from ingram.sync.writer import Writer
-from ingram.vocab import ExitStatus, RunKind, RunStatus, StreamKind
+from ingram.sync.writer import DetailsStream, Writer
+from ingram.vocab import ExitStatus, RunKind, RunStatus
 
 if TYPE_CHECKING:  # the client (and requests) load only for commands that call the API
     from ingram.api.client import IngramClient
@@ -212,22 +212,23 @@ class SyncRun:
     def loop(self) -> None:
         writer, held, streams = self.writer, self.writer.held, self.streams
         grace_ends: float | None = None
+        details = DetailsStream.UNFED  # as the last fill left it: its queue is read then
         while True:
             if self.stop.is_set() and grace_ends is None:
                 grace_ends = time.monotonic() + self.options.grace_period
             out_of_time = grace_ends is not None and time.monotonic() > grace_ends
-            details_busy = streams.busy(StreamKind.DETAILS)
-            ready = held.take(out_of_time or self.stop.is_set(), details_busy)
+            ready = held.take(out_of_time or self.stop.is_set(), details)
             if ready:
                 writer.save(ready)  # before dispatching: a result may stop a stream or the run
             if not self.stop.is_set():
                 streams.fill()
+            details = writer.details_stream()
             if not streams.in_flight or out_of_time:
                 if not held:
                     return
                 writer.save(held.take(everything=True))  # saved P&A may queue details
                 continue
-            due_in = held.next_due(details_busy) - time.monotonic()
+            due_in = held.next_due(details) - time.monotonic()
             wait_for = min(self.options.timing.stats_every, max(due_in, 0.0))
             for future, item in streams.completed(wait_for):
                 writer.hold(future, item)

@@ -184,9 +184,6 @@ class Streams:
         for stream in self:
             stream.fill(self.in_flight)
 
-    def busy(self, kind: StreamKind) -> bool:
-        return any(item.kind is kind for item in self.in_flight.values())
-
     def completed(self, timeout: float) -> list[tuple[Future[Any], InFlight]]:
         """The calls that finished within ``timeout`` seconds (at least one, if any did)."""
         done, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)

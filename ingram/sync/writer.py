@@ -13,6 +13,7 @@ import logging
 import math
 import time
 from concurrent.futures import Future
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from ingram.errors import ApiError
@@ -38,6 +39,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ingram.sync")
 Held = tuple[Future[Any], InFlight]
+
+
+class DetailsStream(Enum):
+    """How the details stream stands, for how long held P&A results may wait."""
+
+    BUSY = "busy"  # tasks queued beyond the pool's: P&A results may wait for a group
+    WAITING = "waiting"  # nothing queued, and P&A results bring details: they are due at once
+    UNFED = "unfed"  # P&A results bring it nothing (details off, or fresh): P&A each second
 
 
 class HeldResults:
@@ -69,38 +78,44 @@ class HeldResults:
         self.since[item.kind] = min(self.since[item.kind], time.monotonic())
         self.urgent = self.urgent or urgent
 
-    def next_due(self, details_busy: bool) -> float:
+    def next_due(self, details: DetailsStream) -> float:
         """When the first of what is held falls due (``time.monotonic``): the writer
         sleeps until then, or until another result comes."""
-        return min(self.due_at(kind, details_busy) for kind in StreamKind)
+        return min(self.due_at(kind, details) for kind in StreamKind)
 
-    def take(self, everything: bool = False, details_busy: bool = False) -> list[Held]:
+    def take(
+        self, everything: bool = False, details: DetailsStream = DetailsStream.UNFED
+    ) -> list[Held]:
         """The results due now (all of them if ``everything``), no longer held.
 
-        ``details_busy``: details are being fetched, so P&A results may wait for a group.
+        ``details``: how the details stream stands, which decides how long P&A results wait.
         """
         held = sum(self.products.values())
         everything = everything or self.urgent or held >= self.timing.ready_max
         now = time.monotonic()
-        kinds = [k for k in StreamKind if everything or now >= self.due_at(k, details_busy)]
+        kinds = [k for k in StreamKind if everything or now >= self.due_at(k, details)]
         taken = [result for kind in kinds for result in self.items[kind]]
         for kind in kinds:
             self.items[kind], self.products[kind], self.since[kind] = [], 0, math.inf
         self.urgent = self.urgent and not everything
         return taken
 
-    def due_at(self, kind: StreamKind, details_busy: bool) -> float:
+    def due_at(self, kind: StreamKind, details: DetailsStream) -> float:
         """When the results of ``kind`` held now fall due: the one rule of the writer's timing.
 
         Details: ``details_age`` after the oldest once there is a group, else
-        ``details_hold``. P&A: ``commit_every`` after the oldest, unless details are
-        being fetched and there is no group yet (then ``pa_hold``). Nothing held: never.
+        ``details_hold``. P&A: at once while the details stream waits for the details
+        they bring (it would starve: its work comes from the P&A results written); while
+        it is busy, ``pa_hold`` after the oldest until there is a group, then
+        ``commit_every``; ``commit_every`` when they feed it nothing. Nothing held: never.
         """
         t = self.timing
         if kind is StreamKind.DETAILS:
             grouped = self.products[kind] >= t.details_group
             return self.since[kind] + (t.details_age if grouped else t.details_hold)
-        grouped = not details_busy or self.products[kind] >= t.pa_group
+        if details is DetailsStream.WAITING:
+            return self.since[kind]
+        grouped = details is DetailsStream.UNFED or self.products[kind] >= t.pa_group
         return self.since[kind] + (t.commit_every if grouped else t.pa_hold)
 
 
@@ -138,7 +153,18 @@ class Writer:
         # Details already queued (adopted from a dead run, or retried) are not queued twice.
         self.details_queued = frozenset(open_task_part_numbers(store, [run_id], StreamKind.DETAILS))
         self.details_total = 0  # the run's details_total, kept here as batches queue details
+        # Whether P&A results bring the details stream work (the last one written did):
+        # while they do, a details stream with nothing queued waits for them.
+        self.pa_feeds_details = options.details.enabled
         self.stats_saved: tuple[Any, Any, Any] = (None, None, None)
+
+    def details_stream(self) -> DetailsStream:
+        """Right after the streams were filled: an empty details queue means no details task
+        was left to queue, so the stream runs dry unless the P&A results held are written."""
+        details = self.streams.details
+        if details.stopped or not self.pa_feeds_details:
+            return DetailsStream.UNFED
+        return DetailsStream.BUSY if details.queue else DetailsStream.WAITING
 
     def hold(self, future: Future[Any], item: InFlight) -> None:
         """Hold a result for the next commit; a details answer shows on the bar at once.
@@ -183,7 +209,7 @@ class Writer:
 
     def save_pa(self, item: InFlight, fetched: Fetched) -> None:
         self.streams.details_fetcher.remember(fetched.result)
-        self.details_total += save_price_availability(
+        queued = save_price_availability(
             self.store,
             self.run_id,
             item.task_id,
@@ -194,6 +220,8 @@ class Writer:
             self.details_queued,
             fetched.observed_at,
         )
+        self.details_total += queued
+        self.pa_feeds_details = self.options.details.enabled and queued > 0
         self.advance(item)  # a details answer was counted as it came (``hold``)
 
     def save_details(self, item: InFlight, fetched: Fetched) -> None:
