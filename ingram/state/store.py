@@ -34,7 +34,7 @@ from ingram.state.dbfile import (
     file_exists,
     is_busy,
 )
-from ingram.state.migrations import LATEST, migrate
+from ingram.state.migrations import migrate
 from ingram.state.readonly import connect, connect_read_only
 
 log = logging.getLogger("ingram.state")
