@@ -19,7 +19,12 @@ from ingram.state.keys import (
     forget_keys,
     keys_with_status,
 )
-from ingram.state.products import add_products, export_products, remove_products
+from ingram.state.products import (
+    add_products,
+    export_products,
+    remove_products,
+    tracked_part_numbers,
+)
 from ingram.state.store import Store
 from ingram.vocab import ExitStatus
 
@@ -142,9 +147,15 @@ def products_remove(state: State, skus: tuple[str, ...]) -> None:
     """Stop tracking part numbers. Example: ingram-sync products remove 6YE881"""
     store = state.store()
     pns = part_numbers_from_args(skus)
+    untracked = [pn for pn in pns if pn not in set(tracked_part_numbers(store, pns))]
     removed = remove_products(store, pns)
     forget_keys(store, pns)
     say(state, f"removed {removed}")
+    if untracked:
+        shown = ", ".join(untracked[:20]) + (
+            f" and {len(untracked) - 20} more" if len(untracked) > 20 else ""
+        )
+        click.echo(f"not tracked, so not removed: {shown}", err=True)
 
 
 @products.command("discover")

@@ -15,6 +15,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from ingram.clock import parse_time
@@ -24,6 +25,7 @@ from ingram.state.planning import WorkPlan
 from ingram.state.store import Store
 from ingram.vocab import StreamKind
 
+CENTS = Decimal("0.01")
 STREAM_LABELS = {StreamKind.PA: "price & availability", StreamKind.DETAILS: "details"}
 ENDPOINT_LABELS = {"price_and_availability": "P&A", "details": "details", "search": "search"}
 
@@ -252,12 +254,30 @@ def failures_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return [FAILURES_HEADER, *(failure_line(row) for row in rows)]
 
 
+def money_text(value: Decimal | None, currency: str | None = None) -> str:
+    """Money as a person reads it: two decimals at least (``45.10``, never ``45.1``), the
+    currency after it; ``-`` when there is none. Example: money_text(Decimal("45.1")) == "45.10"."""
+    if value is None:
+        return "-"
+    shown = value.quantize(CENTS) if value.as_tuple().exponent > -2 else value  # type: ignore[operator]
+    return f"{shown} {currency}" if currency else str(shown)
+
+
+def value_text(value: Any) -> str:
+    """A changed value as a table shows it: money with two decimals, ``-`` for nothing."""
+    if isinstance(value, Decimal):
+        return money_text(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "-" if value is None else str(value)
+
+
 def products_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """The ``products list`` table: part number, status, customer price, total stock."""
     lines = [f"{'part number':<14} {'status':<14} {'price':>14} {'stock':>8}"]
     for row in rows:
         price = row["customer_price"]
-        shown = "" if price is None else f"{price} {row['currency'] or ''}".strip()
+        shown = "" if price is None else money_text(price, row["currency"])
         stock = "" if row["total_availability"] is None else str(row["total_availability"])
         lines.append(f"{row['ingram_part_number']:<14} {row['status']:<14} {shown:>14} {stock:>8}")
     return lines
@@ -288,7 +308,7 @@ def changes_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     for row in rows:
         lines.append(
             f"{row['changed_at']:<24} {row['ingram_part_number']:<14} {row['field']:<18} "
-            f"{row['source']:<7} {row['old_value']} -> {row['new_value']}"
+            f"{row['source']:<7} {value_text(row['old_value'])} -> {value_text(row['new_value'])}"
         )
     return lines
 

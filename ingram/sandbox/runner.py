@@ -97,6 +97,12 @@ def build_arg_parser() -> argparse.ArgumentParser:
         help="details calls with this part number always answer 500; its P&A works (repeatable)",
     )
     p.add_argument(
+        "--registered-customer-number",
+        metavar="NUMBER",
+        help="the customer number the credentials own: any other gets the gateway's"
+        ' "Invalid customer number" fault, as Ingram answers',
+    )
+    p.add_argument(
         "--slow-seconds", type=float, default=d.slow_seconds, help="how slow --fault-slow is"
     )
     p.add_argument("--webhook-url", help="push signed Stock Update events to this URL")

@@ -80,9 +80,14 @@ def flush_failures(store: Store, *, everything: bool) -> int:
 
 
 def list_changes(
-    store: Store, *, since: str | None = None, source: str | None = None
+    store: Store,
+    *,
+    since: str | None = None,
+    source: str | None = None,
+    newest_first: bool = False,
 ) -> list[dict[str, Any]]:
-    """Changes in the order recorded; ``source`` is ``sync`` or ``webhook`` (pushed stock)."""
+    """Changes in the order recorded (or the newest first, as ``changes`` shows them);
+    ``source`` is ``sync`` or ``webhook`` (pushed stock)."""
     where, params = [], []
     if since:
         where.append("changed_at >= ?")
@@ -93,7 +98,7 @@ def list_changes(
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     sql = (
         "SELECT id, run_id, ingram_part_number, field, old_value, new_value, changed_at, source,"
-        f" event_id FROM changes {clause} ORDER BY id"
+        f" event_id FROM changes {clause} ORDER BY id{' DESC' if newest_first else ''}"
     )
     return [
         dict(row)
