@@ -9,6 +9,7 @@ import click
 
 from ingram.cli.common import INGRAM_SANDBOX_HELP, CliError, State, open_client, pass_state, say
 from ingram.cli.listing import checked_statuses, listing_options, show_rows
+from ingram.cli.show import products_show
 from ingram.config import VENDOR_SANDBOX_URL
 from ingram.errors import InputError
 from ingram.inputs import keys_from_args, part_numbers_from_args, read_part_numbers
@@ -214,3 +215,6 @@ def products_discover(
             f"the search stopped early, after {len(result.found)} matches: {result.error}",
             result.error.exit_status,
         )
+
+
+products.add_command(products_show)

@@ -263,10 +263,13 @@ def money_text(value: Decimal | None, currency: str | None = None) -> str:
     return f"{shown} {currency}" if currency else str(shown)
 
 
+def change_text(value: Any) -> str:
+    """A changed value: money (the only Decimal a change holds) with two decimals."""
+    return money_text(value) if isinstance(value, Decimal) else value_text(value)
+
+
 def value_text(value: Any) -> str:
-    """A changed value as a table shows it: money with two decimals, ``-`` for nothing."""
-    if isinstance(value, Decimal):
-        return money_text(value)
+    """A value as a table shows it: flags as yes/no, ``-`` for nothing."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     return "-" if value is None else str(value)
@@ -308,7 +311,7 @@ def changes_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     for row in rows:
         lines.append(
             f"{row['changed_at']:<24} {row['ingram_part_number']:<14} {row['field']:<18} "
-            f"{row['source']:<7} {value_text(row['old_value'])} -> {value_text(row['new_value'])}"
+            f"{row['source']:<7} {change_text(row['old_value'])} -> {change_text(row['new_value'])}"
         )
     return lines
 
