@@ -71,21 +71,39 @@ def products_add(
         say(state, f"{key_added} keys are resolved to Ingram part numbers by the next sync")
 
 
+def one_character(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--delimiter``: one character, or the word ``tab``."""
+    if value is not None and value.lower() == "tab":
+        return "\t"
+    if value is not None and len(value) != 1:
+        raise click.BadParameter(f"{value!r}: give one character, e.g. ';' or tab")
+    return value
+
+
 @products.command("import")
 @click.argument("file", type=click.File("rb"))
+@click.option(
+    "--delimiter",
+    metavar="CHAR",
+    callback=one_character,
+    help="Column separator: ; , | or tab [sniffed; Excel's sep= line honoured].",
+)
 @pass_state
-def products_import(state: State, file: Any) -> None:
+def products_import(state: State, file: Any, delimiter: str | None) -> None:
     """Track part numbers from a CSV file (or - for stdin).
 
     The file has a column ingramPartNumber, or a single column of part numbers,
     or any of the columns ingramPartNumber, vendorPartNumber (or vpn, mpn), upc
     and customerPartNumber (or cpn): each row is tracked by its Ingram part
     number if it has one (keeping its other key beside it), else by its first
-    key, which the next sync resolves.
+    key, which the next sync resolves. Files saved by European Excel (; and
+    sep=;), tab-separated files and Windows-1252 text are read too.
 
     Example: ingram-sync products import examples/products.csv
     """
-    result = read_part_numbers(file, file.name)
+    result = read_part_numbers(file, file.name, delimiter)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     store = state.store()
     added, already = add_products(store, result.part_numbers)
     key_added, key_known = add_keys(store, result.keys)
