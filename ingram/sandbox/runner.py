@@ -167,6 +167,19 @@ def environment_lines(url: str, settings: SandboxSettings) -> list[str]:
     ]
 
 
+FAULT_HINT = (
+    "Faults are on. Retries wait 30 s and more by default; to see failures within seconds:\n"
+    "  ingram-sync sync --pa-retry-waits 1,2 --details-retry-waits 1,2"
+)
+
+
+def faulty(settings: SandboxSettings) -> bool:
+    """Whether the sandbox answers some calls with errors (the fault hint is then worth it)."""
+    rates = settings.faults.as_dict().values()
+    failing = settings.failing_part_numbers | settings.failing_details_part_numbers
+    return any(rate > 0 for rate in rates) or bool(failing)
+
+
 def settings_from_args(args: argparse.Namespace) -> SandboxSettings:
     """Settings from parsed ``build_arg_parser`` arguments."""
     return settings_from_options(**vars(args))
@@ -196,6 +209,8 @@ def serve_forever(
         announce(f"Sandbox listening on {server.url}")
         for line in environment_lines(server.url, settings):
             announce(line)
+        if faulty(settings):
+            announce(FAULT_HINT)
         pusher = StockPusher(server, announce) if settings.webhook_url else None
         if pusher:
             announce(f"Pushing stock to {settings.webhook_url} every {settings.webhook_every}s")

@@ -141,7 +141,9 @@ def run_profile(row: Any) -> str | None:
 def stream_timings(store: Store, run_id: int) -> dict[str, dict[str, Any]]:
     """Per task kind of a run: tasks, items, failed, pending, attempts, first/last times."""
     sql = (
-        "SELECT kind, COUNT(*) AS tasks, SUM(size) AS items, SUM(state = 'failed') AS failed,"
+        # A batch split after its retries counts once, as its part numbers' own tasks.
+        "SELECT kind, COUNT(*) AS tasks, SUM(IIF(state = 'split', 0, size)) AS items,"
+        " SUM(state = 'failed') AS failed,"
         " SUM(state = 'pending') AS pending, SUM(attempts) AS attempts,"
         " MIN(created_at) AS first_created, MIN(finished_at) AS first_finished,"
         " MAX(finished_at) AS last_finished FROM tasks WHERE run_id = ? GROUP BY kind"

@@ -27,7 +27,7 @@ from ingram.state.saving import (
     save_price_availability,
 )
 from ingram.state.store import Store
-from ingram.state.tasks import count_task_attempt, open_task_part_numbers
+from ingram.state.tasks import count_task_attempt, open_task_part_numbers, split_task
 from ingram.sync.options import Progress, SyncOptions, WriterTiming
 from ingram.sync.outcome import RunOutcome
 from ingram.sync.streams import Fetched, InFlight, Streams
@@ -235,8 +235,13 @@ class Writer:
             self.record_failure(item, error)
 
     def record_failure(self, item: InFlight, error: ApiError) -> None:
+        pns = item.part_numbers
+        if item.kind is StreamKind.PA and len(pns) > 1 and error.resolution.splits_batch:
+            log.info("%s failed (%s): trying each part number alone", describe_item(item), error)
+            split_task(self.store, self.run_id, item.task_id, pns, error.attempts, str(error))
+            return
         log.warning("%s failed: %s", describe_item(item), error)
-        save_failure(self.store, self.run_id, item.task_id, item.kind, item.part_numbers, error)
+        save_failure(self.store, self.run_id, item.task_id, item.kind, pns, error)
         self.advance(item)
 
     def advance(self, item: InFlight) -> None:
