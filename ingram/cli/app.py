@@ -37,9 +37,7 @@ from ingram.output.progress import make_progress
 from ingram.output.reports import dry_run_lines
 from ingram.state.dbfile import storage_error
 from ingram.state.history import failures_by_id, list_failures
-from ingram.state.keys import (
-    unresolved_keys,
-)
+from ingram.state.keys import keys_with_status, unresolved_keys
 from ingram.state.planning import work_plan
 from ingram.state.products import not_found_part_numbers, tracked_part_numbers
 from ingram.state.saving import DetailsPolicy
@@ -307,6 +305,13 @@ def sync(state: State, skus: tuple[str, ...], force: bool, dry_run: bool, **kwar
     store = Store.open(settings.db)
     plan = work_plan(store, options.details, options.batch_size, options.skus)
     if plan.products == 0 and not unresolved_keys(store):
+        unmatched = len(keys_with_status(store, "not_found"))
+        if unmatched:
+            raise InputError(
+                f"{settings.db} tracks no products yet: the {unmatched} keys added name no"
+                " Ingram product; see them with `ingram-sync products list --unmatched`,"
+                " then check them or track by Ingram part number"
+            )
         raise InputError(
             f"{settings.db} tracks no products: add some with `ingram-sync products add`"
             " or `products import`, or point --db (INGRAM_SYNC_DB) at your database"

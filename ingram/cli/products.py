@@ -27,7 +27,7 @@ from ingram.state.products import (
     tracked_part_numbers,
 )
 from ingram.state.store import Store
-from ingram.vocab import ExitStatus
+from ingram.vocab import ExitStatus, ProductStatus
 
 
 @click.group()
@@ -140,10 +140,16 @@ def products_list(
     if ambiguous or unmatched:
         list_keys(state, "ambiguous" if ambiguous else "not_found", output, limit)
         return
-    rows = export_products(state.store(readonly=True), status=checked_statuses(status))
+    rows = list(export_products(state.store(readonly=True), status=checked_statuses(status)))
     show_rows(state, output, rows, products_table, "no products tracked", limit)
+    if output is None and any(row["status"] == ProductStatus.NOT_AUTHORIZED for row in rows):
+        say(state, NOT_AUTHORIZED_HINT, err=True)
 
 
+NOT_AUTHORIZED_HINT = (
+    "not_authorized: Ingram knows the product, but your account may not buy it (its price is"
+    " what Ingram showed); ask your Ingram rep to authorize it, or stop tracking it"
+)
 KEY_LIST_HINTS = {
     "ambiguous": ("no ambiguous keys", "track the right one: ingram-sync products add PART_NUMBER"),
     "not_found": ("no unmatched keys", "check these keys, or track by ingramPartNumber"),
