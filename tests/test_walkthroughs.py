@@ -140,3 +140,13 @@ def test_the_example_products_notes_say_what_the_sandbox_answers():
             assert vendor in row["note"].lower(), (vendor, row)
             authorized = item["productAuthorized"]
             assert ("not authorized" in row["note"]) == (not authorized), row
+
+
+def test_a_catalog_of_nothing_but_unmatched_keys_points_at_them(cli):
+    assert cli.run("products", "add", "--vpn", "NO-SUCH-SKU", "--upc", "0000000000001").code == 0
+    first = cli.sync()
+    assert "products list --unmatched" in first.err, first
+    again = cli.sync()
+    assert again.code == 2
+    assert "the 2 keys added name no Ingram product" in again.err
+    assert "ingram-sync products list --unmatched" in again.err
