@@ -49,6 +49,7 @@ from ingram.models import (
     PriceAvailability,
     ProductDetails,
     ProductKey,
+    RetryWait,
     SearchResult,
 )
 from ingram.policy import POLICY, Retry, status_trigger
@@ -118,6 +119,8 @@ class IngramClient:
         self._pa = self._endpoint("price_and_availability", _interval(s.pa_rate), s.pa_retry_waits)
         self._details = self._endpoint("details", s.details_interval, s.details_retry_waits)
         self._search = self._endpoint("search", _interval(s.search_rate), s.pa_retry_waits)
+        # Told of each wait before a retry, in the waiting thread (the sync shows it).
+        self.on_retry_wait: Callable[[RetryWait], None] | None = None
 
     def _endpoint(self, name: str, interval: float, waits: tuple[float, ...]) -> _Endpoint:
         counters = {"price_and_availability": "pa_requests", "details": "details_requests"}
@@ -269,6 +272,7 @@ class IngramClient:
             cancel=self._cancel,
             on_retry=lambda: self._stats.add("retries"),
             redact=self._redact,
+            on_wait=self.on_retry_wait,
         )
 
     def _attempt(

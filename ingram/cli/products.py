@@ -217,7 +217,16 @@ def products_discover(
     )
     client = open_client(settings)
     store = Store.open(settings.db)
-    result = discover(store, client, SearchQuery(**query), limit=limit, dry_run=dry_run)
+    from ingram.output.progress import SearchProgress
+
+    progress = SearchProgress(limit, state.quiet)
+    try:
+        result = discover(
+            store, client, SearchQuery(**query), limit=limit, dry_run=dry_run,
+            on_match=progress.matched,
+        )  # fmt: skip
+    finally:
+        progress.close()
     if (dry_run or state.verbose) and result.found:
         click.echo(RESULT_HEADER)
         new = set(result.new)

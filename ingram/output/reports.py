@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from ingram.clock import parse_time
-from ingram.models import Record
+from ingram.models import Record, Waiting
 from ingram.state.history import list_failures, run_dict, stream_timings
 from ingram.state.planning import WorkPlan
 from ingram.state.store import Store
@@ -77,6 +77,20 @@ def describe_run(counts: Record, failed: Mapping[str, int]) -> list[str]:
         f" {counts['rate_limited']} rate-limited (429)"
     )
     return lines
+
+
+def waiting_text(waits: Sequence[Waiting], now: float | None = None) -> str | None:
+    """``waiting 30 s before retry 2 of P&A batch 1 (HTTP 500)``, the soonest wait first; None
+    when nothing waits. ``now`` (Unix time): the seconds left then, else the whole wait."""
+    if not waits:
+        return None
+    first = waits[0]
+    seconds = first.wait.seconds if now is None else max(first.until - now, 0.0)
+    shown = f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.1f}".removesuffix(".0")
+    text = (
+        f"waiting {shown} s before retry {first.wait.retry} of {first.label} ({first.wait.reason})"
+    )
+    return text + (f"; {len(waits) - 1} more waiting" if len(waits) > 1 else "")
 
 
 def plural(count: int, one: str, many: str) -> str:

@@ -16,10 +16,10 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from ingram.errors import ApiError
-from ingram.models import DetailsBatch, ProductDetails
+from ingram.models import DetailsBatch, ProductDetails, Waiting
 from ingram.policy import Outcome, Trigger
 from ingram.state.products import forget_details
-from ingram.state.runs import set_run_counts, set_run_pacing
+from ingram.state.runs import set_run_activity, set_run_counts, set_run_pacing
 from ingram.state.saving import (
     save_details,
     save_details_batch,
@@ -139,6 +139,7 @@ class Writer:
         self.details_queued = frozenset(open_task_part_numbers(store, [run_id], StreamKind.DETAILS))
         self.details_total = 0  # the run's details_total, kept here as batches queue details
         self.stats_saved: tuple[Any, Any] = (None, None)
+        self.waits_saved: tuple[Waiting, ...] = ()
 
     def hold(self, future: Future[Any], item: InFlight) -> None:
         """Hold a result for the next commit; a details answer shows on the bar at once.
@@ -250,6 +251,13 @@ class Writer:
             self.progress.details_total(self.details_total)
         else:
             self.progress.details_advance(len(item.part_numbers))
+
+    def note_activity(self, waits: tuple[Waiting, ...]) -> None:
+        """Tell the bars and the run's row of the retry waits, when they changed."""
+        if waits != self.waits_saved:
+            self.waits_saved = waits
+            self.progress.waiting(waits)
+            set_run_activity(self.store, self.run_id, waits)
 
     def save_client_stats(self) -> None:
         """The client's counters and pacing on the run row, when they changed (for ``monitor``)."""

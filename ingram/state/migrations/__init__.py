@@ -20,6 +20,7 @@ from ingram.state.migrations import (  # noqa: F401 - each registers itself
     m007_shop_columns,
     m008_product_keys,
     m009_child_rows_by_product_number,
+    m016_run_activity,
 )
 from ingram.state.migrations.registry import MIGRATIONS, migration
 
