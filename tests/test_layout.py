@@ -39,6 +39,8 @@ FORBIDDEN = {
     # what goes out and the price file read state/ and models, never the client or the CLI
     "publish": ("ingram.api", "ingram.cli", "ingram.sync", "ingram.output"),
     "pricefile": ("ingram.api", "ingram.cli", "ingram.sync", "ingram.output"),
+    # browse describes the catalog to Datasette: state and models, never the client or the CLI
+    "browse": ("ingram.api", "ingram.cli", "ingram.sync", "ingram.output", "requests", "click"),
 }
 SANDBOX_MAY_IMPORT = ("ingram.sandbox", "ingram.models", "ingram.errors")
 WEBHOOK_MAY_IMPORT = (
@@ -49,7 +51,7 @@ WEBHOOK_MAY_IMPORT = (
     "ingram.clock",
     "ingram.vocab",
 )
-SUBPACKAGES = ("api", "cli", "output", "sandbox", "state", "sync", "webhook")
+SUBPACKAGES = ("api", "browse", "cli", "output", "sandbox", "state", "sync", "webhook")
 
 
 def module_name(path: Path) -> str:

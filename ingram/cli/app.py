@@ -366,6 +366,7 @@ LAZY_COMMANDS = {
     "sandbox": ("ingram.cli.demo", "sandbox_command"),
     "webhook": ("ingram.cli.webhook", "webhook_group"),
     "config": ("ingram.cli.settings", "config_group"),
+    "browse": ("ingram.cli.browse", "browse_command"),
 }
 
 

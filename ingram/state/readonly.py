@@ -72,3 +72,10 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
             " write permission on them (a group both share), or read a backup"
         ) from None
     return connect(f"{uri}?immutable=1", uri=True)
+
+
+def opened_immutable(path: Path) -> bool:
+    """Whether a reader of ``path`` must open it ``immutable``, as ``connect_read_only``
+    would: it may not create the ``-shm`` index, and no writer has the database open."""
+    beside = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+    return not os.access(path.parent, os.W_OK) and not any(p.exists() for p in beside)
