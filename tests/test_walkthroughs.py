@@ -14,8 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.browser import page_dom
 from support.clirunner import isolated_env
 from support.docs_pages import GETTING_STARTED, ROOT, section_blocks, start_sandbox, stop
+from support.processes import start
 
 from ingram.sandbox import Catalog
 
@@ -104,6 +106,30 @@ def test_the_sandbox_walkthroughs_work_as_written(tmp_path):
     assert after_retry.stdout == "" and "no failures" in after_retry.stderr
     exported = json.loads(terminals.type("ingram-sync export --format json").stdout)
     assert all(row["customer_price"] is not None for row in exported if row["status"] == "active")
+    look_at_the_browse_page(terminals)
+
+
+def look_at_the_browse_page(terminals: Terminals) -> None:
+    """The last walkthrough's ``ingram-sync browse`` (Datasette is installed with the test
+    extra, so its pip line is not typed), on a port of the OS's choosing, looked at in
+    headless Chromium: the newcomer's catalog and its syncs' health."""
+    [install, line] = section_blocks(GETTING_STARTED, "Browse the catalog")[0]
+    assert install == "pip install '.[browse]'" and line == "ingram-sync browse"
+    argv = [sys.executable, "-m", "ingram", *shlex.split(line)[1:], "--port", "0"]
+    proc = start(argv, cwd=terminals.folder, env=terminals.env, text=True)
+    try:
+        url = next(
+            match[1]
+            for text in proc.lines("err", timeout=60)
+            if (match := re.search(r"at (http://127\.0\.0\.1:\d+/)", text))
+        )
+        dashboard = page_dom(f"{url}-/dashboards/sync-health")
+        products = page_dom(f"{url}ingram_sync_sandbox/products")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert "Sync health" in dashboard and "took vs floor" in dashboard
+    assert "LENOVO" in products and "USD" in products
 
 
 KEY_OPTIONS = {"--vpn": "vendorPartNumber", "--upc": "upc", "--cpn": "customerPartNumber"}
