@@ -80,6 +80,20 @@ def vega_lite(spec: dict[str, Any]) -> dict[str, Any]:
     return {**spec, "usermeta": {"embedOptions": {"renderer": "svg", "actions": False}}}
 
 
+Axis = tuple[str, str]  # a query's column, and its title on the chart
+
+
+def bar_chart(db: str, title: str, sql: str, x: Axis, y: Axis, color: Axis) -> dict[str, Any]:
+    """Bars of ``y`` by ``x``, stacked by ``color``."""
+    encoding = {
+        "x": {"field": x[0], "type": "nominal", "title": x[1]},
+        "y": {"field": y[0], "type": "quantitative", "title": y[1]},
+        "color": {"field": color[0], "type": "nominal", "title": color[1]},
+    }
+    display = vega_lite({"mark": "bar", "encoding": encoding})
+    return {"title": title, "db": db, "query": sql, "library": "vega-lite", "display": display}
+
+
 def metric(db: str, title: str, sql: str, suffix: str = "") -> dict[str, Any]:
     return {"title": title, "db": db, "query": sql, "library": "metric",
             "display": {"field": "value", "prefix": "", "suffix": suffix}}  # fmt: skip
@@ -117,42 +131,26 @@ def dashboards(db: str) -> dict[str, Any]:
                 }
             ),
         },
-        "failures-by-kind": {
-            "title": "Open failures by kind",
-            "db": db,
-            "query": "SELECT error_kind, kind AS stream, COUNT(*) AS failures FROM failures"
+        "failures-by-kind": bar_chart(
+            db,
+            "Open failures by kind",
+            "SELECT error_kind, kind AS stream, COUNT(*) AS failures FROM failures"
             " WHERE resolved_at IS NULL GROUP BY error_kind, kind",
-            "library": "vega-lite",
-            "display": vega_lite(
-                {
-                    "mark": "bar",
-                    "encoding": {
-                        "x": {"field": "error_kind", "type": "nominal", "title": "error kind"},
-                        "y": {"field": "failures", "type": "quantitative", "title": "failures"},
-                        "color": {"field": "stream", "type": "nominal", "title": "stream"},
-                    },
-                }
-            ),
-        },
-        "price-moves": {
-            "title": "Price moves by day",
-            "db": db,
-            "query": "SELECT substr(changed_at, 1, 10) AS day, CASE WHEN CAST(new_value AS REAL)"
+            ("error_kind", "error kind"),
+            ("failures", "failures"),
+            ("stream", "stream"),
+        ),
+        "price-moves": bar_chart(
+            db,
+            "Price moves by day",
+            "SELECT substr(changed_at, 1, 10) AS day, CASE WHEN CAST(new_value AS REAL)"
             " > CAST(old_value AS REAL) THEN 'up' ELSE 'down' END AS direction, COUNT(*) AS moves"
             " FROM changes WHERE field = 'customer_price' AND old_value IS NOT NULL"
             " GROUP BY day, direction ORDER BY day",
-            "library": "vega-lite",
-            "display": vega_lite(
-                {
-                    "mark": "bar",
-                    "encoding": {
-                        "x": {"field": "day", "type": "ordinal", "title": "day"},
-                        "y": {"field": "moves", "type": "quantitative", "title": "price moves"},
-                        "color": {"field": "direction", "type": "nominal", "title": "direction"},
-                    },
-                }
-            ),
-        },
+            ("day", "day"),
+            ("moves", "price moves"),
+            ("direction", "direction"),
+        ),
     }
     return {
         "sync-health": {

@@ -5,7 +5,7 @@ Example: ``for line in product_lines(product_view(store, "6YE881")): print(line)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ingram.output.reports import STREAM_LABELS, change_text, money_text, value_text
@@ -79,18 +79,27 @@ def warehouse_lines(warehouses: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
+def section(
+    heading: str,
+    rows: Sequence[Mapping[str, Any]],
+    line: Callable[[Mapping[str, Any]], str],
+    none: str = "none",
+) -> list[str]:
+    """A labelled part of the report: its heading (or ``none``), then a line per row."""
+    if not rows:
+        return [f"  {heading:<11} {none}"]
+    return [f"  {heading}", *(f"    {line(row)}" for row in rows)]
+
+
 def discount_lines(discounts: Sequence[Mapping[str, Any]]) -> list[str]:
-    if not discounts:
-        return ["  discounts   none"]
-    lines = ["  discounts"]
-    for row in discounts:
+    def line(row: Mapping[str, Any]) -> str:
         dates = " .. ".join(value_text(row[k]) for k in ("effective_date", "expiration_date"))
-        lines.append(
-            f"    {row['kind']}: {money_text(row['amount'], row['currency'])}"
-            f" from {value_text(row['quantity'])} units ({value_text(row['discount_type'])},"
-            f" {dates})"
+        return (
+            f"{row['kind']}: {money_text(row['amount'], row['currency'])} from"
+            f" {value_text(row['quantity'])} units ({value_text(row['discount_type'])}, {dates})"
         )
-    return lines
+
+    return section("discounts", discounts, line)
 
 
 def details_lines(view: Mapping[str, Any]) -> list[str]:
@@ -112,24 +121,21 @@ def details_lines(view: Mapping[str, Any]) -> list[str]:
 
 
 def failure_lines(failures: Sequence[Mapping[str, Any]]) -> list[str]:
-    if not failures:
-        return ["  failures    none open"]
-    lines = ["  failures    open (retry: ingram-sync retry-failed --all)"]
-    for row in failures:
-        lines.append(
-            f"    {row['id']}: {STREAM_LABELS[row['kind']]} in run {row['run_id']},"
+    def line(row: Mapping[str, Any]) -> str:
+        return (
+            f"{row['id']}: {STREAM_LABELS[row['kind']]} in run {row['run_id']},"
             f" {row['failed_at']}: {row['error']}"
         )
-    return lines
+
+    heading = "failures    open (retry: ingram-sync retry-failed --all)"
+    return section(heading if failures else "failures", failures, line, "none open")
 
 
 def change_lines(changes: Sequence[Mapping[str, Any]]) -> list[str]:
-    if not changes:
-        return ["  changes     none"]
-    lines = ["  changes     the latest first"]
-    for row in changes:
-        lines.append(
-            f"    {row['changed_at']}  {row['field']:<18} {row['source']:<7}"
+    def line(row: Mapping[str, Any]) -> str:
+        return (
+            f"{row['changed_at']}  {row['field']:<18} {row['source']:<7}"
             f" {change_text(row['old_value'])} -> {change_text(row['new_value'])}"
         )
-    return lines
+
+    return section("changes     the latest first" if changes else "changes", changes, line)
