@@ -81,13 +81,13 @@ def test_each_canned_query_runs_on_a_synced_catalog(synced: Cli, name: str):
 
 @pytest.mark.slow
 def test_a_reseller_sees_the_catalog_and_whether_syncs_are_healthy(
-    browsing: str, synced: Cli, tmp_path: Path
+    browsing: str, synced: Cli, tmp_path: Path, chromium: str
 ):
     name = synced.db.stem
-    home = page_dom(browsing)
+    home = page_dom(chromium, browsing)
     assert "ingram-sync catalog" in home and "read-only" in home
 
-    products = page_dom(f"{browsing}{name}/products")
+    products = page_dom(chromium, f"{browsing}{name}/products")
     for facet in ("vendor_name", "category", "status"):
         assert f'data-column="{facet}"' in products or f"facet-{name}-products-{facet}" in products
     assert "LENOVO" in products and "DELL" in products  # a vendor facet's values
@@ -95,24 +95,26 @@ def test_a_reseller_sees_the_catalog_and_whether_syncs_are_healthy(
     assert re.search(r"[\d,]+ units", products)  # stock with its unit
     assert 'data-column-description="your price, in the product' in products
 
-    listing = page_dom(f"{browsing}{name}")
+    listing = page_dom(chromium, f"{browsing}{name}")
     for query in CANNED_QUERIES.values():
         assert query["title"] in listing
 
-    failures = page_dom(f"{browsing}{name}/open_failures")
+    failures = page_dom(chromium, f"{browsing}{name}/open_failures")
     assert "0R1XMS" in failures and "http_error" in failures
-    moves = page_dom(f"{browsing}{name}/price_moves_this_week")
+    moves = page_dom(chromium, f"{browsing}{name}/price_moves_this_week")
     assert 'class="col-old_price"' in moves and re.search(r"\d+\.\d\d USD", moves)
-    floor = page_dom(f"{browsing}{name}/runs_against_their_floor")
+    floor = page_dom(chromium, f"{browsing}{name}/runs_against_their_floor")
     assert re.search(r"\d+(\.\d)? s", floor)
 
-    dashboard = page_dom(f"{browsing}-/dashboards/sync-health")
+    dashboard = page_dom(chromium, f"{browsing}-/dashboards/sync-health")
     assert "Sync health" in dashboard
     charts = re.findall(r'<div id="chart-([a-z-]+)"[^>]*>(.*?)</div>\s*</div>', dashboard, re.S)
     drawn = {slug for slug, body in charts if "<svg" in body}
     assert {"run-durations", "failures-by-kind", "price-moves"} <= drawn, sorted(drawn)
     assert "took vs floor" in dashboard and "error kind" in dashboard and "price moves" in dashboard
-    screenshot(f"{browsing}-/dashboards/sync-health", tmp_path / "dashboard.png")  # it renders
+    screenshot(
+        chromium, f"{browsing}-/dashboards/sync-health", tmp_path / "dashboard.png"
+    )  # it renders
 
 
 def test_browse_writes_nothing_and_refuses_writes(browsing: str, synced: Cli):

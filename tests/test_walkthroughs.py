@@ -71,7 +71,7 @@ def walk(terminals: Terminals, heading: str) -> dict[str, list[subprocess.Comple
 
 
 @pytest.mark.slow
-def test_the_sandbox_walkthroughs_work_as_written(tmp_path):
+def test_the_sandbox_walkthroughs_work_as_written(tmp_path, chromium):
     (tmp_path / "examples").mkdir()
     (tmp_path / "examples" / "products.csv").write_bytes(
         (ROOT / "examples" / "products.csv").read_bytes()
@@ -106,10 +106,10 @@ def test_the_sandbox_walkthroughs_work_as_written(tmp_path):
     assert after_retry.stdout == "" and "no failures" in after_retry.stderr
     exported = json.loads(terminals.type("ingram-sync export --format json").stdout)
     assert all(row["customer_price"] is not None for row in exported if row["status"] == "active")
-    look_at_the_browse_page(terminals)
+    look_at_the_browse_page(terminals, chromium)
 
 
-def look_at_the_browse_page(terminals: Terminals) -> None:
+def look_at_the_browse_page(terminals: Terminals, chromium: str) -> None:
     """The last walkthrough's ``ingram-sync browse`` (Datasette is installed with the test
     extra, so its pip line is not typed), on a port of the OS's choosing, looked at in
     headless Chromium: the newcomer's catalog and its syncs' health."""
@@ -123,8 +123,8 @@ def look_at_the_browse_page(terminals: Terminals) -> None:
             for text in proc.lines("err", timeout=60)
             if (match := re.search(r"at (http://127\.0\.0\.1:\d+/)", text))
         )
-        dashboard = page_dom(f"{url}-/dashboards/sync-health")
-        products = page_dom(f"{url}ingram_sync_sandbox/products")
+        dashboard = page_dom(chromium, f"{url}-/dashboards/sync-health")
+        products = page_dom(chromium, f"{url}ingram_sync_sandbox/products")
     finally:
         proc.terminate()
         proc.communicate(timeout=30)

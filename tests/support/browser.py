@@ -20,8 +20,9 @@ FLAGS = (
 )  # fmt: skip
 
 
-def chromium() -> str:
-    """The path of Chromium, apt-installing Debian's ``chromium`` the first time."""
+def installed_chromium() -> str:
+    """The path of Chromium, apt-installing Debian's ``chromium`` the first time (the
+    conftest's session fixture ``chromium`` calls this once per worker)."""
     with open("/tmp/ingram-sync-tests-chromium.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         found = shutil.which("chromium")
@@ -36,11 +37,11 @@ def chromium() -> str:
     return found
 
 
-def run_chromium(url: str, *args: str, budget_ms: int = 15000) -> str:
+def run_chromium(chromium: str, url: str, *args: str, budget_ms: int = 15000) -> str:
     """Load ``url`` in a fresh headless Chromium, let its scripts run, and return stdout."""
     with tempfile.TemporaryDirectory(prefix="ingram-sync-chromium-") as profile:
         done = subprocess.run(
-            [chromium(), *FLAGS, f"--user-data-dir={profile}", "--window-size=1400,1100",
+            [chromium, *FLAGS, f"--user-data-dir={profile}", "--window-size=1400,1100",
              f"--virtual-time-budget={budget_ms}", *args, url],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
@@ -48,11 +49,11 @@ def run_chromium(url: str, *args: str, budget_ms: int = 15000) -> str:
     return done.stdout
 
 
-def page_dom(url: str) -> str:
+def page_dom(chromium: str, url: str) -> str:
     """The page's DOM once its scripts have run (charts drawn)."""
-    return run_chromium(url, "--dump-dom")
+    return run_chromium(chromium, url, "--dump-dom")
 
 
-def screenshot(url: str, target: Path) -> None:
-    run_chromium(url, f"--screenshot={target}")
+def screenshot(chromium: str, url: str, target: Path) -> None:
+    run_chromium(chromium, url, f"--screenshot={target}")
     assert target.exists() and target.stat().st_size > 10_000
