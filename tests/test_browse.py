@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def synced(make_cli, sandbox_factory) -> Cli:
-    """A catalog after three syncs: prices moved between them, one part number failing."""
+    """A catalog after two syncs: prices moved between them, one part number failing."""
     sandbox: SandboxServer = sandbox_factory(catalog_size=60, failing_part_numbers=["0R1XMS"])
     cli = make_cli(sandbox)
     assert (
@@ -36,9 +36,8 @@ def synced(make_cli, sandbox_factory) -> Cli:
         == 0
     )
     assert cli.sync().code == 1
-    for epoch in (1, 2):
-        sandbox.reconfigure(price_epoch=epoch)
-        assert cli.sync().code == 1
+    sandbox.reconfigure(price_epoch=1)
+    assert cli.sync().code == 1
     return cli
 
 
@@ -70,11 +69,12 @@ def test_every_table_and_column_of_the_catalog_is_described(tmp_path):
     assert tables["_migrations"]["hidden"] and tables["product_documents"]["hidden"]
 
 
-@pytest.mark.parametrize("name", sorted(CANNED_QUERIES))
-def test_each_canned_query_runs_on_a_synced_catalog(synced: Cli, name: str):
+@pytest.mark.slow
+def test_each_canned_query_runs_on_a_synced_catalog(synced: Cli):
     db = sqlite3.connect(f"file:{synced.db}?mode=ro", uri=True)
     try:
-        db.execute(CANNED_QUERIES[name]["sql"]).fetchall()
+        for name, query in CANNED_QUERIES.items():
+            assert db.execute(query["sql"]).fetchall() is not None, name
     finally:
         db.close()
 
@@ -117,6 +117,7 @@ def test_a_reseller_sees_the_catalog_and_whether_syncs_are_healthy(
     )  # it renders
 
 
+@pytest.mark.slow
 def test_browse_writes_nothing_and_refuses_writes(browsing: str, synced: Cli):
     name = synced.db.stem
     before = synced.export()
@@ -127,6 +128,7 @@ def test_browse_writes_nothing_and_refuses_writes(browsing: str, synced: Cli):
     assert synced.export() == before
 
 
+@pytest.mark.slow
 def test_the_pages_load_nothing_from_another_host(browsing: str, synced: Cli):
     for path in ("", f"{synced.db.stem}/products", "-/dashboards/sync-health"):
         html = urllib.request.urlopen(f"{browsing}{path}", timeout=30).read().decode()
@@ -135,6 +137,7 @@ def test_the_pages_load_nothing_from_another_host(browsing: str, synced: Cli):
         assert all("datasette.io" in s for s in loaded), loaded  # the footer's link only
 
 
+@pytest.mark.slow
 def test_browse_without_a_database_refuses(make_cli, sandbox, tmp_path):
     result = make_cli(sandbox, db="nothing.db").run("browse", "--port", "0")
     assert result.code == 2 and "no database at" in result.err

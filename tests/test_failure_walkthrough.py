@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from support.docs_pages import start_sandbox, stop
 
 PNS = ("6YE881", "4A0036", "123512")
 
 
+@pytest.mark.slow
 def test_a_failing_part_number_fails_alone_and_its_batch_mates_are_priced(
     make_cli, sandbox_factory
 ):
@@ -36,6 +38,7 @@ def test_a_rate_limited_batch_is_not_split():
     assert POLICY[Trigger.HTTP_5XX].splits_batch and not POLICY[Trigger.OUTAGE].splits_batch
 
 
+@pytest.mark.slow
 def test_the_sandbox_with_faults_says_which_retry_waits_show_failures_in_seconds(tmp_path):
     proc, _ = start_sandbox(tmp_path, "--port", "0", "--failing-part-number", "6YE881")
     stop(proc)

@@ -62,6 +62,7 @@ def test_bytes_that_are_no_text_in_either_encoding_are_still_refused():
         read(b"ingramPartNumber\n6YE881\x81\x8d\n")
 
 
+@pytest.mark.slow
 def test_the_import_command_takes_delimiter_and_says_the_warnings(cli, tmp_path):
     path = tmp_path / "shop.csv"
     path.write_bytes(

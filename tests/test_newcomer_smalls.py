@@ -46,6 +46,7 @@ def test_an_unknown_sku_is_said_on_stderr_once_even_quiet(cli):
     assert "not known to Ingram" in result.err
 
 
+@pytest.mark.slow
 def test_products_remove_names_what_it_did_not_find(cli):
     assert cli.run("products", "add", "6YE881").code == 0
     result = cli.run("products", "remove", "6YE881", "NOPE1", "NOPE2")
@@ -54,6 +55,7 @@ def test_products_remove_names_what_it_did_not_find(cli):
     assert "not tracked, so not removed: NOPE1, NOPE2" in result.err
 
 
+@pytest.mark.slow
 def test_changes_are_newest_first_and_money_has_two_decimals(cli, sandbox: SandboxServer):
     assert cli.run("products", "add", *PNS).code == 0
     assert cli.sync().code == 0
@@ -79,6 +81,7 @@ def _json(cli, *args):
     return json.loads(result.out)
 
 
+@pytest.mark.slow
 def test_none_is_never_printed(cli, sandbox: SandboxServer):
     assert cli.run("products", "add", *PNS, "ZZZZZ9").code == 0
     assert cli.sync().code == 0
@@ -110,6 +113,7 @@ def test_config_show_prints_durations_as_typed(make_cli, sandbox):
     assert shown["keep_days"] == "90"
 
 
+@pytest.mark.slow
 def test_two_profiles_sharing_a_log_file_name_their_profile_in_each_line(
     make_cli, sandbox, tmp_path
 ):
@@ -136,6 +140,7 @@ def test_the_webhook_units_environment_file_is_made_in_the_setup_steps():
     assert "systemctl enable --now ingram-sync-webhook" in setup
 
 
+@pytest.mark.slow
 def test_the_sandbox_can_play_a_customer_number_the_credentials_do_not_own(tmp_path):
     proc, exports = start_sandbox(
         tmp_path, "--port", "0", "--registered-customer-number", "20-999999"
@@ -150,6 +155,7 @@ def test_the_sandbox_can_play_a_customer_number_the_credentials_do_not_own(tmp_p
     assert "Invalid customer number" in result.err
 
 
+@pytest.mark.slow
 def test_export_to_xlsx_writes_a_real_workbook(cli, tmp_path):
     assert cli.run("products", "add", *PNS).code == 0
     assert cli.sync().code == 0
@@ -163,6 +169,7 @@ def test_export_to_xlsx_writes_a_real_workbook(cli, tmp_path):
     assert all(isinstance(row[price], float) for row in rows[1:])
 
 
+@pytest.mark.slow
 def test_export_to_xlsx_without_openpyxl_refuses_and_writes_nothing(cli, tmp_path):
     assert cli.run("products", "add", "6YE881").code == 0
     blocked = "import sys; sys.modules['openpyxl'] = None; from ingram.cli import main; main()"

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from ingram.sandbox import SandboxServer
 from ingram.state.product_view import sources
 
 
+@pytest.mark.slow
 def test_show_gives_price_stock_by_warehouse_details_key_failures_and_changes(
     make_cli, sandbox_factory
 ):
@@ -42,6 +45,7 @@ def test_show_gives_price_stock_by_warehouse_details_key_failures_and_changes(
     assert keyed["sources"]["price"]["from"] == "P&A"
 
 
+@pytest.mark.slow
 def test_show_of_an_untracked_part_number_says_how_to_track_it(cli):
     assert cli.run("products", "add", "6YE881").code == 0
     result = cli.run("products", "show", "ZZZZZ9")

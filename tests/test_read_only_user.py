@@ -16,6 +16,8 @@ from support.other_user import OtherUser, make_other_user, open_folder
 
 from ingram.sandbox import SandboxServer
 
+pytestmark = pytest.mark.slow  # each starts as another user, after its owner's sync
+
 READ_COMMANDS = (
     ("monitor",),
     ("products", "list"),

@@ -33,6 +33,7 @@ def test_a_wait_reads_as_the_issue_asks():
     assert waiting_text([]) is None
 
 
+@pytest.mark.slow
 def test_the_bars_show_the_wait_on_their_status_line(make_cli, sandbox_factory):
     sandbox = sandbox_factory(failing_part_numbers=["6YE881"])
     cli = make_cli(sandbox)
@@ -44,6 +45,7 @@ def test_the_bars_show_the_wait_on_their_status_line(make_cli, sandbox_factory):
     assert b"before retry 1 of P&A batch 1 (HTTP 500)" in raw, raw[-2000:]
 
 
+@pytest.mark.slow
 def test_log_lines_say_each_wait_once_when_stderr_is_no_terminal(make_cli, sandbox_factory):
     sandbox = sandbox_factory(failing_part_numbers=["6YE881"])
     cli = make_cli(sandbox)
@@ -59,6 +61,7 @@ def test_log_lines_say_each_wait_once_when_stderr_is_no_terminal(make_cli, sandb
     ]
 
 
+@pytest.mark.slow
 def test_the_monitor_shows_the_wait_and_the_error_being_retried(make_cli, sandbox_factory):
     sandbox = sandbox_factory(failing_part_numbers=["6YE881"])
     cli = make_cli(sandbox)
@@ -131,6 +134,7 @@ def test_the_details_bar_keeps_its_own_clock(monkeypatch):
     bars.close()
 
 
+@pytest.mark.slow
 def test_discover_shows_its_progress_on_a_terminal(make_cli, sandbox_factory):
     sandbox = sandbox_factory(catalog_size=400)
     cli = make_cli(sandbox)

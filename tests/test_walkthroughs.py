@@ -168,6 +168,7 @@ def test_the_example_products_notes_say_what_the_sandbox_answers():
             assert ("not authorized" in row["note"]) == (not authorized), row
 
 
+@pytest.mark.slow
 def test_a_catalog_of_nothing_but_unmatched_keys_points_at_them(cli):
     assert cli.run("products", "add", "--vpn", "NO-SUCH-SKU", "--upc", "0000000000001").code == 0
     first = cli.sync()
