@@ -102,7 +102,24 @@ def metric(db: str, title: str, sql: str, suffix: str = "") -> dict[str, Any]:
 def dashboards(db: str) -> dict[str, Any]:
     """The sync-health dashboard: counts, run durations against their floor, failures by
     kind, and price moves by day."""
-    charts = {
+    return {
+        "sync-health": {
+            "title": "Sync health",
+            "description": "Are the syncs healthy? Run durations against the floor the rate"
+            " limits set, what is failing, and how prices move.",
+            "layout": [
+                ["tracked", "out-of-stock", "open-failures"],
+                ["run-durations", "run-durations", "run-durations"],
+                ["failures-by-kind", "price-moves", "price-moves"],
+            ],
+            "charts": charts(db),
+        }
+    }
+
+
+def charts(db: str) -> dict[str, Any]:
+    """The dashboard's charts, by slug."""
+    return {
         "tracked": metric(db, "Tracked products", "SELECT COUNT(*) AS value FROM products"),
         "out-of-stock": metric(
             db,
@@ -151,17 +168,4 @@ def dashboards(db: str) -> dict[str, Any]:
             ("moves", "price moves"),
             ("direction", "direction"),
         ),
-    }
-    return {
-        "sync-health": {
-            "title": "Sync health",
-            "description": "Are the syncs healthy? Run durations against the floor the rate"
-            " limits set, what is failing, and how prices move.",
-            "layout": [
-                ["tracked", "out-of-stock", "open-failures"],
-                ["run-durations", "run-durations", "run-durations"],
-                ["failures-by-kind", "price-moves", "price-moves"],
-            ],
-            "charts": charts,
-        }
     }
