@@ -235,8 +235,7 @@ def test_cron_mode_quiet_success_is_silent_and_the_log_file_has_the_story(sandbo
     )
     logged = log_file.read_text()
     assert (
-        "WARNING run 2: 1 items failed" in logged
-        and "INFO run 2 completed_with_failures" in logged
+        "WARNING run 2: 1 items failed" in logged and "INFO run 2 completed_with_failures" in logged
     )
     assert "sandbox-secret" not in logged
 
