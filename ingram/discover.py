@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -64,9 +65,18 @@ class DiscoverResult:
 
 
 def discover(
-    store: Store, client: IngramClient, query: SearchQuery, *, limit: int, dry_run: bool
+    store: Store,
+    client: IngramClient,
+    query: SearchQuery,
+    *,
+    limit: int,
+    dry_run: bool,
+    on_match: Callable[[int], None] = lambda count: None,
 ) -> DiscoverResult:
-    """Search the vendor catalog (up to ``limit`` results) and track the new part numbers."""
+    """Search the vendor catalog (up to ``limit`` results) and track the new part numbers.
+
+    ``on_match`` hears the count of matches so far, once a match (for a progress bar).
+    """
     query.check()
     if limit < 1:
         raise InputError("--limit must be 1 or more")
@@ -82,6 +92,7 @@ def discover(
     try:
         for item in pages:
             matches.setdefault(item.ingram_part_number, item)
+            on_match(len(matches))
     except ApiError as exc:  # the pages fetched before it are kept and tracked
         if not matches:
             raise

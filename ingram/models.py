@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeAlias
@@ -234,6 +234,34 @@ class ClientStats:
     token_requests: int = 0
     retries: int = 0
     rate_limited: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RetryWait:
+    """A worker thread waiting before its next attempt: what the bars and the monitor say."""
+
+    seconds: float  # the wait
+    retry: int  # the attempt after it is retry ``retry`` of ``retries``
+    retries: int
+    reason: str  # "HTTP 500", "timeout", ...
+    error: str  # the error's own words
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A retry wait of one task of a run: ``label`` ("P&A batch 1"), until when (Unix time)."""
+
+    label: str
+    wait: RetryWait
+    until: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {"label": self.label, "until": self.until, **asdict(self.wait)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Waiting:
+        fields = {name: data[name] for name in ("seconds", "retry", "retries", "reason", "error")}
+        return cls(data["label"], RetryWait(**fields), data["until"])
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,13 @@ class Resolution:
     windows: int = 0
     window: float = 0.0
 
+    @property
+    def splits_batch(self) -> bool:
+        """A batch of several that fails for good is tried again part number by part number
+        (one part number the vendor cannot answer must not sink the rest); never after
+        throttling, where more calls would only make it worse."""
+        return self.then is Outcome.FAIL_ITEM and self.kind is not ErrorKind.RATE_LIMITED
+
 
 _E, _R, _O, _X = ErrorKind, Retry, Outcome, ExitStatus
 
@@ -193,6 +200,8 @@ def policy_rows() -> list[tuple[str, str, str, str]]:
             then = f"{then}, when met {res.repeats} calls in a row (once: tried again later)"
         if res.on_probation:
             then += f"; {res.on_probation.value} on the first details calls"
+        if res.splits_batch:
+            then += "; a P&A batch is tried again part number by part number"
         if res.outage:
             then += "; counts toward the outage limit"
         exit_code = "" if res.then is Outcome.FAIL_ITEM else str(int(res.exit))

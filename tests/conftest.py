@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.browser import installed_chromium
 from support.client_support import StubServer, stub_servers
 from support.clirunner import NOT_INHERITED, Cli, cli_env
 from support.processes import reap_all
@@ -97,6 +98,13 @@ def cli(make_cli: Callable[..., Cli], sandbox: SandboxServer) -> Cli:
 def stub() -> Iterator[Callable[[Any], StubServer]]:
     """``stub(answer)``: a loopback server answering API calls by ``answer(seen)``."""
     yield from stub_servers()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Headless Chromium's path: Debian's package, apt-installed when missing (once per
+    machine, under a file lock, whichever xdist worker asks first)."""
+    return installed_chromium()
 
 
 @pytest.fixture

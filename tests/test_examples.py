@@ -5,11 +5,7 @@ from __future__ import annotations
 import csv
 import re
 import shlex
-import subprocess
-import sys
 
-import pytest
-from support.clirunner import isolated_env
 from support.docs_pages import (
     CRON_PAGE,
     GETTING_STARTED,
@@ -17,8 +13,6 @@ from support.docs_pages import (
     ROOT,
     parses,
     section_blocks,
-    start_sandbox,
-    stop,
 )
 
 from ingram.sandbox import Catalog
@@ -85,43 +79,6 @@ def test_the_sandbox_catalog_holds_every_part_number_the_docs_and_examples_use()
     for catalog in (Catalog(size=1000), Catalog(size=10), Catalog(seed=7, size=0)):
         assert all(pn in catalog for pn in used), sorted(pn for pn in used if pn not in catalog)
     assert "ZZZZZ9" not in Catalog(size=10)
-
-
-@pytest.mark.slow
-def test_the_sandbox_walkthrough_works_as_written(tmp_path):
-    shown, typed = section_blocks(GETTING_STARTED, "Try it against the local sandbox")
-    assert shown[0] == "$ ingram-sync sandbox"
-    (tmp_path / "examples").mkdir()
-    (tmp_path / "examples" / "products.csv").write_bytes(
-        (ROOT / "examples" / "products.csv").read_bytes()
-    )
-    proc, exports = start_sandbox(tmp_path, "--port", "0")
-    assert [line.split("=")[0].split()[-1] for line in shown if "export" in line] == list(exports)
-    env = isolated_env(tmp_path) | exports
-
-    def run(line: str) -> subprocess.CompletedProcess[str]:
-        argv = [sys.executable, "-m", "ingram", *shlex.split(line)[1:]]
-        done = subprocess.run(
-            argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, (line, done.stderr)
-        return done
-
-    try:
-        outputs = [run(line) for line in typed]
-    finally:
-        stop(proc)
-    assert ": 3 priced, 0 not found, 3 details" in outputs[2].stdout
-    assert len(outputs[3].stdout.splitlines()) == 1 + 3 and "not_found" not in outputs[3].stdout
-    assert (tmp_path / "ingram_sync_sandbox.db").exists()
-    port = exports["INGRAM_API_URL"].rsplit(":", 1)[1]
-    proc, _ = start_sandbox(tmp_path, "--port", port, "--price-epoch", "1")  # as the page says
-    try:
-        run("ingram-sync sync")
-        changes = run("ingram-sync changes").stdout.splitlines()
-    finally:
-        stop(proc)
-    assert {line.split()[1] for line in changes[1:]} == {"6YE881", "4A0036", "123512"}
 
 
 def test_quick_start_gives_the_debian_steps_then_two_commands():

@@ -58,6 +58,8 @@ FORBIDDEN = {
         "ingram.webhook",
         "requests",
     ),
+    # browse describes the catalog to Datasette: state and models, never the client or the CLI
+    "browse": ("ingram.api", "ingram.cli", "ingram.sync", "ingram.output", "requests", "click"),
 }
 SANDBOX_MAY_IMPORT = ("ingram.sandbox", "ingram.models", "ingram.errors")
 WEBHOOK_MAY_IMPORT = (
@@ -78,6 +80,7 @@ PUBLISH_MAY_IMPORT = (
 )
 SUBPACKAGES = (
     "api",
+    "browse",
     "cli",
     "output",
     "pricefile",

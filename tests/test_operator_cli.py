@@ -109,16 +109,17 @@ def test_runs_table_json_and_show(sandbox, cli):
     contract |= {"details_requests", "failures", "retries", "rate_limited"}
     assert all(contract <= set(run) for run in listed)
     assert [run["id"] for run in listed] == [2, 1]
-    assert listed[1]["failures"] == 20 and listed[1]["products"] == 60
+    assert listed[1]["failures"] == 1 and listed[1]["products"] == 60  # its batch split
 
     (shown,) = json.loads(cli.run("runs", "show", "1", "--json").out)
     assert shown["options"]["batch_size"] == 20
     pa, details = shown["streams"]["price_availability"], shown["streams"]["details"]
-    assert (pa["tasks"], pa["items"], pa["failed"], pa["pending"]) == (3, 60, 1, 0)
-    assert details["tasks"] == 40 and details["seconds"] >= 0
+    # 3 batches of 20, the failed one split into 20 of one part number (it counts no items)
+    assert (pa["tasks"], pa["items"], pa["failed"], pa["pending"]) == (23, 60, 1, 0)
+    assert details["tasks"] == 59 and details["seconds"] >= 0
     assert pa["first_created"] >= shown["started_at"]
     assert pa["last_finished"] <= shown["finished_at"]
-    assert len(shown["failures_list"]) == 20
+    assert len(shown["failures_list"]) == 1
     assert all(f["resolved_at"] for f in shown["failures_list"])  # run 2 resolved them
 
     readable = cli.run("runs", "show", "1")
@@ -126,7 +127,7 @@ def test_runs_table_json_and_show(sandbox, cli):
     assert readable.out.startswith("run 1 (sync) completed_with_failures")
     assert "batch_size=20" in readable.out
     assert "price & availability" in readable.out and "details" in readable.out
-    assert "failures   20" in readable.out and "(resolved)" in readable.out
+    assert "failures   1\n" in readable.out and "(resolved)" in readable.out
     both = json.loads(cli.run("runs", "show", "2", "1", "--json").out)
     assert [run["id"] for run in both] == [2, 1]
 
@@ -224,16 +225,17 @@ def test_cron_mode_quiet_success_is_silent_and_the_log_file_has_the_story(sandbo
     failing = cli.run("-q", "--config", str(config), "sync", *FAST_TIMINGS, "--batch-size", "10")
     assert failing.code == 1, failing
     assert failing.out == ""
-    warning, summary = failing.err.strip().splitlines()  # the failed batch, then the run
-    assert "WARNING P&A of 10 part numbers (" in warning and "failed after 4 attempts" in warning
+    # the failed part number (its batch was tried again part number by part number), the run
+    warning, summary = failing.err.strip().splitlines()
+    broken = sandbox.catalog.part_numbers(1)[0]
+    assert f"WARNING P&A of {broken} failed" in warning and "failed after 4 attempts" in warning
     assert summary == (
-        "run 2: 10 items failed: list them with `ingram-sync failed`, retry with"
+        "run 2: 1 items failed: list them with `ingram-sync failed`, retry with"
         " `ingram-sync retry-failed --all`"
     )
     logged = log_file.read_text()
     assert (
-        "WARNING run 2: 10 items failed" in logged
-        and "INFO run 2 completed_with_failures" in logged
+        "WARNING run 2: 1 items failed" in logged and "INFO run 2 completed_with_failures" in logged
     )
     assert "sandbox-secret" not in logged
 

@@ -109,6 +109,11 @@ def test_dry_run_after_a_sync_counts_only_stale_details(cli, sandbox):
 
 
 def test_sync_of_a_database_tracking_nothing_warns_and_exits_2(cli):
+    missing = cli.sync()  # no file at all: refused before one is made
+    assert missing.code == 2, missing
+    assert "no database at" in missing.err and not cli.db.exists()
+    assert cli.run("products", "add", "6YE881").code == 0
+    assert cli.run("products", "remove", "6YE881").code == 0
     result = cli.sync()
     assert result.code == 2, result
     assert "tracks no products" in result.err

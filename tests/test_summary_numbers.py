@@ -19,7 +19,7 @@ def test_summary_counts_failed_details_as_failed_and_fits_100_columns(sandbox_fa
     pns = sorted(probe.catalog.part_numbers(40))  # the order batches are planned in
     sandbox = sandbox_factory(
         catalog_size=40,
-        failing_part_numbers=[pns[0]],  # its batch of 10 fails
+        failing_part_numbers=[pns[0]],  # its batch of 10 fails, then it alone
         failing_details_part_numbers=pns[20:23],
     )
     cli = Cli(cli_env(sandbox.url, tmp_path / "c.db"), tmp_path / "c.db")
@@ -28,10 +28,11 @@ def test_summary_counts_failed_details_as_failed_and_fits_100_columns(sandbox_fa
     assert result.code == 1, result
     first, failed, second = result.out.splitlines()
     assert first.startswith("run 1 completed_with_failures in ")
-    assert first.endswith(": 30 priced, 0 not found, 27 details")  # 30 asked for, 3 failed
-    assert failed == "  failed: 10 P&A, 3 details"
-    # the failed batch and each failed details item: 1 attempt and 3 retries
-    assert second == "  requests: 7 P&A, 39 details; 12 retries, 0 rate-limited (429)"
+    assert first.endswith(": 39 priced, 0 not found, 36 details")  # 39 asked for, 3 failed
+    assert failed == "  failed: 1 P&A, 3 details"
+    # 3 batches; the failed one (4 attempts), then its 10 alone (the failing one 4 attempts);
+    # the failed details items 4 attempts each
+    assert second == "  requests: 20 P&A, 48 details; 15 retries, 0 rate-limited (429)"
     assert all(len(line) <= 100 for line in result.out.splitlines()), result.out
 
 

@@ -51,6 +51,7 @@ from ingram.models import (
     PriceAvailability,
     ProductDetails,
     ProductKey,
+    RetryWait,
     SearchResult,
 )
 from ingram.policy import POLICY, Retry, status_trigger
@@ -107,6 +108,8 @@ class IngramClient:
         self._pa = self._endpoint(Endpoint.PA, _interval(s.pa_rate), s.pa_retry_waits)
         self._details = self._endpoint(Endpoint.DETAILS, s.details_interval, s.details_retry_waits)
         self._search = self._endpoint(Endpoint.SEARCH, _interval(s.search_rate), s.pa_retry_waits)
+        # Told of each wait before a retry, in the waiting thread (the sync shows it).
+        self.on_retry_wait: Callable[[RetryWait], None] | None = None
 
     def _endpoint(self, name: Endpoint, interval: float, waits: tuple[float, ...]) -> _Endpoint:
         counters = {Endpoint.PA: "pa_requests", Endpoint.DETAILS: "details_requests"}
@@ -276,6 +279,7 @@ class IngramClient:
             cancel=self._cancel,
             on_retry=lambda: self._stats.add("retries"),
             redact=self._redact,
+            on_wait=self.on_retry_wait,
         )
 
     def _attempt(

@@ -22,6 +22,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from ingram.api.ratelimiting import cancellable_sleep
 from ingram.errors import ApiError, MalformedResponse
+from ingram.models import RetryWait
 from ingram.policy import Retry
 
 log = logging.getLogger("ingram.api.client")
@@ -77,8 +78,12 @@ def call_with_retries(
     cancel: threading.Event,
     on_retry: Callable[[], None],
     redact: Callable[[str], str],
+    on_wait: Callable[[RetryWait], None] | None = None,
 ) -> T:
-    """``attempt(n)`` for n = 1, 2, ... until one succeeds, fails for good, or ``waits`` run out."""
+    """``attempt(n)`` for n = 1, 2, ... until one succeeds, fails for good, or ``waits`` run out.
+
+    ``on_wait`` hears of each wait before a retry, in the waiting thread (for signs of life).
+    """
     attempts = 0
 
     def counted() -> T:
@@ -89,11 +94,19 @@ def call_with_retries(
             log.debug("%s: attempt %d", what, attempts)
         return attempt(attempts)
 
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        seconds = state.next_action.sleep if state.next_action else 0.0
+        if on_wait is not None and seconds > 0 and isinstance(exc, ApiError):
+            reason = f"HTTP {exc.http_status}" if exc.http_status else exc.kind.value
+            on_wait(RetryWait(seconds, state.attempt_number, len(waits), reason, redact(str(exc))))
+
     retrying = Retrying(
         stop=stop_after(len(waits)),
         wait=wait,
         retry=retry_if_exception(_retryable),
         sleep=lambda seconds: cancellable_sleep(cancel, seconds),
+        before_sleep=before_sleep,
         reraise=True,
     )
     try:

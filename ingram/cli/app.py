@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -39,13 +40,9 @@ from ingram.output.progress import make_progress
 from ingram.output.reports import dry_run_lines
 from ingram.state.dbfile import storage_error
 from ingram.state.history import failures_by_id, list_failures
-from ingram.state.keys import (
-    unresolved_keys,
-)
+from ingram.state.keys import keys_with_status, unresolved_keys
 from ingram.state.planning import work_plan
-from ingram.state.products import (
-    tracked_part_numbers,
-)
+from ingram.state.products import not_found_part_numbers, tracked_part_numbers
 from ingram.state.saving import DetailsPolicy
 from ingram.state.store import Store
 from ingram.sync import SyncOptions, run_retry_failed, run_sync
@@ -169,7 +166,8 @@ def cli(
             if settings
             else []
         )
-        setup_logging(verbose, quiet, log_file or configured_log, secrets)
+        profile = settings.profile if settings else None
+        setup_logging(verbose, quiet, log_file or configured_log, secrets, profile)
 
 
 # -- products ---------------------------------------------------------------
@@ -310,9 +308,21 @@ def sync(state: State, skus: tuple[str, ...], force: bool, dry_run: bool, **kwar
     settings = state.settings(min_interval=kwargs.pop("min_interval"), **flags)
     skus_given = tuple(part_numbers_from_args(skus))
     options = build_options(settings, kwargs, state.quiet, skus=skus_given, force=force)
+    if not skus_given and not Path(settings.db).exists():  # refused before any file is made
+        raise InputError(
+            f"no database at {settings.db}: track products first with `ingram-sync products"
+            " add` or `products import`, or point --db (INGRAM_SYNC_DB) at your database"
+        )
     store = Store.open(settings.db)
     plan = work_plan(store, options.details, options.batch_size, options.skus)
     if plan.products == 0 and not unresolved_keys(store):
+        unmatched = len(keys_with_status(store, "not_found"))
+        if unmatched:
+            raise InputError(
+                f"{settings.db} tracks no products yet: the {unmatched} keys added name no"
+                " Ingram product; see them with `ingram-sync products list --unmatched`,"
+                " then check them or track by Ingram part number"
+            )
         raise InputError(
             f"{settings.db} tracks no products: add some with `ingram-sync products add`"
             " or `products import`, or point --db (INGRAM_SYNC_DB) at your database"
@@ -327,6 +337,9 @@ def sync(state: State, skus: tuple[str, ...], force: bool, dry_run: bool, **kwar
     client = open_client(settings)
     progress = make_progress(state.quiet, bars=not kwargs.pop("no_progress"))
     summary = run_sync(store, client, options, progress)
+    unknown = not_found_part_numbers(store, options.skus)
+    if unknown:  # said even under -q: the user asked for these by name
+        click.echo(f"--sku: not known to Ingram: {', '.join(unknown)}", err=True)
     from ingram.cli.shop import follow_replacements
 
     epilogue = follow_replacements(settings, store, client, summary)
@@ -372,6 +385,7 @@ LAZY_COMMANDS = {
     "mirror": ("ingram.cli.mirror", "mirror_command"),
     "notify": ("ingram.cli.mirror", "notify_group"),
     "check": ("ingram.cli.check", "check_command"),
+    "browse": ("ingram.cli.browse", "browse_command"),
 }
 
 

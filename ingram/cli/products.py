@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ingram.cli.choose import add_from_catalog, from_catalog_options
 from ingram.cli.common import INGRAM_SANDBOX_HELP, CliError, State, open_client, pass_state, say
 from ingram.cli.listing import checked_statuses, listing_options, show_rows
+from ingram.cli.show import products_show
 from ingram.config import VENDOR_SANDBOX_URL
 from ingram.errors import InputError
 from ingram.inputs import keys_from_args, part_numbers_from_args, read_part_numbers
@@ -20,9 +21,18 @@ from ingram.state.keys import (
     forget_keys,
     keys_with_status,
 )
-from ingram.state.products import add_products, export_products, remove_products
+from ingram.state.products import (
+    add_products,
+    export_products,
+    remove_products,
+    tracked_part_numbers,
+)
 from ingram.state.store import Store
-from ingram.vocab import ExitStatus
+from ingram.vocab import ExitStatus, ProductStatus
+
+if TYPE_CHECKING:  # the client (and requests) load only for commands that call the API
+    from ingram.api.client import IngramClient
+    from ingram.discover import DiscoverResult, SearchQuery
 
 
 @click.group()
@@ -77,21 +87,39 @@ def products_add(
         say(state, f"{key_added} keys are resolved to Ingram part numbers by the next sync")
 
 
+def one_character(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--delimiter``: one character, or the word ``tab``."""
+    if value is not None and value.lower() == "tab":
+        return "\t"
+    if value is not None and len(value) != 1:
+        raise click.BadParameter(f"{value!r}: give one character, e.g. ';' or tab")
+    return value
+
+
 @products.command("import")
 @click.argument("file", type=click.File("rb"))
+@click.option(
+    "--delimiter",
+    metavar="CHAR",
+    callback=one_character,
+    help="Column separator: ; , | or tab [sniffed; Excel's sep= line honoured].",
+)
 @pass_state
-def products_import(state: State, file: Any) -> None:
+def products_import(state: State, file: Any, delimiter: str | None) -> None:
     """Track part numbers from a CSV file (or - for stdin).
 
     The file has a column ingramPartNumber, or a single column of part numbers,
     or any of the columns ingramPartNumber, vendorPartNumber (or vpn, mpn), upc
     and customerPartNumber (or cpn): each row is tracked by its Ingram part
     number if it has one (keeping its other key beside it), else by its first
-    key, which the next sync resolves.
+    key, which the next sync resolves. Files saved by European Excel (; and
+    sep=;), tab-separated files and Windows-1252 text are read too.
 
     Example: ingram-sync products import examples/products.csv
     """
-    result = read_part_numbers(file, file.name)
+    result = read_part_numbers(file, file.name, delimiter)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     store = state.store()
     added, already = add_products(store, result.part_numbers)
     key_added, key_known = add_keys(store, result.keys)
@@ -137,10 +165,16 @@ def products_list(
     if ambiguous or unmatched:
         list_keys(state, "ambiguous" if ambiguous else "not_found", output, limit)
         return
-    rows = export_products(state.store(readonly=True), status=checked_statuses(status))
+    rows = list(export_products(state.store(readonly=True), status=checked_statuses(status)))
     show_rows(state, output, rows, products_table, "no products tracked", limit)
+    if output is None and any(row["status"] == ProductStatus.NOT_AUTHORIZED for row in rows):
+        say(state, NOT_AUTHORIZED_HINT, err=True)
 
 
+NOT_AUTHORIZED_HINT = (
+    "not_authorized: Ingram knows the product, but your account may not buy it (its price is"
+    " what Ingram showed); ask your Ingram rep to authorize it, or stop tracking it"
+)
 KEY_LIST_HINTS = {
     "ambiguous": ("no ambiguous keys", "track the right one: ingram-sync products add PART_NUMBER"),
     "not_found": ("no unmatched keys", "check these keys, or track by ingramPartNumber"),
@@ -163,9 +197,15 @@ def products_remove(state: State, skus: tuple[str, ...]) -> None:
     """Stop tracking part numbers. Example: ingram-sync products remove 6YE881"""
     store = state.store()
     pns = part_numbers_from_args(skus)
+    untracked = [pn for pn in pns if pn not in set(tracked_part_numbers(store, pns))]
     removed = remove_products(store, pns)
     forget_keys(store, pns)
     say(state, f"removed {removed}")
+    if untracked:
+        shown = ", ".join(untracked[:20]) + (
+            f" and {len(untracked) - 20} more" if len(untracked) > 20 else ""
+        )
+        click.echo(f"not tracked, so not removed: {shown}", err=True)
 
 
 @products.command("discover")
@@ -195,14 +235,14 @@ def products_discover(
 
     Example: ingram-sync products discover --vendor Cisco --dry-run
     """
-    from ingram.discover import RESULT_HEADER, SearchQuery, discover, result_line
+    from ingram.discover import RESULT_HEADER, SearchQuery, result_line
 
     settings = state.settings(
         api_url=VENDOR_SANDBOX_URL if vendor_sandbox else None, timeout=timeout, deadline=deadline
     )
     client = open_client(settings)
     store = Store.open(settings.db)
-    result = discover(store, client, SearchQuery(**query), limit=limit, dry_run=dry_run)
+    result = discover_with_progress(store, client, SearchQuery(**query), limit, dry_run, state)
     if (dry_run or state.verbose) and result.found:
         click.echo(RESULT_HEADER)
         new = set(result.new)
@@ -224,3 +264,27 @@ def products_discover(
             f"the search stopped early, after {len(result.found)} matches: {result.error}",
             result.error.exit_status,
         )
+
+
+products.add_command(products_show)
+
+
+def discover_with_progress(
+    store: Store,
+    client: IngramClient,
+    query: SearchQuery,
+    limit: int,
+    dry_run: bool,
+    state: State,
+) -> DiscoverResult:
+    """``discover``, with a bar of its matches (the search pages at 1.1 s a page)."""
+    from ingram.discover import discover
+    from ingram.output.progress import SearchProgress
+
+    progress = SearchProgress(limit, state.quiet)
+    try:
+        return discover(
+            store, client, query, limit=limit, dry_run=dry_run, on_match=progress.matched
+        )
+    finally:
+        progress.close()

@@ -19,7 +19,14 @@ from ingram.cli.listing import checked_statuses, listing_options, show_rows
 from ingram.cli.shop import export_to_target, shop_file_wanted, shop_options
 from ingram.config.values import parse_duration
 from ingram.errors import InputError
-from ingram.output.exports import FORMATS, atomic_output, write_export
+from ingram.output.exports import (
+    FORMATS,
+    NOT_CSV,
+    atomic_output,
+    check_xlsx,
+    write_export,
+    write_workbook,
+)
 from ingram.output.monitor import (
     LineScreen,
     TerminalScreen,
@@ -149,12 +156,17 @@ def runs_show(state: State, run_ids: tuple[int, ...], as_json: bool) -> None:
 def changes(
     state: State, since: str | None, source: str | None, output: str | None, limit: int | None
 ) -> None:
-    """Price, stock, backorder ETA and discontinued changes, seen by syncs or pushed by webhook.
+    """Price, stock, backorder ETA and discontinued changes, newest first.
+
+    Seen by syncs or pushed by Ingram's Stock Update webhook.
 
     Example: ingram-sync changes --since 1d --source webhook
     """
     rows = list_changes(
-        state.store(readonly=True), since=cutoff_of(since, "--since"), source=source
+        state.store(readonly=True),
+        since=cutoff_of(since, "--since"),
+        source=source,
+        newest_first=True,  # as ``runs``: what happened last comes first
     )
     empty = "no changes" + (f" in the last {since}" if since else "")
     show_rows(state, output, rows, changes_table, empty, limit)
@@ -165,7 +177,7 @@ def changes(
     "--format",
     "fmt",
     type=click.Choice(FORMATS, case_sensitive=False),
-    help="csv, json or jsonl [from the --output suffix, else csv].",
+    help="csv, json, jsonl or xlsx [from the --output suffix, else csv].",
 )
 @click.option("--output", "-o", metavar="FILE", help="Write here (atomically); - or none: stdout.")
 @click.option("--status", multiple=True, help="Only products with this status (repeatable).")
@@ -204,10 +216,12 @@ def export(
     allow_file_prices: bool,
     **shop: Any,
 ) -> None:
-    """Write the catalog as CSV, JSON or JSON Lines, or a shop's own import file (--target).
+    """Write the catalog as CSV, JSON, JSON Lines or an xlsx workbook, or a shop's own
+    import file (--target).
 
     A --target file has the price and stock rules applied and holds only what changed
-    since the last export to that target (--full: everything); see docs/shop.md.
+    since the last export to that target (--full: everything); see docs/shop.md. A
+    workbook needs openpyxl: pip install 'ingram-sync[xlsx]'.
 
     Example: ingram-sync export --format json --output catalog.json
     """
@@ -234,11 +248,18 @@ def export(
 
         rows = with_file_prices(store, rows)
     if output in (None, "-"):
+        if fmt == "xlsx":
+            raise InputError("a workbook is a file: give --output catalog.xlsx")
         write_export(rows, fmt, sys.stdout, shape.columns())
         return
+    if fmt == "xlsx":
+        check_xlsx()
     try:
-        with atomic_output(output) as out:
-            count = write_export(rows, fmt, out, shape.columns())
+        with atomic_output(output, binary=fmt == "xlsx") as out:
+            if fmt == "xlsx":
+                count = write_workbook(rows, out, shape.columns())
+            else:
+                count = write_export(rows, fmt, out, shape.columns())
     except OSError as error:
         raise InputError(f"cannot write {output}: {error.strerror or error}") from None
     noun = "rows" if shape.columns() != EXPORT_COLUMNS else "products"
@@ -248,6 +269,11 @@ def export(
 def export_format(fmt: str | None, output: str | None) -> str:
     """``--format`` (any case), else the output's suffix, else csv; a contradiction is an error."""
     suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+    if f".{suffix}" in NOT_CSV:
+        raise InputError(
+            f"cannot write {output}: .{suffix} is not a format of export; use .xlsx for a"
+            " workbook, or .csv, .json, .jsonl"
+        )
     if fmt is None:
         return suffix if suffix in FORMATS else "csv"
     fmt = fmt.lower()

@@ -15,7 +15,8 @@ from ingram.cli.common import State, pass_state
 from ingram.config import SECRETS, Settings, config_file_path, setting_sources
 from ingram.config.values import duration_text, masked_url
 
-DURATIONS = ("details_max_age", "min_interval")
+DURATIONS = ("details_max_age", "min_interval", "outage_limit", "timeout", "deadline")
+SECONDS = ("details_interval",)  # seconds as typed: 1s, 0.5s
 MASK = "********"
 
 
@@ -31,6 +32,8 @@ def shown_value(name: str, value: Any) -> str:
         return ",".join(f"{wait:g}" for wait in value)
     if name in DURATIONS:
         return duration_text(value)
+    if name in SECONDS:
+        return f"{value:g}s"
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

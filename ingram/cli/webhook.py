@@ -6,10 +6,12 @@ so other commands never import waitress).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ingram.cli.common import State, pass_state
-from ingram.errors import ConfigError
+from ingram.errors import ConfigError, StoreError
 
 
 @click.group("webhook")
@@ -44,6 +46,11 @@ def webhook_serve(state: State, host: str, port: int, path: str) -> None:
         raise ConfigError(
             "missing INGRAM_WEBHOOK_SECRET: set it (or webhook_secret in the config file)"
             " to the webhook's secret key from Ingram's developer portal"
+        )
+    if not Path(settings.db).exists():  # an empty catalog would take every event as untracked
+        raise StoreError(
+            f"no database at {settings.db}: the receiver applies stock to the products a"
+            " catalog tracks; point --db (INGRAM_SYNC_DB) at it, or track products first"
         )
     serve_settings = WebhookSettings(
         db=settings.db,

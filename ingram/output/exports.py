@@ -21,12 +21,15 @@ from typing import IO, Any
 from ingram.errors import InputError
 from ingram.state.products import EXPORT_COLUMNS
 
-FORMATS = ("csv", "json", "jsonl")
+FORMATS = ("csv", "json", "jsonl", "xlsx")
+# Spreadsheet names that are no CSV: never written as CSV under such a name.
+NOT_CSV = (".xls", ".xlsm", ".xlsb", ".ods", ".numbers")
+XLSX_NEEDS = "exporting .xlsx needs openpyxl: pip install 'ingram-sync[xlsx]'"
 
 
 @contextmanager
-def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
-    """A text file that appears at ``path`` complete, or not at all.
+def atomic_output(path: str | os.PathLike[str], binary: bool = False) -> Iterator[IO[Any]]:
+    """A text (or ``binary``) file that appears at ``path`` complete, or not at all.
 
     Only a regular file is ever replaced: a symlink, FIFO or device at ``path``
     (``/dev/stdout`` is a symlink) is refused, never swapped for the export.
@@ -47,7 +50,10 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # an export is an ordinary file, not mkstemp's 0600
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle: IO[Any] = (
+            os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        )
+        with handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -104,3 +110,45 @@ def write_export(
     if fmt == "json":
         out.write("\n]\n" if count else "]\n")
     return count
+
+
+def check_xlsx() -> None:
+    """Refuse a workbook, before any file is made, when openpyxl is not installed."""
+    try:
+        import openpyxl  # noqa: F401 - only whether it imports
+    except ImportError:
+        raise InputError(XLSX_NEEDS) from None
+
+
+def write_workbook(
+    rows: Iterable[dict[str, Any]], out: IO[bytes] | Path, columns: Sequence[str]
+) -> int:
+    """Write products as one sheet of an xlsx workbook (streamed: memory stays flat).
+
+    Money stays a number (Decimal is written as such); vendor text is always text, so a
+    description starting with ``=`` is never a formula.
+    """
+    check_xlsx()
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("catalog")
+    sheet.append(list(columns))
+    count = 0
+    for row in rows:
+        cells = []
+        for name in columns:
+            cell = WriteOnlyCell(sheet, value=xlsx_value(row.get(name)))
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # openpyxl takes a leading "=" for a formula
+            cells.append(cell)
+        sheet.append(cells)
+        count += 1
+    book.save(out)
+    return count
+
+
+def xlsx_value(value: Any) -> Any:
+    """A cell's value: nested lists and dicts as JSON text, everything else as it is."""
+    return json.dumps(value, default=float) if isinstance(value, list | dict) else value

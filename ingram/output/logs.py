@@ -55,9 +55,11 @@ class MaskSecrets(logging.Filter):
         return True
 
 
-def utc_formatter(with_pid: bool = False) -> logging.Formatter:
-    """``2026-05-01T04:15:02Z WARNING message`` (with ``ingram-sync[pid]`` for files)."""
-    prefix = f"%(asctime)s ingram-sync[{os.getpid()}] " if with_pid else "%(asctime)s "
+def utc_formatter(with_pid: bool = False, profile: str | None = None) -> logging.Formatter:
+    """``2026-05-01T04:15:02Z WARNING message``; for files with ``ingram-sync[pid]`` and the
+    profile (``profile ca``), so that profiles sharing one log file tell their lines apart."""
+    named = f"profile {profile} " if profile else ""
+    prefix = f"%(asctime)s ingram-sync[{os.getpid()}] {named}" if with_pid else "%(asctime)s "
     formatter = logging.Formatter(prefix + "%(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%SZ")
     formatter.converter = time.gmtime
     return formatter
@@ -101,6 +103,7 @@ def setup_logging(
     quiet: bool,
     log_file: str | None = None,
     secrets: Sequence[str] = (),
+    profile: str | None = None,
 ) -> None:
     """Route the ``ingram`` loggers to stderr (and ``log_file``), replacing earlier handlers."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
@@ -117,7 +120,7 @@ def setup_logging(
     handlers: list[logging.Handler] = [console]
     file_handler = open_log_file(log_file) if log_file else None
     if file_handler:
-        file_handler.setFormatter(utc_formatter(with_pid=True))
+        file_handler.setFormatter(utc_formatter(with_pid=True, profile=profile))
         file_handler.setLevel(logging.DEBUG if verbose else logging.INFO)
         file_handler.addFilter(masking)
         handlers.append(file_handler)

@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -23,21 +24,23 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from ingram.clock import parse_time
+from ingram.clock import format_time, parse_time
 from ingram.errors import InputError
-from ingram.models import Record
+from ingram.models import Record, Waiting
 from ingram.output.reports import (
     STREAM_LABELS,
     clock,
     describe_run,
     intake_line,
     run_duration,
+    seconds_between,
     stream_report,
     took,
+    waiting_text,
 )
 from ingram.state.history import failure_counts, last_failure, run_profile, stream_timings
 from ingram.state.lock import process_alive
-from ingram.state.runs import known_run, last_run, run_row
+from ingram.state.runs import known_run, last_run, run_activity, run_row
 from ingram.state.store import Store
 from ingram.state.webhook import webhook_intake
 from ingram.vocab import RunStatus, StreamKind
@@ -78,6 +81,18 @@ class RunView:
     process_gone: bool
     webhook_intake: str | None = None  # the Stock Update receiver's line, when it received any
     profile: str | None = None  # the config profile the run was started with
+    waits: tuple[Waiting, ...] = ()  # retry waits under way
+
+    def waiting(self) -> str | None:
+        """The retry wait under way, with the seconds left now."""
+        return waiting_text(self.waits, time.time()) if self.running else None
+
+    def error_now(self) -> str | None:
+        """The last error: a failure's, the run's, else the one being retried."""
+        if self.last_error or not self.waiting():
+            return self.last_error
+        wait = self.waits[0]
+        return f"{wait.label} (being retried): {wait.wait.error}"
 
     @property
     def running(self) -> bool:
@@ -97,18 +112,33 @@ def pick_run(store: Store, run_id: int | None) -> int:
 
 
 def stream_view(
-    label: str, done: int, total: int, elapsed: float, failed: int, running: bool
+    label: str,
+    done: int,
+    total: int,
+    elapsed: float,
+    failed: int,
+    running: bool,
+    spacing: float | None = None,
 ) -> StreamView:
-    """Rate (per minute, averaged since the run started) and ETA of one stream."""
+    """Rate (per minute, averaged over ``elapsed``: the stream's own time) and ETA of one
+    stream. The ETA follows what is known: the pace so far, and never less than the calls
+    left at the limiter's ``spacing`` (seconds between calls), which holds from the start."""
     done = min(done, total) if total else done
     rate = done * 60 / elapsed if elapsed >= 0.1 and done else None
-    if done >= total:
-        eta: float | None = 0.0
-    elif rate and running:
-        eta = (total - done) * 60 / rate
-    else:
-        eta = None
+    left = total - done
+    known = [left * 60 / rate] if rate else []
+    known += [left * spacing] if spacing else []
+    eta: float | None = 0.0 if left <= 0 else max(known) if known and running else None
     return StreamView(label, done, total, rate, eta, failed)
+
+
+def details_spacing(run: Record) -> float | None:
+    """Seconds between details calls, as the run's client paced them (from its pacing)."""
+    try:
+        pacing = json.loads(run["pacing"] or "{}")
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+    return (pacing.get("details") or {}).get("spacing") or None
 
 
 def build_view(
@@ -121,8 +151,8 @@ def build_view(
 ) -> RunView:
     """A ``RunView`` from a runs row, its failures per kind and its latest failure.
 
-    Rates are averaged over the run so far, or over each stream's own span
-    (``stream_seconds``, from the tasks) once the run has ended.
+    Rates are averaged over each stream's own span (``stream_seconds``, from the tasks:
+    details start with the first P&A batch that queued some), else over the run so far.
     """
     gone = run["status"] == RunStatus.RUNNING and alive is False
     running = run["status"] == RunStatus.RUNNING and not gone
@@ -147,11 +177,13 @@ def build_view(
         spans[StreamKind.DETAILS],
         failed.get(StreamKind.DETAILS, 0),
         running,
+        details_spacing(run),
     )
     last_error = run["last_error"]
     if last is not None and not last_error:
         last_error = f"{last['kind']} {last['ingram_part_number']}: {last['error']}"
     return RunView(
+        waits=run_activity(run),
         run_id=run["id"],
         kind=run["kind"],
         status=run["status"],
@@ -181,11 +213,13 @@ def read_view(store: Store, run_id: int, now: Callable[[], datetime] | None = No
     run = known_run(store, run_id) if first["status"] == RunStatus.RUNNING else first
     moment = now() if now else datetime.now(UTC)
     failed = failure_counts(store, run_id)
-    spans = None
+    timings = stream_timings(store, run_id)
     if run["status"] != RunStatus.RUNNING:
-        spans = {
-            kind: stream_span(run, timing) for kind, timing in stream_timings(store, run_id).items()
-        }
+        spans = {kind: stream_span(run, timing) for kind, timing in timings.items()}
+    else:  # details so far: since their first task was queued, not since the run began
+        details = timings.get(StreamKind.DETAILS)
+        began = max(details["first_created"], run["started_at"]) if details else None
+        spans = {StreamKind.DETAILS: seconds_between(began, format_time(moment))}
     view = build_view(run, failed, last_failure(store, run_id), alive, moment, spans)
     intake = webhook_intake(store)
     return replace(view, webhook_intake=intake_line(intake)) if intake else view
@@ -223,7 +257,10 @@ def render_screen(view: RunView) -> list[str]:
         f" P&A, {view.requests[1]} details; retries {view.retries}; 429s {view.rate_limited};"
         f" failed items {view.failures}"
     )
-    lines.append(f"  last error: {view.last_error or 'none'}")
+    waiting = view.waiting()
+    if waiting:
+        lines.append(f"  now: {waiting}")
+    lines.append(f"  last error: {view.error_now() or 'none'}")
     if view.webhook_intake:
         lines.append(f"  {view.webhook_intake}")
     if view.process_gone:
@@ -243,8 +280,12 @@ def render_line(view: RunView) -> str:
         f" ETA {clock(view.details.eta)}",
         f"retries {view.retries}, 429s {view.rate_limited}, failed {view.failures}",
     ]
-    if view.last_error:
-        parts.append(f"last error: {one_line(view.last_error, 100)}")
+    waiting = view.waiting()
+    if waiting:
+        parts.append(waiting)
+    error = view.error_now()
+    if error:
+        parts.append(f"last error: {one_line(error, 100)}")
     if view.webhook_intake:
         parts.append(view.webhook_intake)
     if view.process_gone:

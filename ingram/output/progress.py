@@ -12,30 +12,35 @@ import shutil
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from typing import TextIO
 
 from tqdm import tqdm
 
+from ingram.models import Waiting
 from ingram.output.logs import FILE_ONLY
-from ingram.output.reports import plural
+from ingram.output.reports import plural, waiting_text
 from ingram.output.terminal import TERMINAL, draws_in_place
 
 log = logging.getLogger("ingram.progress")
 
 
 class Stream:
-    """One bar's numbers; ``ended`` freezes its time and rate when its work is done."""
+    """One bar's numbers and its own clock: ``began`` when its first work was known (details:
+    when the first batch queued some), ``ended`` freezes its time and rate when it is done."""
 
-    def __init__(self, label: str, total: int | None) -> None:
+    def __init__(self, label: str, total: int | None, began: float | None) -> None:
         self.label = label
         self.total = total
         self.done = 0
+        self.began = began
+        self.last: float | None = None  # when its last work was done
         self.ended: float | None = None
 
-    def line(self, started: float, now: float, width: int) -> str:
+    def line(self, now: float, width: int) -> str:
         if self.total == 0:
             return f"{self.label}: none due"
-        elapsed = (self.ended or now) - started
+        elapsed = (self.ended or now) - (self.began or now)
         return tqdm.format_meter(
             self.done,
             self.total,  # type: ignore[arg-type]  # tqdm takes None: a total not known yet
@@ -69,9 +74,10 @@ class BarProgress:
 
     def start(self, pa_total: int, details_total: int) -> None:
         self.started = time.monotonic()
-        self.pa = Stream("price & availability", pa_total)
-        self.details = Stream("details             ", None)
+        self.pa = Stream("price & availability", pa_total, self.started)
+        self.details = Stream("details             ", None, self.started if details_total else None)
         self.details_sum = details_total
+        self.status: str | None = None  # the retry wait under way, shown under the bars
         self.streams = [self.pa, self.details]
         self.end_finished_streams()
         TERMINAL.show(self)
@@ -84,11 +90,18 @@ class BarProgress:
 
     def details_total(self, total: int) -> None:
         self.details_sum = total
+        if total and self.details.began is None:
+            self.details.began = time.monotonic()
         self.end_finished_streams()
         self.draw()
 
+    def waiting(self, waits: Sequence[Waiting]) -> None:
+        self.status = waiting_text(waits)
+        self.draw(force=True)
+
     def details_advance(self, count: int) -> None:
         self.details.done += count
+        self.details.last = time.monotonic()
         self.end_finished_streams()
         self.draw()
 
@@ -100,7 +113,7 @@ class BarProgress:
         if self.pa.ended is not None:  # every batch has landed: the details owed are known
             self.details.total = self.details_sum
             if self.details.done >= self.details_sum and self.details.ended is None:
-                self.details.ended = now
+                self.details.ended = self.details.last or now  # when its last one came
 
     def draw(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -113,7 +126,9 @@ class BarProgress:
 
     def render(self, now: float) -> str:
         width = max(40, shutil.get_terminal_size().columns - 1)  # a wrapped line breaks redraws
-        lines = [stream.line(self.started, now, width) for stream in self.streams]
+        lines = [stream.line(now, width) for stream in self.streams]
+        if self.status:
+            lines.append(self.status[:width])
         self.drawn = len(lines)
         return "\n".join(lines)
 
@@ -149,6 +164,7 @@ class LogProgress:
         self.extra = FILE_ONLY if file_only else None
         self.pa_done = self.details_done = self.pa_total = self.details_sum = 0
         self.started = self.last = time.monotonic()
+        self.last_wait: Waiting | None = None
 
     def start(self, pa_total: int, details_total: int) -> None:
         self.pa_total, self.details_sum = pa_total, details_total
@@ -170,6 +186,13 @@ class LogProgress:
     def details_advance(self, count: int) -> None:
         self.details_done += count
         self.maybe_log()
+
+    def waiting(self, waits: Sequence[Waiting]) -> None:
+        """A line when a wait begins (the soonest one), none when waits end."""
+        text = waiting_text(waits)
+        if text and waits[0] != self.last_wait:
+            log.info("%s", text, extra=self.extra)
+        self.last_wait = waits[0] if waits else None
 
     def maybe_log(self) -> None:
         now = time.monotonic()
@@ -200,3 +223,26 @@ def make_progress(quiet: bool, bars: bool = True) -> BarProgress | LogProgress:
     if not quiet and draws_in_place(sys.stderr):
         return BarProgress()
     return LogProgress()
+
+
+class SearchProgress:
+    """``products discover``: a bar of matches on a terminal, a line every ``every`` seconds
+    otherwise (a search of a large vendor pages for minutes at 1.1 s a page)."""
+
+    def __init__(self, limit: int, quiet: bool, every: float = 10.0) -> None:
+        self.bar = None
+        if not quiet and draws_in_place(sys.stderr):
+            self.bar = tqdm(total=limit, desc="searching the catalog", unit="match", leave=False)
+        self.every = every
+        self.last = time.monotonic()
+
+    def matched(self, count: int) -> None:
+        if self.bar is not None:
+            self.bar.update(count - self.bar.n)
+        elif time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            log.info("searching the catalog: %d matches so far", count)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

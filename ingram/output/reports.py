@@ -15,15 +15,17 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from ingram.clock import parse_time
-from ingram.models import Record
+from ingram.models import Record, Waiting
 from ingram.state.history import list_failures, run_dict, stream_timings
 from ingram.state.planning import WorkPlan
 from ingram.state.store import Store
 from ingram.vocab import Endpoint, StreamKind
 
+CENTS = Decimal("0.01")
 STREAM_LABELS = {StreamKind.PA: "price & availability", StreamKind.DETAILS: "details"}
 ENDPOINT_LABELS: dict[str, str] = {
     Endpoint.PA: "P&A",
@@ -92,6 +94,20 @@ def answers_line(answers: Mapping[str, Mapping[str, int]]) -> str:
         + ", ".join(f"{status} x{count}" for status, count in sorted(counted.items()))
         for endpoint, counted in answers.items()
     )
+
+
+def waiting_text(waits: Sequence[Waiting], now: float | None = None) -> str | None:
+    """``waiting 30 s before retry 2 of P&A batch 1 (HTTP 500)``, the soonest wait first; None
+    when nothing waits. ``now`` (Unix time): the seconds left then, else the whole wait."""
+    if not waits:
+        return None
+    first = waits[0]
+    seconds = first.wait.seconds if now is None else max(first.until - now, 0.0)
+    shown = f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.1f}".removesuffix(".0")
+    text = (
+        f"waiting {shown} s before retry {first.wait.retry} of {first.label} ({first.wait.reason})"
+    )
+    return text + (f"; {len(waits) - 1} more waiting" if len(waits) > 1 else "")
 
 
 def plural(count: int, one: str, many: str) -> str:
@@ -270,12 +286,33 @@ def failures_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return [FAILURES_HEADER, *(failure_line(row) for row in rows)]
 
 
+def money_text(value: Decimal | None, currency: str | None = None) -> str:
+    """Money as a person reads it: two decimals at least (``45.10``, never ``45.1``), the
+    currency after it; ``-`` when there is none. Example: money_text(Decimal("45.1")) == "45.10"."""
+    if value is None:
+        return "-"
+    shown = value.quantize(CENTS) if value.as_tuple().exponent > -2 else value  # type: ignore[operator]
+    return f"{shown} {currency}" if currency else str(shown)
+
+
+def change_text(value: Any) -> str:
+    """A changed value: money (the only Decimal a change holds) with two decimals."""
+    return money_text(value) if isinstance(value, Decimal) else value_text(value)
+
+
+def value_text(value: Any) -> str:
+    """A value as a table shows it: flags as yes/no, ``-`` for nothing."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "-" if value is None else str(value)
+
+
 def products_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """The ``products list`` table: part number, status, customer price, total stock."""
     lines = [f"{'part number':<14} {'status':<14} {'price':>14} {'stock':>8}"]
     for row in rows:
         price = row["customer_price"]
-        shown = "" if price is None else f"{price} {row['currency'] or ''}".strip()
+        shown = "" if price is None else money_text(price, row["currency"])
         stock = "" if row["total_availability"] is None else str(row["total_availability"])
         lines.append(f"{row['ingram_part_number']:<14} {row['status']:<14} {shown:>14} {stock:>8}")
     return lines
@@ -306,7 +343,7 @@ def changes_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     for row in rows:
         lines.append(
             f"{row['changed_at']:<24} {row['ingram_part_number']:<14} {row['field']:<18} "
-            f"{row['source']:<7} {row['old_value']} -> {row['new_value']}"
+            f"{row['source']:<7} {change_text(row['old_value'])} -> {change_text(row['new_value'])}"
         )
     return lines
 

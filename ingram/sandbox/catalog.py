@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .countries import currency_of
+from .documented import BY_CUSTOMER_PART_NUMBER, BY_INDEX, DOCUMENTED, DOCUMENTED_INDICES
 from .documents import additional_information, cisco_fields, indicators, tech_specs
 from .identifiers import (
     CUSTOMER_PN_PREFIX,
@@ -37,14 +38,6 @@ _SALT_STATIC, _SALT_EPOCH, _SALT_STOCK, _SALT_ID, _SALT_SHOP = 11, 19, 23, 29, 3
 NOT_FOUND_MESSAGE = "Product not found for IngramPartNumber:  {pn}"
 FOUND_MESSAGE = "ACOPS ARE AVAILABLE FOR THIS CUSTOMER AND SKU"  # the spec's example
 NOT_AUTHORIZED_MESSAGE = "Product is not authorized for this customer"
-
-
-# The part numbers the README, docs/ and examples/products.csv use: every catalog holds them
-# (beyond its first ``size``), so the documented commands work against the sandbox.
-DOCUMENTED = frozenset({"6YE881", "4A0036", "123512"})
-
-
-DOCUMENTED_INDICES = frozenset(decode_part_number(pn) for pn in DOCUMENTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +86,8 @@ class Catalog:
         self.numeric_warehouse_ids = numeric_warehouse_ids
         # per-instance cache: a module-level one would pin old catalogs in memory
         self._product = functools.lru_cache(maxsize=16384)(self._build_product)
-        self.keys = KeyIndex(size, self.identity)
+        # the documented products (beyond the first ``size``) answer by their keys too
+        self.keys = KeyIndex(size, self.identity, extra=DOCUMENTED_INDICES)
 
     @classmethod
     def from_settings(cls, settings: SandboxSettings) -> Catalog:
@@ -135,9 +129,18 @@ class Catalog:
                 index = None
             if not text.startswith(CUSTOMER_PN_PREFIX):
                 index = None
+            if text in BY_CUSTOMER_PART_NUMBER:
+                index = self.index_of(BY_CUSTOMER_PART_NUMBER[text])
         else:
             return list(self.keys.find(key_type, value))
         return [] if index is None else [index]
+
+    def customer_part_number(self, index: int) -> str | None:
+        """The reseller's own key of a product: a documented one, else the sandbox's rule."""
+        documented = BY_INDEX.get(index)
+        if documented and documented.customer_part_number:
+            return documented.customer_part_number
+        return customer_part_number(index, encode_part_number(index))
 
     def contains(self, pn: str) -> bool:
         """Whether ``pn`` is one of this catalog's part numbers."""
@@ -151,6 +154,9 @@ class Catalog:
     def _traits(self, index: int) -> tuple[tuple[str, str, str, tuple[str, ...]], str, str, int]:
         """(vendor, category, subcategory, hash) from one hash: search calls it per product."""
         h = mix(self.seed, index, _SALT_ID)
+        documented = BY_INDEX.get(index)
+        if documented:
+            return documented.vendor, documented.category, documented.subcategory, h
         vendor = VENDORS[h % len(VENDORS)]
         category = vendor[3][(h >> 8) % len(vendor[3])]
         subs = CATEGORIES[category]
@@ -175,6 +181,10 @@ class Catalog:
     def _identity(
         self, index: int, traits: tuple[tuple[str, str, str, tuple[str, ...]], str, str, int]
     ) -> tuple[str, str, str, str]:
+        documented = BY_INDEX.get(index)
+        if documented:
+            pn, doc = encode_part_number(index), documented
+            return pn, doc.vendor_part_number, doc.description, doc.upc
         (vendor_name, _, prefix, _), _, subcategory, h = traits
         model = f"{MODEL_LETTERS[(h >> 24) % 16]}{100 + (h >> 28) % 9900}"
         adjective = ADJECTIVES[(h >> 42) % len(ADJECTIVES)]
@@ -273,7 +283,7 @@ class Catalog:
             "productStatusMessage": None,
             "ingramPartNumber": p.part_number,
             "vendorPartNumber": p.vendor_part_number,
-            "customerPartNumber": customer_part_number(index, p.part_number),
+            "customerPartNumber": self.customer_part_number(index),
             "extendedVendorPartNumber": p.vendor_part_number,
             "vendorNumber": p.vendor_number,
             "vendorName": p.vendor_name,

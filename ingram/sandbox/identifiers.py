@@ -9,8 +9,9 @@ one item per SKU, so a client has to notice and must not guess.
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 KEY_TYPES = ("ingramPartNumber", "vendorPartNumber", "upc", "customerPartNumber")
 SHARED_VPN_EVERY = 50  # index % 50 == 49 shares the vendor part number of index - 1
@@ -34,8 +35,14 @@ class KeyIndex:
     for a million products), so a catalog nobody asks by key costs nothing.
     """
 
-    def __init__(self, size: int, identity: Callable[[int], tuple[str, str, str, str]]) -> None:
+    def __init__(
+        self,
+        size: int,
+        identity: Callable[[int], tuple[str, str, str, str]],
+        extra: Iterable[int] = (),
+    ) -> None:
         self._size = size
+        self._extra = tuple(extra)  # indices beyond ``size`` that answer by their keys too
         self._identity = identity
         self._lock = threading.Lock()
         self._by_vpn: dict[str, list[int]] | None = None
@@ -54,7 +61,7 @@ class KeyIndex:
         with self._lock:
             if self._by_vpn is None:
                 by_vpn: dict[str, list[int]] = {}
-                for index in range(self._size):
+                for index in itertools.chain(range(self._size), self._extra):
                     _, vpn, _, upc = self._identity(index)
                     by_vpn.setdefault(vpn.upper(), []).append(index)
                     self._by_upc.setdefault(upc.lstrip("0"), []).append(index)

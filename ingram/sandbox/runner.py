@@ -120,12 +120,14 @@ def build_arg_parser() -> argparse.ArgumentParser:
         help="details calls with this part number always answer 500; its P&A works (repeatable)",
     )
     p.add_argument(
-        "--slow-seconds", type=float, default=d.slow_seconds, help="how slow --fault-slow is"
+        "--registered-customer-number",
+        metavar="NUMBER",
+        help="the customer number the credentials own: any other gets the gateway's"
+        ' "Invalid customer number" fault, as Ingram answers',
     )
     p.add_argument(
-        "--registered-customer-number", metavar="CN",
-        help="the customer number the credentials own; others get the gateway's fault",
-    )  # fmt: skip
+        "--slow-seconds", type=float, default=d.slow_seconds, help="how slow --fault-slow is"
+    )
     for option, what in REALISTIC_SWITCHES.items():
         p.add_argument(as_typed(option), action="store_true", help=what)
     for option, what in PART_NUMBER_OPTIONS.items():
@@ -212,6 +214,19 @@ def environment_lines(url: str, settings: SandboxSettings) -> list[str]:
     ]
 
 
+FAULT_HINT = (
+    "Faults are on. Retries wait 30 s and more by default; to see failures within seconds:\n"
+    "  ingram-sync sync --pa-retry-waits 1,2 --details-retry-waits 1,2"
+)
+
+
+def faulty(settings: SandboxSettings) -> bool:
+    """Whether the sandbox answers some calls with errors (the fault hint is then worth it)."""
+    rates = settings.faults.as_dict().values()
+    failing = settings.failing_part_numbers | settings.failing_details_part_numbers
+    return any(rate > 0 for rate in rates) or bool(failing)
+
+
 def settings_from_args(args: argparse.Namespace) -> SandboxSettings:
     """Settings from parsed ``build_arg_parser`` arguments."""
     return settings_from_options(**vars(args))
@@ -246,6 +261,8 @@ def serve_forever(
         files = start_price_files(server.catalog, settings, Path(folder.name))
         for line in price_file_lines(files) if files else ():
             announce(line)
+        if faulty(settings):
+            announce(FAULT_HINT)
         pusher = StockPusher(server, announce) if settings.webhook_url else None
         if pusher:
             announce(f"Pushing stock to {settings.webhook_url} every {settings.webhook_every}s")

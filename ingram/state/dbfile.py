@@ -20,14 +20,30 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
 
 
+def file_exists(path: Path) -> bool:
+    """Whether ``path`` exists; a folder on the way this user may not enter is said so."""
+    try:
+        path.lstat()
+    except FileNotFoundError:
+        return False
+    except PermissionError:
+        raise StoreError(
+            f"cannot reach database {path}: no permission to enter the folder {path.parent};"
+            " ask its owner for it (chmod o+x, or a group you share)"
+        ) from None
+    except NotADirectoryError:
+        return False
+    return True
+
+
 def check_database_file(path: Path, *, writable: bool) -> None:
     """Refuse, without touching it, a path that cannot be an ingram-sync database."""
-    if path.is_dir():
-        raise StoreError(f"database path {path} is a folder: give a file path with --db")
-    if not path.exists():
-        if not path.parent.exists():
+    if not file_exists(path):
+        if not file_exists(path.parent):
             raise StoreError(f"folder {path.parent} does not exist: create it or choose --db")
         return
+    if path.is_dir():
+        raise StoreError(f"database path {path} is a folder: give a file path with --db")
     if not path.is_file():  # a FIFO would hang the read below; a device would get -journal litter
         raise StoreError(
             f"database path {path} is not a regular file (a FIFO or a device?): choose another --db"
@@ -35,14 +51,35 @@ def check_database_file(path: Path, *, writable: bool) -> None:
     try:
         with path.open("rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
+    except PermissionError:
+        raise StoreError(
+            f"cannot read database {path}: this user lacks read permission on it; ask its"
+            " owner for it (chmod o+r, or a group you share)"
+        ) from None
     except OSError as error:
         raise StoreError(f"cannot read database {path}: {error.strerror}") from error
     if header and header != SQLITE_HEADER:
         raise StoreError(
             f"{path} is not an SQLite database; it was left untouched: choose another --db"
         )
-    if writable and not path.stat().st_mode & stat.S_IWUSR:
+    if writable:
+        check_writable(path)
+
+
+def check_writable(path: Path) -> None:
+    """Refuse a database this user cannot write, naming what is missing."""
+    if not path.stat().st_mode & stat.S_IWUSR:
         raise StoreError(f"database {path} is read-only: make it writable or choose another --db")
+    if not os.access(path, os.W_OK):
+        raise StoreError(
+            f"database {path} is read-only for this user (it belongs to another): run the"
+            " command as its owner, or ask for write permission on it and its folder"
+        )
+    if not os.access(path.parent, os.W_OK):
+        raise StoreError(
+            f"cannot write database {path}: no write permission on its folder {path.parent}"
+            " (SQLite keeps its journal beside the file); run the command as its owner"
+        )
 
 
 def create_private_file(path: Path) -> None:

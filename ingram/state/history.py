@@ -81,10 +81,14 @@ def flush_failures(store: Store, *, everything: bool) -> int:
 
 
 def list_changes(
-    store: Store, *, since: str | None = None, source: str | None = None
+    store: Store,
+    *,
+    since: str | None = None,
+    source: str | None = None,
+    newest_first: bool = False,
 ) -> list[dict[str, Any]]:
-    """Changes in the order recorded; ``source`` is ``sync``, ``webhook`` (pushed stock) or
-    ``pricefile``."""
+    """Changes in the order recorded (or the newest first, as ``changes`` shows them);
+    ``source`` is ``sync``, ``webhook`` (pushed stock) or ``pricefile``."""
     where, params = [], []
     if since:
         where.append("changed_at >= ?")
@@ -95,7 +99,7 @@ def list_changes(
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     sql = (
         "SELECT id, run_id, ingram_part_number, field, old_value, new_value, changed_at, source,"
-        f" event_id FROM changes {clause} ORDER BY id"
+        f" event_id FROM changes {clause} ORDER BY id{' DESC' if newest_first else ''}"
     )
     return [
         dict(row)
@@ -153,7 +157,9 @@ def stream_timings(store: Store, run_id: int) -> dict[str, dict[str, Any]]:
 
 def timings_from_tasks(store: Store, run_id: int) -> dict[str, dict[str, Any]]:
     sql = (
-        "SELECT kind, COUNT(*) AS tasks, SUM(size) AS items, SUM(state = 'failed') AS failed,"
+        # A batch split after its retries counts once, as its part numbers' own tasks.
+        "SELECT kind, COUNT(*) AS tasks, SUM(IIF(state = 'split', 0, size)) AS items,"
+        " SUM(state = 'failed') AS failed,"
         " SUM(state = 'pending') AS pending, SUM(attempts) AS attempts,"
         " MIN(created_at) AS first_created, MIN(finished_at) AS first_finished,"
         " MAX(finished_at) AS last_finished FROM tasks WHERE run_id = ? GROUP BY kind"

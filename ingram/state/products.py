@@ -183,6 +183,19 @@ def tracked_part_numbers(store: Store, part_numbers: Sequence[str] | None = None
     return [pn for pn in part_numbers if pn in found]
 
 
+def not_found_part_numbers(store: Store, part_numbers: Sequence[str]) -> list[str]:
+    """Those of ``part_numbers`` whose last P&A answer said the vendor does not know them."""
+    found: set[str] = set()
+    for chunk in batched(part_numbers, TASK_CHUNK):
+        marks = ",".join("?" * len(chunk))
+        sql = (
+            "SELECT ingram_part_number FROM products"
+            f" WHERE status = ? AND ingram_part_number IN ({marks})"
+        )
+        found.update(row[0] for row in store.db.execute(sql, [ProductStatus.NOT_FOUND, *chunk]))
+    return [pn for pn in part_numbers if pn in found]
+
+
 def iter_tracked(store: Store, page: int = TASK_CHUNK) -> Iterator[str]:
     """Every tracked part number in the table's own (rowid) order, a page at a time.
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ingram.clock import parse_time, utc_now
+from ingram.models import Record, Waiting
 from ingram.state.lock import locked_error, process_alive
 from ingram.state.store import Store
 
@@ -27,8 +28,8 @@ def create_run(store: Store, kind: str, options: dict[str, Any]) -> int:
 def finish_run(store: Store, run_id: int, status: str, last_error: str | None = None) -> None:
     with store.write() as db:
         db.execute(
-            "UPDATE runs SET status = ?, finished_at = ?, last_error = COALESCE(?, last_error)"
-            " WHERE id = ?",
+            "UPDATE runs SET status = ?, finished_at = ?, last_error = COALESCE(?, last_error),"
+            " activity = NULL WHERE id = ?",
             (status, utc_now(), last_error, run_id),
         )
 
@@ -123,3 +124,19 @@ def recount_failures(store: Store, run_id: int) -> None:
             " WHERE failures.run_id = runs.id AND resolved_at IS NULL) WHERE id = ?",
             (run_id,),
         )
+
+
+def set_run_activity(store: Store, run_id: int, waits: Sequence[Waiting]) -> None:
+    """The retry waits of a running run (``monitor`` shows them); none: NULL."""
+    text = json.dumps([wait.as_json() for wait in waits]) if waits else None
+    with store.write() as db:
+        db.execute("UPDATE runs SET activity = ? WHERE id = ?", (text, run_id))
+
+
+def run_activity(row: Record) -> tuple[Waiting, ...]:
+    """The waits a runs row holds (none for a row written before migration 16)."""
+    try:
+        text = row["activity"]
+    except (IndexError, KeyError):
+        return ()
+    return tuple(Waiting.from_json(item) for item in json.loads(text)) if text else ()

@@ -26,15 +26,16 @@ from typing import Any
 
 from ingram.errors import StoreError
 from ingram.state.dbfile import (
-    BUSY_TIMEOUT_MS,
     busy_error,
     check_database_file,
     check_version,
     create_private_file,
     enable_wal,
+    file_exists,
     is_busy,
 )
-from ingram.state.migrations import LATEST, migrate, recorded_version
+from ingram.state.migrations import migrate
+from ingram.state.readonly import connect, connect_read_only
 
 log = logging.getLogger("ingram.state")
 
@@ -61,7 +62,7 @@ class Store:
         """Open (creating and migrating when needed) the database at ``path``."""
         path = Path(path)
         check_database_file(path, writable=not readonly)
-        if readonly and not path.exists():
+        if readonly and not file_exists(path):
             raise StoreError(
                 f"no database at {path}: track products first (`ingram-sync products add`)"
                 " or use --db"
@@ -69,10 +70,11 @@ class Store:
         if not readonly:
             create_private_file(path)
         try:
-            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            db.row_factory = sqlite3.Row
-            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            db.execute("PRAGMA foreign_keys = ON")
+            db = (
+                connect_read_only(path, upgrade=lambda: cls.open(path).close())
+                if readonly
+                else connect(path)
+            )
             fresh = check_version(db, path, readonly)
             if fresh and not readonly:  # only before the first table: pruning can free pages
                 db.execute("PRAGMA auto_vacuum = INCREMENTAL")
@@ -83,8 +85,6 @@ class Store:
                 # fewer, larger checkpoints (a 40 MB log at most) halve a full sync's writes.
                 db.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
                 migrate(db)
-            elif recorded_version(db) < LATEST:
-                migrate(db)  # read by a newer version: its new columns must exist to be read
         except sqlite3.DatabaseError as error:
             if is_busy(error):
                 raise busy_error(path) from None

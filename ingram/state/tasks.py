@@ -165,3 +165,22 @@ def count_task_attempt(store: Store, task_id: int, attempts: int, error: str) ->
             "UPDATE tasks SET attempts = attempts + ?, error = ? WHERE id = ?",
             (attempts, error, task_id),
         )
+
+
+def split_task(
+    store: Store, run_id: int, task_id: int, pns: Sequence[str], attempts: int, error: str
+) -> None:
+    """Close a P&A task whose retries are spent and plan each of its part numbers alone.
+
+    One part number the vendor cannot answer must not sink its batch: alone, the healthy
+    ones are priced and only that one fails. The task counts as a batch done.
+    """
+    now = utc_now()
+    with store.write() as db:
+        close_task(store, db, task_id, "split", attempts, error)
+        db.executemany(
+            "INSERT INTO tasks (run_id, kind, part_numbers, size, created_at)"
+            " VALUES (?, ?, ?, 1, ?)",
+            [(run_id, StreamKind.PA, json.dumps([pn]), now) for pn in pns],
+        )
+        add_run_counts(store, db, run_id, pa_batches=len(pns), pa_batches_done=1)

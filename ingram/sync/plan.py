@@ -152,5 +152,8 @@ def resolve_keys(store: Store, client: IngramClient) -> Counter[str]:
             counts["ambiguous"],
         )
     if counts["not_found"]:
-        log.warning("%d keys name no Ingram product", counts["not_found"])
+        log.warning(
+            "%d keys name no Ingram product: see them with `ingram-sync products list --unmatched`",
+            counts["not_found"],
+        )
     return counts

@@ -232,6 +232,7 @@ class SyncRun:
             wait_for = min(self.options.timing.stats_every, max(due_in, 0.0))
             for future, item in streams.completed(wait_for):
                 writer.hold(future, item)
+            writer.note_activity(streams.activity.now())
             if not held:  # held results carry the counters with them
                 writer.save_client_stats()
 
@@ -241,6 +242,7 @@ class SyncRun:
         run = known_run(self.store, self.run_id)
         status, error = self.outcome.final_status(run, self.stop.is_set())
         finish_run(self.store, self.run_id, status, error)
+        self.progress.waiting(())
         self.progress.close()
         counts = dict(known_run(self.store, self.run_id))
         ending = self.outcome.ending

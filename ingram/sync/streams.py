@@ -22,6 +22,7 @@ from ingram.clock import utc_now
 from ingram.models import PriceAvailability
 from ingram.state.store import Store
 from ingram.state.tasks import open_tasks
+from ingram.sync.activity import Activity
 from ingram.vocab import DetailsSource, StreamKind
 
 if TYPE_CHECKING:  # the client (and requests) load only for commands that call the API
@@ -62,8 +63,11 @@ class Stream:
         cap: Callable[[], int],
         fetch: Callable[[list[str]], Any],
         attempts_made: Callable[[], int],
+        activity: Activity,
     ) -> None:
         self.kind = kind
+        self.activity = activity
+        self.numbers: dict[int, int] = {}  # task id -> its batch's number in this run (1, 2...)
         self.store = store
         self.run_id = run_id
         prefix = "pa" if kind is StreamKind.PA else "details"
@@ -88,13 +92,22 @@ class Stream:
                     return
                 self.cursor = self.queue[-1][0]
             task_id, pns = self.queue.popleft()
-            in_flight[self.pool.submit(self.fetched, pns)] = InFlight(self.kind, task_id, pns)
+            future = self.pool.submit(self.fetched, pns, self.label(task_id, pns))
+            in_flight[future] = InFlight(self.kind, task_id, pns)
             busy += 1
 
-    def fetched(self, pns: list[str]) -> Fetched:
+    def label(self, task_id: int, pns: list[str]) -> str:
+        """How a person names a task: ``P&A batch 3`` (in the order sent), ``details of X``."""
+        if self.kind is StreamKind.DETAILS:
+            return f"details of {pns[0]}" + (f" and {len(pns) - 1} more" if len(pns) > 1 else "")
+        number = self.numbers.setdefault(task_id, len(self.numbers) + 1)
+        return f"P&A batch {number}"
+
+    def fetched(self, pns: list[str], label: str) -> Fetched:
         """In a worker: the fetch, with the attempts this thread made for it."""
         before = self.attempts_made()
-        result = self.fetch(pns)
+        with self.activity.working(label):
+            result = self.fetch(pns)
         return Fetched(result, max(self.attempts_made() - before, 1), utc_now())
 
     def try_later(self, item: InFlight) -> None:
@@ -149,6 +162,8 @@ class Streams:
         self, store: Store, client: IngramClient, run_id: int, options: SyncOptions
     ) -> None:
         self.client = client
+        self.activity = Activity()
+        client.on_retry_wait = self.activity.waiting
         self.in_flight: dict[Future[Any], InFlight] = {}
         self.details_fetcher = DetailsFetcher(
             client, options.details.source == DetailsSource.SEARCH
@@ -163,6 +178,7 @@ class Streams:
             lambda: pa_cap,
             client.price_and_availability,
             client.attempts_made,
+            self.activity,
         )
         self.details = Stream(
             StreamKind.DETAILS,
@@ -172,6 +188,7 @@ class Streams:
             (lambda: details_cap) if details_cap else self.auto_details_cap,
             self.details_fetcher,
             client.attempts_made,
+            self.activity,
         )
 
     def __getitem__(self, kind: StreamKind) -> Stream:

@@ -17,10 +17,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from ingram.errors import ApiError
-from ingram.models import DetailsBatch, ProductDetails
+from ingram.models import DetailsBatch, ProductDetails, Waiting
 from ingram.policy import Outcome, Trigger
 from ingram.state.products import forget_details
-from ingram.state.runs import set_run_answers, set_run_counts, set_run_pacing
+from ingram.state.runs import set_run_activity, set_run_answers, set_run_counts, set_run_pacing
 from ingram.state.saving import (
     save_details,
     save_details_batch,
@@ -28,7 +28,7 @@ from ingram.state.saving import (
     save_price_availability,
 )
 from ingram.state.store import Store
-from ingram.state.tasks import count_task_attempt, open_task_part_numbers
+from ingram.state.tasks import count_task_attempt, open_task_part_numbers, split_task
 from ingram.sync.options import Progress, SyncOptions, WriterTiming
 from ingram.sync.outcome import RunOutcome
 from ingram.sync.streams import Fetched, InFlight, Streams
@@ -157,6 +157,7 @@ class Writer:
         # while they do, a details stream with nothing queued waits for them.
         self.pa_feeds_details = options.details.enabled
         self.stats_saved: tuple[Any, Any, Any] = (None, None, None)
+        self.waits_saved: tuple[Waiting, ...] = ()
 
     def details_stream(self) -> DetailsStream:
         """Right after the streams were filled: an empty details queue means no details task
@@ -264,8 +265,13 @@ class Writer:
             self.record_failure(item, error)
 
     def record_failure(self, item: InFlight, error: ApiError) -> None:
+        pns = item.part_numbers
+        if item.kind is StreamKind.PA and len(pns) > 1 and error.resolution.splits_batch:
+            log.info("%s failed (%s): trying each part number alone", describe_item(item), error)
+            split_task(self.store, self.run_id, item.task_id, pns, error.attempts, str(error))
+            return
         log.warning("%s failed: %s", describe_item(item), error)
-        save_failure(self.store, self.run_id, item.task_id, item.kind, item.part_numbers, error)
+        save_failure(self.store, self.run_id, item.task_id, item.kind, pns, error)
         self.advance(item)
 
     def advance(self, item: InFlight) -> None:
@@ -274,6 +280,13 @@ class Writer:
             self.progress.details_total(self.details_total)
         else:
             self.progress.details_advance(len(item.part_numbers))
+
+    def note_activity(self, waits: tuple[Waiting, ...]) -> None:
+        """Tell the bars and the run's row of the retry waits, when they changed."""
+        if waits != self.waits_saved:
+            self.waits_saved = waits
+            self.progress.waiting(waits)
+            set_run_activity(self.store, self.run_id, waits)
 
     def save_client_stats(self) -> None:
         """The client's counters and pacing on the run row, when they changed (for ``monitor``)."""

@@ -25,6 +25,7 @@ from ingram.state.migrations import (  # noqa: F401 - each registers itself
     m013_price_file,
     m014_answers_by_status,
     m015_observations_and_intake,
+    m016_run_activity,
     m017_mirror_watches_sources,
 )
 from ingram.state.migrations.registry import MIGRATIONS, migration
