@@ -64,10 +64,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "user_key_type": "the kind of your own key it is tracked by",
             "user_key": "your own key (vendor part number, UPC or customer part number)",
             "seq": "internal product number (child rows are keyed by it)",
-            "discontinued_since": "when Ingram first said it was discontinued, or P&A stopped finding it (UTC)",
+            "discontinued_since": "when Ingram first said it was discontinued, or P&A lost it (UTC)",
             "replacement_part_number": "the part number Ingram names to replace it",
-            "replacement_checked_at": "when a catalog search was last asked for its replacement (UTC)",
-            "change_version": "the catalog's version when its mirrored values last changed (the mirror's cursor)",
+            "replacement_checked_at": "when search was last asked for its replacement (UTC)",
+            "change_version": "the catalog's version when its mirrored values last changed",
             "price_source": "where the price came from: sync (P&A) or pricefile",
             "price_as_of": "when that price was observed (UTC)",
             "stock_source": "where the stock came from: sync (P&A) or webhook",
@@ -104,7 +104,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "activity": "the retry waits under way while it runs (JSON)",
             "search_requests": "catalog search calls",
             "answers": "every answer counted by endpoint and HTTP status (JSON)",
-            "stream_timings": "each stream's start, end and counts, kept after the run's tasks go (JSON)",
+            "stream_timings": "each stream's start, end and counts (JSON)",
         },
     ),
     "tasks": (
@@ -317,7 +317,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "webhook_counters": (
-        "What the Stock Update receiver counted: topics ignored, resources skipped, events set aside.",
+        "What the Stock Update receiver counted: topics ignored, resources skipped, set aside.",
         {"name": "what was counted", "count": "how many", "last_at": "the last one (UTC)"},
     ),
 }
