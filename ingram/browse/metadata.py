@@ -64,7 +64,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "user_key_type": "the kind of your own key it is tracked by",
             "user_key": "your own key (vendor part number, UPC or customer part number)",
             "seq": "internal product number (child rows are keyed by it)",
-            "discontinued_since": "when Ingram first said it was discontinued, or P&A lost it (UTC)",
+            "discontinued_since": "when Ingram first called it discontinued, or P&A lost it (UTC)",
             "replacement_part_number": "the part number Ingram names to replace it",
             "replacement_checked_at": "when search was last asked for its replacement (UTC)",
             "change_version": "the catalog's version when its mirrored values last changed",
