@@ -31,6 +31,8 @@ from ingram.state.store import Store
 from ingram.vocab import ExitStatus, ProductStatus
 
 if TYPE_CHECKING:  # the client (and requests) load only for commands that call the API
+    from collections.abc import Iterable, Iterator
+
     from ingram.api.client import IngramClient
     from ingram.discover import DiscoverResult, SearchQuery
 
@@ -165,10 +167,25 @@ def products_list(
     if ambiguous or unmatched:
         list_keys(state, "ambiguous" if ambiguous else "not_found", output, limit)
         return
-    rows = list(export_products(state.store(readonly=True), status=checked_statuses(status)))
-    show_rows(state, output, rows, products_table, "no products tracked", limit)
-    if output is None and any(row["status"] == ProductStatus.NOT_AUTHORIZED for row in rows):
+    rows = export_products(state.store(readonly=True), status=checked_statuses(status))
+    statuses_shown: set[str] = set()
+    show_rows(
+        state,
+        output,
+        noting_statuses(rows, statuses_shown),
+        products_table,
+        "no products tracked",
+        limit,
+    )
+    if output is None and ProductStatus.NOT_AUTHORIZED in statuses_shown:
         say(state, NOT_AUTHORIZED_HINT, err=True)
+
+
+def noting_statuses(rows: Iterable[dict[str, Any]], seen: set[str]) -> Iterator[dict[str, Any]]:
+    """``rows`` as they stream past, each one's status added to ``seen`` (none held)."""
+    for row in rows:
+        seen.add(row["status"])
+        yield row
 
 
 NOT_AUTHORIZED_HINT = (
