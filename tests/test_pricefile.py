@@ -6,6 +6,7 @@ are written here to break one thing at a time.
 
 from __future__ import annotations
 
+import sqlite3
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -181,6 +182,23 @@ def test_a_tracked_products_life_follows_the_file_one_change_row_per_fact(store,
     assert load(US_LINE, replaced, day=5) == 1  # and back
     assert changes()[-1] == ("6YE881", "discontinued", True, False)
     assert product(store, "6YE881")["discontinued_since"] is None
+
+
+def test_a_load_that_fails_at_its_end_leaves_the_products_life_as_it_was(store, tmp_path):
+    add_products(store, ["4A0036"])
+    line = US_LINE.replace("6YE881", "4A0036")
+    load_price_file(store, write(tmp_path / "PRICE.TXT", line), source="x")
+    with store.write() as db:  # the load's last statement fails, as a full disk would
+        db.execute(
+            "CREATE TRIGGER no_room BEFORE INSERT ON catalog_loads"
+            " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )
+    replaced = line.replace('"Y"," "', '"Y","*"')[: -len('""')] + '"9AB123"'
+    with pytest.raises(sqlite3.DatabaseError, match="full"):
+        load_price_file(store, write(tmp_path / "PRICE.TXT", replaced), source="x")
+    life = product(store, "4A0036")  # one transaction: the swap and the lifecycle, or neither
+    assert (life["discontinued"], life["replacement_part_number"]) == (0, None)
+    assert list_changes(store) == [] and catalog_rows(store)["4A0036"]["status"] == "active"
 
 
 def test_a_short_full_file_is_refused_until_the_user_says_which_it_is(store, tmp_path):
