@@ -22,13 +22,13 @@ from ingram.clock import utc_now
 from ingram.errors import ApiError, InputError
 from ingram.models import Lifecycle, SearchResult
 from ingram.state.lifecycle import (
-    ChangeSource,
     mark_replacements_checked,
     observe_lifecycle,
     replacement_lookups,
 )
 from ingram.state.products import add_products, set_product_types, tracked_part_numbers
 from ingram.state.store import Store, batched
+from ingram.vocab import ChangeSource
 
 if TYPE_CHECKING:
     from ingram.api.client import IngramClient

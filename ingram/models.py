@@ -9,7 +9,6 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, TypeAlias
 
 from ingram import __version__
@@ -297,15 +296,3 @@ class ClientSettings:
             object.__setattr__(self, name, waits)
         if min(self.connect_timeout, self.timeout, self.deadline) <= 0:
             raise ValueError("timeouts and deadline must be positive")
-
-
-class Source(StrEnum):
-    """Where an observation came from: ``changes.source``, ``price_source``, ``stock_source``.
-
-    ``sync`` is a P&A answer (a sync or a retry), ``webhook`` Ingram's pushed
-    stock, ``pricefile`` the daily price file.
-    """
-
-    SYNC = "sync"
-    WEBHOOK = "webhook"
-    PRICEFILE = "pricefile"

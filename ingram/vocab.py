@@ -39,6 +39,18 @@ class DetailsSource(StrEnum):
     SEARCH = "search"  # catalog search: the basic fields of up to 100 products a call
 
 
+class ChangeSource(StrEnum):
+    """Who saw a value: ``changes.source``, and ``products.price_source`` and ``stock_source``.
+
+    ``sync`` is a P&A answer or a search (a sync or a retry), ``webhook`` Ingram's
+    pushed stock, ``pricefile`` the daily price file.
+    """
+
+    SYNC = "sync"
+    WEBHOOK = "webhook"
+    PRICEFILE = "pricefile"
+
+
 class RunKind(StrEnum):
     SYNC = "sync"
     RETRY = "retry"

@@ -6,6 +6,7 @@ are written here to break one thing at a time.
 
 from __future__ import annotations
 
+import sqlite3
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -13,17 +14,19 @@ from pathlib import Path
 import pytest
 
 from ingram.errors import PriceFileRefused
-from ingram.models import PriceAvailability
+from ingram.models import Lifecycle, PriceAvailability
 from ingram.pricefile.choosing import Choice, chosen_part_numbers, with_file_prices
 from ingram.pricefile.loading import LoadKind, load_price_file
-from ingram.pricefile.tracked import replacement_facts
 from ingram.sandbox.catalog import Catalog
 from ingram.sandbox.pricefile import FileLayout, PriceFileOptions, us_fields, write_price_file
+from ingram.state.history import list_changes
+from ingram.state.lifecycle import observe_lifecycle
 from ingram.state.products import add_products, export_products
 from ingram.state.runs import create_run
 from ingram.state.saving import DetailsPolicy, save_price_availability
 from ingram.state.store import Store
 from ingram.state.tasks import open_tasks, plan_pa_tasks
+from ingram.vocab import ChangeSource
 
 US_LINE = (
     '"A","6YE881","1234","DELL","LATITUDE 5440","14IN, I5","0001299.00","DL-5440","004.50",'
@@ -139,6 +142,63 @@ def test_a_file_of_changes_applies_its_lines_and_reports_tracked_ones(store, tmp
         (gone,),
     ).fetchall()
     assert [tuple(row) for row in change] == [("discontinued", "false", "true", "pricefile")]
+    life = product(store, gone)  # the product's own lifecycle follows: gone since the file
+    assert (life["discontinued"], life["discontinued_since"]) == (1, result.file_date)
+
+
+def test_a_tracked_products_life_follows_the_file_one_change_row_per_fact(store, tmp_path):
+    add_products(store, ["6YE881", "4A0036"])
+    other = US_LINE.replace("6YE881", "4A0036")
+    replaced = other.replace('"Y"," "', '"Y","*"')[: -len('""')] + '"9AB123"'
+
+    def load(*lines: str, day: int) -> int:
+        path = write(tmp_path / "PRICE.TXT", *lines)
+        date = f"2026-11-{day:02d}T06:00:00.000Z"
+        return load_price_file(store, path, source="x", date=date).tracked_changes
+
+    def changes() -> list[tuple[object, ...]]:
+        rows = list_changes(store, source=ChangeSource.PRICEFILE)
+        return [(c["ingram_part_number"], c["field"], c["old_value"], c["new_value"]) for c in rows]
+
+    assert load(US_LINE, other, day=1) == 0  # a first word is no change
+    assert (product(store, "4A0036")["discontinued"], changes()) == (0, [])
+    assert load(US_LINE, replaced, day=2) == 2
+    assert changes() == [
+        ("4A0036", "discontinued", False, True),
+        ("4A0036", "replacement", None, "9AB123"),
+    ]
+    after = product(store, "4A0036")
+    assert (after["discontinued_since"], after["replacement_part_number"]) == (
+        "2026-11-02T06:00:00.000Z",
+        "9AB123",
+    )
+    with store.write() as db:  # the API says otherwise since: it wins
+        observe_lifecycle(db, [Lifecycle("4A0036", discontinued=False)], ChangeSource.SYNC)
+    assert load(US_LINE, replaced, day=3) == 0  # a file that repeats itself says nothing
+    assert product(store, "4A0036")["discontinued"] == 0 and len(changes()) == 2
+    assert load(replaced, day=4) == 1  # a full file that leaves 6YE881 out: it is gone
+    assert changes()[-1] == ("6YE881", "discontinued", False, True)
+    assert product(store, "6YE881")["discontinued_since"] == "2026-11-04T06:00:00.000Z"
+    assert load(US_LINE, replaced, day=5) == 1  # and back
+    assert changes()[-1] == ("6YE881", "discontinued", True, False)
+    assert product(store, "6YE881")["discontinued_since"] is None
+
+
+def test_a_load_that_fails_at_its_end_leaves_the_products_life_as_it_was(store, tmp_path):
+    add_products(store, ["4A0036"])
+    line = US_LINE.replace("6YE881", "4A0036")
+    load_price_file(store, write(tmp_path / "PRICE.TXT", line), source="x")
+    with store.write() as db:  # the load's last statement fails, as a full disk would
+        db.execute(
+            "CREATE TRIGGER no_room BEFORE INSERT ON catalog_loads"
+            " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )
+    replaced = line.replace('"Y"," "', '"Y","*"')[: -len('""')] + '"9AB123"'
+    with pytest.raises(sqlite3.DatabaseError, match="full"):
+        load_price_file(store, write(tmp_path / "PRICE.TXT", replaced), source="x")
+    life = product(store, "4A0036")  # one transaction: the swap and the lifecycle, or neither
+    assert (life["discontinued"], life["replacement_part_number"]) == (0, None)
+    assert list_changes(store) == [] and catalog_rows(store)["4A0036"]["status"] == "active"
 
 
 def test_a_short_full_file_is_refused_until_the_user_says_which_it_is(store, tmp_path):
@@ -208,9 +268,6 @@ def test_choosing_is_case_insensitive_and_leaves_out_discontinued(store, tmp_pat
         "123512",
         "6YE881",
     ]
-    add_products(store, ["4A0036"])
-    facts = replacement_facts(store)
-    assert [(f.ingram_part_number, f.status) for f in facts] == [("4A0036", "discontinued")]
 
 
 def test_a_zip_with_several_files_names_what_it_holds(store, tmp_path):

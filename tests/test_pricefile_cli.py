@@ -13,15 +13,18 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from support.clirunner import Cli, cli_env
 from support.processes import start
+from support.shop_support import read_csv, write_config
 
+from ingram.sandbox import SandboxServer
 from ingram.sandbox.catalog import Catalog
 from ingram.sandbox.fileserver import PriceFileServer
-from ingram.sandbox.pricefile import PriceFileOptions, write_price_file
+from ingram.sandbox.pricefile import PriceFileOptions, us_fields, write_price_file
 
 USER, PASSWORD = "reseller", "ftp-pass-7Qx!v"
 
@@ -103,6 +106,70 @@ def test_a_changes_file_applies_and_tracked_discontinued_ones_show_in_changes(se
     assert [(c["ingram_part_number"], c["field"], c["new_value"]) for c in listed] == [
         (gone, "discontinued", True)
     ]
+
+
+def price_file(path: Path, catalog: Catalog, count: int, **changed: tuple[str, str]) -> Path:
+    """PRICE.TXT of the catalog's first ``count`` products; ``changed`` gives a part number
+    another (status code, substitute part number)."""
+    lines = []
+    for index in range(count):
+        fields = us_fields(catalog, index, "A", False)
+        if fields[1] in changed:
+            fields[17], fields[22] = changed[fields[1]]
+        lines.append(",".join(f'"{field}"' for field in fields))
+    path.parent.mkdir()
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return path
+
+
+def woocommerce_stock(cli: Cli, out: Path) -> dict[str, str]:
+    done = cli.run("export", "--target", "woocommerce", "--full", "-o", str(out))
+    assert done.code == 0, done
+    _, rows = read_csv(out.read_text(encoding="utf-8"))
+    return {row["SKU"]: row["Stock"] for row in rows}
+
+
+def test_a_file_that_discontinues_a_tracked_product_reaches_its_lifecycle_and_the_shop(
+    make_cli: Callable[..., Cli], sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    text = "track_replacements = true\n[pricing]\nmarkup = 20\n"  # what export --target needs
+    config = write_config(tmp_path / "shop.toml", text)
+    cli = make_cli(sandbox, INGRAM_SYNC_CONFIG=str(config))
+    count = 20
+    tracked = sandbox.catalog.part_numbers(count)
+    substitute = sandbox.catalog.part_numbers(101)[100]  # no tracked product's neighbour
+    assert cli.run("products", "add", *tracked).code == 0 and cli.sync().code == 0
+    before = woocommerce_stock(cli, tmp_path / "before.csv")
+    product = next(pn for pn in tracked if int(before.get(pn) or 0) > 0)  # on sale, in stock
+    yesterday = datetime.now(UTC) - timedelta(days=1)  # older than the sync's P&A prices
+    days = [(yesterday - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M") for hours in (1, 0)]
+    first = price_file(tmp_path / "a" / "PRICE.TXT", sandbox.catalog, count)
+    assert cli.run("catalog", "load", str(first), "--date", days[0]).code == 0
+    second = price_file(
+        tmp_path / "b" / "PRICE.TXT", sandbox.catalog, count, **{product: ("*", substitute)}
+    )
+    done = cli.run("catalog", "load", str(second), "--date", days[1])
+    assert done.code == 0, done
+    assert "2 changes of tracked products" in done.out
+    assert f"tracking 1 replacement: {substitute} (for {product}); the next sync" in done.out
+    replaced = json.loads(cli.run("products", "list", "--replaced", "--json").out)
+    (row,) = [row for row in replaced if row["ingram_part_number"] == product]
+    assert (row["discontinued"], row["replacement_part_number"], row["replacement_tracked"]) == (
+        True,
+        substitute,
+        True,
+    )
+    assert row["discontinued_since"].startswith(days[1])
+    assert woocommerce_stock(cli, tmp_path / "after.csv")[product] == "0"
+    listed = json.loads(cli.run("changes", "--source", "pricefile", "--json").out)
+    assert [  # newest first
+        (c["ingram_part_number"], c["field"], c["old_value"], c["new_value"])
+        for c in listed
+        if c["changed_at"].startswith(days[1])
+    ] == [(product, "replacement", None, substitute), (product, "discontinued", False, True)]
+    assert cli.run("catalog", "load", str(second), "--date", days[1]).out.count("tracking") == 0
+    assert cli.sync().code == 0  # the substitute is priced as any tracked product
+    assert cli.export()[substitute]["status"] in {"active", "not_authorized"}
 
 
 def test_a_download_cut_mid_file_resumes_and_loads_whole(serve, loader, tmp_path):

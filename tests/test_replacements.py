@@ -19,9 +19,10 @@ from support.shop_support import write_config
 from ingram.models import Lifecycle
 from ingram.sandbox import SandboxServer
 from ingram.state.history import list_changes
-from ingram.state.lifecycle import ChangeSource, observe_lifecycle
+from ingram.state.lifecycle import observe_lifecycle
 from ingram.state.products import add_products, export_products
 from ingram.state.store import Store
+from ingram.vocab import ChangeSource
 
 TRACKED = 60
 

@@ -16,6 +16,7 @@ import click
 from ingram.cli.choose import choice_options
 from ingram.cli.common import State, pass_state, say
 from ingram.cli.listing import listing_options, show_rows
+from ingram.cli.shop import track_new_replacements
 from ingram.clock import format_time
 from ingram.config import Settings
 from ingram.errors import InputError
@@ -52,7 +53,10 @@ def catalog_load(state: State, source: str, kind: str | None, date: str | None) 
 
     The layout is detected and every line checked: a file that does not fit is
     refused whole. A full file replaces the catalog, a file of changes applies its
-    lines. Login: INGRAM_FTP_USER, INGRAM_FTP_PASSWORD (or ftp_ssh_key for SFTP).
+    lines. What it newly says of tracked products (discontinued, deleted, left out
+    of a full file, a substitute) goes into their lifecycle, as a sync's word does;
+    with track_replacements = true the substitutes it names are tracked.
+    Login: INGRAM_FTP_USER, INGRAM_FTP_PASSWORD (or ftp_ssh_key for SFTP).
 
     Example: ingram-sync catalog load sftp://ftp.example.com:22/PRICE.ZIP
     """
@@ -70,6 +74,9 @@ def catalog_load(state: State, source: str, kind: str | None, date: str | None) 
         store, path, source=label, kind=LoadKind(kind) if kind else None, date=file_date(date)
     )
     say(state, load_summary(result))
+    tracking = track_new_replacements(settings, store)  # the substitutes the file named
+    if tracking:
+        say(state, tracking)
 
 
 def login_of(settings: Settings) -> Login:

@@ -50,7 +50,7 @@ from ingram.state.products import EXPORT_COLUMNS, details_cutoff
 from ingram.state.runs import recent_runs, run_row
 from ingram.state.store import Store
 from ingram.state.webhook import webhook_intake
-from ingram.vocab import RunStatus
+from ingram.vocab import ChangeSource, RunStatus
 
 
 def echo_json(value: object) -> None:
@@ -147,7 +147,7 @@ def runs_show(state: State, run_ids: tuple[int, ...], as_json: bool) -> None:
 @click.option("--since", metavar="DURATION", help="Only changes newer than this, e.g. 1d.")
 @click.option(
     "--source",
-    type=click.Choice(["sync", "webhook", "pricefile"]),
+    type=click.Choice([source.value for source in ChangeSource]),
     help="Only changes seen by syncs, pushed by Ingram's Stock Update webhook, or in the price"
     " file.",
 )

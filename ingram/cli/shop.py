@@ -202,9 +202,21 @@ def follow_replacements(
         return None
     try:
         look_up_replacements(store, client)
-        pairs = track_replacements(store) if settings.track_replacements else []
     except (IngramSyncError, sqlite3.Error) as error:  # the run itself is done and saved
         log.warning("warning: replacements were not followed up: %s", error)
+        return None
+    return track_new_replacements(settings, store)
+
+
+def track_new_replacements(settings: Settings, store: Store) -> str | None:
+    """With ``track_replacements``: track every replacement not tracked yet (a sync's
+    lookups, a price file's substitutes); the line saying so, if any were added."""
+    if not settings.track_replacements:
+        return None
+    try:
+        pairs = track_replacements(store)
+    except (IngramSyncError, sqlite3.Error) as error:  # what came before is done and saved
+        log.warning("warning: replacements were not tracked: %s", error)
         return None
     if not pairs:
         return None

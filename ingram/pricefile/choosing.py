@@ -17,9 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 from ingram.errors import InputError
-from ingram.models import Source
 from ingram.pricefile.layouts import CatalogStatus
 from ingram.state.store import Store, batched
+from ingram.vocab import ChangeSource
 
 SEARCH_COLUMNS = (
     "ingram_part_number",
@@ -183,7 +183,7 @@ def with_file_prices(store: Store, rows: Iterable[dict[str, Any]]) -> Iterator[d
                 row = row | {
                     "customer_price": Decimal(customer),
                     "retail_price": None if retail is None else Decimal(retail),
-                    "price_source": Source.PRICEFILE.value,
+                    "price_source": ChangeSource.PRICEFILE.value,
                     "price_as_of": date,
                 }
             yield row

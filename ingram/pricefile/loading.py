@@ -3,9 +3,10 @@
 Every line is checked and written into a staging table in short commits; only a
 whole file that fits its layout gets further. Then one transaction does the rest:
 a full file replaces ``catalog`` (the staging table takes its place), a file of
-changes applies its A/C/D lines; tracked products the file marks discontinued or
-gives a new substitute get a ``changes`` row (source ``pricefile``), and a P&A price
-older than the file takes the file's price. A load killed at any point leaves the
+changes applies its A/C/D lines; what the file newly says of tracked products'
+life (discontinued or deleted, a substitute) goes into their lifecycle, with its
+``changes`` rows (source ``pricefile``, see ``tracked``), and a P&A price older than
+the file takes the file's price. A load killed at any point leaves the
 old catalog as it was; the next load drops the leftover staging table.
 
 Example::
@@ -24,7 +25,6 @@ from pathlib import Path
 
 from ingram.clock import utc_now
 from ingram.errors import LockedError, PriceFileRefused
-from ingram.models import Source
 from ingram.pricefile.layouts import CATALOG_COLUMNS, Action
 from ingram.pricefile.reader import PriceFile, open_price_file
 from ingram.pricefile.tracked import apply_to_tracked
@@ -92,7 +92,7 @@ def load_price_file(
             chosen = choose_kind(store, kind, price_file, deleted)
             with store.write() as db:
                 products, added, changed, removed = count_differences(db, chosen)
-                tracked = apply_to_tracked(db, chosen == LoadKind.FULL, file_date, Source.PRICEFILE)
+                tracked = apply_to_tracked(db, chosen == LoadKind.FULL, file_date)
                 swap(db, chosen)
                 result = LoadResult(
                     load_id, source, price_file.layout.label, chosen, file_date, lines,

@@ -1,4 +1,4 @@
-"""What a staged price file tells of tracked products: ``changes`` rows and older prices.
+"""What a staged price file tells of tracked products: their life, and older prices.
 
 Three sources, one truth. A P&A answer always wins: the file never touches a price
 P&A fetched after the file's date, and the next P&A answer replaces any price the
@@ -6,20 +6,31 @@ file gave. A product P&A never priced gets no price from the file here (``export
 --allow-file-prices`` may show the catalog's, marked as such); nor does the file ever
 write stock, which P&A and the Stock Update webhook observe to the minute.
 
+A product's life (discontinued, its replacement) goes the one way every source's
+does, ``observe_lifecycle``, source ``pricefile``, at the file's date. The file says
+something of a tracked product only when it is news against the catalog it
+replaces: a product it lists for the first time, a status that becomes or stops
+being discontinued or deleted by the vendor, a substitute the last file did not
+name, a D line, or, in a full file, a product the last one listed and this one
+leaves out: Ingram no longer offers it, so it is gone as a deleted one is. A
+file that repeats itself says nothing, so a sync that has since said otherwise
+(the API wins) is not overruled every morning.
+
 Example::
 
     with store.write() as db:
-        written = apply_to_tracked(db, full=True, file_date="2026-11-02T06:00:00Z")
+        written = apply_to_tracked(db, full=True, file_date="2026-11-02T06:00:00.000Z")
 """
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from collections import defaultdict
 
-from ingram.models import Source
+from ingram.models import Lifecycle
 from ingram.pricefile.layouts import CatalogStatus
-from ingram.state.store import Store
+from ingram.state.lifecycle import observe_lifecycle
+from ingram.vocab import ChangeSource
 
 GONE = (CatalogStatus.DISCONTINUED.value, CatalogStatus.DELETED_BY_VENDOR.value)
 INSERT_CHANGE = (
@@ -34,8 +45,10 @@ WHERE new.customer_price IS NOT NULL AND p.status = 'active' AND p.price_as_of <
 """
 
 STATUS_SQL = """
-SELECT p.ingram_part_number, p.discontinued,
+SELECT p.ingram_part_number, p.discontinued IS NULL AS unsaid,
+    p.replacement_part_number IS NULL AS unnamed,
     old.ingram_part_number IS NOT NULL AS known, old.status, old.substitute_part_number,
+    old.file_date,
     new.ingram_part_number IS NOT NULL AS listed, new.status, new.substitute_part_number,
     gone.ingram_part_number IS NOT NULL AS deleted
 FROM products AS p
@@ -46,68 +59,59 @@ WHERE old.ingram_part_number IS NOT NULL OR new.ingram_part_number IS NOT NULL
     OR gone.ingram_part_number IS NOT NULL
 """
 
+Observations = dict[str, list[Lifecycle]]  # the date they were said at -> what was said
 
-def apply_to_tracked(
-    db: sqlite3.Connection, full: bool, file_date: str, source: Source = Source.PRICEFILE
-) -> int:
-    """Write what the staged file changes for tracked products; return the changes rows."""
-    changes = older_prices(db, file_date) + status_changes(db, full)
-    db.executemany(INSERT_CHANGE, [(*change, file_date, source.value) for change in changes])
-    return len(changes)
+
+def apply_to_tracked(db: sqlite3.Connection, full: bool, file_date: str) -> int:
+    """Give tracked products what the staged file says; return the ``changes`` rows written.
+
+    Call inside the load's transaction, before the staged file takes the catalog's place.
+    """
+    (first,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM changes").fetchone()
+    prices = older_prices(db, file_date)
+    source = ChangeSource.PRICEFILE
+    db.executemany(INSERT_CHANGE, [(*change, file_date, source) for change in prices])
+    earlier, news = lifecycle_news(db, full)
+    for date, seen in earlier.items():
+        observe_lifecycle(db, seen, source, date)
+    observe_lifecycle(db, news, source, file_date)
+    return int(db.execute("SELECT COUNT(*) FROM changes WHERE id > ?", (first,)).fetchone()[0])
 
 
 def older_prices(db: sqlite3.Connection, file_date: str) -> list[tuple[str, str, str, str]]:
-    """Give the file's price to active products whose price is older than the file."""
+    """Give the file's price to active products whose price is older than the file;
+    (part number, field, old, new) of each that moved."""
     rows = db.execute(OLDER_PRICES_SQL, (file_date,)).fetchall()
     db.executemany(
         "UPDATE products SET customer_price = ?, retail_price = COALESCE(?, retail_price),"
         " price_source = ?, price_as_of = ? WHERE ingram_part_number = ?",
-        [(new, retail, Source.PRICEFILE.value, file_date, pn) for pn, _, new, retail in rows],
+        [(new, retail, ChangeSource.PRICEFILE, file_date, pn) for pn, _, new, retail in rows],
     )
     return [(pn, "customer_price", old, new) for pn, old, new, _ in rows if old != new]
 
 
-def status_changes(db: sqlite3.Connection, full: bool) -> list[tuple[str, str, str | None, str]]:
-    """``discontinued`` flips and new substitutes of tracked products the file speaks of."""
-    changes: list[tuple[str, str, str | None, str]] = []
-    for pn, flag, known, old, old_sub, listed, new, new_sub, deleted in db.execute(STATUS_SQL):
-        before = (old in GONE) if known else (None if flag is None else bool(flag))
-        if deleted or (full and known and not listed):
-            after: bool | None = True  # deleted, or no longer in the whole catalog
-        else:
-            after = (new in GONE) if listed else None
-        if after is not None and before != after and (before is not None or after):
-            changes.append((pn, "discontinued", flag_text(before), flag_text(after) or ""))
-        if listed and new_sub and new_sub != (old_sub if known else None):
-            changes.append((pn, "substitute_part_number", old_sub if known else None, new_sub))
-    return changes
+def lifecycle_news(db: sqlite3.Connection, full: bool) -> tuple[Observations, list[Lifecycle]]:
+    """(the catalog's earlier word, by its date, on tracked products whose life has no word
+    yet; what the staged file newly says of tracked products).
 
-
-def flag_text(value: bool | None) -> str | None:
-    return None if value is None else ("true" if value else "false")
-
-
-@dataclass(frozen=True)
-class ReplacementFact:
-    """A tracked product the price file calls discontinued or deleted, and its substitute."""
-
-    ingram_part_number: str
-    status: str
-    substitute_part_number: str | None
-    file_date: str
-
-
-def replacement_facts(store: Store) -> list[ReplacementFact]:
-    """Tracked products the loaded catalog marks discontinued or deleted by the vendor.
-
-    The seam for the shop exports' discontinued handling and ``track_replacements``:
-    call it after a load and hand each fact to the products' own state.
+    The earlier word comes first: it is what the last file said, and without it a first
+    word would be no flip, so a product tracked since then and now deleted would show
+    no ``discontinued`` change.
     """
-    marks = ", ".join("?" * len(GONE))
-    rows = store.db.execute(
-        "SELECT c.ingram_part_number, c.status, c.substitute_part_number, c.file_date"
-        " FROM catalog AS c JOIN products AS p ON p.ingram_part_number = c.ingram_part_number"
-        f" WHERE c.status IN ({marks}) ORDER BY 1",
-        GONE,
-    )
-    return [ReplacementFact(*row) for row in rows]
+    earlier: Observations = defaultdict(list)
+    news: list[Lifecycle] = []
+    for row in db.execute(STATUS_SQL):
+        pn, unsaid, unnamed, known, old, old_sub, old_date, listed, new, new_sub, deleted = row
+        was = (old in GONE) if known else None
+        if known and unsaid:
+            earlier[old_date].append(Lifecycle(pn, was))
+        if deleted or (full and known and not listed):
+            now, substitute = True, None  # removed, or no longer in the whole catalog
+        elif listed:
+            now, substitute = new in GONE, new_sub
+        else:
+            continue  # a file of changes that does not speak of it
+        named = substitute if substitute and (substitute != old_sub or unnamed) else None
+        if now != was or named:
+            news.append(Lifecycle(pn, now if now != was else None, named))
+    return earlier, news

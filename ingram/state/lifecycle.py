@@ -5,7 +5,9 @@ A product is *gone* while Ingram marks it discontinued (details
 finds it; ``products.discontinued_since`` holds when that was first seen and is
 cleared when it comes back. Its replacement (search ``replacementSku``, the price
 file's substitute part number) is ``products.replacement_part_number``; each new
-one is a ``changes`` row (field ``replacement``).
+one is a ``changes`` row (field ``replacement``). The price file says discontinued
+of a product it marks discontinued or deleted by the vendor, deletes (a D line) or,
+as a full file, no longer lists (``ingram.pricefile.tracked``).
 
 Every source feeds this one way, ``observe_lifecycle``; the sync's own saves call
 ``refresh_discontinued_since`` for the products they wrote. Example, the price file::
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from enum import StrEnum
 from typing import Any
 
 from ingram.clock import utc_now
@@ -26,17 +27,10 @@ from ingram.inputs import valid_part_number
 from ingram.models import Lifecycle
 from ingram.state.products import add_products
 from ingram.state.store import Store, batched
+from ingram.vocab import ChangeSource
 
 CHUNK = 500  # part numbers per statement: well below SQLite's bound-parameter limit
 GONE = "(COALESCE(discontinued, 0) = 1 OR status = 'not_found')"
-
-
-class ChangeSource(StrEnum):
-    """Who saw a change (the ``changes.source`` column)."""
-
-    SYNC = "sync"
-    WEBHOOK = "webhook"
-    PRICEFILE = "pricefile"
 
 
 def refresh_discontinued_since(db: sqlite3.Connection, pns: Sequence[str], now: str) -> None:

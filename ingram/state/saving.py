@@ -20,7 +20,6 @@ from ingram.models import DetailsBatch, PriceAvailability, ProductDetails
 from ingram.policy import Trigger
 from ingram.state.documents import pack_document
 from ingram.state.lifecycle import (
-    ChangeSource,
     mark_replacements_checked,
     observe_lifecycle,
     refresh_discontinued_since,
@@ -30,7 +29,7 @@ from ingram.state.runs import add_run_counts
 from ingram.state.shop import save_details_extras, save_shop_fields
 from ingram.state.store import Store
 from ingram.state.tasks import close_task, plan_details_tasks
-from ingram.vocab import DetailsSource, ProductStatus, StreamKind
+from ingram.vocab import ChangeSource, DetailsSource, ProductStatus, StreamKind
 
 SEARCH_GROUP = 100  # products per details task with --details-source search (a search page)
 
@@ -82,9 +81,9 @@ def save_price_availability(
             "UPDATE products SET status = ?, available = NULL,"
             " total_availability = NULL, customer_price = NULL,"
             " retail_price = NULL, map_price = NULL, pa_synced_at = ?, stock_observed_at = ?,"
-            " last_error = ?, price_source = 'sync', price_as_of = ?, stock_source = 'sync',"
-            " stock_as_of = ?, product_status_code = ?, product_status_message = ?"
-            " WHERE ingram_part_number = ?",
+            f" last_error = ?, price_source = '{ChangeSource.SYNC}', price_as_of = ?,"
+            f" stock_source = '{ChangeSource.SYNC}', stock_as_of = ?,"
+            " product_status_code = ?, product_status_message = ? WHERE ingram_part_number = ?",
             [
                 (
                     item_status(item),
@@ -181,7 +180,7 @@ def record_item_problems(
         )
 
 
-UPDATE_PA_SQL = """
+UPDATE_PA_SQL = f"""
 UPDATE products SET status = ?, product_status_code = ?, product_status_message = ?,
     vendor_part_number = COALESCE(?, vendor_part_number),
     upc = COALESCE(?, upc),
@@ -191,9 +190,9 @@ UPDATE products SET status = ?, product_status_code = ?, product_status_message 
     available = CASE WHEN :newer THEN ? ELSE available END,
     total_availability = CASE WHEN :newer THEN ? ELSE total_availability END,
     stock_observed_at = CASE WHEN :newer THEN ? ELSE stock_observed_at END,
-    stock_source = CASE WHEN :newer THEN 'sync' ELSE stock_source END,
+    stock_source = CASE WHEN :newer THEN '{ChangeSource.SYNC}' ELSE stock_source END,
     stock_as_of = CASE WHEN :newer THEN ? ELSE stock_as_of END,
-    pa_synced_at = ?, last_error = NULL, price_source = 'sync', price_as_of = ?
+    pa_synced_at = ?, last_error = NULL, price_source = '{ChangeSource.SYNC}', price_as_of = ?
 WHERE ingram_part_number = ?
 """
 # The one rule for stock (``state.webhook.is_newer`` applies it to pushed events): this

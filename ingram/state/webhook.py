@@ -21,9 +21,7 @@ from typing import Any
 from ingram.clock import utc_now
 from ingram.models import StockEvent, StockResource
 from ingram.state.store import TASK_CHUNK, Store, batched
-from ingram.vocab import WebhookCounter
-
-WEBHOOK = "webhook"
+from ingram.vocab import ChangeSource, WebhookCounter
 
 
 @dataclass(frozen=True)
@@ -82,11 +80,11 @@ def save_stock_event(store: Store, event: StockEvent, received_at: str) -> Stock
     return outcome
 
 
-UPDATE_STOCK_SQL = """
+UPDATE_STOCK_SQL = f"""
 UPDATE products SET total_availability = COALESCE(?, total_availability),
     available = CASE WHEN ? IS NULL THEN available ELSE ? > 0 END,
     sku_status = ?, back_order_flag = ?, stock_pushed_at = ?, stock_observed_at = ?,
-    stock_source = 'webhook', stock_as_of = ?,
+    stock_source = '{ChangeSource.WEBHOOK}', stock_as_of = ?,
     vendor_part_number = COALESCE(vendor_part_number, ?), upc = COALESCE(upc, ?),
     vendor_name = COALESCE(vendor_name, ?)
 WHERE ingram_part_number = ?
@@ -151,7 +149,8 @@ def record_stock_changes(
             rows.append((item.ingram_part_number, str(old), str(new), event.event_time))
     db.executemany(
         "INSERT INTO changes (ingram_part_number, field, old_value, new_value, changed_at,"
-        f" source, event_id) VALUES (?, 'total_availability', ?, ?, ?, '{WEBHOOK}', ?)",
+        " source, event_id) VALUES (?, 'total_availability', ?, ?, ?,"
+        f" '{ChangeSource.WEBHOOK}', ?)",
         [(*row, event.event_id) for row in rows],
     )
 
