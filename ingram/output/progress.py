@@ -15,8 +15,6 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from tqdm import tqdm
-
 from ingram.models import Waiting
 from ingram.output.logs import FILE_ONLY
 from ingram.output.reports import plural, waiting_text
@@ -41,6 +39,8 @@ class Stream:
         if self.total == 0:
             return f"{self.label}: none due"
         elapsed = (self.ended or now) - (self.began or now)
+        from tqdm import tqdm  # here: importing it costs a run without bars (cron) 25 ms
+
         return tqdm.format_meter(
             self.done,
             self.total,  # type: ignore[arg-type]  # tqdm takes None: a total not known yet
@@ -232,6 +232,8 @@ class SearchProgress:
     def __init__(self, limit: int, quiet: bool, every: float = 10.0) -> None:
         self.bar = None
         if not quiet and draws_in_place(sys.stderr):
+            from tqdm import tqdm  # here: see ``Stream.line``
+
             self.bar = tqdm(total=limit, desc="searching the catalog", unit="match", leave=False)
         self.every = every
         self.last = time.monotonic()

@@ -56,6 +56,9 @@ class Store:
         # A sync sets it long: it waits out another writer instead of crashing its run.
         self.busy_wait = 0.0
         self.stop_waiting: Callable[[], bool] = lambda: False  # a signal ends that wait early
+        # Bumped whenever tasks become pending here (``note_tasks_added``): a stream that
+        # found none asks SQLite again only once this has moved.
+        self.tasks_added = 0
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> Store:
@@ -115,6 +118,9 @@ class Store:
             raise
         self._writing = False
         self.db.execute("COMMIT")
+
+    def note_tasks_added(self) -> None:
+        self.tasks_added += 1
 
     def begin(self) -> None:
         """``BEGIN IMMEDIATE``; past the busy timeout, retried with backoff for ``busy_wait`` s."""

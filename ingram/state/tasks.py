@@ -34,6 +34,7 @@ def plan_pa_tasks(store: Store, run_id: int, batches: Iterable[Sequence[str]]) -
             )
             tasks += len(group)
             products += sum(len(b) for b in group)
+        store.note_tasks_added()
         add_run_counts(store, db, run_id, pa_batches=tasks, products=products)
 
 
@@ -50,6 +51,7 @@ def plan_details_tasks(
         ),
     )
     if pns:
+        store.note_tasks_added()
         add_run_counts(store, db, run_id, details_total=len(pns))
 
 
@@ -93,6 +95,7 @@ def adopt_open_tasks(
         ):
             totals[kind] = (count, size)
         db.execute(f"UPDATE tasks SET run_id = ? WHERE {scope}", (run_id, *from_runs, *kinds))
+        store.note_tasks_added()
         add_run_counts(
             store,
             db,
@@ -183,4 +186,5 @@ def split_task(
             " VALUES (?, ?, ?, 1, ?)",
             [(run_id, StreamKind.PA, json.dumps([pn]), now) for pn in pns],
         )
+        store.note_tasks_added()
         add_run_counts(store, db, run_id, pa_batches=len(pns), pa_batches_done=1)

@@ -77,6 +77,7 @@ class Stream:
         self.attempts_made = attempts_made
         self.queue: deque[tuple[int, list[str]]] = deque()
         self.cursor = 0
+        self.drained_at = -1  # ``store.tasks_added`` when a query last found none pending
         self.stopped = False
 
     def fill(self, in_flight: dict[Future[Any], InFlight]) -> None:
@@ -86,15 +87,28 @@ class Stream:
         busy = sum(1 for item in in_flight.values() if item.kind is self.kind)
         cap = self.cap()
         while busy < cap:
-            if not self.queue:
-                self.queue.extend(open_tasks(self.store, [self.run_id], self.kind, self.cursor))
-                if not self.queue:
-                    return
-                self.cursor = self.queue[-1][0]
+            if not self.queue and not self.refill():
+                return
             task_id, pns = self.queue.popleft()
             future = self.pool.submit(self.fetched, pns, self.label(task_id, pns))
             in_flight[future] = InFlight(self.kind, task_id, pns)
             busy += 1
+
+    def refill(self) -> bool:
+        """Read the next pending tasks into the queue; False when there are none.
+
+        Called on every turn of the writer's loop, so a drained stream does not ask
+        SQLite again (5 % of a 3,000-product sync's CPU) until tasks were added.
+        """
+        added = self.store.tasks_added
+        if added == self.drained_at:
+            return False
+        self.queue.extend(open_tasks(self.store, [self.run_id], self.kind, self.cursor))
+        if not self.queue:
+            self.drained_at = added
+            return False
+        self.cursor = self.queue[-1][0]
+        return True
 
     def label(self, task_id: int, pns: list[str]) -> str:
         """How a person names a task: ``P&A batch 3`` (in the order sent), ``details of X``."""
