@@ -3,9 +3,11 @@ sleeps until a deadline is due instead of waking on every call."""
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import threading
 import time
+from base64 import b64encode
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +20,10 @@ from support.network_support import ForwardProxy, TlsFront
 from support.trickling import HEADER, TricklingServer
 
 from ingram.api.deadline import Watchdog
-from ingram.api.http import build_session, exchange
+from ingram.api.http import Response, build_session, exchange
 from ingram.api.network import CA_VARIABLES, Network
 from ingram.errors import ApiError
+from ingram.policy import Trigger
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 NETWORK_VARIABLES = (
@@ -141,29 +144,60 @@ def test_the_deadline_holds_through_a_proxy(peers, monkeypatch):
     assert proxy.seen == [server.url + "/"]
 
 
-def test_a_session_prepares_calls_as_requests_does():
-    """Its own merge keeps requests' meaning: the session's headers under the call's (None
-    removes one), and a cookie the server set is sent back on the next call."""
-    replies = iter([Reply(200, {}, {"Set-Cookie": "lb=node-7; Path=/"}), Reply(200, {})])
+def send(session: Any, url: str, **headers: str | None) -> Response:
+    return exchange(session, "GET", url, headers=headers, connect_timeout=5, timeout=5, deadline=10)
+
+
+def test_a_session_sends_calls_as_requests_did():
+    """The session's headers under the call's (None removes one), gzip asked for and
+    undone, and a cookie the server set sent back until the server expires it."""
+    replies = iter(
+        [
+            Reply(200, {}, {"Set-Cookie": "lb=node-7; Path=/"}),
+            Reply(200, gzip.compress(b'{"a": 1}'), {"Content-Encoding": "gzip"}),
+            Reply(200, {}, {"Set-Cookie": "lb=; Max-Age=0"}),
+            Reply(200, {}),
+        ]
+    )
     server = StubServer(lambda seen: next(replies))
     try:
         session = build_session("ingram-sync/test")
-        for accept in (None, "text/plain"):
-            exchange(
-                session,
-                "GET",
-                server.url + "/x",
-                headers={"Accept": accept, "X-Call": "1"},
-                connect_timeout=5,
-                timeout=5,
-                deadline=10,
-            )
+        send(session, server.url + "/x", Accept=None, **{"X-Call": "1"})
+        assert send(session, server.url + "/x", Accept="text/plain").body == b'{"a": 1}'
+        send(session, server.url + "/x")
+        send(session, server.url + "/x")
     finally:
         server.stop()
-    first, second = (seen.headers for seen in server.seen)
+    first, second, third, fourth = (seen.headers for seen in server.seen)
     assert first["User-Agent"] == "ingram-sync/test" and first["X-Call"] == "1"
     assert "Accept" not in first and "Cookie" not in first
+    assert "gzip" in first["Accept-Encoding"]
     assert second["Accept"] == "text/plain" and second["Cookie"] == "lb=node-7"
+    assert third["Accept"] == "application/json" and third["Cookie"] == "lb=node-7"
+    assert "Cookie" not in fourth
+
+
+def test_a_proxy_url_with_a_user_and_password_signs_in_to_the_proxy(peers, monkeypatch):
+    """As requests did: the proxy URL's credentials go to the proxy, never to the origin."""
+    server = StubServer(lambda seen: Reply(200, {}))
+    proxy = ForwardProxy()
+    peers += [server, proxy]
+    for name in NETWORK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url.replace("http://", "http://ann:p%40ss@"))
+    send(build_session("test"), server.url + "/x")
+    assert proxy.headers[0]["Proxy-Authorization"] == "Basic " + b64encode(b"ann:p@ss").decode()
+    assert "Proxy-Authorization" not in server.seen[0].headers
+
+
+def test_a_header_that_cannot_be_sent_is_one_error_not_a_traceback():
+    server = StubServer(lambda seen: Reply(200, {}))
+    try:
+        with pytest.raises(ApiError, match="could not be sent") as raised:
+            send(build_session("test"), server.url + "/x", **{"IM-SenderID": "a\r\nX-Evil: 1"})
+    finally:
+        server.stop()
+    assert raised.value.trigger is Trigger.UNSENDABLE and server.seen == []
 
 
 # ---------------------------------------------------------------- CA bundles

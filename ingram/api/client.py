@@ -4,8 +4,8 @@ One client is shared by all worker threads of a run:
 
 - the OAuth token is cached and refreshed by one thread at a time, a little
   before it expires and once more after a 401;
-- each thread has its own ``requests.Session`` (a Session is not promised to be
-  thread-safe), built by ``build_session``;
+- each thread has its own ``Session`` (its connection pools), built by
+  ``build_session``;
 - each endpoint has one ``EndpointGate`` (``ingram.api.ratelimiting``): calls are
   evenly spaced, and a 429 makes every thread of that endpoint wait;
 - failed calls are retried with ``tenacity`` on the configured waits; what is

@@ -1,11 +1,11 @@
 """The environment's network settings (proxies, CA bundle), read once for every session.
 
-requests looks them up again on every call while a session's ``trust_env`` is
-on: it scans the whole environment for proxies twice a call and checks the CA
-bundle's path, and urllib3 loads the bundle again for every new connection
-(20 % of a details call's CPU, and 25 ms for each connection). Our sessions
-turn ``trust_env`` off and apply a ``Network`` read once when the session pool
-is built, with what requests would have found:
+requests looks them up again on every call (its ``trust_env``): it scans the
+whole environment for proxies twice a call and checks the CA bundle's path, and
+urllib3 loads the bundle again for every new connection (20 % of a details
+call's CPU, and 25 ms for each connection). Our sessions (``ingram.api.http``)
+apply a ``Network`` read once when the session pool is built, with what
+requests would have found:
 
 - proxies as urllib reads them (``https_proxy``, ``http_proxy``, ``all_proxy``,
   lower case first, and ``no_proxy`` with its host suffixes, ``host:port``
@@ -23,19 +23,15 @@ Example::
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import ssl
 import threading
 import urllib.request
 from collections.abc import Mapping
 
+import certifi
 import urllib3
-from requests.utils import (
-    DEFAULT_CA_BUNDLE_PATH,
-    address_in_network,
-    is_ipv4_address,
-    is_valid_cidr,
-)
 from urllib3.util.ssl_ import create_urllib3_context
 
 from ingram.errors import ApiUnavailable
@@ -78,7 +74,7 @@ class Network:
             value = os.environ.get(name)
             if value:
                 return cls(proxies, no_proxy, value, name)
-        return cls(proxies, no_proxy, DEFAULT_CA_BUNDLE_PATH, "")
+        return cls(proxies, no_proxy, certifi.where(), "")
 
     def proxies_for(self, url: str) -> dict[str, str]:
         """The proxies for a call to ``url``: none when ``no_proxy`` names its host."""
@@ -97,9 +93,7 @@ class Network:
         entries = [entry for entry in self.no_proxy.replace(" ", "").lower().split(",") if entry]
         if "*" in entries:
             return True
-        if is_ipv4_address(host) and any(
-            is_valid_cidr(entry) and address_in_network(host, entry) for entry in entries
-        ):
+        if any(_in_network(host, entry) for entry in entries):
             return True
         named = f"{host}:{port}" if port else host
         for entry in (entry.lstrip(".") for entry in entries):
@@ -133,3 +127,14 @@ class Network:
                 " point it at a PEM file or a folder of certificates, or unset it"
             ) from None
         return context
+
+
+def _in_network(host: str, entry: str) -> bool:
+    """Whether ``host`` is an IPv4 address in ``entry``, a network such as ``10.0.0.0/8``
+    (a mask of 1 to 32 bits, as requests reads them)."""
+    try:
+        address = ipaddress.IPv4Address(host)
+        network = ipaddress.IPv4Network(entry, strict=False)
+    except ValueError:
+        return False
+    return "/" in entry and network.prefixlen >= 1 and address in network

@@ -81,10 +81,12 @@ class _TlsHandler(socketserver.BaseRequestHandler):
 
 
 class ForwardProxy:
-    """An HTTP proxy: ``seen`` lists each request line's target (or CONNECT's authority)."""
+    """An HTTP proxy: ``seen`` lists each request line's target (or CONNECT's authority),
+    ``headers`` each request's headers as the proxy got them."""
 
     def __init__(self) -> None:
         self.seen: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
         self.server.daemon_threads = True
@@ -107,6 +109,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         proxy: ForwardProxy = self.server.proxy  # type: ignore[attr-defined]
         with proxy.lock:
             proxy.seen.append(self.path)
+            proxy.headers.append(dict(self.headers.items()))
 
     def do_CONNECT(self) -> None:  # noqa: N802 - http.server's naming
         self._note()
