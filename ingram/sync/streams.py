@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import math
+import queue
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -80,8 +81,11 @@ class Stream:
         self.drained_at = -1  # ``store.tasks_added`` when a query last found none pending
         self.stopped = False
 
-    def fill(self, in_flight: dict[Future[Any], InFlight]) -> None:
-        """Submit pending tasks until this stream's bound of calls in flight is reached."""
+    def fill(
+        self, in_flight: dict[Future[Any], InFlight], on_done: Callable[[Future[Any]], None]
+    ) -> None:
+        """Submit pending tasks until this stream's bound of calls in flight is reached;
+        ``on_done`` gets each call's future when it ends (in the worker's thread)."""
         if self.stopped:
             return
         busy = sum(1 for item in in_flight.values() if item.kind is self.kind)
@@ -92,6 +96,7 @@ class Stream:
             task_id, pns = self.queue.popleft()
             future = self.pool.submit(self.fetched, pns, self.label(task_id, pns))
             in_flight[future] = InFlight(self.kind, task_id, pns)
+            future.add_done_callback(on_done)
             busy += 1
 
     def refill(self) -> bool:
@@ -179,6 +184,9 @@ class Streams:
         self.activity = Activity()
         client.on_retry_wait = self.activity.waiting
         self.in_flight: dict[Future[Any], InFlight] = {}
+        # Each call's future as it ends: the writer's loop waits on this one queue, not on
+        # every future in flight (``concurrent.futures.wait`` was 17 % of the loop's CPU).
+        self.ended: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
         self.details_fetcher = DetailsFetcher(
             client, options.details.source == DetailsSource.SEARCH
         )
@@ -213,11 +221,17 @@ class Streams:
 
     def fill(self) -> None:
         for stream in self:
-            stream.fill(self.in_flight)
+            stream.fill(self.in_flight, self.ended.put)
 
     def completed(self, timeout: float) -> list[tuple[Future[Any], InFlight]]:
-        """The calls that finished within ``timeout`` seconds (at least one, if any did)."""
-        done, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+        """The calls that finished within ``timeout`` seconds (at least one, if any did),
+        in the order they ended."""
+        try:
+            done = [self.ended.get(timeout=timeout) if timeout > 0 else self.ended.get_nowait()]
+        except queue.Empty:
+            return []
+        while not self.ended.empty():
+            done.append(self.ended.get_nowait())
         return [(future, self.in_flight.pop(future)) for future in done]
 
     def auto_details_cap(self) -> int:
