@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import sqlite3
 import time
@@ -253,3 +254,27 @@ def test_the_writer_sleeps_while_it_holds_a_group_not_yet_due(sandbox, tmp_path,
     assert summary.status == "completed", summary
     # Two fills a turn; a turn per answer and per STATS_EVERY wake-up, with room to spare.
     assert turns <= 2 * (30 + 2 + took / timing.stats_every) * 2, (turns, took)
+
+
+def temporary_files() -> list[str]:
+    """SQLite's temporary files this process holds open (unlinked as soon as opened)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # closed while listed (the listing's own descriptor)
+            continue
+        if "etilqs_" in target:
+            found.append(target)
+    return found
+
+
+def test_statement_journals_stay_in_memory_not_in_temporary_files(tmp_path):
+    """Spilled to temporary files, a re-sync's statement journals wrote 2 to 20 KB a
+    product from run to run; in memory, the writes are the database's and its log's."""
+    store = Store.open(tmp_path / "c.db")
+    add_products(store, [f"P{n:05d}" for n in range(5000)])
+    with store.write() as db:  # two multi-row statements in one transaction
+        db.execute("UPDATE products SET authorized = 1")
+        db.execute("UPDATE products SET authorized = 0")
+        assert temporary_files() == []
