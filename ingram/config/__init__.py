@@ -20,7 +20,6 @@ import logging
 import os
 import re
 import stat
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from decimal import Decimal
@@ -345,6 +344,8 @@ def read_config_file(path: Path | None) -> dict[str, Any]:
         if named:
             raise ConfigError(f"config file {path} does not exist")
         return {}
+    import tomllib  # here: settings from the environment alone never parse TOML (6 ms)
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
