@@ -238,10 +238,10 @@ def test_the_writer_sleeps_while_it_holds_a_group_not_yet_due(sandbox, tmp_path,
     turns = 0
     fill = Stream.fill
 
-    def counted_fill(self, in_flight):
+    def counted_fill(self, in_flight, on_done):
         nonlocal turns
         turns += 1
-        return fill(self, in_flight)
+        return fill(self, in_flight, on_done)
 
     monkeypatch.setattr(Stream, "fill", counted_fill)
     store = Store.open(tmp_path / "c.db")
